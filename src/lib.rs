@@ -7,6 +7,8 @@
 //! Modules:
 //! - [`secret`]: `Secret`, the zeroizing, redacting home of passwords and tokens.
 //! - [`transport`]: the `Transport` trait (one HTTP request to the BMC) and its implementations.
+//! - [`config`]: layered TOML config (defaults, file, drop-ins, flags) → validated `Settings`.
 
 pub mod secret;
 pub mod transport;
+pub mod config;

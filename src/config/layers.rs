@@ -1,0 +1,154 @@
+//! Config layers: each source (shipped defaults, the main file, drop-ins, flags) is parsed on
+//! its own and checked against the schema, so an error names the file and key it came from;
+//! then the layers are merged key by key, remembering which layer set each key.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use super::ConfigError;
+
+/// The type a key must have, checked per layer before merging.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyType {
+    Str,
+    Bool,
+    Float,
+    StrList,
+}
+
+impl KeyType {
+    fn name(self) -> &'static str {
+        match self {
+            KeyType::Str => "a string",
+            KeyType::Bool => "true or false",
+            KeyType::Float => "a number",
+            KeyType::StrList => "a list of strings",
+        }
+    }
+
+    fn accepts(self, value: &toml::Value) -> bool {
+        match (self, value) {
+            (KeyType::Str, toml::Value::String(_)) | (KeyType::Bool, toml::Value::Boolean(_)) => true,
+            (KeyType::Float, toml::Value::Float(_) | toml::Value::Integer(_)) => true,
+            (KeyType::StrList, toml::Value::Array(items)) => items.iter().all(toml::Value::is_str),
+            _ => false,
+        }
+    }
+}
+
+/// Every section and key the config accepts. hostagent.toml(5) is generated from this list.
+pub const SCHEMA: &[(&str, &[(&str, KeyType)])] = &[
+    (
+        "bmc",
+        &[
+            ("transport", KeyType::Str),
+            ("endpoint", KeyType::Str),
+            ("tls", KeyType::Str),
+            ("fingerprint", KeyType::Str),
+            ("ca_file", KeyType::Str),
+            ("credentials_dir", KeyType::Str),
+            ("chif_library", KeyType::Str),
+        ],
+    ),
+    (
+        "api",
+        &[
+            ("socket", KeyType::Str),
+            ("reader_group", KeyType::Str),
+            ("admin_group", KeyType::Str),
+            ("listen_https", KeyType::Str),
+            ("cache_ttl", KeyType::Str),
+        ],
+    ),
+    (
+        "reaper",
+        &[
+            ("interval", KeyType::Str),
+            ("idle", KeyType::Str),
+            ("kinds", KeyType::StrList),
+            ("keep_users", KeyType::StrList),
+            ("near_full", KeyType::Float),
+            ("near_full_idle", KeyType::Str),
+        ],
+    ),
+    ("state", &[("memory_only", KeyType::Bool), ("dir", KeyType::Str)]),
+];
+
+/// One parsed source, e.g. `/etc/hostagent/conf.d/10-site.toml` or `command line`.
+#[derive(Debug, Clone)]
+pub struct Layer {
+    pub origin: String,
+    pub values: BTreeMap<String, toml::Value>,
+}
+
+impl Layer {
+    /// Parses TOML text and checks every key against [`SCHEMA`].
+    pub fn parse(origin: &str, text: &str) -> Result<Layer, ConfigError> {
+        let table: toml::Table = text
+            .parse()
+            .map_err(|e: toml::de::Error| ConfigError::Syntax { origin: origin.to_string(), message: e.to_string() })?;
+        let mut values = BTreeMap::new();
+        for (section, body) in table {
+            let Some((_, keys)) = SCHEMA.iter().find(|(name, _)| *name == section) else {
+                return Err(ConfigError::UnknownKey { origin: origin.to_string(), key: section });
+            };
+            let toml::Value::Table(body) = body else {
+                return Err(wrong_type(origin, &section, "a table"));
+            };
+            for (key, value) in body {
+                let dotted = format!("{section}.{key}");
+                let Some((_, ty)) = keys.iter().find(|(name, _)| *name == key) else {
+                    return Err(ConfigError::UnknownKey { origin: origin.to_string(), key: dotted });
+                };
+                if !ty.accepts(&value) {
+                    return Err(wrong_type(origin, &dotted, ty.name()));
+                }
+                values.insert(dotted, value);
+            }
+        }
+        Ok(Layer { origin: origin.to_string(), values })
+    }
+
+    /// Reads and parses a file; the error names the path.
+    pub fn read(path: &Path) -> Result<Layer, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::Read { path: path.display().to_string(), reason: e.to_string() })?;
+        Layer::parse(&path.display().to_string(), &text)
+    }
+
+    /// A layer built in code (command-line flags).
+    pub fn from_pairs(origin: &str, pairs: impl IntoIterator<Item = (&'static str, toml::Value)>) -> Layer {
+        let values = pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        Layer { origin: origin.to_string(), values }
+    }
+}
+
+fn wrong_type(origin: &str, key: &str, expected: &str) -> ConfigError {
+    ConfigError::WrongType { origin: origin.to_string(), key: key.to_string(), expected: expected.to_string() }
+}
+
+/// The merged view: each key's value and the layer that set it last.
+#[derive(Debug, Default)]
+pub struct Merged {
+    entries: BTreeMap<String, (toml::Value, String)>,
+}
+
+impl Merged {
+    pub fn new(layers: &[Layer]) -> Merged {
+        let mut entries = BTreeMap::new();
+        for layer in layers {
+            for (key, value) in &layer.values {
+                entries.insert(key.clone(), (value.clone(), layer.origin.clone()));
+            }
+        }
+        Merged { entries }
+    }
+
+    pub fn get(&self, key: &str) -> Option<(&toml::Value, &str)> {
+        self.entries.get(key).map(|(v, o)| (v, o.as_str()))
+    }
+
+    pub fn origin(&self, key: &str) -> String {
+        self.entries.get(key).map(|(_, o)| o.clone()).unwrap_or_else(|| "built-in default".into())
+    }
+}

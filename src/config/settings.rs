@@ -1,0 +1,207 @@
+//! The validated settings and the conversion from the merged layers.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::{ConfigError, Merged};
+
+/// The kinds the reaper knows (DESIGN §3). Kept here as text so config validation needs no
+/// Redfish types; the reaper parses them again into its own enum.
+pub const KNOWN_KINDS: &[&str] =
+    &["rest-host", "host-application", "rest", "web-ui", "console", "shell", "ipmi", "other", "unknown"];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransportChoice {
+    Auto,
+    Https,
+    Chif,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsChoice {
+    Pin,
+    Tofu,
+    Ca,
+    Insecure,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct BmcSettings {
+    pub transport: TransportChoice,
+    /// Overrides discovery when set.
+    pub endpoint: Option<String>,
+    pub tls: TlsChoice,
+    pub fingerprint: Option<String>,
+    pub ca_file: Option<PathBuf>,
+    pub credentials_dir: Option<PathBuf>,
+    pub chif_library: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiSettings {
+    pub socket: PathBuf,
+    pub reader_group: String,
+    pub admin_group: String,
+    pub listen_https: Option<SocketAddr>,
+    /// Zero means the proxy keeps no cache.
+    pub cache_ttl: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReaperSettings {
+    pub interval: Duration,
+    pub idle: Duration,
+    pub kinds: Vec<String>,
+    pub keep_users: Vec<String>,
+    /// Fraction of the session limit at which the reaper cleans at once.
+    pub near_full: f64,
+    pub near_full_idle: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StateSettings {
+    pub memory_only: bool,
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    pub bmc: BmcSettings,
+    pub api: ApiSettings,
+    pub reaper: ReaperSettings,
+    pub state: StateSettings,
+}
+
+/// Reads typed values out of the merged layers, naming the layer in every error.
+struct Reader<'a>(&'a Merged);
+
+impl Reader<'_> {
+    fn invalid(&self, key: &str, problem: impl Into<String>) -> ConfigError {
+        ConfigError::Invalid { origin: self.0.origin(key), key: key.to_string(), problem: problem.into() }
+    }
+
+    fn string(&self, key: &str) -> String {
+        self.0.get(key).and_then(|(v, _)| v.as_str()).unwrap_or_default().to_string()
+    }
+
+    fn optional(&self, key: &str) -> Option<String> {
+        Some(self.string(key)).filter(|s| !s.trim().is_empty())
+    }
+
+    fn path(&self, key: &str) -> Result<Option<PathBuf>, ConfigError> {
+        match self.optional(key) {
+            Some(p) if !p.starts_with('/') => Err(self.invalid(key, format!("`{p}` must be an absolute path"))),
+            other => Ok(other.map(PathBuf::from)),
+        }
+    }
+
+    fn duration(&self, key: &str) -> Result<Duration, ConfigError> {
+        let text = self.string(key);
+        humantime::parse_duration(text.trim())
+            .map_err(|e| self.invalid(key, format!("`{text}` is not a duration like \"90s\" or \"15m\" ({e})")))
+    }
+
+    fn list(&self, key: &str) -> Vec<String> {
+        let items = self.0.get(key).and_then(|(v, _)| v.as_array().cloned()).unwrap_or_default();
+        items.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()
+    }
+
+    fn choice<T: Copy>(&self, key: &str, options: &[(&str, T)]) -> Result<T, ConfigError> {
+        let text = self.string(key);
+        options.iter().find(|(name, _)| *name == text).map(|(_, v)| *v).ok_or_else(|| {
+            let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
+            self.invalid(key, format!("`{text}` is not one of {}", names.join(", ")))
+        })
+    }
+}
+
+impl Settings {
+    pub fn from_merged(merged: &Merged) -> Result<Settings, ConfigError> {
+        let r = Reader(merged);
+        let settings = Settings { bmc: bmc(&r)?, api: api(&r)?, reaper: reaper(&r)?, state: state(&r)? };
+        Ok(settings)
+    }
+}
+
+fn bmc(r: &Reader) -> Result<BmcSettings, ConfigError> {
+    use TlsChoice::*;
+    let transports = [("auto", TransportChoice::Auto), ("https", TransportChoice::Https), ("chif", TransportChoice::Chif)];
+    let tls = r.choice("bmc.tls", &[("pin", Pin), ("tofu", Tofu), ("ca", Ca), ("insecure", Insecure)])?;
+    let endpoint = r.optional("bmc.endpoint");
+    if let Some(url) = &endpoint {
+        if !(url.starts_with("https://") || url.starts_with("http://")) || url.len() < 10 {
+            return Err(r.invalid("bmc.endpoint", format!("`{url}` is not an http(s):// URL")));
+        }
+    }
+    let fingerprint = r.optional("bmc.fingerprint");
+    if tls == Pin && fingerprint.is_none() {
+        return Err(r.invalid("bmc.tls", "tls = \"pin\" needs bmc.fingerprint"));
+    }
+    let ca_file = r.path("bmc.ca_file")?;
+    if tls == Ca && ca_file.is_none() {
+        return Err(r.invalid("bmc.tls", "tls = \"ca\" needs bmc.ca_file"));
+    }
+    Ok(BmcSettings {
+        transport: r.choice("bmc.transport", &transports)?,
+        endpoint,
+        tls,
+        fingerprint,
+        ca_file,
+        credentials_dir: r.path("bmc.credentials_dir")?,
+        chif_library: r.path("bmc.chif_library")?,
+    })
+}
+
+fn api(r: &Reader) -> Result<ApiSettings, ConfigError> {
+    let listen_https = match r.optional("api.listen_https") {
+        None => None,
+        Some(text) => {
+            let addr: SocketAddr = text
+                .parse()
+                .map_err(|_| r.invalid("api.listen_https", format!("`{text}` is not an address:port")))?;
+            if !addr.ip().is_loopback() {
+                return Err(r.invalid("api.listen_https", format!("{addr} is not a loopback address")));
+            }
+            Some(addr)
+        }
+    };
+    let socket = r.path("api.socket")?.ok_or_else(|| r.invalid("api.socket", "must not be empty"))?;
+    Ok(ApiSettings {
+        socket,
+        reader_group: r.string("api.reader_group"),
+        admin_group: r.string("api.admin_group"),
+        listen_https,
+        cache_ttl: r.duration("api.cache_ttl")?,
+    })
+}
+
+fn reaper(r: &Reader) -> Result<ReaperSettings, ConfigError> {
+    let kinds = r.list("reaper.kinds");
+    if let Some(bad) = kinds.iter().find(|k| !KNOWN_KINDS.contains(&k.as_str())) {
+        return Err(r.invalid("reaper.kinds", format!("unknown kind `{bad}` (known: {})", KNOWN_KINDS.join(", "))));
+    }
+    let near_full = r.0.get("reaper.near_full").and_then(|(v, _)| v.as_float().or(v.as_integer().map(|i| i as f64)));
+    let near_full = near_full.unwrap_or(0.75);
+    if !(0.0..=1.0).contains(&near_full) || near_full == 0.0 {
+        return Err(r.invalid("reaper.near_full", format!("{near_full} is not a fraction in (0, 1]")));
+    }
+    let interval = r.duration("reaper.interval")?;
+    if interval < Duration::from_secs(1) {
+        return Err(r.invalid("reaper.interval", "must be at least 1s"));
+    }
+    Ok(ReaperSettings {
+        interval,
+        idle: r.duration("reaper.idle")?,
+        kinds,
+        keep_users: r.list("reaper.keep_users"),
+        near_full,
+        near_full_idle: r.duration("reaper.near_full_idle")?,
+    })
+}
+
+fn state(r: &Reader) -> Result<StateSettings, ConfigError> {
+    let memory_only = r.0.get("state.memory_only").and_then(|(v, _)| v.as_bool()).unwrap_or(false);
+    let dir = r.path("state.dir")?.ok_or_else(|| r.invalid("state.dir", "must not be empty"))?;
+    Ok(StateSettings { memory_only, dir })
+}
