@@ -8,7 +8,9 @@
 //! - [`secret`]: `Secret`, the zeroizing, redacting home of passwords and tokens.
 //! - [`transport`]: the `Transport` trait (one HTTP request to the BMC) and its implementations.
 //! - [`config`]: layered TOML config (defaults, file, drop-ins, flags) → validated `Settings`.
+//! - [`cli`]: clap definitions of `hostagentd` and `agentctl` (man pages are generated from them).
 
 pub mod secret;
 pub mod transport;
 pub mod config;
+pub mod cli;
