@@ -14,3 +14,8 @@ pub mod secret;
 pub mod transport;
 pub mod config;
 pub mod cli;
+pub mod redfish;
+pub mod session;
+pub mod reaper;
+pub mod service;
+pub mod render;

@@ -1,0 +1,102 @@
+//! Applies the policy to a listing and deletes the stale sessions, `concurrency` at a time.
+//! Best effort and complete (STYLE 7): a failed DELETE is reported, the others go on.
+
+use futures::stream::{self, StreamExt};
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use super::{Owners, Policy, Verdict};
+use crate::redfish::{Kind, SessionInfo};
+use crate::session::{listing::delete_session, AgentSession};
+
+#[derive(Debug, Clone)]
+pub struct CleanOptions {
+    pub dry_run: bool,
+    pub concurrency: usize,
+}
+
+impl Default for CleanOptions {
+    fn default() -> Self {
+        CleanOptions { dry_run: false, concurrency: 8 }
+    }
+}
+
+/// The `clean` JSON shape of DESIGN §13.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct CleanReport {
+    pub dry_run: bool,
+    pub deleted: Vec<Deleted>,
+    pub kept: Vec<Kept>,
+    pub failed: Vec<Failed>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Deleted {
+    pub id: String,
+    pub user: Option<String>,
+    pub kind: Kind,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Kept {
+    pub id: String,
+    pub kind: Kind,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Failed {
+    pub id: String,
+    pub error: String,
+}
+
+/// Judges every session and deletes the stale ones. `on_progress` is called after each
+/// DELETE with (done, total), for a progress bar.
+pub async fn clean(
+    agent: &AgentSession,
+    sessions: Vec<SessionInfo>,
+    owners: &Owners,
+    policy: &Policy,
+    opts: &CleanOptions,
+    on_progress: &(dyn Fn(usize, usize) + Sync),
+) -> CleanReport {
+    let now = OffsetDateTime::now_utc();
+    let mut report = CleanReport { dry_run: opts.dry_run, ..CleanReport::default() };
+    let mut doomed = Vec::new();
+    for session in sessions {
+        let verdict = if owners.is_orphan_of_ours(&session) { Verdict::Delete } else { policy.judge(&session, &owners.owner_of(&session), now) };
+        match verdict {
+            Verdict::Delete => doomed.push(session),
+            Verdict::Keep(reason) => report.kept.push(Kept { id: session.id, kind: session.kind, reason }),
+        }
+    }
+    if opts.dry_run {
+        report.deleted = doomed.into_iter().map(deleted).collect();
+        return report;
+    }
+    let total = doomed.len();
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let outcomes: Vec<(SessionInfo, Result<(), String>)> = stream::iter(doomed)
+        .map(|session| async {
+            let result = delete_session(agent, &session.uri).await.map_err(|e| e.to_string());
+            on_progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1, total);
+            (session, result)
+        })
+        .buffer_unordered(opts.concurrency.max(1))
+        .collect()
+        .await;
+    for (session, result) in outcomes {
+        match result {
+            Ok(()) => {
+                tracing::info!(session_id = %session.id, kind = %session.kind, user = session.user.as_deref().unwrap_or("-"), "session cleaned");
+                report.deleted.push(deleted(session));
+            }
+            Err(error) => report.failed.push(Failed { id: session.id, error }),
+        }
+    }
+    report
+}
+
+fn deleted(session: SessionInfo) -> Deleted {
+    Deleted { id: session.id, user: session.user, kind: session.kind }
+}

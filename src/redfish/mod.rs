@@ -1,0 +1,18 @@
+//! The Redfish layer: errors that keep what the BMC said, the service root, the Sessions
+//! collection, and session classification by vendor profile. Pure code, no I/O.
+
+pub mod classify;
+pub mod collection;
+pub mod error;
+pub mod kinds;
+pub mod root;
+pub mod session;
+pub mod uri;
+
+pub use classify::ClassifyContext;
+pub use collection::{decode_collection, CollectionError, CollectionPage, Member};
+pub use error::{MessageInfo, RedfishError};
+pub use kinds::{context_tag, parse_context_tag, Kind, Owner};
+pub use root::{ServiceRootInfo, Vendor};
+pub use session::{classify_session, SessionInfo, SessionRow};
+pub use uri::{ids_equal, last_segment, normalize, path_of};

@@ -1,0 +1,118 @@
+//! One BMC session, decoded and classified by vendor profile (DESIGN §6). Decoding tolerates
+//! anything: a field of the wrong type is absent, and a body that fits no profile is
+//! `unknown` — never an error that hides the other sessions.
+
+use std::time::Duration;
+
+use serde::Serialize;
+use serde_json::Value;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use super::classify::{classify_dmtf, classify_hpe, ClassifyContext};
+use super::kinds::{Kind, Owner};
+use super::uri::{last_segment, path_of};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionInfo {
+    /// Decoded: `system administrator000000005b76e3a1849ba511`.
+    pub id: String,
+    /// The path as the BMC gave it (may hold `%20`).
+    pub uri: String,
+    pub user: Option<String>,
+    pub kind: Kind,
+    /// `UserIP` (HPE) or `ClientOriginIPAddress` (DMTF).
+    pub origin: Option<String>,
+    pub login_time: Option<OffsetDateTime>,
+    pub last_access: Option<OffsetDateTime>,
+    pub expires: Option<OffsetDateTime>,
+    pub context: Option<String>,
+    /// The BMC marks the caller's own session (HPE `MySession`).
+    pub my_session: bool,
+    /// `UserTag` or `SessionType` as the BMC wrote it.
+    pub raw_type: Option<String>,
+}
+
+impl SessionInfo {
+    /// A member that could not be read: only its URI is known.
+    pub fn unknown(uri: &str) -> SessionInfo {
+        SessionInfo {
+            id: last_segment(uri),
+            uri: path_of(uri),
+            user: None,
+            kind: Kind::Unknown,
+            origin: None,
+            login_time: None,
+            last_access: None,
+            expires: None,
+            context: None,
+            my_session: false,
+            raw_type: None,
+        }
+    }
+
+    /// Idle time: from the last access (HPE), else from login (DMTF has no access time).
+    pub fn idle(&self, now: OffsetDateTime) -> Option<Duration> {
+        let since = self.last_access.or(self.login_time)?;
+        Some(Duration::try_from(now - since).unwrap_or(Duration::ZERO))
+    }
+}
+
+pub(super) fn text(v: &Value, key: &str) -> Option<String> {
+    v.get(key).and_then(Value::as_str).map(str::to_string).filter(|s| !s.is_empty())
+}
+
+pub(super) fn time_of(v: &Value, key: &str) -> Option<OffsetDateTime> {
+    v.get(key).and_then(Value::as_str).and_then(|s| OffsetDateTime::parse(s, &Rfc3339).ok())
+}
+
+/// Decodes and classifies one session body. Never fails.
+pub fn classify_session(body: &Value, ctx: &ClassifyContext) -> SessionInfo {
+    let uri = text(body, "@odata.id").unwrap_or_default();
+    let mut info = SessionInfo::unknown(&uri);
+    if let Some(id) = text(body, "Id") {
+        info.id = id;
+    }
+    if !body.is_object() {
+        return info;
+    }
+    info.user = text(body, "UserName");
+    info.context = text(body, "Context");
+    if let Some(hpe) = body.pointer("/Oem/Hpe").filter(|v| v.is_object()) {
+        classify_hpe(&mut info, hpe, ctx);
+    } else if body.get("SessionType").is_some() || body.get("ClientOriginIPAddress").is_some() {
+        classify_dmtf(&mut info, body, ctx);
+    }
+    info
+}
+
+/// The `list` JSON row of DESIGN §13.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SessionRow {
+    pub id: String,
+    pub uri: String,
+    pub user: Option<String>,
+    pub kind: Kind,
+    pub owner: String,
+    pub origin: Option<String>,
+    pub login_time: Option<String>,
+    pub last_access: Option<String>,
+    pub idle_s: Option<u64>,
+}
+
+impl SessionRow {
+    pub fn new(s: &SessionInfo, owner: &Owner, now: OffsetDateTime) -> SessionRow {
+        let fmt = |t: Option<OffsetDateTime>| t.and_then(|t| t.format(&Rfc3339).ok());
+        SessionRow {
+            id: s.id.clone(),
+            uri: s.uri.clone(),
+            user: s.user.clone(),
+            kind: s.kind,
+            owner: owner.to_string(),
+            origin: s.origin.clone(),
+            login_time: fmt(s.login_time),
+            last_access: fmt(s.last_access),
+            idle_s: s.idle(now).map(|d| d.as_secs()),
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! The agent's operations — status, list, clean — over one [`AgentSession`]. The daemon's
+//! routes and `agentctl --standalone` (and the demo) call the same code.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde::Serialize;
+use time::OffsetDateTime;
+use tokio::sync::Mutex;
+
+use crate::reaper::{self, CleanOptions, CleanReport, Owners, Policy};
+use crate::redfish::{ClassifyContext, Kind, SessionInfo, SessionRow};
+use crate::session::listing::{list_sessions, ListOptions};
+use crate::session::{AgentSession, SessionError};
+
+/// The `list` JSON shape of DESIGN §13.
+#[derive(Debug, Clone, Serialize)]
+pub struct ListReport {
+    pub sessions: Vec<SessionRow>,
+    pub limit: Option<usize>,
+}
+
+/// The `status` JSON shape of DESIGN §13.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatusReport {
+    pub endpoint: String,
+    pub transport: String,
+    pub agent_session: bool,
+    pub auth: String,
+    pub sessions: SessionCounts,
+    pub limit: Option<usize>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SessionCounts {
+    pub total: usize,
+    pub by_kind: HashMap<String, usize>,
+    pub by_owner: HashMap<String, usize>,
+}
+
+pub struct Service {
+    pub agent: Arc<AgentSession>,
+    pub classify: ClassifyContext,
+    pub list_options: ListOptions,
+    /// The session limit, when known (profile, config, or learned from a limit answer).
+    pub limit: Mutex<Option<usize>>,
+    /// Lease id by BMC session path, maintained by the lease table.
+    pub leases: Mutex<HashMap<String, String>>,
+}
+
+impl Service {
+    pub fn new(agent: Arc<AgentSession>, classify: ClassifyContext, limit: Option<usize>) -> Service {
+        Service {
+            agent,
+            classify,
+            list_options: ListOptions::default(),
+            limit: Mutex::new(limit),
+            leases: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub async fn owners(&self) -> Owners {
+        Owners { agent_uri: self.agent.own_session_uri().await, leases: self.leases.lock().await.clone() }
+    }
+
+    /// Every session the BMC lists, classified.
+    pub async fn sessions(&self) -> Result<Vec<SessionInfo>, SessionError> {
+        Ok(list_sessions(&self.agent, &self.classify, &self.list_options).await?.sessions)
+    }
+
+    pub async fn list(&self, kinds: &[Kind]) -> Result<ListReport, SessionError> {
+        let owners = self.owners().await;
+        let now = OffsetDateTime::now_utc();
+        let sessions = self
+            .sessions()
+            .await?
+            .into_iter()
+            .filter(|s| kinds.is_empty() || kinds.contains(&s.kind))
+            .map(|s| SessionRow::new(&s, &owners.owner_of(&s), now))
+            .collect();
+        Ok(ListReport { sessions, limit: *self.limit.lock().await })
+    }
+
+    pub async fn status(&self) -> Result<StatusReport, SessionError> {
+        let owners = self.owners().await;
+        let mut counts = SessionCounts::default();
+        for s in self.sessions().await? {
+            counts.total += 1;
+            *counts.by_kind.entry(s.kind.to_string()).or_default() += 1;
+            *counts.by_owner.entry(owners.owner_of(&s).to_string()).or_default() += 1;
+        }
+        let auth = self.agent.auth().await;
+        Ok(StatusReport {
+            endpoint: self.agent.transport().endpoint(),
+            transport: self.agent.transport().kind().to_string(),
+            agent_session: auth.session_uri().is_some(),
+            auth: auth.describe().to_string(),
+            sessions: counts,
+            limit: *self.limit.lock().await,
+        })
+    }
+
+    pub async fn clean(
+        &self,
+        policy: &Policy,
+        opts: &CleanOptions,
+        on_progress: &(dyn Fn(usize, usize) + Sync),
+    ) -> Result<CleanReport, SessionError> {
+        let sessions = self.sessions().await?;
+        let owners = self.owners().await;
+        Ok(reaper::clean(&self.agent, sessions, &owners, policy, opts, on_progress).await)
+    }
+}

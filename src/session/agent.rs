@@ -1,0 +1,274 @@
+//! The agent's own Redfish session: login, relogin once on 401, keep-alive, logout, and the
+//! fallback to Basic auth when the BMC's session table is full.
+//!
+//! Rules that hold up in the field (STYLE 6): relogin once on 401 and retry with relogin off;
+//! never relogin after a failed login POST; never rely on the login response body (old iLO 5
+//! firmware answers with an ExtendedInfo body); fall back to Basic only on a session-limit
+//! answer, and say so.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Method, StatusCode};
+use tokio::sync::{Mutex, RwLock};
+
+use super::auth::{AuthState, Credentials};
+use super::root::ServiceRoot;
+use super::SessionError;
+use crate::redfish::{path_of, RedfishError};
+use crate::transport::{Request, Response, Transport};
+
+/// Knobs with defaults that suit a real BMC; tests shorten them.
+#[derive(Debug, Clone)]
+pub struct AgentOptions {
+    /// Sent as the session's `Context` where the BMC keeps it (bmcweb), so that the agent
+    /// recognises its own sessions after a crash without any file.
+    pub context: Option<String>,
+    /// Logout at shutdown gets a fresh timeout of its own.
+    pub logout_timeout: Duration,
+}
+
+impl Default for AgentOptions {
+    fn default() -> Self {
+        AgentOptions { context: None, logout_timeout: Duration::from_secs(10) }
+    }
+}
+
+/// What a login achieved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginOutcome {
+    Session,
+    /// The table was full: requests carry Basic credentials until a later login succeeds.
+    BasicFallback,
+    /// CHIF in Production mode: no session needed.
+    Sessionless,
+}
+
+pub struct AgentSession {
+    transport: Arc<dyn Transport>,
+    creds: Option<Credentials>,
+    opts: AgentOptions,
+    root: ServiceRoot,
+    /// The current auth and its generation; the generation tells a request that failed with
+    /// 401 whether someone else has logged in again meanwhile.
+    state: RwLock<(AuthState, u64)>,
+    login_lock: Mutex<()>,
+}
+
+impl AgentSession {
+    /// Reads the service root (which needs no authentication) and prepares; does not log in.
+    pub async fn connect(
+        transport: Arc<dyn Transport>,
+        creds: Option<Credentials>,
+        opts: AgentOptions,
+    ) -> Result<AgentSession, SessionError> {
+        let root = ServiceRoot::fetch(transport.as_ref()).await?;
+        Ok(AgentSession { transport, creds, opts, root, state: RwLock::new((AuthState::None, 0)), login_lock: Mutex::new(()) })
+    }
+
+    pub fn root(&self) -> &ServiceRoot {
+        &self.root
+    }
+
+    pub fn transport(&self) -> &Arc<dyn Transport> {
+        &self.transport
+    }
+
+    pub async fn auth(&self) -> AuthState {
+        self.state.read().await.0.clone()
+    }
+
+    /// The path of the agent's own session on the BMC, if it holds one.
+    pub async fn own_session_uri(&self) -> Option<String> {
+        self.state.read().await.0.session_uri().map(str::to_string)
+    }
+
+    /// Logs in (or settles for Basic / no session, see [`LoginOutcome`]).
+    pub async fn login(&self) -> Result<LoginOutcome, SessionError> {
+        let _one_at_a_time = self.login_lock.lock().await;
+        self.login_locked().await
+    }
+
+    async fn login_locked(&self) -> Result<LoginOutcome, SessionError> {
+        if self.transport.sessionless() {
+            self.set_state(AuthState::Sessionless).await;
+            return Ok(LoginOutcome::Sessionless);
+        }
+        match self.create_session(self.opts.context.clone()).await {
+            Ok(NewSession { token, uri }) => {
+                tracing::info!(session = %uri, "logged in to the BMC");
+                self.set_state(AuthState::Session { token, uri }).await;
+                Ok(LoginOutcome::Session)
+            }
+            Err(SessionError::Login(err)) if err.is_session_limit() => {
+                tracing::warn!(error = %err, "the BMC's session table is full: using Basic auth, which leaves no session");
+                self.set_state(AuthState::Basic).await;
+                Ok(LoginOutcome::BasicFallback)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// POSTs a login and returns the new session, without making it the agent's: leases use
+    /// this too. On a sessionless transport (CHIF, Production mode) no credentials are needed.
+    pub async fn create_session(&self, context: Option<String>) -> Result<NewSession, SessionError> {
+        let anonymous = Credentials { user: String::new(), password: crate::secret::Secret::new("") };
+        let creds = match (&self.creds, self.transport.sessionless()) {
+            (Some(creds), _) => creds,
+            (None, true) => &anonymous,
+            (None, false) => return Err(SessionError::NoCredentials),
+        };
+        let resp = self.transport.send(self.login_request(creds, context)).await?;
+        if resp.status.is_success() {
+            return session_from_login(&resp);
+        }
+        Err(SessionError::Login(RedfishError::from_response(&resp)))
+    }
+
+    fn login_request(&self, creds: &Credentials, context: Option<String>) -> Request {
+        let mut body = serde_json::json!({ "UserName": creds.user, "Password": creds.password.expose() });
+        if let (Some(context), true) = (context, self.root.supports_context) {
+            body["Context"] = serde_json::Value::String(context);
+        }
+        let mut req = Request::new(Method::POST, self.root.sessions_path.clone());
+        req.headers.insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
+        // The body holds the password: keep it in a buffer that is zeroized when dropped.
+        let bytes = zeroize::Zeroizing::new(serde_json::to_vec(&body).unwrap_or_default());
+        req.body = Bytes::from_owner(ZeroizingBuf(bytes));
+        if let Some(serde_json::Value::String(s)) = body.get_mut("Password") {
+            zeroize::Zeroize::zeroize(s);
+        }
+        req
+    }
+
+    async fn set_state(&self, auth: AuthState) {
+        let mut state = self.state.write().await;
+        state.0 = auth;
+        state.1 += 1;
+    }
+
+    /// Sends a request with the agent's authentication. On 401 with a session, logs in again
+    /// once and retries once; the retry's answer is final.
+    pub async fn send(&self, req: Request) -> Result<Response, SessionError> {
+        let (auth, generation) = self.state.read().await.clone();
+        let resp = self.transport.send(self.authorize(req.clone(), &auth)).await?;
+        if resp.status != StatusCode::UNAUTHORIZED || !matches!(auth, AuthState::Session { .. }) {
+            return Ok(resp);
+        }
+        tracing::info!(path = %req.path, "the BMC no longer knows the agent's session: logging in again");
+        self.relogin(generation).await?;
+        let auth = self.auth().await;
+        Ok(self.transport.send(self.authorize(req, &auth)).await?)
+    }
+
+    /// Logs in again unless another task already did since `generation`.
+    async fn relogin(&self, generation: u64) -> Result<(), SessionError> {
+        let _one_at_a_time = self.login_lock.lock().await;
+        if self.state.read().await.1 != generation {
+            return Ok(());
+        }
+        self.set_state(AuthState::None).await;
+        self.login_locked().await.map(|_| ())
+    }
+
+    fn authorize(&self, mut req: Request, auth: &AuthState) -> Request {
+        if let Some((name, value)) = auth.header(self.creds.as_ref()) {
+            req.headers.insert(name, value);
+        }
+        req
+    }
+
+    /// After a Basic fallback: try to hold a real session again (the reaper made room).
+    pub async fn upgrade(&self) -> Result<LoginOutcome, SessionError> {
+        match self.auth().await {
+            AuthState::Basic | AuthState::None => self.login().await,
+            AuthState::Session { .. } => Ok(LoginOutcome::Session),
+            AuthState::Sessionless => Ok(LoginOutcome::Sessionless),
+        }
+    }
+
+    /// Touches the agent's session so the BMC's idle timer restarts. A 401 logs in again.
+    pub async fn keep_alive(&self) -> Result<(), SessionError> {
+        let Some(uri) = self.own_session_uri().await else { return Ok(()) };
+        let resp = self.send(Request::get(uri)).await?;
+        if resp.status.is_success() {
+            return Ok(());
+        }
+        Err(SessionError::Bmc(RedfishError::from_response(&resp)))
+    }
+
+    /// `SessionService.SessionTimeout`; `None` when the BMC does not say or says 0 (never).
+    pub async fn session_timeout(&self) -> Option<Duration> {
+        let resp = self.send(Request::get("/redfish/v1/SessionService")).await.ok()?;
+        let body: serde_json::Value = serde_json::from_slice(&resp.body).ok()?;
+        let secs = body.get("SessionTimeout")?.as_u64()?;
+        (secs > 0).then(|| Duration::from_secs(secs))
+    }
+
+    /// Deletes the agent's session with a fresh timeout. The state is cleared whatever the
+    /// BMC answers, so a second call does nothing.
+    pub async fn logout(&self) -> Result<(), SessionError> {
+        let (auth, _) = self.state.read().await.clone();
+        self.set_state(AuthState::None).await;
+        let AuthState::Session { uri, .. } = &auth else { return Ok(()) };
+        let req = self.authorize(Request::delete(uri.clone()), &auth).with_timeout(self.opts.logout_timeout);
+        let resp = self.transport.send(req).await?;
+        if resp.status.is_success() || resp.status == StatusCode::NOT_FOUND {
+            tracing::info!(session = %uri, "logged out of the BMC");
+            return Ok(());
+        }
+        Err(SessionError::Bmc(RedfishError::from_response(&resp)))
+    }
+}
+
+/// A session just created on the BMC.
+#[derive(Debug)]
+pub struct NewSession {
+    pub token: crate::secret::Secret,
+    /// The session's path on the BMC (from `Location`, host and port dropped).
+    pub uri: String,
+}
+
+/// Reads token and session path from a successful login's headers (never from the body).
+fn session_from_login(resp: &Response) -> Result<NewSession, SessionError> {
+    let token = resp.header_str("x-auth-token").filter(|t| !t.is_empty()).ok_or(SessionError::NoToken)?;
+    let location = resp.header_str("location").ok_or(SessionError::NoLocation)?;
+    Ok(NewSession { token: crate::secret::Secret::new(token), uri: path_of(location) })
+}
+
+/// Owner of a buffer that zeroizes on drop, for `Bytes::from_owner`.
+struct ZeroizingBuf(zeroize::Zeroizing<Vec<u8>>);
+
+impl AsRef<[u8]> for ZeroizingBuf {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+/// Keeps the session alive every `interval` until `shutdown` resolves.
+pub async fn keep_alive_loop(session: Arc<AgentSession>, interval: Duration, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick.tick().await;
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                if let Err(e) = session.keep_alive().await {
+                    tracing::warn!(error = %e, "keep-alive of the agent session failed");
+                }
+            }
+            _ = shutdown.changed() => return,
+        }
+    }
+}
+
+/// A keep-alive interval well inside the BMC's idle timeout: a third of it, between 5 s and
+/// 5 min; 5 min when the BMC never expires sessions.
+pub fn keep_alive_interval(timeout: Option<Duration>) -> Duration {
+    let max = Duration::from_secs(300);
+    match timeout {
+        Some(t) => (t / 3).clamp(Duration::from_secs(5), max),
+        None => max,
+    }
+}

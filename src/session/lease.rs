@@ -1,0 +1,142 @@
+//! Leases: real BMC sessions opened by the agent for one local process. A lease ends when the
+//! bound process exits (pidfd), when it is closed, or when its TTL passes — whichever comes
+//! first — and its BMC session is deleted then, however the process ended.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+use time::OffsetDateTime;
+use tokio::sync::{oneshot, Mutex};
+
+use super::agent::AgentSession;
+use super::agent::NewSession;
+use super::listing::delete_session;
+use super::pidwatch::PidWatch;
+use super::SessionError;
+use crate::secret::Secret;
+
+/// The longest a lease may live; also the TTL when the caller gives none.
+pub const MAX_TTL: Duration = Duration::from_secs(24 * 3600);
+pub const DEFAULT_TTL: Duration = Duration::from_secs(3600);
+
+/// What `GET /v1/leases` shows: never the token.
+#[derive(Debug, Clone, Serialize)]
+pub struct LeaseInfo {
+    pub id: String,
+    pub uri: String,
+    pub pid: Option<i32>,
+    /// The local user that opened it.
+    pub uid: u32,
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires: OffsetDateTime,
+}
+
+/// What the caller gets once, at open.
+#[derive(Debug)]
+pub struct LeaseGrant {
+    pub info: LeaseInfo,
+    pub token: Secret,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LeaseError {
+    #[error("process {pid} cannot be watched: {reason}")]
+    Pid { pid: i32, reason: String },
+    #[error("no lease {0}")]
+    NotFound(String),
+    #[error(transparent)]
+    Session(#[from] SessionError),
+}
+
+struct Entry {
+    info: LeaseInfo,
+    /// Dropping it ends the watcher without closing the lease twice.
+    _cancel: oneshot::Sender<()>,
+}
+
+/// The open leases. Cheap to clone; watchers hold a clone.
+#[derive(Clone)]
+pub struct LeaseTable {
+    agent: Arc<AgentSession>,
+    leases: Arc<Mutex<HashMap<String, Entry>>>,
+    /// `hostagent/<boot-id>` prefix of lease `Context` tags.
+    context_prefix: Option<String>,
+}
+
+impl LeaseTable {
+    pub fn new(agent: Arc<AgentSession>, context_prefix: Option<String>) -> LeaseTable {
+        LeaseTable { agent, leases: Arc::default(), context_prefix }
+    }
+
+    /// Opens a BMC session for `uid`, bound to `pid` when given, ended after `ttl` at most.
+    pub async fn open(&self, ttl: Option<Duration>, pid: Option<i32>, uid: u32) -> Result<LeaseGrant, LeaseError> {
+        let watch = match pid {
+            Some(pid) => Some(PidWatch::open(pid).map_err(|e| LeaseError::Pid { pid, reason: e.to_string() })?),
+            None => None,
+        };
+        let id = new_lease_id();
+        let context = self.context_prefix.as_ref().map(|p| format!("{p}/{id}"));
+        let NewSession { token, uri } = self.agent.create_session(context).await?;
+        let ttl = ttl.unwrap_or(DEFAULT_TTL).min(MAX_TTL);
+        let info = LeaseInfo { id: id.clone(), uri, pid, uid, expires: OffsetDateTime::now_utc() + ttl };
+        let (cancel, cancelled) = oneshot::channel();
+        self.leases.lock().await.insert(id.clone(), Entry { info: info.clone(), _cancel: cancel });
+        tokio::spawn(self.clone().watch(id, watch, ttl, cancelled));
+        tracing::info!(lease = %info.id, session = %info.uri, pid, uid, ttl_s = ttl.as_secs(), "lease opened");
+        Ok(LeaseGrant { info, token })
+    }
+
+    async fn watch(self, id: String, pid: Option<PidWatch>, ttl: Duration, cancelled: oneshot::Receiver<()>) {
+        let exited = async {
+            match &pid {
+                Some(watch) => watch.exited().await,
+                None => std::future::pending().await,
+            }
+        };
+        let why = tokio::select! {
+            _ = exited => "process exited",
+            _ = tokio::time::sleep(ttl) => "TTL passed",
+            _ = cancelled => return,
+        };
+        if let Err(e) = self.close(&id, why).await {
+            tracing::warn!(lease = %id, error = %e, "closing a lease failed");
+        }
+    }
+
+    /// Deletes the lease's BMC session and forgets the lease.
+    pub async fn close(&self, id: &str, why: &str) -> Result<LeaseInfo, LeaseError> {
+        let entry = self.leases.lock().await.remove(id).ok_or_else(|| LeaseError::NotFound(id.to_string()))?;
+        delete_session(&self.agent, &entry.info.uri).await?;
+        tracing::info!(lease = %id, session = %entry.info.uri, why, "lease closed");
+        Ok(entry.info)
+    }
+
+    pub async fn list(&self) -> Vec<LeaseInfo> {
+        let mut leases: Vec<LeaseInfo> = self.leases.lock().await.values().map(|e| e.info.clone()).collect();
+        leases.sort_by(|a, b| a.id.cmp(&b.id));
+        leases
+    }
+
+    /// Lease id by session path, for owner classification.
+    pub async fn by_uri(&self) -> HashMap<String, String> {
+        self.leases.lock().await.values().map(|e| (e.info.uri.clone(), e.info.id.clone())).collect()
+    }
+
+    /// Closes every lease (shutdown), with the agent's fresh logout timeout per DELETE.
+    pub async fn close_all(&self) {
+        let ids: Vec<String> = self.leases.lock().await.keys().cloned().collect();
+        for id in ids {
+            if let Err(e) = self.close(&id, "agent stopping").await {
+                tracing::warn!(lease = %id, error = %e, "closing a lease at shutdown failed");
+            }
+        }
+    }
+}
+
+/// 12 hex characters: short enough to type, random enough not to collide.
+fn new_lease_id() -> String {
+    let bytes: [u8; 6] = rand::random();
+    hex::encode(bytes)
+}
