@@ -1,0 +1,192 @@
+//! One request, start to finish: control API or Redfish, the BMC's latency and concurrency,
+//! injected faults, authentication, and the request log.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine;
+use bytes::Bytes;
+use http::{HeaderValue, Request, Response, StatusCode};
+use serde_json::Value;
+
+use crate::render;
+use crate::sessions::SimSession;
+use crate::state::{LogEntry, Sim};
+
+pub type Reply = Response<Bytes>;
+
+/// Where a request came from, as the BMC tells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    OutOfBand,
+    /// The host-side vNIC (`--inband-listen`, or `X-Bmcsim-Channel: inband`).
+    InBand,
+    /// HPE CHIF (the CHIF stand-in sets `X-Bmcsim-Channel: chif`).
+    Chif,
+}
+
+impl Channel {
+    pub fn name(self) -> &'static str {
+        match self {
+            Channel::OutOfBand => "oob",
+            Channel::InBand => "inband",
+            Channel::Chif => "chif",
+        }
+    }
+}
+
+pub struct Ctx {
+    pub peer: SocketAddr,
+    /// The listener's address as the client reached it.
+    pub local: SocketAddr,
+    pub channel: Channel,
+}
+
+/// Who is asking.
+pub enum Caller {
+    Session(SimSession),
+    /// Basic auth: a valid account, no session.
+    Basic,
+    /// CHIF in Production mode: no credentials needed.
+    Chif,
+    None,
+}
+
+impl Caller {
+    fn name(&self) -> &'static str {
+        match self {
+            Caller::Session(_) => "session",
+            Caller::Basic => "basic",
+            Caller::Chif => "chif",
+            Caller::None => "none",
+        }
+    }
+}
+
+pub fn json_reply(status: StatusCode, body: &Value) -> Reply {
+    let bytes = Bytes::from(serde_json::to_vec(body).unwrap_or_default());
+    bytes_reply(status, bytes)
+}
+
+pub fn bytes_reply(status: StatusCode, body: Bytes) -> Reply {
+    let mut resp = Response::new(body);
+    *resp.status_mut() = status;
+    let h = resp.headers_mut();
+    h.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
+    h.insert("OData-Version", HeaderValue::from_static("4.0"));
+    h.insert(http::header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    resp
+}
+
+pub fn error_reply(sim: &Sim, status: StatusCode, key: &str, message: &str) -> Reply {
+    json_reply(status, &render::error(sim.profile(), key, message))
+}
+
+pub fn not_found(sim: &Sim) -> Reply {
+    error_reply(sim, StatusCode::NOT_FOUND, "ResourceMissingAtURI", "The requested resource was not found.")
+}
+
+pub fn method_not_allowed(sim: &Sim, allow: &'static str) -> Reply {
+    let mut resp = error_reply(sim, StatusCode::METHOD_NOT_ALLOWED, "OperationNotAllowed", "The HTTP method is not allowed on this resource.");
+    resp.headers_mut().insert(http::header::ALLOW, HeaderValue::from_static(allow));
+    resp
+}
+
+pub async fn handle(sim: Arc<Sim>, ctx: Ctx, req: Request<Bytes>) -> Reply {
+    let path = req.uri().path().to_string();
+    if path.starts_with("/_sim/") || path == "/_sim" {
+        return crate::control::handle(&sim, &ctx, req).await;
+    }
+    if sim.is_down() {
+        let mut resp = error_reply(&sim, StatusCode::SERVICE_UNAVAILABLE, "ServiceTemporarilyUnavailable", "The BMC is resetting.");
+        resp.headers_mut().insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+        return resp;
+    }
+    let _permit = match &sim.concurrency {
+        Some(sem) => sem.acquire().await.ok(),
+        None => None,
+    };
+    let method = req.method().clone();
+    let channel = effective_channel(&ctx, &req);
+    let caller = authenticate(&sim, channel, &req);
+    let auth_name = caller.name();
+    let resp = match injected_fault(&sim) {
+        Some(resp) => resp,
+        None => crate::redfish::route(&sim, &ctx, channel, caller, req).await,
+    };
+    sim.record(LogEntry {
+        method: method.to_string(),
+        path,
+        status: resp.status().as_u16(),
+        channel: channel.name(),
+        auth: auth_name,
+        peer: ctx.peer.to_string(),
+    });
+    resp
+}
+
+/// The channel header is honoured only from loopback peers (tests and the CHIF stand-in).
+fn effective_channel(ctx: &Ctx, req: &Request<Bytes>) -> Channel {
+    if !ctx.peer.ip().is_loopback() {
+        return ctx.channel;
+    }
+    match req.headers().get("x-bmcsim-channel").and_then(|v| v.to_str().ok()) {
+        Some("chif") => Channel::Chif,
+        Some("inband") => Channel::InBand,
+        _ => ctx.channel,
+    }
+}
+
+fn injected_fault(sim: &Sim) -> Option<Reply> {
+    let mut faults = sim.faults.lock().unwrap_or_else(|e| e.into_inner());
+    if faults.fail_next > 0 {
+        faults.fail_next -= 1;
+        let status = StatusCode::from_u16(faults.fail_status.unwrap_or(500)).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        return Some(error_reply(sim, status, "InternalError", "The request failed due to an internal service error."));
+    }
+    if faults.malformed_next > 0 {
+        faults.malformed_next -= 1;
+        return Some(bytes_reply(StatusCode::OK, Bytes::from_static(b"{\"Members\": [ {\"@odata.id\": ")));
+    }
+    None
+}
+
+fn authenticate(sim: &Sim, channel: Channel, req: &Request<Bytes>) -> Caller {
+    if let Some(token) = req.headers().get("x-auth-token").and_then(|v| v.to_str().ok()) {
+        return match sim.table().touch(token) {
+            Some(s) => Caller::Session(s),
+            None => Caller::None,
+        };
+    }
+    if let Some(auth) = req.headers().get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+        return if basic_ok(sim, auth) { Caller::Basic } else { Caller::None };
+    }
+    // NOTE(hpe): over CHIF in Production mode iLO needs no credentials at all.
+    if channel == Channel::Chif && sim.profile().is_ilo() {
+        return Caller::Chif;
+    }
+    Caller::None
+}
+
+fn basic_ok(sim: &Sim, header: &str) -> bool {
+    let Some(encoded) = header.strip_prefix("Basic ") else { return false };
+    let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(encoded.trim()) else { return false };
+    let Ok(text) = String::from_utf8(decoded) else { return false };
+    let Some((user, password)) = text.split_once(':') else { return false };
+    credentials_ok(sim, user, password)
+}
+
+/// The configured account; on iLO 7 also its host application accounts with the same password.
+pub fn credentials_ok(sim: &Sim, user: &str, password: &str) -> bool {
+    if password != sim.cfg.password {
+        return false;
+    }
+    user == sim.cfg.user || (sim.profile() == crate::Profile::Ilo7 && crate::tree_dmtf::ILO7_APP_ACCOUNTS.iter().any(|(_, n)| n.eq_ignore_ascii_case(user)))
+}
+
+pub async fn latency(ms: u64) {
+    if ms > 0 {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+    }
+}
