@@ -9,6 +9,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
+pub mod https;
+pub mod trust;
+
 use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode};
 

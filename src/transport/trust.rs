@@ -1,0 +1,201 @@
+//! Explicit trust in a BMC's self-signed certificate: `pin` (a known SHA-256), `tofu` (learned
+//! on first contact, then pinned), `ca` (a CA bundle) or `insecure` (anything, warned).
+
+use std::collections::HashMap;
+use std::fmt;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, SignatureScheme};
+use sha2::{Digest, Sha256};
+
+/// A SHA-256 certificate fingerprint.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Fingerprint([u8; 32]);
+
+impl Fingerprint {
+    pub fn of_der(der: &[u8]) -> Fingerprint {
+        Fingerprint(Sha256::digest(der).into())
+    }
+
+    /// Accepts `sha256:AB:CD:…`, `AB:CD:…` or plain hex, any case.
+    pub fn parse(text: &str) -> Result<Fingerprint, String> {
+        let t = text.trim();
+        let t = t.strip_prefix("sha256:").or_else(|| t.strip_prefix("SHA256:")).unwrap_or(t);
+        let hex_digits: String = t.chars().filter(|c| *c != ':').collect();
+        let bytes = hex::decode(&hex_digits).map_err(|_| format!("`{text}` is not a hex SHA-256 fingerprint"))?;
+        let array: [u8; 32] = bytes.try_into().map_err(|b: Vec<u8>| format!("`{text}` has {} bytes; a SHA-256 fingerprint has 32", b.len()))?;
+        Ok(Fingerprint(array))
+    }
+}
+
+impl fmt::Display for Fingerprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let parts: Vec<String> = self.0.iter().map(|b| format!("{b:02X}")).collect();
+        write!(f, "sha256:{}", parts.join(":"))
+    }
+}
+
+impl fmt::Debug for Fingerprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// Where TOFU fingerprints are kept, by endpoint.
+pub trait PinStore: Send + Sync {
+    fn get(&self, endpoint: &str) -> Option<Fingerprint>;
+    fn put(&self, endpoint: &str, fp: &Fingerprint) -> std::io::Result<()>;
+}
+
+/// For the process lifetime (memory-only mode).
+#[derive(Default)]
+pub struct MemoryPins(Mutex<HashMap<String, Fingerprint>>);
+
+impl PinStore for MemoryPins {
+    fn get(&self, endpoint: &str) -> Option<Fingerprint> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).get(endpoint).cloned()
+    }
+
+    fn put(&self, endpoint: &str, fp: &Fingerprint) -> std::io::Result<()> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).insert(endpoint.to_string(), fp.clone());
+        Ok(())
+    }
+}
+
+/// `<state dir>/pins.json`, written atomically (temp file, fsync, rename), mode 0600.
+pub struct FilePins {
+    path: PathBuf,
+    pins: MemoryPins,
+}
+
+impl FilePins {
+    /// Loads the file; a missing file is empty, a garbage one is reported and treated as empty.
+    pub fn open(path: &Path) -> FilePins {
+        let pins = MemoryPins::default();
+        match std::fs::read(path) {
+            Ok(bytes) => match serde_json::from_slice::<HashMap<String, String>>(&bytes) {
+                Ok(map) => {
+                    for (endpoint, text) in map {
+                        match Fingerprint::parse(&text) {
+                            Ok(fp) => drop(pins.put(&endpoint, &fp)),
+                            Err(e) => tracing::warn!(path = %path.display(), %endpoint, error = %e, "ignoring a bad pin"),
+                        }
+                    }
+                }
+                Err(e) => tracing::warn!(path = %path.display(), error = %e, "the pin file is not valid JSON: starting with no pins"),
+            },
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => tracing::warn!(path = %path.display(), error = %e, "cannot read the pin file: starting with no pins"),
+        }
+        FilePins { path: path.to_path_buf(), pins }
+    }
+}
+
+impl PinStore for FilePins {
+    fn get(&self, endpoint: &str) -> Option<Fingerprint> {
+        self.pins.get(endpoint)
+    }
+
+    fn put(&self, endpoint: &str, fp: &Fingerprint) -> std::io::Result<()> {
+        self.pins.put(endpoint, fp)?;
+        let map: HashMap<String, String> =
+            self.pins.0.lock().unwrap_or_else(|e| e.into_inner()).iter().map(|(k, v)| (k.clone(), v.to_string())).collect();
+        write_atomic(&self.path, &serde_json::to_vec_pretty(&map).unwrap_or_default())
+    }
+}
+
+/// Write, fsync, rename, fsync the directory; the file is created 0600.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(".{}.tmp", path.file_name().and_then(|n| n.to_str()).unwrap_or("state")));
+    let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    std::fs::rename(&tmp, path)?;
+    std::fs::File::open(dir)?.sync_all()
+}
+
+/// How a certificate is judged.
+#[derive(Clone)]
+pub enum Trust {
+    Pin(Fingerprint),
+    Tofu(Arc<dyn PinStore>),
+    /// PEM bundle of CAs; chain and name are checked as usual.
+    Ca(PathBuf),
+    Insecure,
+}
+
+impl fmt::Debug for Trust {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Trust::Pin(fp) => write!(f, "pin({fp})"),
+            Trust::Tofu(_) => f.write_str("tofu"),
+            Trust::Ca(p) => write!(f, "ca({})", p.display()),
+            Trust::Insecure => f.write_str("insecure"),
+        }
+    }
+}
+
+/// The last refusal of a changed certificate, so the transport can report both fingerprints
+/// (reqwest wraps verifier errors into text).
+pub type Mismatch = Arc<Mutex<Option<(Fingerprint, Fingerprint)>>>;
+
+/// A verifier for pin, tofu and insecure: the handshake's signatures are checked; the chain
+/// and name are not (BMC certificates are self-signed); the leaf's fingerprint decides.
+#[derive(Debug)]
+pub struct FingerprintVerifier {
+    pub endpoint: String,
+    pub trust: Trust,
+    pub mismatch: Mismatch,
+    pub provider: Arc<CryptoProvider>,
+}
+
+impl ServerCertVerifier for FingerprintVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let actual = Fingerprint::of_der(end_entity.as_ref());
+        let expected = match &self.trust {
+            Trust::Pin(fp) => fp.clone(),
+            Trust::Tofu(store) => match store.get(&self.endpoint) {
+                Some(fp) => fp,
+                None => {
+                    tracing::warn!(endpoint = %self.endpoint, fingerprint = %actual, "trusting the BMC's certificate on first use");
+                    if let Err(e) = store.put(&self.endpoint, &actual) {
+                        tracing::warn!(error = %e, "cannot save the learned pin");
+                    }
+                    actual.clone()
+                }
+            },
+            Trust::Insecure | Trust::Ca(_) => return Ok(ServerCertVerified::assertion()),
+        };
+        if expected == actual {
+            return Ok(ServerCertVerified::assertion());
+        }
+        *self.mismatch.lock().unwrap_or_else(|e| e.into_inner()) = Some((expected.clone(), actual.clone()));
+        Err(rustls::Error::General(format!("certificate changed: expected {expected}, got {actual}")))
+    }
+
+    fn verify_tls12_signature(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+    }
+
+    fn verify_tls13_signature(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider.signature_verification_algorithms.supported_schemes()
+    }
+}
