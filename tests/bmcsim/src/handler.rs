@@ -111,10 +111,11 @@ pub async fn handle(sim: Arc<Sim>, ctx: Ctx, req: Request<Bytes>) -> Reply {
     let channel = effective_channel(&ctx, &req);
     let caller = authenticate(&sim, channel, &req);
     let auth_name = caller.name();
-    let resp = match injected_fault(&sim) {
+    let mut resp = match injected_fault(&sim) {
         Some(resp) => resp,
         None => crate::redfish::route(&sim, &ctx, channel, caller, req).await,
     };
+    add_etag(&mut resp);
     sim.record(LogEntry {
         method: method.to_string(),
         path,
@@ -135,6 +136,19 @@ fn effective_channel(ctx: &Ctx, req: &Request<Bytes>) -> Channel {
         Some("chif") => Channel::Chif,
         Some("inband") => Channel::InBand,
         _ => ctx.channel,
+    }
+}
+
+/// NOTE(hpe): iLO sends an ETag with every resource, and ilorest reads it after login.
+fn add_etag(resp: &mut Reply) {
+    use std::hash::{Hash, Hasher};
+    if resp.status() != StatusCode::OK || resp.headers().contains_key(http::header::ETAG) {
+        return;
+    }
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    resp.body().hash(&mut h);
+    if let Ok(v) = HeaderValue::from_str(&format!("W/\"{:08X}\"", h.finish() as u32)) {
+        resp.headers_mut().insert(http::header::ETAG, v);
     }
 }
 

@@ -152,7 +152,7 @@ fn resource_directory(resources: &HashMap<String, Value>) -> Value {
         })
         .collect();
     for (id, ty) in [("/redfish/v1/SessionService/", "#SessionService.v1_0_0.SessionService"), ("/redfish/v1/SessionService/Sessions/", "#SessionCollection.SessionCollection")] {
-        instances.push(json!({ "@odata.id": id, "@odata.type": ty }));
+        instances.push(json!({ "@odata.id": id, "@odata.type": ty, "ETag": "W/\"0\"" }));
     }
     instances.sort_by(|a, b| a["@odata.id"].as_str().cmp(&b["@odata.id"].as_str()));
     json!({
