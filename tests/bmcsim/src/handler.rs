@@ -80,7 +80,11 @@ pub fn bytes_reply(status: StatusCode, body: Bytes) -> Reply {
 }
 
 pub fn error_reply(sim: &Sim, status: StatusCode, key: &str, message: &str) -> Reply {
-    json_reply(status, &render::error(sim.profile(), key, message))
+    let mut resp = json_reply(status, &render::error(sim.profile(), key, message));
+    if status == StatusCode::UNAUTHORIZED {
+        resp.headers_mut().insert(http::header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"bmcsim\""));
+    }
+    resp
 }
 
 pub fn not_found(sim: &Sim) -> Reply {
@@ -108,6 +112,11 @@ pub async fn handle(sim: Arc<Sim>, ctx: Ctx, req: Request<Bytes>) -> Reply {
         None => None,
     };
     let method = req.method().clone();
+    if let Some(v) = req.headers().get("odata-version") {
+        if v.as_bytes() != b"4.0" {
+            return error_reply(&sim, StatusCode::PRECONDITION_FAILED, "HeaderInvalid", "Only OData-Version 4.0 is supported.");
+        }
+    }
     let channel = effective_channel(&ctx, &req);
     let caller = authenticate(&sim, channel, &req);
     let auth_name = caller.name();

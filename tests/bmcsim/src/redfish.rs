@@ -16,7 +16,8 @@ use crate::tree::key;
 pub async fn route(sim: &Arc<Sim>, ctx: &Ctx, channel: Channel, caller: Caller, req: Request<Bytes>) -> Reply {
     let path = req.uri().path().to_string();
     let k = key(&path);
-    let is_login = k == key(SESSIONS_PATH) && req.method() == Method::POST;
+    let members = key(SESSIONS_PATH) + "/members";
+    let is_login = (k == key(SESSIONS_PATH) || k == members) && req.method() == Method::POST;
     latency(if is_login { sim.cfg.login_latency_ms } else { sim.cfg.latency_ms }).await;
     if k == "/redfish" {
         return json_reply(StatusCode::OK, &json!({ "v1": "/redfish/v1/" }));
@@ -63,7 +64,7 @@ fn public(sim: &Sim, req: &Request<Bytes>, k: &str) -> Reply {
     }
     let tree = sim.tree.read().unwrap_or_else(|e| e.into_inner());
     match tree.get("/redfish/v1/") {
-        Some((_, bytes)) => bytes_reply(StatusCode::OK, bytes.clone()),
+        Some((doc, bytes)) => resource_reply(doc, bytes, "GET, HEAD"),
         None => not_found(sim),
     }
 }
@@ -151,7 +152,10 @@ fn sessions_collection(sim: &Sim, caller: &Caller, req: &Request<Bytes>) -> Repl
         format!("{base}?{expand_q}$skip={}", skip + page)
     });
     let mine = mine_id.map(|id| render::session_path(profile, &id));
-    json_reply(StatusCode::OK, &render::collection(profile, members, all.len(), next, mine))
+    let mut resp = json_reply(StatusCode::OK, &render::collection(profile, members, all.len(), next, mine));
+    resp.headers_mut().insert(http::header::ALLOW, http::HeaderValue::from_static("GET, HEAD, POST"));
+    resp.headers_mut().insert(http::header::LINK, http::HeaderValue::from_static("<http://redfish.dmtf.org/schemas/v1/SessionCollection.json>; rel=describedby"));
+    resp
 }
 
 async fn session_member(sim: &Sim, caller: &Caller, req: &Request<Bytes>, id: &str) -> Reply {
@@ -186,7 +190,7 @@ fn tree_resource(sim: &Sim, req: &Request<Bytes>, k: &str) -> Reply {
         Method::GET | Method::HEAD => {
             let tree = sim.tree.read().unwrap_or_else(|e| e.into_inner());
             match tree.get(k) {
-                Some((_, bytes)) => bytes_reply(StatusCode::OK, bytes.clone()),
+                Some((doc, bytes)) => resource_reply(doc, bytes, "GET, HEAD, PATCH"),
                 None => not_found(sim),
             }
         }
@@ -199,6 +203,24 @@ fn tree_resource(sim: &Sim, req: &Request<Bytes>, k: &str) -> Reply {
     }
 }
 
+/// A tree resource with the headers a Redfish service sends: Allow, and a Link to its schema.
+fn resource_reply(doc: &Value, bytes: &Bytes, allow: &'static str) -> Reply {
+    let mut resp = bytes_reply(StatusCode::OK, bytes.clone());
+    resp.headers_mut().insert(http::header::ALLOW, http::HeaderValue::from_static(allow));
+    if let Some(link) = described_by(doc) {
+        resp.headers_mut().insert(http::header::LINK, link);
+    }
+    resp
+}
+
+/// `Link: <…/Schema.json>; rel=describedby` from `@odata.type` (`#Schema.v1_2_0.Schema`).
+pub fn described_by(doc: &Value) -> Option<http::HeaderValue> {
+    let ty = doc.get("@odata.type")?.as_str()?.trim_start_matches('#');
+    let schema = ty.split('.').next()?;
+    let version = ty.split('.').nth(1).filter(|v| v.starts_with('v')).map(|v| format!(".{v}")).unwrap_or_default();
+    http::HeaderValue::from_str(&format!("<http://redfish.dmtf.org/schemas/v1/{schema}{version}.json>; rel=describedby")).ok()
+}
+
 /// Merges the body's top-level properties into the resource (annotations excepted).
 fn patch_resource(sim: &Sim, req: &Request<Bytes>, k: &str) -> Reply {
     let Ok(Value::Object(patch)) = serde_json::from_slice::<Value>(req.body()) else {
@@ -206,6 +228,9 @@ fn patch_resource(sim: &Sim, req: &Request<Bytes>, k: &str) -> Reply {
     };
     let mut tree = sim.tree.write().unwrap_or_else(|e| e.into_inner());
     let Some((doc, bytes)) = tree.resources.get_mut(k) else { return not_found(sim) };
+    if doc.get("IsPredefined").and_then(Value::as_bool) == Some(true) {
+        return error_reply(sim, StatusCode::METHOD_NOT_ALLOWED, "PropertyNotWritable", "Predefined roles cannot be modified.");
+    }
     for (name, value) in patch {
         if !name.starts_with('@') {
             doc[name] = value;

@@ -33,6 +33,7 @@ impl Tree {
                 resources.entry(key(id)).or_insert(doc);
             }
         }
+        link_roles(&mut resources);
         if profile.is_ilo() {
             let dir = resource_directory(&resources);
             resources.insert(key("/redfish/v1/ResourceDirectory/"), dir);
@@ -98,12 +99,38 @@ fn synthetic(profile: Profile) -> Vec<Value> {
         Profile::Idrac => crate::tree_dmtf::idrac(),
         Profile::Bmcweb => crate::tree_dmtf::bmcweb(),
     };
-    docs.push(json!({
-        "@odata.id": "/redfish/v1/AccountService/Roles/Administrator",
-        "@odata.type": "#Role.v1_2_0.Role", "Id": "Administrator", "Name": "Administrator", "IsPredefined": true,
-        "AssignedPrivileges": ["Login", "ConfigureManager", "ConfigureUsers", "ConfigureSelf", "ConfigureComponents"]
-    }));
+    let roles = [
+        ("Administrator", vec!["Login", "ConfigureManager", "ConfigureUsers", "ConfigureSelf", "ConfigureComponents"]),
+        ("Operator", vec!["Login", "ConfigureSelf", "ConfigureComponents"]),
+        ("ReadOnly", vec!["Login", "ConfigureSelf"]),
+    ];
+    let uris: Vec<String> = roles.iter().map(|(id, _)| format!("{ROLES}/{id}")).collect();
+    for (id, privileges) in roles {
+        docs.push(json!({
+            "@odata.id": format!("{ROLES}/{id}"), "@odata.type": "#Role.v1_2_0.Role",
+            "Id": id, "Name": id, "RoleId": id, "IsPredefined": true, "AssignedPrivileges": privileges
+        }));
+    }
+    docs.push(collection(ROLES, "Role", &uris.iter().map(String::as_str).collect::<Vec<_>>()));
     docs
+}
+
+const ROLES: &str = "/redfish/v1/AccountService/Roles";
+
+/// Every profile's AccountService links its Roles and each account names its role (the iLO 5
+/// sample predates both).
+fn link_roles(resources: &mut HashMap<String, Value>) {
+    if let Some(service) = resources.get_mut(&key("/redfish/v1/AccountService")) {
+        if service.get("Roles").is_none() {
+            service["Roles"] = json!({ "@odata.id": ROLES });
+        }
+    }
+    for doc in resources.values_mut() {
+        let is_account = doc.get("@odata.type").and_then(Value::as_str).is_some_and(|t| t.starts_with("#ManagerAccount."));
+        if is_account && doc.get("RoleId").is_none() {
+            doc["RoleId"] = json!("Administrator");
+        }
+    }
 }
 
 fn ilo_synthetic(profile: Profile) -> Vec<Value> {

@@ -137,3 +137,33 @@ fn ilorest_and_redfishtool_on_port_443_in_a_private_namespace_leave_zero_session
     assert!(stdout.contains("RAWGET") && stdout.contains("SessionCollection"), "{stdout}");
     assert!(stdout.contains("\"@odata.id\":\"/redfish/v1/Systems/1/\""), "redfishtool got the system: {stdout}");
 }
+
+/// DMTF's redfish-protocol-validator on the ilo6 profile: no assertion may fail.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_dmtf_protocol_validator_finds_no_failure_on_the_ilo6_profile() {
+    let Some(validator) = require(venv_bin("HOSTAGENT_VENV", ".venv", "rf_protocol_validator"), "rf_protocol_validator in .venv") else {
+        return;
+    };
+    let sim = bmcsim::start(SimConfig { profile: Profile::Ilo6, ..SimConfig::default() }).await.unwrap();
+    let reports = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(validator);
+    cmd.args(["-u", "admin", "-p", "password", "--no-cert-check", "--avoid-http-redirect", "--report-type", "tsv"])
+        .arg("-r")
+        .arg(sim.base_url())
+        .arg("--report-dir")
+        .arg(reports.path())
+        .current_dir(reports.path())
+        .env_remove("REQUESTS_CA_BUNDLE")
+        .env_remove("CURL_CA_BUNDLE");
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let summary = text.lines().find(|l| l.contains("Summary - PASS:")).unwrap_or_else(|| panic!("no summary: {text}"));
+    eprintln!("{summary}");
+    let count = |label: &str| -> u32 {
+        let rest = summary.split(&format!("{label}: ")).nth(1).unwrap();
+        rest.split(|c: char| !c.is_ascii_digit()).next().unwrap().parse().unwrap()
+    };
+    assert!(count("PASS") >= 250, "{summary}");
+    assert_eq!(count("FAIL"), 0, "{summary}: see the report in the validator's TSV");
+    sim.shutdown().await;
+}
