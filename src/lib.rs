@@ -19,3 +19,7 @@ pub mod session;
 pub mod reaper;
 pub mod service;
 pub mod render;
+#[cfg(feature = "demo")]
+pub mod demo;
+pub mod credentials;
+pub mod ctl;

@@ -63,17 +63,16 @@ impl Service {
         Owners { agent_uri: self.agent.own_session_uri().await, leases: self.leases.lock().await.clone() }
     }
 
-    /// Every session the BMC lists, classified.
-    pub async fn sessions(&self) -> Result<Vec<SessionInfo>, SessionError> {
-        Ok(list_sessions(&self.agent, &self.classify, &self.list_options).await?.sessions)
+    /// Every session the BMC lists, classified, and the BMC's clock.
+    pub async fn sessions(&self) -> Result<(Vec<SessionInfo>, OffsetDateTime), SessionError> {
+        let listing = list_sessions(&self.agent, &self.classify, &self.list_options).await?;
+        Ok((listing.sessions, listing.bmc_now))
     }
 
     pub async fn list(&self, kinds: &[Kind]) -> Result<ListReport, SessionError> {
         let owners = self.owners().await;
-        let now = OffsetDateTime::now_utc();
-        let sessions = self
-            .sessions()
-            .await?
+        let (sessions, now) = self.sessions().await?;
+        let sessions = sessions
             .into_iter()
             .filter(|s| kinds.is_empty() || kinds.contains(&s.kind))
             .map(|s| SessionRow::new(&s, &owners.owner_of(&s), now))
@@ -84,7 +83,7 @@ impl Service {
     pub async fn status(&self) -> Result<StatusReport, SessionError> {
         let owners = self.owners().await;
         let mut counts = SessionCounts::default();
-        for s in self.sessions().await? {
+        for s in self.sessions().await?.0 {
             counts.total += 1;
             *counts.by_kind.entry(s.kind.to_string()).or_default() += 1;
             *counts.by_owner.entry(owners.owner_of(&s).to_string()).or_default() += 1;
@@ -106,8 +105,8 @@ impl Service {
         opts: &CleanOptions,
         on_progress: &(dyn Fn(usize, usize) + Sync),
     ) -> Result<CleanReport, SessionError> {
-        let sessions = self.sessions().await?;
+        let (sessions, now) = self.sessions().await?;
         let owners = self.owners().await;
-        Ok(reaper::clean(&self.agent, sessions, &owners, policy, opts, on_progress).await)
+        Ok(reaper::clean(&self.agent, sessions, now, &owners, policy, opts, on_progress).await)
     }
 }

@@ -1,1 +1,12 @@
-fn main(){}
+//! `agentctl`: parse arguments, run the command, print (table or `--json`), exit with the
+//! codes of DESIGN §8. The logic lives in `hostagent::ctl`.
+
+use clap::Parser;
+use hostagent::cli::agentctl::Args;
+
+fn main() {
+    let args = Args::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
+    let code = runtime.block_on(hostagent::ctl::run(args));
+    std::process::exit(code);
+}

@@ -50,17 +50,17 @@ pub struct Failed {
     pub error: String,
 }
 
-/// Judges every session and deletes the stale ones. `on_progress` is called after each
-/// DELETE with (done, total), for a progress bar.
+/// Judges every session at `now` (the BMC's clock, see [`crate::session::listing::Listing`])
+/// and deletes the stale ones. `on_progress` is called after each DELETE with (done, total).
 pub async fn clean(
     agent: &AgentSession,
     sessions: Vec<SessionInfo>,
+    now: OffsetDateTime,
     owners: &Owners,
     policy: &Policy,
     opts: &CleanOptions,
     on_progress: &(dyn Fn(usize, usize) + Sync),
 ) -> CleanReport {
-    let now = OffsetDateTime::now_utc();
     let mut report = CleanReport { dry_run: opts.dry_run, ..CleanReport::default() };
     let mut doomed = Vec::new();
     for session in sessions {

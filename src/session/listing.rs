@@ -4,6 +4,7 @@
 //! hides the others.
 
 use futures::stream::{self, StreamExt};
+use time::OffsetDateTime;
 
 use super::agent::AgentSession;
 use super::SessionError;
@@ -33,6 +34,18 @@ pub struct Listing {
     pub sessions: Vec<SessionInfo>,
     /// HTTP requests sent, for benchmarks and logs.
     pub requests: usize,
+    /// The BMC's clock when it answered (its `Date` header), else the host's. Idle times are
+    /// measured on the BMC's clock: BMC clocks drift from the host's by minutes.
+    pub bmc_now: OffsetDateTime,
+}
+
+/// The `Date` header (IMF-fixdate, RFC 9110), if the BMC sent a valid one.
+pub fn bmc_date(resp: &crate::transport::Response) -> Option<OffsetDateTime> {
+    let text = resp.header_str("date")?;
+    let format = time::macros::format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    );
+    time::PrimitiveDateTime::parse(text.trim(), &format).ok().map(|t| t.assume_utc())
 }
 
 pub async fn list_sessions(
@@ -43,6 +56,7 @@ pub async fn list_sessions(
     let expand = opts.expand && agent.root().info.supports_expand();
     let mut next = Some(collection_path(&agent.root().sessions_path, expand));
     let (mut members, mut requests, mut pages) = (Vec::new(), 0usize, 0usize);
+    let mut bmc_now = None;
     while let Some(path) = next.take() {
         pages += 1;
         if pages > opts.max_pages {
@@ -51,6 +65,7 @@ pub async fn list_sessions(
         }
         let resp = agent.send(Request::get(path)).await?;
         requests += 1;
+        bmc_now = bmc_now.or_else(|| bmc_date(&resp));
         if !resp.status.is_success() {
             return Err(SessionError::Bmc(RedfishError::from_response(&resp)));
         }
@@ -62,7 +77,8 @@ pub async fn list_sessions(
         next = page.next_link;
     }
     let (sessions, fetched) = resolve_members(agent, ctx, members, opts.concurrency.max(1)).await;
-    Ok(Listing { sessions, requests: requests + fetched })
+    let bmc_now = bmc_now.unwrap_or_else(OffsetDateTime::now_utc);
+    Ok(Listing { sessions, requests: requests + fetched, bmc_now })
 }
 
 fn collection_path(sessions_path: &str, expand: bool) -> String {

@@ -125,6 +125,7 @@ pub async fn handle(sim: Arc<Sim>, ctx: Ctx, req: Request<Bytes>) -> Reply {
         None => crate::redfish::route(&sim, &ctx, channel, caller, req).await,
     };
     add_etag(&mut resp);
+    add_date(&sim, &mut resp);
     sim.record(LogEntry {
         method: method.to_string(),
         path,
@@ -145,6 +146,17 @@ fn effective_channel(ctx: &Ctx, req: &Request<Bytes>) -> Channel {
         Some("chif") => Channel::Chif,
         Some("inband") => Channel::InBand,
         _ => ctx.channel,
+    }
+}
+
+/// The BMC's own clock (simulated time) in the `Date` header, as clients measure idle time
+/// against it.
+fn add_date(sim: &Sim, resp: &mut Reply) {
+    let now = sim.table().now();
+    let format = time::macros::format_description!("[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT");
+    let text = time::OffsetDateTime::from_unix_timestamp(now).ok().and_then(|t| t.format(&format).ok());
+    if let Some(v) = text.and_then(|t| HeaderValue::from_str(&t).ok()) {
+        resp.headers_mut().insert(http::header::DATE, v);
     }
 }
 

@@ -1,0 +1,69 @@
+//! `agentctl demo`: a simulated iLO 5 with sessions leaked the way tools leak them, the agent
+//! logging in, listing, cleaning by policy, reading through its session, and logging out.
+//! Needs no BMC and touches no file.
+
+use std::fmt::Write;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bmcsim::{Kind as SimKind, Profile, SimConfig};
+
+use crate::reaper::{CleanOptions, Policy};
+use crate::redfish::{ClassifyContext, Kind};
+use crate::secret::Secret;
+use crate::service::Service;
+use crate::session::{AgentOptions, AgentSession, Credentials};
+use crate::transport::https::{HttpsOptions, HttpsTransport};
+use crate::transport::trust::{Fingerprint, Trust};
+use crate::transport::Request;
+
+/// Runs the demo and returns what happened, for printing.
+pub async fn run() -> anyhow::Result<String> {
+    let mut out = String::new();
+    let sim = bmcsim::start(SimConfig { profile: Profile::Ilo5, max_sessions: Some(32), ..SimConfig::default() }).await?;
+    writeln!(out, "Simulated iLO 5 at {} (certificate sha256 {}…)", sim.base_url(), &sim.cert_sha256()[..16])?;
+    sim.leak(12, SimKind::RestHost, None);
+    sim.leak(3, SimKind::WebUi, Some("alice"));
+    sim.leak(2, SimKind::Rest, Some("monitoring"));
+    sim.advance_clock(20 * 60);
+    sim.leak(2, SimKind::RestHost, None);
+    writeln!(out, "Leaked: 12 'Rest Host' sessions from `ilorest --nocache` 20 min ago, 2 more just now;")?;
+    writeln!(out, "        3 Web UI sessions of a person and 2 out-of-band REST sessions of a script.")?;
+    writeln!(out, "Session table: {} of 32 slots used\n", sim.sessions().len())?;
+
+    let fp = Fingerprint::parse(&sim.cert_sha256()).map_err(anyhow::Error::msg)?;
+    let transport = Arc::new(HttpsTransport::new(HttpsOptions::new(sim.base_url(), Trust::Pin(fp)))?);
+    let creds = Credentials { user: "admin".into(), password: Secret::new("password") };
+    let agent = Arc::new(AgentSession::connect(transport, Some(creds), AgentOptions::default()).await?);
+    agent.login().await?;
+    writeln!(out, "The agent logged in (TLS pinned to the certificate): {}\n", agent.own_session_uri().await.unwrap_or_default())?;
+    let service = Service::new(agent.clone(), ClassifyContext::hpe_default(), Some(32));
+
+    writeln!(out, "$ agentctl list")?;
+    out.push_str(&crate::render::list(&service.list(&[]).await?));
+
+    let policy = Policy {
+        kinds: vec![Kind::RestHost, Kind::HostApplication],
+        idle: Duration::from_secs(15 * 60),
+        keep_users: Vec::new(),
+        force: false,
+        ids: Vec::new(),
+    };
+    writeln!(out, "\n$ agentctl clean        # policy: in-band kinds idle ≥ 15 min, never a person's session")?;
+    let report = service.clean(&policy, &CleanOptions::default(), &|_, _| {}).await?;
+    out.push_str(&crate::render::clean(&report));
+
+    let system = agent.send(Request::get("/redfish/v1/Systems/1/")).await?;
+    let body: serde_json::Value = serde_json::from_slice(&system.body).unwrap_or_default();
+    writeln!(out, "\n$ agentctl get /redfish/v1/Systems/1/   # through the agent's one session")?;
+    writeln!(out, "{} {} (HTTP {})", body["Manufacturer"].as_str().unwrap_or("?"), body["Model"].as_str().unwrap_or("?"), system.status)?;
+
+    agent.logout().await?;
+    let left = sim.sessions();
+    let count = |k: SimKind| left.iter().filter(|s| s.kind == k).count();
+    writeln!(out, "\nSummary: deleted {} stale in-band sessions, kept {} ({} fresh Rest Host, {} Web UI, {} REST of people);",
+        report.deleted.len(), left.len(), count(SimKind::RestHost), count(SimKind::WebUi), count(SimKind::Rest))?;
+    writeln!(out, "the agent logged out: {} of 32 slots used, none by the agent.", left.len())?;
+    sim.shutdown().await;
+    Ok(out)
+}
