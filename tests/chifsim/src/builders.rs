@@ -59,7 +59,7 @@ pub extern "C" fn rest_immediate_blobdesc(
     build(REST_BLOB_REQ, CMD_REST, |b| {
         put_u32(b, 12, 1);
         ns_key(b, 16, &ns, &rsp);
-        ns_key(b, 64, &ns, &req);
+        ns_key(b, 68, &ns, &req);
     })
 }
 

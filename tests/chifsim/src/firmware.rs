@@ -123,7 +123,7 @@ fn read(blobs: &Store, id: (Vec<u8>, Vec<u8>), pkt: &[u8]) -> Vec<u8> {
 fn rest(pkt: &[u8]) -> Vec<u8> {
     let blobdesc = get_u32(pkt, 12) == 1;
     let request = if blobdesc {
-        let req_id = blob_id(pkt, 64);
+        let req_id = blob_id(pkt, 68);
         match store().get(&req_id).filter(|b| b.finalized) {
             Some(blob) => blob.data.clone(),
             None => return reply(pkt, ST_NOTFOUND, &[0; 8]),
