@@ -26,19 +26,28 @@ pub fn blob_count() -> usize {
     store().len()
 }
 
-/// The size of the packet that starts with `head` (at least 68 bytes), or None if the command
-/// is unknown. The length field is not trusted for this (read requests carry the count there).
-pub fn packet_size(head: &[u8]) -> Option<usize> {
-    match get_u32(head, 8) {
-        CMD_REST if get_u32(head, 12) == 0 => Some(REST_IMMEDIATE_REQ + get_u32(head, 64) as usize),
-        CMD_REST if get_u32(head, 12) == 1 => Some(REST_BLOB_REQ),
-        CMD_WRITE => Some(WRITE_REQ + get_u32(head, 128) as usize),
+/// The fixed part of a request with `command` (bytes 8..12), or None if unknown.
+pub fn fixed_size(command: u32) -> Option<usize> {
+    match command {
+        CMD_REST => Some(REST_IMMEDIATE_REQ),
+        CMD_WRITE => Some(WRITE_REQ),
         CMD_CREATE => Some(CREATE_REQ),
         CMD_INFO => Some(INFO_REQ),
         CMD_READ => Some(READ_REQ),
         CMD_DELETE => Some(DELETE_REQ),
         CMD_FINALIZE => Some(FINALIZE_REQ),
         _ => None,
+    }
+}
+
+/// The whole size of the packet whose fixed part is `head`. The length field is not trusted
+/// for this (read requests carry the count there).
+pub fn packet_size(head: &[u8]) -> usize {
+    match get_u32(head, 8) {
+        CMD_REST if get_u32(head, 12) == 1 => REST_BLOB_REQ,
+        CMD_REST => REST_IMMEDIATE_REQ + get_u32(head, 64) as usize,
+        CMD_WRITE => WRITE_REQ + get_u32(head, 128) as usize,
+        _ => head.len(),
     }
 }
 

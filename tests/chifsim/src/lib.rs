@@ -29,6 +29,7 @@ const ERR_INVALID: c_int = 22;
 const ERR_SECURITY: c_int = 8;
 const ERR_TOO_BIG: c_int = 90;
 const ERR_TRANSIENT: c_int = 110;
+const ERR_IO: c_int = 5;
 
 #[no_mangle]
 pub extern "C" fn ChifInitialize(_reserved: *mut c_void) -> c_int {
@@ -127,18 +128,7 @@ pub extern "C" fn ChifPacketExchange(handle: *mut c_void, send: *const u8, recv:
             return ERR_TRANSIENT;
         }
     }
-    // SAFETY: every request packet is at least 60 bytes, the caller's buffer holds the packet
-    // its builder made; we read the fixed part first, then exactly the size the command has.
-    let head = unsafe { std::slice::from_raw_parts(send, HEADER) };
-    let min = if get_u32(head, 8) == CMD_INFO { INFO_REQ } else { REST_IMMEDIATE_REQ };
-    let head = unsafe { std::slice::from_raw_parts(send, min) };
-    let mut response = match firmware::packet_size(head) {
-        Some(size) if size <= MAX_BUFFER => {
-            let pkt = unsafe { std::slice::from_raw_parts(send, size) };
-            firmware::handle(pkt)
-        }
-        _ => firmware::reply(head, ST_BADPARAMETER, &[]),
-    };
+    let Ok(mut response) = std::panic::catch_unwind(|| firmware_answer(send)) else { return ERR_IO };
     {
         let mut st = state();
         if st.corrupt_sequences > 0 {
@@ -152,4 +142,20 @@ pub extern "C" fn ChifPacketExchange(handle: *mut c_void, send: *const u8, recv:
     // SAFETY: recv has recv_len >= response.len() bytes.
     unsafe { std::ptr::copy_nonoverlapping(response.as_ptr(), recv, response.len()) };
     0
+}
+
+/// Reads the request packet at `send` (exactly the size its command has) and answers it.
+fn firmware_answer(send: *const u8) -> Vec<u8> {
+    // SAFETY: the caller's buffer holds a packet one of the builders made: its fixed part
+    // first, then the size that fixed part announces (checked against the buffer limit).
+    let head = unsafe { std::slice::from_raw_parts(send, HEADER) };
+    let Some(fixed) = firmware::fixed_size(get_u32(head, 8)) else {
+        return firmware::reply(head, ST_BADPARAMETER, &[]);
+    };
+    let head = unsafe { std::slice::from_raw_parts(send, fixed) };
+    let size = firmware::packet_size(head);
+    if size > MAX_BUFFER {
+        return firmware::reply(head, ST_BADPARAMETER, &[]);
+    }
+    firmware::handle(unsafe { std::slice::from_raw_parts(send, size) })
 }
