@@ -4,44 +4,14 @@
 
 mod chif_support;
 
-use std::ffi::{c_char, c_int, CString};
+use std::ffi::c_int;
 
-use chif_support::ChifSim;
+use chif_support::{build, ChifSim};
 use hostagent::transport::chif::ffi::ChifLib;
 
 const PACKETS: &str = include_str!("fixtures/chif/real-library-packets.txt");
 const SIZES: &str = include_str!("fixtures/chif/real-library-sizes.txt");
 const SIZES_EXTRA: &str = include_str!("fixtures/chif/real-library-sizes-extra.txt");
-
-type B2 = unsafe extern "C" fn(*const c_char, *const c_char) -> *const u8;
-type B3 = unsafe extern "C" fn(*const c_char, *const c_char, *const c_char) -> *const u8;
-type Frag = unsafe extern "C" fn(u32, u32, *const c_char, *const c_char) -> *const u8;
-type Imm = unsafe extern "C" fn(u32, *const c_char, *const c_char) -> *const u8;
-
-fn c(s: &str) -> CString {
-    CString::new(s).unwrap()
-}
-
-/// Calls the builder a fixture line names, with the arguments it was recorded with.
-fn build(lib: &libloading::Library, name: &str, size: usize) -> Vec<u8> {
-    let ns = c("volatile");
-    let (req, rsp2) = (c("REQKEY0001"), c("RSPKEY0002"));
-    let ptr = unsafe {
-        match name {
-            "rest_immediate(100,RSPKEY1234,volatile)" => lib.get::<Imm>(b"rest_immediate").unwrap()(100, c("RSPKEY1234").as_ptr(), ns.as_ptr()),
-            "rest_immediate(0x1234,KKKKKKKKKK,volatile)" => lib.get::<Imm>(b"rest_immediate").unwrap()(0x1234, c("KKKKKKKKKK").as_ptr(), ns.as_ptr()),
-            "rest_immediate_blobdesc" => lib.get::<B3>(b"rest_immediate_blobdesc").unwrap()(req.as_ptr(), rsp2.as_ptr(), ns.as_ptr()),
-            "get_info" => lib.get::<B2>(b"get_info").unwrap()(rsp2.as_ptr(), ns.as_ptr()),
-            "read_fragment(0x10,0x200)" => lib.get::<Frag>(b"read_fragment").unwrap()(0x10, 0x200, rsp2.as_ptr(), ns.as_ptr()),
-            "delete_blob" => lib.get::<B2>(b"delete_blob").unwrap()(rsp2.as_ptr(), ns.as_ptr()),
-            "create_not_blobentry" => lib.get::<B2>(b"create_not_blobentry").unwrap()(req.as_ptr(), ns.as_ptr()),
-            "write_fragment(0x20,0x300)" => lib.get::<Frag>(b"write_fragment").unwrap()(0x20, 0x300, req.as_ptr(), ns.as_ptr()),
-            "finalize_blob" => lib.get::<B2>(b"finalize_blob").unwrap()(req.as_ptr(), ns.as_ptr()),
-            other => panic!("fixture names an unknown builder call {other:?}"),
-        }
-    };
-    unsafe { std::slice::from_raw_parts(ptr, size) }.to_vec()
-}
 
 #[test]
 fn chifsim_builds_the_real_librarys_packets_byte_for_byte() {
