@@ -192,8 +192,23 @@ async fn unreachable_target_surfaces_as_the_firmware_answer() {
 
 #[tokio::test]
 async fn a_missing_configured_library_is_named() {
-    let mut cfg = hostagent::transport::chif::ChifConfig::default();
-    cfg.library = Some("/nonexistent/libchif.so".into());
+    let cfg = hostagent::transport::chif::ChifConfig {
+        library: Some("/nonexistent/libchif.so".into()),
+        ..Default::default()
+    };
     let err = ChifTransport::connect(cfg).await.unwrap_err();
     assert!(err.to_string().contains("cannot load CHIF library /nonexistent/libchif.so"), "{err}");
+}
+
+#[tokio::test]
+async fn forwards_over_tls_without_checking_the_certificate() {
+    let sim = ChifSim::new();
+    let bmc = FakeBmc::start_tls();
+    sim.set_target(&bmc.url);
+    let t = open(&sim).await;
+    let rsp = t.send(Request::get("/redfish/v1/large")).await.unwrap();
+    assert_eq!((rsp.status.as_u16(), rsp.body.len()), (200, 10_000));
+    let seen = bmc.seen();
+    assert_eq!(seen[0].header("x-bmcsim-channel"), Some("chif"));
+    assert_eq!(seen[0].header("host"), Some(bmc.url.trim_start_matches("https://")));
 }

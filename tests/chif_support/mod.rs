@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use std::ffi::{c_char, CString};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -176,13 +176,54 @@ impl FakeBmc {
         FakeBmc { url, seen }
     }
 
+    /// The same fake BMC behind TLS with a self-signed certificate (as bmcsim serves).
+    pub fn start_tls() -> Self {
+        let ck = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+        let key = rustls::pki_types::PrivateKeyDer::try_from(ck.signing_key.serialize_der()).unwrap();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(vec![ck.cert.der().clone()], key)
+            .unwrap();
+        let config = Arc::new(config);
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("https://{}", listener.local_addr().unwrap());
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = seen.clone();
+        std::thread::spawn(move || {
+            for tcp in listener.incoming().flatten() {
+                let (log, config) = (log.clone(), config.clone());
+                std::thread::spawn(move || {
+                    let conn = rustls::ServerConnection::new(config).unwrap();
+                    let mut tls = rustls::StreamOwned::new(conn, tcp);
+                    let seen = read_request(&mut BufReader::new(&mut tls));
+                    let response = respond(&seen);
+                    log.lock().unwrap().push(seen);
+                    tls.write_all(&response).unwrap();
+                    tls.conn.send_close_notify();
+                    let _ = tls.flush();
+                });
+            }
+        });
+        FakeBmc { url, seen }
+    }
+
     pub fn seen(&self) -> Vec<Seen> {
         self.seen.lock().unwrap().clone()
     }
 }
 
 fn serve(stream: std::net::TcpStream, log: &Mutex<Vec<Seen>>) {
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let seen = read_request(&mut BufReader::new(stream.try_clone().unwrap()));
+    let response = respond(&seen);
+    log.lock().unwrap().push(seen);
+    let mut stream = stream;
+    stream.write_all(&response).unwrap();
+}
+
+fn read_request(reader: &mut impl BufRead) -> Seen {
     let mut request_line = String::new();
     reader.read_line(&mut request_line).unwrap();
     let mut headers = Vec::new();
@@ -199,11 +240,7 @@ fn serve(stream: std::net::TcpStream, log: &Mutex<Vec<Seen>>) {
     let len = headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("content-length")).map_or(0, |(_, v)| v.parse().unwrap());
     let mut body = vec![0; len];
     reader.read_exact(&mut body).unwrap();
-    let seen = Seen { request_line: request_line.trim_end().to_string(), headers, body };
-    let response = respond(&seen);
-    log.lock().unwrap().push(seen);
-    let mut stream = stream;
-    stream.write_all(&response).unwrap();
+    Seen { request_line: request_line.trim_end().to_string(), headers, body }
 }
 
 fn respond(seen: &Seen) -> Vec<u8> {

@@ -36,8 +36,10 @@ pub extern "C" fn ChifInitialize(_reserved: *mut c_void) -> c_int {
     0
 }
 
+/// # Safety
+/// `out` is null or points to a writable handle slot.
 #[no_mangle]
-pub extern "C" fn ChifCreate(out: *mut *mut c_void) -> c_int {
+pub unsafe extern "C" fn ChifCreate(out: *mut *mut c_void) -> c_int {
     if out.is_null() {
         return ERR_INVALID;
     }
@@ -87,8 +89,11 @@ pub extern "C" fn ChifDisableSecurity() -> c_int {
 
 /// Remembers the credentials for `ChifVerifyCredentials`; returns a library-owned buffer
 /// like the real one (contents not meaningful here).
+///
+/// # Safety
+/// Both arguments are null or NUL-terminated strings.
 #[no_mangle]
-pub extern "C" fn initiate_credentials(user: *const c_char, password: *const c_char) -> *const u8 {
+pub unsafe extern "C" fn initiate_credentials(user: *const c_char, password: *const c_char) -> *const u8 {
     static BUF: [u8; CREDENTIALS_BUFFER] = [0; CREDENTIALS_BUFFER];
     if !user.is_null() && !password.is_null() {
         // SAFETY: NUL-terminated strings from the caller.
@@ -109,8 +114,12 @@ pub extern "C" fn ChifVerifyCredentials() -> c_int {
 }
 
 /// Sends one packet and receives the answer into `recv` (`recv_len` bytes available).
+///
+/// # Safety
+/// `send` holds a packet made by one of the builders (plus its payload); `recv` has
+/// `recv_len` writable bytes.
 #[no_mangle]
-pub extern "C" fn ChifPacketExchange(handle: *mut c_void, send: *const u8, recv: *mut u8, recv_len: u32) -> c_int {
+pub unsafe extern "C" fn ChifPacketExchange(handle: *mut c_void, send: *const u8, recv: *mut u8, recv_len: u32) -> c_int {
     if send.is_null() || recv.is_null() {
         return ERR_INVALID;
     }
