@@ -31,7 +31,10 @@ fn real_library() -> Option<PathBuf> {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv"));
     let lib = std::fs::read_dir(venv.join("lib")).ok()?;
     lib.flatten()
-        .map(|py| py.path().join("site-packages/ilorest/chiflibrary/ilorest_chif.so"))
+        .map(|py| {
+            py.path()
+                .join("site-packages/ilorest/chiflibrary/ilorest_chif.so")
+        })
         .find(|p| p.exists())
 }
 
@@ -57,15 +60,28 @@ fn real_hpe_library_in_private_netns() {
         .arg("-n")
         .arg("--")
         .arg(std::env::current_exe().unwrap())
-        .args(["--exact", "child_real_library", "--ignored", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "child_real_library",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD_LIB, &real)
         .env(CHILD_SIM, sim)
         .env(CHILD_NETNS, netns_id())
         .output()
         .expect("running the child test");
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(out.status.success(), "child failed:\n{text}");
-    assert!(text.contains("1 passed"), "the child test did not run:\n{text}");
+    assert!(
+        text.contains("1 passed"),
+        "the child test did not run:\n{text}"
+    );
     eprintln!("{text}");
 }
 
@@ -76,13 +92,21 @@ fn netns_id() -> PathBuf {
 /// The child must be in another network namespace than the test, one with only `lo`.
 fn assert_private_netns() {
     let parent = std::env::var_os(CHILD_NETNS).expect("parent netns id");
-    assert_ne!(netns_id().as_os_str(), parent, "refusing to load HPE's library in the host's network namespace");
+    assert_ne!(
+        netns_id().as_os_str(),
+        parent,
+        "refusing to load HPE's library in the host's network namespace"
+    );
     let ifaces: Vec<String> = nix::net::if_::if_nameindex()
         .expect("listing interfaces")
         .iter()
         .map(|i| i.name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(ifaces, ["lo"], "refusing to load HPE's library where it could reach a network");
+    assert_eq!(
+        ifaces,
+        ["lo"],
+        "refusing to load HPE's library where it could reach a network"
+    );
 }
 
 #[test]
@@ -95,13 +119,20 @@ fn child_real_library() {
     let (real, sim) = (PathBuf::from(real), PathBuf::from(sim));
 
     let bound = ChifLib::load(&real).expect("the transport binds every symbol of the real library");
-    assert_eq!(bound.sizes, ChifLib::load(&sim).unwrap().sizes, "sizes the transport uses");
+    assert_eq!(
+        bound.sizes,
+        ChifLib::load(&sim).unwrap().sizes,
+        "sizes the transport uses"
+    );
     drop(bound);
 
     let real_lib = unsafe { libloading::Library::new(&real) }.unwrap();
     let sim_lib = unsafe { libloading::Library::new(&sim) }.unwrap();
     for name in SIZE_QUERIES {
-        let query = |lib: &libloading::Library| unsafe { lib.get::<unsafe extern "C" fn() -> c_int>(name.as_bytes()).unwrap()() };
+        let query = |lib: &libloading::Library| unsafe {
+            lib.get::<unsafe extern "C" fn() -> c_int>(name.as_bytes())
+                .unwrap()()
+        };
         assert_eq!(query(&real_lib), query(&sim_lib), "{name}");
     }
     for (name, size) in BUILDER_CALLS {
@@ -111,30 +142,62 @@ fn child_real_library() {
 
     unsafe {
         // ChifCreate returns 84 unless ChifInitialize ran first.
-        real_lib.get::<unsafe extern "C" fn(*mut c_void) -> c_int>(b"ChifInitialize").unwrap()(std::ptr::null_mut());
-        let create = real_lib.get::<unsafe extern "C" fn(*mut *mut c_void) -> c_int>(b"ChifCreate").unwrap();
-        let ping = real_lib.get::<unsafe extern "C" fn(*mut c_void) -> c_int>(b"ChifPing").unwrap();
-        let close = real_lib.get::<unsafe extern "C" fn(*mut c_void) -> c_int>(b"ChifClose").unwrap();
+        real_lib
+            .get::<unsafe extern "C" fn(*mut c_void) -> c_int>(b"ChifInitialize")
+            .unwrap()(std::ptr::null_mut());
+        let create = real_lib
+            .get::<unsafe extern "C" fn(*mut *mut c_void) -> c_int>(b"ChifCreate")
+            .unwrap();
+        let ping = real_lib
+            .get::<unsafe extern "C" fn(*mut c_void) -> c_int>(b"ChifPing")
+            .unwrap();
+        let close = real_lib
+            .get::<unsafe extern "C" fn(*mut c_void) -> c_int>(b"ChifClose")
+            .unwrap();
         let mut handle = std::ptr::null_mut();
         assert_eq!(create(&mut handle), 0, "ChifCreate");
         assert_eq!(ping(handle), 19, "ChifPing without /dev/hpilo");
         close(handle);
     }
 
-    let cfg = ChifConfig { library: Some(real.clone()), ..Default::default() };
+    let cfg = ChifConfig {
+        library: Some(real.clone()),
+        ..Default::default()
+    };
     let err = ChifTransport::open(&cfg).unwrap_err();
-    assert!(matches!(&err, TransportError::Connect { reason, .. } if reason.contains("no iLO CHIF device")), "{err:?}");
+    assert!(
+        matches!(&err, TransportError::Connect { reason, .. } if reason.contains("no iLO CHIF device")),
+        "{err:?}"
+    );
     println!("real library: {err}");
 }
 
 const SIZE_QUERIES: [&str; 26] = [
-    "get_max_buffer_size", "max_read_size", "max_write_size", "size_of_restImmediateRequest",
-    "size_of_restBlobRequest", "size_of_restResponseFixed", "size_of_restResponse",
-    "size_of_responseHeaderBlob", "size_of_createRequest", "size_of_createResponse",
-    "size_of_writeRequest", "size_of_writeResponse", "size_of_readRequest", "size_of_readResponse",
-    "size_of_infoRequest", "size_of_infoResponse", "size_of_deleteRequest", "size_of_deleteResponse",
-    "size_of_finalizeRequest", "size_of_finalizeResponse", "size_of_listRequest", "size_of_listResponse",
-    "size_of_listResponseFixed", "size_of_chifCredentialsBuffer", "size_of_securityStateRequest",
+    "get_max_buffer_size",
+    "max_read_size",
+    "max_write_size",
+    "size_of_restImmediateRequest",
+    "size_of_restBlobRequest",
+    "size_of_restResponseFixed",
+    "size_of_restResponse",
+    "size_of_responseHeaderBlob",
+    "size_of_createRequest",
+    "size_of_createResponse",
+    "size_of_writeRequest",
+    "size_of_writeResponse",
+    "size_of_readRequest",
+    "size_of_readResponse",
+    "size_of_infoRequest",
+    "size_of_infoResponse",
+    "size_of_deleteRequest",
+    "size_of_deleteResponse",
+    "size_of_finalizeRequest",
+    "size_of_finalizeResponse",
+    "size_of_listRequest",
+    "size_of_listResponse",
+    "size_of_listResponseFixed",
+    "size_of_chifCredentialsBuffer",
+    "size_of_securityStateRequest",
     "size_of_securityStateResponse",
 ];
 

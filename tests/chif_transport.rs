@@ -20,7 +20,9 @@ fn setup() -> (ChifSim, FakeBmc) {
 }
 
 async fn open(sim: &ChifSim) -> ChifTransport {
-    ChifTransport::connect(sim.config()).await.expect("open the CHIF transport on chifsim")
+    ChifTransport::connect(sim.config())
+        .await
+        .expect("open the CHIF transport on chifsim")
 }
 
 #[tokio::test]
@@ -37,7 +39,13 @@ async fn small_response_comes_back_inline_with_the_chif_channel_header() {
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0].request_line, "GET /redfish/v1/small HTTP/1.1");
     assert_eq!(seen[0].header("x-bmcsim-channel"), Some("chif"));
-    assert_eq!((sim.counter("rest_request_inline"), sim.counter("rest_response_inline")), (1, 1));
+    assert_eq!(
+        (
+            sim.counter("rest_request_inline"),
+            sim.counter("rest_response_inline")
+        ),
+        (1, 1)
+    );
     assert_eq!(sim.counter("rest_response_blob"), 0);
     assert_eq!(sim.counter("blobs"), 0, "the response blob was deleted");
 }
@@ -63,11 +71,23 @@ async fn large_request_goes_through_a_request_blob() {
     req.body = Bytes::from(body.clone());
     let rsp = t.send(req).await.unwrap();
     assert_eq!(rsp.status, 201);
-    assert_eq!(rsp.body, Bytes::from(body.clone()), "echo came back through the response blob");
-    assert_eq!(bmc.seen()[0].body, body, "the BMC received the whole request");
+    assert_eq!(
+        rsp.body,
+        Bytes::from(body.clone()),
+        "echo came back through the response blob"
+    );
+    assert_eq!(
+        bmc.seen()[0].body,
+        body,
+        "the BMC received the whole request"
+    );
     assert_eq!(sim.counter("rest_request_blob"), 1);
     assert_eq!(sim.counter("rest_request_inline"), 0);
-    assert_eq!(sim.counter("blobs"), 0, "request and response blobs were deleted");
+    assert_eq!(
+        sim.counter("blobs"),
+        0,
+        "request and response blobs were deleted"
+    );
 }
 
 #[tokio::test]
@@ -82,7 +102,11 @@ async fn request_just_under_the_inline_limit_stays_inline() {
     assert_eq!(sim.counter("rest_request_inline"), 1);
     req.body = Bytes::from(vec![b'x'; 3433 - head_len]);
     assert_eq!(t.send(req).await.unwrap().status, 201);
-    assert_eq!(sim.counter("rest_request_blob"), 1, "one byte more takes the blob path");
+    assert_eq!(
+        sim.counter("rest_request_blob"),
+        1,
+        "one byte more takes the blob path"
+    );
 }
 
 #[tokio::test]
@@ -105,7 +129,13 @@ async fn sequence_mismatch_is_an_error() {
     );
     assert_eq!(bmc.seen().len(), 1);
     // The channel stays usable.
-    assert_eq!(t.send(Request::get("/redfish/v1/small")).await.unwrap().status, 200);
+    assert_eq!(
+        t.send(Request::get("/redfish/v1/small"))
+            .await
+            .unwrap()
+            .status,
+        200
+    );
 }
 
 #[tokio::test]
@@ -113,19 +143,46 @@ async fn fips_mode_requires_credentials() {
     let (sim, _bmc) = setup();
     sim.set_mode("fips");
     let err = ChifTransport::connect(sim.config()).await.unwrap_err();
-    assert!(matches!(err, TransportError::CredentialsRequired), "{err:?}");
+    assert!(
+        matches!(err, TransportError::CredentialsRequired),
+        "{err:?}"
+    );
     assert_eq!(sim.counter("create"), 0, "no channel was opened");
 
     let mut cfg = sim.config();
-    cfg.credentials = Some(ChifCredentials { user: "admin".into(), password: Secret::new("wrong") });
+    cfg.credentials = Some(ChifCredentials {
+        user: "admin".into(),
+        password: Secret::new("wrong"),
+    });
     let err = ChifTransport::connect(cfg.clone()).await.unwrap_err();
-    assert!(err.to_string().contains("refused the CHIF credentials of user \"admin\""), "{err}");
-    assert!(!err.to_string().contains("wrong"), "the password leaked into {err}");
+    assert!(
+        err.to_string()
+            .contains("refused the CHIF credentials of user \"admin\""),
+        "{err}"
+    );
+    assert!(
+        !err.to_string().contains("wrong"),
+        "the password leaked into {err}"
+    );
 
-    cfg.credentials = Some(ChifCredentials { user: "admin".into(), password: Secret::new("password") });
-    let t = ChifTransport::connect(cfg).await.expect("verified credentials open the channel");
-    assert!(!t.sessionless(), "with security on, requests need a session");
-    assert_eq!(t.send(Request::get("/redfish/v1/small")).await.unwrap().status, 200);
+    cfg.credentials = Some(ChifCredentials {
+        user: "admin".into(),
+        password: Secret::new("password"),
+    });
+    let t = ChifTransport::connect(cfg)
+        .await
+        .expect("verified credentials open the channel");
+    assert!(
+        !t.sessionless(),
+        "with security on, requests need a session"
+    );
+    assert_eq!(
+        t.send(Request::get("/redfish/v1/small"))
+            .await
+            .unwrap()
+            .status,
+        200
+    );
 }
 
 #[tokio::test]
@@ -134,7 +191,10 @@ async fn exchange_error_8_is_credentials_required() {
     let t = open(&sim).await;
     sim.set_mode("fips"); // security switched on while the channel is open
     let err = t.send(Request::get("/redfish/v1/small")).await.unwrap_err();
-    assert!(matches!(err, TransportError::CredentialsRequired), "{err:?}");
+    assert!(
+        matches!(err, TransportError::CredentialsRequired),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
@@ -143,12 +203,20 @@ async fn drop_closes_the_one_channel() {
     let t = Arc::new(open(&sim).await);
     let sends = (0..8).map(|_| {
         let t = t.clone();
-        tokio::spawn(async move { t.send(Request::get("/redfish/v1/large")).await.map(|r| r.body.len()) })
+        tokio::spawn(async move {
+            t.send(Request::get("/redfish/v1/large"))
+                .await
+                .map(|r| r.body.len())
+        })
     });
     for s in sends {
         assert_eq!(s.await.unwrap().unwrap(), 10_000);
     }
-    assert_eq!((sim.counter("create"), sim.counter("channels")), (1, 1), "one channel for all requests");
+    assert_eq!(
+        (sim.counter("create"), sim.counter("channels")),
+        (1, 1),
+        "one channel for all requests"
+    );
     drop(t);
     assert_eq!(sim.counter("close"), 1, "ChifClose on drop");
     assert_eq!(sim.counter("channels"), 0);
@@ -161,7 +229,10 @@ async fn no_device_is_reported_clearly_and_the_channel_closed() {
     let err = ChifTransport::connect(sim.config()).await.unwrap_err();
     let msg = err.to_string();
     assert!(matches!(err, TransportError::Connect { .. }), "{err:?}");
-    assert!(msg.contains("no iLO CHIF device") && msg.contains("ChifPing returned 19"), "{msg}");
+    assert!(
+        msg.contains("no iLO CHIF device") && msg.contains("ChifPing returned 19"),
+        "{msg}"
+    );
     assert_eq!((sim.counter("create"), sim.counter("close")), (1, 1));
 }
 
@@ -170,15 +241,33 @@ async fn transient_errors_are_retried_except_for_post() {
     let (sim, bmc) = setup();
     let t = open(&sim).await;
     sim.fail_exchanges(2);
-    assert_eq!(t.send(Request::get("/redfish/v1/small")).await.unwrap().status, 200, "GET retried twice");
+    assert_eq!(
+        t.send(Request::get("/redfish/v1/small"))
+            .await
+            .unwrap()
+            .status,
+        200,
+        "GET retried twice"
+    );
     sim.fail_exchanges(1);
-    let post = Request::json(Method::POST, "/redfish/v1/echo", &serde_json::json!({"UserName": "x"}));
+    let post = Request::json(
+        Method::POST,
+        "/redfish/v1/echo",
+        &serde_json::json!({"UserName": "x"}),
+    );
     let err = t.send(post).await.unwrap_err();
-    assert!(err.to_string().contains("ChifPacketExchange failed with error 110 (1 attempt(s))"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("ChifPacketExchange failed with error 110 (1 attempt(s))"),
+        "{err}"
+    );
     assert_eq!(bmc.seen().len(), 1, "the POST was not resent");
     sim.fail_exchanges(3);
     let err = t.send(Request::get("/redfish/v1/small")).await.unwrap_err();
-    assert!(err.to_string().contains("(3 attempt(s))"), "retries are bounded: {err}");
+    assert!(
+        err.to_string().contains("(3 attempt(s))"),
+        "retries are bounded: {err}"
+    );
 }
 
 #[tokio::test]
@@ -197,7 +286,11 @@ async fn a_missing_configured_library_is_named() {
         ..Default::default()
     };
     let err = ChifTransport::connect(cfg).await.unwrap_err();
-    assert!(err.to_string().contains("cannot load CHIF library /nonexistent/libchif.so"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("cannot load CHIF library /nonexistent/libchif.so"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -210,5 +303,8 @@ async fn forwards_over_tls_without_checking_the_certificate() {
     assert_eq!((rsp.status.as_u16(), rsp.body.len()), (200, 10_000));
     let seen = bmc.seen();
     assert_eq!(seen[0].header("x-bmcsim-channel"), Some("chif"));
-    assert_eq!(seen[0].header("host"), Some(bmc.url.trim_start_matches("https://")));
+    assert_eq!(
+        seen[0].header("host"),
+        Some(bmc.url.trim_start_matches("https://"))
+    );
 }

@@ -6,7 +6,9 @@ use hostagent::transport::chif::{http_text, packet};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let sent = data.get(2..4).map_or(0, |b| u16::from_le_bytes([b[0], b[1]]));
+    let sent = data
+        .get(2..4)
+        .map_or(0, |b| u16::from_le_bytes([b[0], b[1]]));
     let _ = packet::reply_status(data, sent ^ (data.len() as u16 & 1));
     let _ = packet::info_size(data);
     if let Ok(part) = packet::read_data(data, data.len() / 2) {

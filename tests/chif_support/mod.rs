@@ -16,7 +16,9 @@ pub fn chifsim_path() -> &'static Path {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
     PATH.get_or_init(|| {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let outer = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
+        let outer = std::env::var_os("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| root.join("target"));
         let target_dir = outer.join("chifsim-build");
         let status = Command::new(env!("CARGO"))
             .args(["build", "--quiet", "-p", "chifsim", "--manifest-path"])
@@ -48,7 +50,11 @@ impl ChifSim {
         std::fs::copy(chifsim_path(), &path).expect("copy libchifsim.so");
         // SAFETY: our own test library.
         let lib = unsafe { libloading::Library::new(&path) }.expect("load chifsim copy");
-        ChifSim { path, lib, _dir: dir }
+        ChifSim {
+            path,
+            lib,
+            _dir: dir,
+        }
     }
 
     /// The loaded library, to call its exports directly.
@@ -72,7 +78,8 @@ impl ChifSim {
     }
 
     fn call_u32(&self, sym: &str, n: u32) {
-        let f: libloading::Symbol<unsafe extern "C" fn(u32)> = unsafe { self.lib.get(sym.as_bytes()) }.unwrap();
+        let f: libloading::Symbol<unsafe extern "C" fn(u32)> =
+            unsafe { self.lib.get(sym.as_bytes()) }.unwrap();
         unsafe { f(n) };
     }
 
@@ -93,7 +100,10 @@ impl ChifSim {
 
     /// A transport config that loads this copy.
     pub fn config(&self) -> hostagent::transport::chif::ChifConfig {
-        hostagent::transport::chif::ChifConfig { library: Some(self.path.clone()), ..Default::default() }
+        hostagent::transport::chif::ChifConfig {
+            library: Some(self.path.clone()),
+            ..Default::default()
+        }
     }
 }
 
@@ -112,14 +122,36 @@ pub fn build(lib: &libloading::Library, name: &str, size: usize) -> Vec<u8> {
     let (req, rsp2) = (c("REQKEY0001"), c("RSPKEY0002"));
     let ptr = unsafe {
         match name {
-            "rest_immediate(100,RSPKEY1234,volatile)" => lib.get::<Imm>(b"rest_immediate").unwrap()(100, c("RSPKEY1234").as_ptr(), ns.as_ptr()),
-            "rest_immediate(0x1234,KKKKKKKKKK,volatile)" => lib.get::<Imm>(b"rest_immediate").unwrap()(0x1234, c("KKKKKKKKKK").as_ptr(), ns.as_ptr()),
-            "rest_immediate_blobdesc" => lib.get::<B3>(b"rest_immediate_blobdesc").unwrap()(req.as_ptr(), rsp2.as_ptr(), ns.as_ptr()),
+            "rest_immediate(100,RSPKEY1234,volatile)" => {
+                lib.get::<Imm>(b"rest_immediate").unwrap()(
+                    100,
+                    c("RSPKEY1234").as_ptr(),
+                    ns.as_ptr(),
+                )
+            }
+            "rest_immediate(0x1234,KKKKKKKKKK,volatile)" => {
+                lib.get::<Imm>(b"rest_immediate").unwrap()(
+                    0x1234,
+                    c("KKKKKKKKKK").as_ptr(),
+                    ns.as_ptr(),
+                )
+            }
+            "rest_immediate_blobdesc" => lib.get::<B3>(b"rest_immediate_blobdesc").unwrap()(
+                req.as_ptr(),
+                rsp2.as_ptr(),
+                ns.as_ptr(),
+            ),
             "get_info" => lib.get::<B2>(b"get_info").unwrap()(rsp2.as_ptr(), ns.as_ptr()),
-            "read_fragment(0x10,0x200)" => lib.get::<Frag>(b"read_fragment").unwrap()(0x10, 0x200, rsp2.as_ptr(), ns.as_ptr()),
+            "read_fragment(0x10,0x200)" => {
+                lib.get::<Frag>(b"read_fragment").unwrap()(0x10, 0x200, rsp2.as_ptr(), ns.as_ptr())
+            }
             "delete_blob" => lib.get::<B2>(b"delete_blob").unwrap()(rsp2.as_ptr(), ns.as_ptr()),
-            "create_not_blobentry" => lib.get::<B2>(b"create_not_blobentry").unwrap()(req.as_ptr(), ns.as_ptr()),
-            "write_fragment(0x20,0x300)" => lib.get::<Frag>(b"write_fragment").unwrap()(0x20, 0x300, req.as_ptr(), ns.as_ptr()),
+            "create_not_blobentry" => {
+                lib.get::<B2>(b"create_not_blobentry").unwrap()(req.as_ptr(), ns.as_ptr())
+            }
+            "write_fragment(0x20,0x300)" => {
+                lib.get::<Frag>(b"write_fragment").unwrap()(0x20, 0x300, req.as_ptr(), ns.as_ptr())
+            }
             "finalize_blob" => lib.get::<B2>(b"finalize_blob").unwrap()(req.as_ptr(), ns.as_ptr()),
             other => panic!("fixture names an unknown builder call {other:?}"),
         }
@@ -137,7 +169,10 @@ pub struct Seen {
 
 impl Seen {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -179,7 +214,8 @@ impl FakeBmc {
     /// The same fake BMC behind TLS with a self-signed certificate (as bmcsim serves).
     pub fn start_tls() -> Self {
         let ck = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
-        let key = rustls::pki_types::PrivateKeyDer::try_from(ck.signing_key.serialize_der()).unwrap();
+        let key =
+            rustls::pki_types::PrivateKeyDer::try_from(ck.signing_key.serialize_der()).unwrap();
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let config = rustls::ServerConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
@@ -237,21 +273,34 @@ fn read_request(reader: &mut impl BufRead) -> Seen {
         let (n, v) = line.split_once(':').unwrap();
         headers.push((n.trim().to_string(), v.trim().to_string()));
     }
-    let len = headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("content-length")).map_or(0, |(_, v)| v.parse().unwrap());
+    let len = headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+        .map_or(0, |(_, v)| v.parse().unwrap());
     let mut body = vec![0; len];
     reader.read_exact(&mut body).unwrap();
-    Seen { request_line: request_line.trim_end().to_string(), headers, body }
+    Seen {
+        request_line: request_line.trim_end().to_string(),
+        headers,
+        body,
+    }
 }
 
 fn respond(seen: &Seen) -> Vec<u8> {
     let reply = |status: &str, body: &[u8]| {
-        let mut r = format!("HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n", body.len())
-            .into_bytes();
+        let mut r = format!(
+            "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        )
+        .into_bytes();
         r.extend_from_slice(body);
         r
     };
     if seen.header("x-bmcsim-channel") != Some("chif") {
-        return reply("400 Bad Request", b"{\"error\":\"missing X-Bmcsim-Channel: chif\"}");
+        return reply(
+            "400 Bad Request",
+            b"{\"error\":\"missing X-Bmcsim-Channel: chif\"}",
+        );
     }
     let path = seen.request_line.split(' ').nth(1).unwrap_or_default();
     match path {

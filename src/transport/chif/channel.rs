@@ -47,7 +47,11 @@ pub fn open_error(lib: &ChifLib, call: &str, rc: c_int) -> TransportError {
 
 impl Channel {
     /// `ChifCreate`, `ChifPing`, `ChifSetRecvTimeout`: one channel for the transport's life.
-    pub fn create(lib: ChifLib, retries: u32, recv_timeout: Duration) -> Result<Self, TransportError> {
+    pub fn create(
+        lib: ChifLib,
+        retries: u32,
+        recv_timeout: Duration,
+    ) -> Result<Self, TransportError> {
         let mut handle: Handle = std::ptr::null_mut();
         // SAFETY: ChifCreate fills in the handle slot.
         let rc = unsafe { (lib.fns.create)(&mut handle) };
@@ -55,7 +59,13 @@ impl Channel {
             return Err(open_error(&lib, "ChifCreate", rc));
         }
         let ns = CString::new(NAMESPACE).expect("no NUL in a constant");
-        let mut ch = Channel { lib, handle, retries, recv_timeout: Duration::ZERO, ns };
+        let mut ch = Channel {
+            lib,
+            handle,
+            retries,
+            recv_timeout: Duration::ZERO,
+            ns,
+        };
         // SAFETY: a handle ChifCreate returned.
         let rc = unsafe { (ch.lib.fns.ping)(ch.handle) };
         if rc != 0 {
@@ -93,14 +103,19 @@ impl Channel {
         for attempt in 1..=attempts {
             recv.fill(0);
             // SAFETY: both buffers are max_buffer bytes long, the size the library expects.
-            let rc = unsafe { (self.lib.fns.exchange)(self.handle, send.as_ptr(), recv.as_mut_ptr(), size as u32) };
+            let rc = unsafe {
+                (self.lib.fns.exchange)(self.handle, send.as_ptr(), recv.as_mut_ptr(), size as u32)
+            };
             match rc {
                 0 => {
-                    packet::reply_status(&recv, seq).map_err(|e| TransportError::Chif(e.to_string()))?;
+                    packet::reply_status(&recv, seq)
+                        .map_err(|e| TransportError::Chif(e.to_string()))?;
                     return Ok(recv);
                 }
                 ERR_SECURITY => return Err(TransportError::CredentialsRequired),
-                ERR_NO_DEVICE | ERR_ACCESS_DENIED => return Err(open_error(&self.lib, "ChifPacketExchange", rc)),
+                ERR_NO_DEVICE | ERR_ACCESS_DENIED => {
+                    return Err(open_error(&self.lib, "ChifPacketExchange", rc))
+                }
                 rc if attempt < attempts => {
                     tracing::debug!(rc, attempt, "CHIF exchange failed, retrying");
                     std::thread::sleep(Duration::from_millis(100 * u64::from(attempt)));
@@ -138,7 +153,8 @@ impl Channel {
     }
 
     fn random_key() -> CString {
-        CString::new(Alphanumeric.sample_string(&mut rand::rng(), 10)).expect("alphanumeric has no NUL")
+        CString::new(Alphanumeric.sample_string(&mut rand::rng(), 10))
+            .expect("alphanumeric has no NUL")
     }
 
     /// Stores `data` in a new finalized blob.
@@ -147,8 +163,11 @@ impl Channel {
         self.blob_command("create", &pkt)?;
         let chunk = self.lib.sizes.max_write - self.lib.sizes.write_request;
         for (i, part) in data.chunks(chunk).enumerate() {
-            let offset = u32::try_from(i * chunk).map_err(|_| TransportError::Chif("request too large".into()))?;
-            let mut pkt = self.lib.write_fragment(offset, part.len() as u32, key, &self.ns)?;
+            let offset = u32::try_from(i * chunk)
+                .map_err(|_| TransportError::Chif("request too large".into()))?;
+            let mut pkt = self
+                .lib
+                .write_fragment(offset, part.len() as u32, key, &self.ns)?;
             pkt.extend_from_slice(part);
             self.blob_command("write", &pkt)?;
         }
@@ -159,19 +178,27 @@ impl Channel {
     /// Reads a whole blob: `get_info` for its size, then fragments of `max_read_size`.
     fn read_blob(&mut self, key: &CString) -> Result<Vec<u8>, TransportError> {
         let pkt = self.lib.get_info(key, &self.ns)?;
-        let size = packet::info_size(&self.blob_command("info", &pkt)?).map_err(malformed)? as usize;
+        let size =
+            packet::info_size(&self.blob_command("info", &pkt)?).map_err(malformed)? as usize;
         if size > MAX_RESPONSE {
-            return Err(TransportError::Malformed(format!("response blob of {size} bytes exceeds {MAX_RESPONSE}")));
+            return Err(TransportError::Malformed(format!(
+                "response blob of {size} bytes exceeds {MAX_RESPONSE}"
+            )));
         }
         let chunk = self.lib.sizes.max_read - self.lib.sizes.read_request;
         let mut data = Vec::with_capacity(size);
         while data.len() < size {
             let count = chunk.min(size - data.len());
-            let pkt = self.lib.read_fragment(data.len() as u32, count as u32, key, &self.ns)?;
+            let pkt = self
+                .lib
+                .read_fragment(data.len() as u32, count as u32, key, &self.ns)?;
             let reply = self.blob_command("read", &pkt)?;
             let part = packet::read_data(&reply, count).map_err(malformed)?;
             if part.is_empty() {
-                return Err(TransportError::Malformed(format!("response blob read returned 0 bytes at {} of {size}", data.len())));
+                return Err(TransportError::Malformed(format!(
+                    "response blob read returned 0 bytes at {} of {size}",
+                    data.len()
+                )));
             }
             data.extend_from_slice(part);
         }
@@ -179,7 +206,10 @@ impl Channel {
     }
 
     fn delete_quietly(&mut self, key: &CString) {
-        let result = self.lib.delete_blob(key, &self.ns).and_then(|pkt| self.blob_command("delete", &pkt));
+        let result = self
+            .lib
+            .delete_blob(key, &self.ns)
+            .and_then(|pkt| self.blob_command("delete", &pkt));
         if let Err(e) = result {
             tracing::debug!(error = %e, "deleting a CHIF blob failed");
         }
@@ -192,7 +222,9 @@ impl Channel {
         let sizes = self.lib.sizes;
         let mut req_key = None;
         let pkt = if request.len() <= sizes.max_write - sizes.rest_immediate_request {
-            let mut pkt = self.lib.rest_immediate(request.len() as u32, &rsp_key, &self.ns)?;
+            let mut pkt = self
+                .lib
+                .rest_immediate(request.len() as u32, &rsp_key, &self.ns)?;
             pkt.extend_from_slice(request);
             pkt
         } else {
@@ -208,7 +240,10 @@ impl Channel {
         let rest = packet::rest_reply(&reply).map_err(malformed)?;
         if !packet::is_ok(rest.status) {
             let name = packet::status_name(rest.status);
-            return Err(TransportError::Chif(format!("REST command failed: blobstore status {} ({name})", rest.status)));
+            return Err(TransportError::Chif(format!(
+                "REST command failed: blobstore status {} ({name})",
+                rest.status
+            )));
         }
         let body = match rest.body {
             RestBody::Inline(b) => Ok(b.to_vec()),

@@ -77,7 +77,10 @@ pub struct ChifLib {
 }
 
 fn load_error(path: &Path, why: impl std::fmt::Display) -> TransportError {
-    TransportError::Chif(format!("cannot load CHIF library {}: {why}", path.display()))
+    TransportError::Chif(format!(
+        "cannot load CHIF library {}: {why}",
+        path.display()
+    ))
 }
 
 /// Copies a function pointer out of the library.
@@ -85,7 +88,8 @@ fn load_error(path: &Path, why: impl std::fmt::Display) -> TransportError {
 /// # Safety
 /// `T` must be the symbol's true type.
 unsafe fn sym<T: Copy>(lib: &Library, path: &Path, name: &str) -> Result<T, TransportError> {
-    let s = unsafe { lib.get::<T>(name.as_bytes()) }.map_err(|e| load_error(path, format!("symbol {name}: {e}")))?;
+    let s = unsafe { lib.get::<T>(name.as_bytes()) }
+        .map_err(|e| load_error(path, format!("symbol {name}: {e}")))?;
     Ok(*s)
 }
 
@@ -107,7 +111,10 @@ impl ChifLib {
                 Err(e) => tried.push(e.to_string()),
             }
         }
-        Err(TransportError::Chif(format!("no usable CHIF library; tried: {}", tried.join("; "))))
+        Err(TransportError::Chif(format!(
+            "no usable CHIF library; tried: {}",
+            tried.join("; ")
+        )))
     }
 
     /// Loads the library at `path` and binds every symbol hostagent uses.
@@ -119,7 +126,12 @@ impl ChifLib {
         let fns = unsafe { bind(&lib, path)? };
         let sizes = unsafe { query_sizes(&lib, path)? };
         check_sizes(&sizes).map_err(|why| load_error(path, why))?;
-        Ok(ChifLib { fns, sizes, path: path.to_path_buf(), _lib: lib })
+        Ok(ChifLib {
+            fns,
+            sizes,
+            path: path.to_path_buf(),
+            _lib: lib,
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -178,17 +190,33 @@ unsafe fn query_sizes(lib: &Library, p: &Path) -> Result<Sizes, TransportError> 
 
 /// The flow relies on these relations (true of the real library: 4096/4000/3500).
 fn check_sizes(s: &Sizes) -> Result<(), String> {
-    let packets = [s.rest_immediate_request, s.rest_blob_request, s.create_request, s.write_request]
-        .into_iter()
-        .chain([s.read_request, s.info_request, s.delete_request, s.finalize_request]);
+    let packets = [
+        s.rest_immediate_request,
+        s.rest_blob_request,
+        s.create_request,
+        s.write_request,
+    ]
+    .into_iter()
+    .chain([
+        s.read_request,
+        s.info_request,
+        s.delete_request,
+        s.finalize_request,
+    ]);
     let ok = s.max_buffer <= 1 << 20
         && s.max_read <= s.max_buffer
         && s.max_write <= s.max_buffer
         && s.max_write > s.rest_immediate_request.max(s.write_request)
         && s.max_read > s.read_request.max(s.rest_response_fixed)
         && s.response_header_blob >= 12
-        && packets.into_iter().all(|n| (12..=s.max_buffer).contains(&n));
-    if ok { Ok(()) } else { Err(format!("implausible packet sizes {s:?}")) }
+        && packets
+            .into_iter()
+            .all(|n| (12..=s.max_buffer).contains(&n));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("implausible packet sizes {s:?}"))
+    }
 }
 
 /// Packet builders: each returns a copy of the library's buffer, `size` bytes long.
@@ -202,27 +230,54 @@ impl ChifLib {
         Ok(unsafe { std::slice::from_raw_parts(ptr, size) }.to_vec())
     }
 
-    pub fn rest_immediate(&self, len: u32, rsp: &CString, ns: &CString) -> Result<Vec<u8>, TransportError> {
+    pub fn rest_immediate(
+        &self,
+        len: u32,
+        rsp: &CString,
+        ns: &CString,
+    ) -> Result<Vec<u8>, TransportError> {
         let p = unsafe { (self.fns.rest_immediate)(len, rsp.as_ptr(), ns.as_ptr()) };
         self.copy("rest_immediate", p, self.sizes.rest_immediate_request)
     }
 
-    pub fn rest_immediate_blobdesc(&self, req: &CString, rsp: &CString, ns: &CString) -> Result<Vec<u8>, TransportError> {
-        let p = unsafe { (self.fns.rest_immediate_blobdesc)(req.as_ptr(), rsp.as_ptr(), ns.as_ptr()) };
+    pub fn rest_immediate_blobdesc(
+        &self,
+        req: &CString,
+        rsp: &CString,
+        ns: &CString,
+    ) -> Result<Vec<u8>, TransportError> {
+        let p =
+            unsafe { (self.fns.rest_immediate_blobdesc)(req.as_ptr(), rsp.as_ptr(), ns.as_ptr()) };
         self.copy("rest_immediate_blobdesc", p, self.sizes.rest_blob_request)
     }
 
-    pub fn create_not_blobentry(&self, key: &CString, ns: &CString) -> Result<Vec<u8>, TransportError> {
+    pub fn create_not_blobentry(
+        &self,
+        key: &CString,
+        ns: &CString,
+    ) -> Result<Vec<u8>, TransportError> {
         let p = unsafe { (self.fns.create_not_blobentry)(key.as_ptr(), ns.as_ptr()) };
         self.copy("create_not_blobentry", p, self.sizes.create_request)
     }
 
-    pub fn write_fragment(&self, off: u32, n: u32, key: &CString, ns: &CString) -> Result<Vec<u8>, TransportError> {
+    pub fn write_fragment(
+        &self,
+        off: u32,
+        n: u32,
+        key: &CString,
+        ns: &CString,
+    ) -> Result<Vec<u8>, TransportError> {
         let p = unsafe { (self.fns.write_fragment)(off, n, key.as_ptr(), ns.as_ptr()) };
         self.copy("write_fragment", p, self.sizes.write_request)
     }
 
-    pub fn read_fragment(&self, off: u32, n: u32, key: &CString, ns: &CString) -> Result<Vec<u8>, TransportError> {
+    pub fn read_fragment(
+        &self,
+        off: u32,
+        n: u32,
+        key: &CString,
+        ns: &CString,
+    ) -> Result<Vec<u8>, TransportError> {
         let p = unsafe { (self.fns.read_fragment)(off, n, key.as_ptr(), ns.as_ptr()) };
         self.copy("read_fragment", p, self.sizes.read_request)
     }

@@ -47,7 +47,12 @@ pub struct ChifConfig {
 
 impl Default for ChifConfig {
     fn default() -> Self {
-        ChifConfig { library: None, credentials: None, recv_timeout: Duration::from_secs(60), retries: 2 }
+        ChifConfig {
+            library: None,
+            credentials: None,
+            recv_timeout: Duration::from_secs(60),
+            retries: 2,
+        }
     }
 }
 
@@ -86,8 +91,15 @@ impl ChifTransport {
             .map_err(|e| TransportError::Chif(format!("opening the CHIF channel panicked: {e}")))?
     }
 
-    fn send_blocking(channel: &Mutex<Channel>, text: &[u8], idempotent: bool, timeout: Duration) -> Result<Vec<u8>, TransportError> {
-        let mut ch = channel.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    fn send_blocking(
+        channel: &Mutex<Channel>,
+        text: &[u8],
+        idempotent: bool,
+        timeout: Duration,
+    ) -> Result<Vec<u8>, TransportError> {
+        let mut ch = channel
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         ch.set_timeout(timeout);
         ch.rest(text, idempotent)
     }
@@ -95,7 +107,10 @@ impl ChifTransport {
 
 /// Checks whether the iLO requires credentials on CHIF and supplies them if so.
 /// Returns whether requests need no session (Production mode).
-fn establish_security(lib: &ChifLib, creds: Option<&ChifCredentials>) -> Result<bool, TransportError> {
+fn establish_security(
+    lib: &ChifLib,
+    creds: Option<&ChifCredentials>,
+) -> Result<bool, TransportError> {
     // SAFETY: argument-less queries of the loaded library.
     if unsafe { (lib.fns.is_security_required)() } <= 0 {
         // NOTE(vendor): HPE's client disables CHIF security when the iLO does not require it
@@ -103,22 +118,32 @@ fn establish_security(lib: &ChifLib, creds: Option<&ChifCredentials>) -> Result<
         unsafe { (lib.fns.disable_security)() };
         return Ok(true);
     }
-    let Some(creds) = creds else { return Err(TransportError::CredentialsRequired) };
+    let Some(creds) = creds else {
+        return Err(TransportError::CredentialsRequired);
+    };
     let invalid = |_| TransportError::Chif("CHIF credentials contain a NUL byte".into());
     let user = CString::new(creds.user.as_bytes()).map_err(invalid)?;
     if creds.password.expose().contains('\0') {
-        return Err(TransportError::Chif("CHIF credentials contain a NUL byte".into()));
+        return Err(TransportError::Chif(
+            "CHIF credentials contain a NUL byte".into(),
+        ));
     }
     // A NUL-terminated copy that is wiped when dropped.
-    let mut password = zeroize::Zeroizing::new(Vec::with_capacity(creds.password.expose().len() + 1));
+    let mut password =
+        zeroize::Zeroizing::new(Vec::with_capacity(creds.password.expose().len() + 1));
     password.extend_from_slice(creds.password.expose().as_bytes());
     password.push(0);
     // SAFETY: two NUL-terminated strings; the returned library buffer is not needed.
     unsafe { (lib.fns.initiate_credentials)(user.as_ptr(), password.as_ptr().cast()) };
     match unsafe { (lib.fns.verify_credentials)() } {
         0 => Ok(false),
-        13 => Err(TransportError::Chif(format!("the iLO refused the CHIF credentials of user {:?}", creds.user))),
-        rc => Err(TransportError::Chif(format!("ChifVerifyCredentials failed with error {rc}"))),
+        13 => Err(TransportError::Chif(format!(
+            "the iLO refused the CHIF credentials of user {:?}",
+            creds.user
+        ))),
+        rc => Err(TransportError::Chif(format!(
+            "ChifVerifyCredentials failed with error {rc}"
+        ))),
     }
 }
 
@@ -130,9 +155,11 @@ impl Transport for ChifTransport {
             let head = req.method == Method::HEAD;
             let timeout = req.timeout.unwrap_or(self.default_timeout);
             let channel = Arc::clone(&self.channel);
-            let raw = tokio::task::spawn_blocking(move || Self::send_blocking(&channel, &text, idempotent, timeout))
-                .await
-                .map_err(|e| TransportError::Chif(format!("CHIF exchange panicked: {e}")))??;
+            let raw = tokio::task::spawn_blocking(move || {
+                Self::send_blocking(&channel, &text, idempotent, timeout)
+            })
+            .await
+            .map_err(|e| TransportError::Chif(format!("CHIF exchange panicked: {e}")))??;
             http_text::parse_response(&raw, head)
                 .map_err(|e| TransportError::Malformed(format!("HTTP response over CHIF: {e}")))
         })
@@ -153,7 +180,10 @@ impl Transport for ChifTransport {
 
 impl std::fmt::Debug for ChifTransport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ChifTransport").field("library", &self.library).field("sessionless", &self.sessionless).finish()
+        f.debug_struct("ChifTransport")
+            .field("library", &self.library)
+            .field("sessionless", &self.sessionless)
+            .finish()
     }
 }
 
@@ -162,5 +192,8 @@ pub use channel::MAX_RESPONSE;
 
 #[doc(hidden)]
 pub fn recv_timeout_for_tests(t: &ChifTransport) -> Duration {
-    t.channel.lock().map(|c| c.recv_timeout()).unwrap_or_default()
+    t.channel
+        .lock()
+        .map(|c| c.recv_timeout())
+        .unwrap_or_default()
 }

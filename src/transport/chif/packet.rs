@@ -18,13 +18,21 @@ pub const NOT_MODIFIED: u32 = 20;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PacketError {
     #[error("reply is {len} bytes, shorter than the {need}-byte {what}")]
-    Short { what: &'static str, len: usize, need: usize },
+    Short {
+        what: &'static str,
+        len: usize,
+        need: usize,
+    },
     #[error("reply sequence {got:#06x} does not match request sequence {sent:#06x}")]
     Sequence { sent: u16, got: u16 },
     #[error("REST reply has unknown receive mode {0} (expected 0 inline or 1 blob)")]
     Mode(u32),
     #[error("{what} claims {claimed} bytes but only {available} follow")]
-    Overrun { what: &'static str, claimed: usize, available: usize },
+    Overrun {
+        what: &'static str,
+        claimed: usize,
+        available: usize,
+    },
 }
 
 fn u32_at(buf: &[u8], at: usize) -> u32 {
@@ -33,7 +41,11 @@ fn u32_at(buf: &[u8], at: usize) -> u32 {
 
 fn need(buf: &[u8], what: &'static str, n: usize) -> Result<(), PacketError> {
     if buf.len() < n {
-        return Err(PacketError::Short { what, len: buf.len(), need: n });
+        return Err(PacketError::Short {
+            what,
+            len: buf.len(),
+            need: n,
+        });
     }
     Ok(())
 }
@@ -84,7 +96,11 @@ pub fn rest_reply(buf: &[u8]) -> Result<RestReply<'_>, PacketError> {
             let claimed = u32_at(buf, 16) as usize;
             let available = buf.len() - REST_FIXED;
             if claimed > available {
-                return Err(PacketError::Overrun { what: "inline REST body", claimed, available });
+                return Err(PacketError::Overrun {
+                    what: "inline REST body",
+                    claimed,
+                    available,
+                });
             }
             RestBody::Inline(&buf[REST_FIXED..REST_FIXED + claimed])
         }
@@ -106,7 +122,11 @@ pub fn read_data(buf: &[u8], asked: usize) -> Result<&[u8], PacketError> {
     let claimed = u32_at(buf, HEADER) as usize;
     let available = (buf.len() - HEADER - 4).min(asked);
     if claimed > available {
-        return Err(PacketError::Overrun { what: "blob fragment", claimed, available });
+        return Err(PacketError::Overrun {
+            what: "blob fragment",
+            claimed,
+            available,
+        });
     }
     Ok(&buf[HEADER + 4..HEADER + 4 + claimed])
 }
@@ -142,7 +162,10 @@ mod tests {
     #[test]
     fn sequence_mismatch_is_named() {
         let err = reply_status(&reply(7, 0, &[]), 8).unwrap_err();
-        assert_eq!(err.to_string(), "reply sequence 0x0007 does not match request sequence 0x0008");
+        assert_eq!(
+            err.to_string(),
+            "reply sequence 0x0007 does not match request sequence 0x0008"
+        );
     }
 
     #[test]
@@ -152,14 +175,32 @@ mod tests {
         let buf = reply(1, 0, &rest);
         assert_eq!(rest_reply(&buf).unwrap().body, RestBody::Inline(b"hello"));
         let over = reply(1, 0, &[0, 0, 0, 0, 200, 0, 0, 0, b'x']);
-        assert!(matches!(rest_reply(&over), Err(PacketError::Overrun { claimed: 200, available: 1, .. })));
+        assert!(matches!(
+            rest_reply(&over),
+            Err(PacketError::Overrun {
+                claimed: 200,
+                available: 1,
+                ..
+            })
+        ));
     }
 
     #[test]
     fn blob_mode_and_unknown_mode() {
-        assert_eq!(rest_reply(&reply(1, 0, &[1, 0, 0, 0, 0, 0, 0, 0])).unwrap().body, RestBody::Blob);
-        assert_eq!(rest_reply(&reply(1, 0, &[9, 0, 0, 0, 0, 0, 0, 0])), Err(PacketError::Mode(9)));
-        assert!(matches!(rest_reply(&[0; 10]), Err(PacketError::Short { need: 20, .. })));
+        assert_eq!(
+            rest_reply(&reply(1, 0, &[1, 0, 0, 0, 0, 0, 0, 0]))
+                .unwrap()
+                .body,
+            RestBody::Blob
+        );
+        assert_eq!(
+            rest_reply(&reply(1, 0, &[9, 0, 0, 0, 0, 0, 0, 0])),
+            Err(PacketError::Mode(9))
+        );
+        assert!(matches!(
+            rest_reply(&[0; 10]),
+            Err(PacketError::Short { need: 20, .. })
+        ));
     }
 
     #[test]

@@ -80,7 +80,12 @@ pub extern "C" fn create_not_blobentry(key: *const c_char, ns: *const c_char) ->
 }
 
 #[no_mangle]
-pub extern "C" fn write_fragment(offset: u32, count: u32, key: *const c_char, ns: *const c_char) -> *const u8 {
+pub extern "C" fn write_fragment(
+    offset: u32,
+    count: u32,
+    key: *const c_char,
+    ns: *const c_char,
+) -> *const u8 {
     let (key, ns) = (arg(key), arg(ns));
     build(WRITE_REQ + count as usize, CMD_WRITE, |b| {
         ns_key(b, 12, &ns, &key);
@@ -90,7 +95,12 @@ pub extern "C" fn write_fragment(offset: u32, count: u32, key: *const c_char, ns
 }
 
 #[no_mangle]
-pub extern "C" fn read_fragment(offset: u32, count: u32, key: *const c_char, ns: *const c_char) -> *const u8 {
+pub extern "C" fn read_fragment(
+    offset: u32,
+    count: u32,
+    key: *const c_char,
+    ns: *const c_char,
+) -> *const u8 {
     let (key, ns) = (arg(key), arg(ns));
     // NOTE(vendor): the real library's length field is the request size plus the count asked
     // for, although the packet is only 132 bytes long.

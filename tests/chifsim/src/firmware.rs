@@ -118,7 +118,9 @@ fn write(blobs: &mut Store, id: (Vec<u8>, Vec<u8>), pkt: &[u8]) -> Vec<u8> {
 }
 
 fn read(blobs: &Store, id: (Vec<u8>, Vec<u8>), pkt: &[u8]) -> Vec<u8> {
-    let Some(blob) = blobs.get(&id) else { return reply(pkt, ST_NOTFOUND, &[0; 4]) };
+    let Some(blob) = blobs.get(&id) else {
+        return reply(pkt, ST_NOTFOUND, &[0; 4]);
+    };
     let offset = (get_u32(pkt, 60) as usize).min(blob.data.len());
     let count = (get_u32(pkt, 64) as usize).min(MAX_BUFFER - HEADER - 4);
     let data = &blob.data[offset..(offset + count).min(blob.data.len())];
@@ -143,15 +145,27 @@ fn rest(pkt: &[u8]) -> Vec<u8> {
         }
         pkt[REST_IMMEDIATE_REQ..].to_vec()
     };
-    state().count(if blobdesc { "rest_request_blob" } else { "rest_request_inline" });
+    state().count(if blobdesc {
+        "rest_request_blob"
+    } else {
+        "rest_request_inline"
+    });
     let target = state().target();
     let response = match target {
         Some(t) => crate::forward::forward(&t, &request).unwrap_or_else(|e| gateway_error(&e)),
         None => gateway_error("CHIFSIM_TARGET is not set"),
     };
     let inline = response.len() <= MAX_READ - REST_RESPONSE_FIXED;
-    state().count(if inline { "rest_response_inline" } else { "rest_response_blob" });
-    log_event(&format!("rest request_bytes={} response_bytes={}", request.len(), response.len()));
+    state().count(if inline {
+        "rest_response_inline"
+    } else {
+        "rest_response_blob"
+    });
+    log_event(&format!(
+        "rest request_bytes={} response_bytes={}",
+        request.len(),
+        response.len()
+    ));
     // The firmware leaves the response in its blob either way; clients delete it.
     let rsp_id = blob_id(pkt, 16);
     let body_len = if inline { response.len() } else { 0 };
@@ -161,13 +175,22 @@ fn rest(pkt: &[u8]) -> Vec<u8> {
     if inline {
         body.extend_from_slice(&response);
     }
-    store().insert(rsp_id, Blob { data: response, finalized: true });
+    store().insert(
+        rsp_id,
+        Blob {
+            data: response,
+            finalized: true,
+        },
+    );
     reply(pkt, ST_SUCCESS, &body)
 }
 
 fn gateway_error(why: &str) -> Vec<u8> {
     log_event(&format!("forward error: {why}"));
     let body = format!("chifsim: {why}");
-    format!("HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n{body}", body.len())
-        .into_bytes()
+    format!(
+        "HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
 }

@@ -18,13 +18,19 @@ pub fn forward(target: &str, request: &[u8]) -> Result<Vec<u8>, String> {
     let (tls, authority) = split_target(target)?;
     let rewritten = rewrite(request, authority)?;
     let tcp = TcpStream::connect(authority).map_err(|e| format!("connect {authority}: {e}"))?;
-    tcp.set_read_timeout(Some(IO_TIMEOUT)).map_err(|e| e.to_string())?;
-    tcp.set_write_timeout(Some(IO_TIMEOUT)).map_err(|e| e.to_string())?;
+    tcp.set_read_timeout(Some(IO_TIMEOUT))
+        .map_err(|e| e.to_string())?;
+    tcp.set_write_timeout(Some(IO_TIMEOUT))
+        .map_err(|e| e.to_string())?;
     if !tls {
         return exchange(tcp, &rewritten);
     }
-    let host = authority.rsplit_once(':').map_or(authority, |(h, _)| h).trim_matches(['[', ']']);
-    let name = ServerName::try_from(host.to_string()).map_err(|e| format!("server name {host}: {e}"))?;
+    let host = authority
+        .rsplit_once(':')
+        .map_or(authority, |(h, _)| h)
+        .trim_matches(['[', ']']);
+    let name =
+        ServerName::try_from(host.to_string()).map_err(|e| format!("server name {host}: {e}"))?;
     let conn = rustls::ClientConnection::new(tls_config(), name).map_err(|e| e.to_string())?;
     exchange(rustls::StreamOwned::new(conn, tcp), &rewritten)
 }
@@ -35,7 +41,9 @@ fn split_target(target: &str) -> Result<(bool, &str), String> {
     } else if let Some(r) = target.strip_prefix("http://") {
         (false, r)
     } else {
-        return Err(format!("CHIFSIM_TARGET {target:?} is not an http:// or https:// URL"));
+        return Err(format!(
+            "CHIFSIM_TARGET {target:?} is not an http:// or https:// URL"
+        ));
     };
     Ok((tls, rest.trim_end_matches('/')))
 }
@@ -47,26 +55,37 @@ fn rewrite(request: &[u8], authority: &str) -> Result<Vec<u8>, String> {
     let mut lines = head.split("\r\n");
     let mut out = format!("{}\r\n", lines.next().unwrap_or_default());
     for line in lines {
-        let name = line.split(':').next().unwrap_or_default().trim().to_ascii_lowercase();
+        let name = line
+            .split(':')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
         if !matches!(name.as_str(), "host" | "connection" | "x-bmcsim-channel") {
             out.push_str(line);
             out.push_str("\r\n");
         }
     }
-    out.push_str(&format!("Host: {authority}\r\nConnection: close\r\nX-Bmcsim-Channel: chif\r\n\r\n"));
+    out.push_str(&format!(
+        "Host: {authority}\r\nConnection: close\r\nX-Bmcsim-Channel: chif\r\n\r\n"
+    ));
     let mut bytes = out.into_bytes();
     bytes.extend_from_slice(&request[split + 4..]);
     Ok(bytes)
 }
 
 fn exchange(mut stream: impl Read + Write, request: &[u8]) -> Result<Vec<u8>, String> {
-    stream.write_all(request).map_err(|e| format!("send: {e}"))?;
+    stream
+        .write_all(request)
+        .map_err(|e| format!("send: {e}"))?;
     stream.flush().map_err(|e| format!("send: {e}"))?;
     let mut response = Vec::new();
     match stream.read_to_end(&mut response) {
         Ok(_) => Ok(response),
         // A server that closes without TLS close_notify: the response is still complete.
-        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && !response.is_empty() => Ok(response),
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && !response.is_empty() => {
+            Ok(response)
+        }
         Err(e) => Err(format!("receive: {e}")),
     }
 }

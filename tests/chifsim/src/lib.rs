@@ -69,7 +69,11 @@ pub extern "C" fn ChifPing(handle: *mut c_void) -> c_int {
     if st.mode() == Mode::NoDevice {
         return ERR_NO_DEVICE;
     }
-    if st.channels.contains(&(handle as usize)) { 0 } else { ERR_INVALID }
+    if st.channels.contains(&(handle as usize)) {
+        0
+    } else {
+        ERR_INVALID
+    }
 }
 
 #[no_mangle]
@@ -93,7 +97,10 @@ pub extern "C" fn ChifDisableSecurity() -> c_int {
 /// # Safety
 /// Both arguments are null or NUL-terminated strings.
 #[no_mangle]
-pub unsafe extern "C" fn initiate_credentials(user: *const c_char, password: *const c_char) -> *const u8 {
+pub unsafe extern "C" fn initiate_credentials(
+    user: *const c_char,
+    password: *const c_char,
+) -> *const u8 {
     static BUF: [u8; CREDENTIALS_BUFFER] = [0; CREDENTIALS_BUFFER];
     if !user.is_null() && !password.is_null() {
         // SAFETY: NUL-terminated strings from the caller.
@@ -110,7 +117,11 @@ pub extern "C" fn ChifVerifyCredentials() -> c_int {
     let mut st = state();
     let ok = matches!(&st.credentials, Some((u, p)) if *u == want_user.as_bytes() && *p == want_pass.as_bytes());
     st.verified = ok;
-    if ok { 0 } else { ERR_ACCESS_DENIED }
+    if ok {
+        0
+    } else {
+        ERR_ACCESS_DENIED
+    }
 }
 
 /// Sends one packet and receives the answer into `recv` (`recv_len` bytes available).
@@ -119,7 +130,12 @@ pub extern "C" fn ChifVerifyCredentials() -> c_int {
 /// `send` holds a packet made by one of the builders (plus its payload); `recv` has
 /// `recv_len` writable bytes.
 #[no_mangle]
-pub unsafe extern "C" fn ChifPacketExchange(handle: *mut c_void, send: *const u8, recv: *mut u8, recv_len: u32) -> c_int {
+pub unsafe extern "C" fn ChifPacketExchange(
+    handle: *mut c_void,
+    send: *const u8,
+    recv: *mut u8,
+    recv_len: u32,
+) -> c_int {
     if send.is_null() || recv.is_null() {
         return ERR_INVALID;
     }
@@ -137,7 +153,9 @@ pub unsafe extern "C" fn ChifPacketExchange(handle: *mut c_void, send: *const u8
             return ERR_TRANSIENT;
         }
     }
-    let Ok(mut response) = std::panic::catch_unwind(|| firmware_answer(send)) else { return ERR_IO };
+    let Ok(mut response) = std::panic::catch_unwind(|| firmware_answer(send)) else {
+        return ERR_IO;
+    };
     {
         let mut st = state();
         if st.corrupt_sequences > 0 {

@@ -38,7 +38,11 @@ pub fn state() -> MutexGuard<'static, State> {
 
 impl State {
     pub fn mode(&self) -> Mode {
-        let raw = self.mode.clone().or_else(|| std::env::var("CHIFSIM_MODE").ok()).unwrap_or_default();
+        let raw = self
+            .mode
+            .clone()
+            .or_else(|| std::env::var("CHIFSIM_MODE").ok())
+            .unwrap_or_default();
         match raw.to_ascii_lowercase().as_str() {
             "fips" | "highsecurity" => Mode::Fips,
             "nodevice" => Mode::NoDevice,
@@ -47,7 +51,9 @@ impl State {
     }
 
     pub fn target(&self) -> Option<String> {
-        self.target.clone().or_else(|| std::env::var("CHIFSIM_TARGET").ok())
+        self.target
+            .clone()
+            .or_else(|| std::env::var("CHIFSIM_TARGET").ok())
     }
 
     pub fn security_required(&self) -> bool {
@@ -62,8 +68,14 @@ impl State {
 
 /// Appends one line to the file named by env `CHIFSIM_LOG`, if set.
 pub fn log_event(line: &str) {
-    let Ok(path) = std::env::var("CHIFSIM_LOG") else { return };
-    if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+    let Ok(path) = std::env::var("CHIFSIM_LOG") else {
+        return;
+    };
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+    {
         let _ = writeln!(f, "{line}");
     }
 }
