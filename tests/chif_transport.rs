@@ -53,10 +53,15 @@ async fn small_response_comes_back_inline_with_the_chif_channel_header() {
 #[tokio::test]
 async fn large_response_is_read_from_the_response_blob() {
     let (sim, _bmc) = setup();
+    let log = tempfile::NamedTempFile::new().unwrap();
+    sim.set_log(log.path());
     let t = open(&sim).await;
     let rsp = t.send(Request::get("/redfish/v1/large")).await.unwrap();
     assert_eq!(rsp.status, 200);
     assert_eq!(rsp.body, Bytes::from(big_json(10_000)));
+    let events = std::fs::read_to_string(log.path()).unwrap();
+    assert!(events.contains("rest_response_blob\n"), "{events}");
+    assert!(events.contains("response_bytes=100"), "{events}");
     assert_eq!(sim.counter("rest_response_blob"), 1);
     assert_eq!(sim.counter("rest_response_inline"), 0);
     assert_eq!(sim.counter("blobs"), 0, "the response blob was deleted");

@@ -73,6 +73,10 @@ impl ChifSim {
         self.call_str("chifsim_set_target", Some(url));
     }
 
+    pub fn set_log(&self, path: &Path) {
+        self.call_str("chifsim_set_log", Some(path.to_str().unwrap()));
+    }
+
     pub fn set_mode(&self, mode: &str) {
         self.call_str("chifsim_set_mode", Some(mode));
     }

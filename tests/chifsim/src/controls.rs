@@ -25,6 +25,14 @@ pub extern "C" fn chifsim_set_mode(mode: *const c_char) {
     st.verified = false;
 }
 
+/// Overrides `CHIFSIM_LOG` (null: back to the environment).
+#[no_mangle]
+pub extern "C" fn chifsim_set_log(path: *const c_char) {
+    *crate::state::LOG_PATH
+        .lock()
+        .unwrap_or_else(|p| p.into_inner()) = text(path);
+}
+
 /// Corrupts the sequence number of the next `n` responses.
 #[no_mangle]
 pub extern "C" fn chifsim_corrupt_sequences(n: u32) {

@@ -66,9 +66,14 @@ impl State {
     }
 }
 
-/// Appends one line to the file named by env `CHIFSIM_LOG`, if set.
+/// Set by `chifsim_set_log`; otherwise env `CHIFSIM_LOG`. Separate from [`State`] because
+/// events are logged while the state is locked.
+pub static LOG_PATH: Mutex<Option<String>> = Mutex::new(None);
+
+/// Appends one line to the event log file, if one is set.
 pub fn log_event(line: &str) {
-    let Ok(path) = std::env::var("CHIFSIM_LOG") else {
+    let configured = LOG_PATH.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    let Some(path) = configured.or_else(|| std::env::var("CHIFSIM_LOG").ok()) else {
         return;
     };
     if let Ok(mut f) = std::fs::OpenOptions::new()
