@@ -219,9 +219,22 @@ fn check_sizes(s: &Sizes) -> Result<(), String> {
     }
 }
 
+/// Serializes builder calls process-wide: the library builds every packet in one buffer of its
+/// own, shared by all channels (and by every `ChifLib` loaded from the same file).
+static BUILDER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Packet builders: each returns a copy of the library's buffer, `size` bytes long.
 impl ChifLib {
-    fn copy(&self, what: &str, ptr: *const u8, size: usize) -> Result<Vec<u8>, TransportError> {
+    fn built(
+        &self,
+        what: &str,
+        size: usize,
+        call: impl FnOnce() -> *const u8,
+    ) -> Result<Vec<u8>, TransportError> {
+        let _guard = BUILDER
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let ptr = call();
         if ptr.is_null() {
             return Err(TransportError::Chif(format!("{what} returned no packet")));
         }
@@ -236,8 +249,11 @@ impl ChifLib {
         rsp: &CString,
         ns: &CString,
     ) -> Result<Vec<u8>, TransportError> {
-        let p = unsafe { (self.fns.rest_immediate)(len, rsp.as_ptr(), ns.as_ptr()) };
-        self.copy("rest_immediate", p, self.sizes.rest_immediate_request)
+        self.built(
+            "rest_immediate",
+            self.sizes.rest_immediate_request,
+            || unsafe { (self.fns.rest_immediate)(len, rsp.as_ptr(), ns.as_ptr()) },
+        )
     }
 
     pub fn rest_immediate_blobdesc(
@@ -246,9 +262,13 @@ impl ChifLib {
         rsp: &CString,
         ns: &CString,
     ) -> Result<Vec<u8>, TransportError> {
-        let p =
-            unsafe { (self.fns.rest_immediate_blobdesc)(req.as_ptr(), rsp.as_ptr(), ns.as_ptr()) };
-        self.copy("rest_immediate_blobdesc", p, self.sizes.rest_blob_request)
+        self.built(
+            "rest_immediate_blobdesc",
+            self.sizes.rest_blob_request,
+            || unsafe {
+                (self.fns.rest_immediate_blobdesc)(req.as_ptr(), rsp.as_ptr(), ns.as_ptr())
+            },
+        )
     }
 
     pub fn create_not_blobentry(
@@ -256,8 +276,11 @@ impl ChifLib {
         key: &CString,
         ns: &CString,
     ) -> Result<Vec<u8>, TransportError> {
-        let p = unsafe { (self.fns.create_not_blobentry)(key.as_ptr(), ns.as_ptr()) };
-        self.copy("create_not_blobentry", p, self.sizes.create_request)
+        self.built(
+            "create_not_blobentry",
+            self.sizes.create_request,
+            || unsafe { (self.fns.create_not_blobentry)(key.as_ptr(), ns.as_ptr()) },
+        )
     }
 
     pub fn write_fragment(
@@ -267,8 +290,9 @@ impl ChifLib {
         key: &CString,
         ns: &CString,
     ) -> Result<Vec<u8>, TransportError> {
-        let p = unsafe { (self.fns.write_fragment)(off, n, key.as_ptr(), ns.as_ptr()) };
-        self.copy("write_fragment", p, self.sizes.write_request)
+        self.built("write_fragment", self.sizes.write_request, || unsafe {
+            (self.fns.write_fragment)(off, n, key.as_ptr(), ns.as_ptr())
+        })
     }
 
     pub fn read_fragment(
@@ -278,22 +302,26 @@ impl ChifLib {
         key: &CString,
         ns: &CString,
     ) -> Result<Vec<u8>, TransportError> {
-        let p = unsafe { (self.fns.read_fragment)(off, n, key.as_ptr(), ns.as_ptr()) };
-        self.copy("read_fragment", p, self.sizes.read_request)
+        self.built("read_fragment", self.sizes.read_request, || unsafe {
+            (self.fns.read_fragment)(off, n, key.as_ptr(), ns.as_ptr())
+        })
     }
 
     pub fn finalize_blob(&self, key: &CString, ns: &CString) -> Result<Vec<u8>, TransportError> {
-        let p = unsafe { (self.fns.finalize_blob)(key.as_ptr(), ns.as_ptr()) };
-        self.copy("finalize_blob", p, self.sizes.finalize_request)
+        self.built("finalize_blob", self.sizes.finalize_request, || unsafe {
+            (self.fns.finalize_blob)(key.as_ptr(), ns.as_ptr())
+        })
     }
 
     pub fn get_info(&self, key: &CString, ns: &CString) -> Result<Vec<u8>, TransportError> {
-        let p = unsafe { (self.fns.get_info)(key.as_ptr(), ns.as_ptr()) };
-        self.copy("get_info", p, self.sizes.info_request)
+        self.built("get_info", self.sizes.info_request, || unsafe {
+            (self.fns.get_info)(key.as_ptr(), ns.as_ptr())
+        })
     }
 
     pub fn delete_blob(&self, key: &CString, ns: &CString) -> Result<Vec<u8>, TransportError> {
-        let p = unsafe { (self.fns.delete_blob)(key.as_ptr(), ns.as_ptr()) };
-        self.copy("delete_blob", p, self.sizes.delete_request)
+        self.built("delete_blob", self.sizes.delete_request, || unsafe {
+            (self.fns.delete_blob)(key.as_ptr(), ns.as_ptr())
+        })
     }
 }
