@@ -313,3 +313,19 @@ async fn forwards_over_tls_without_checking_the_certificate() {
         Some(bmc.url.trim_start_matches("https://"))
     );
 }
+
+#[test]
+fn without_a_configured_path_the_search_path_is_reported() {
+    use hostagent::transport::chif::ffi::{ChifLib, SEARCH_PATH};
+    if let Some(found) = SEARCH_PATH.iter().find(|p| std::path::Path::new(p).exists()) {
+        // Loading HPE's library outside a private network namespace is not allowed here.
+        eprintln!("SKIPPED: {found} exists on this host");
+        return;
+    }
+    let err = ChifLib::locate(None).err().expect("no library on this host").to_string();
+    assert!(err.starts_with("CHIF: no usable CHIF library; tried: "), "{err}");
+    for path in SEARCH_PATH {
+        assert!(err.contains(&format!("{path} (absent)")), "{path} missing from {err}");
+    }
+    assert!(err.find("/opt/ilorest").unwrap() < err.find("/usr/lib64").unwrap(), "order: {err}");
+}
