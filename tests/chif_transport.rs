@@ -317,15 +317,50 @@ async fn forwards_over_tls_without_checking_the_certificate() {
 #[test]
 fn without_a_configured_path_the_search_path_is_reported() {
     use hostagent::transport::chif::ffi::{ChifLib, SEARCH_PATH};
-    if let Some(found) = SEARCH_PATH.iter().find(|p| std::path::Path::new(p).exists()) {
+    if let Some(found) = SEARCH_PATH
+        .iter()
+        .find(|p| std::path::Path::new(p).exists())
+    {
         // Loading HPE's library outside a private network namespace is not allowed here.
         eprintln!("SKIPPED: {found} exists on this host");
         return;
     }
-    let err = ChifLib::locate(None).err().expect("no library on this host").to_string();
-    assert!(err.starts_with("CHIF: no usable CHIF library; tried: "), "{err}");
+    let err = ChifLib::locate(None)
+        .err()
+        .expect("no library on this host")
+        .to_string();
+    assert!(
+        err.starts_with("CHIF: no usable CHIF library; tried: "),
+        "{err}"
+    );
     for path in SEARCH_PATH {
-        assert!(err.contains(&format!("{path} (absent)")), "{path} missing from {err}");
+        assert!(
+            err.contains(&format!("{path} (absent)")),
+            "{path} missing from {err}"
+        );
     }
-    assert!(err.find("/opt/ilorest").unwrap() < err.find("/usr/lib64").unwrap(), "order: {err}");
+    assert!(
+        err.find("/opt/ilorest").unwrap() < err.find("/usr/lib64").unwrap(),
+        "order: {err}"
+    );
+}
+
+#[tokio::test]
+async fn a_request_timeout_becomes_the_receive_timeout_of_its_exchanges() {
+    let (sim, _bmc) = setup();
+    let t = open(&sim).await;
+    assert_eq!(
+        sim.counter("recv_timeout_ms"),
+        60_000,
+        "HPE's client default at open"
+    );
+    let req = Request::get("/redfish/v1/small").with_timeout(std::time::Duration::from_secs(5));
+    t.send(req).await.unwrap();
+    assert_eq!(sim.counter("recv_timeout_ms"), 5_000);
+    t.send(Request::get("/redfish/v1/small")).await.unwrap();
+    assert_eq!(
+        sim.counter("recv_timeout_ms"),
+        60_000,
+        "back to the default"
+    );
 }

@@ -84,10 +84,6 @@ impl Channel {
         }
     }
 
-    pub fn recv_timeout(&self) -> Duration {
-        self.recv_timeout
-    }
-
     /// Sends one packet under a fresh random sequence number and returns the reply after
     /// checking the echoed sequence. `retry`: whether a transient failure may resend it.
     fn exchange(&mut self, pkt: &[u8], retry: bool) -> Result<Vec<u8>, TransportError> {

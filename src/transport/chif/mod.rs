@@ -189,11 +189,3 @@ impl std::fmt::Debug for ChifTransport {
 
 /// Re-exported for tests and the fuzz target.
 pub use channel::MAX_RESPONSE;
-
-#[doc(hidden)]
-pub fn recv_timeout_for_tests(t: &ChifTransport) -> Duration {
-    t.channel
-        .lock()
-        .map(|c| c.recv_timeout())
-        .unwrap_or_default()
-}

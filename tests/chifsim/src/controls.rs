@@ -47,7 +47,7 @@ pub extern "C" fn chifsim_fail_exchanges(n: u32) {
 
 /// A counter: create, close, exchange, rest_request_inline, rest_request_blob,
 /// rest_response_inline, rest_response_blob; `blobs` = blobs now in the store;
-/// `channels` = channels now open.
+/// `channels` = channels now open; `recv_timeout_ms` = the last receive timeout set.
 #[no_mangle]
 pub extern "C" fn chifsim_counter(name: *const c_char) -> u64 {
     let Some(name) = text(name) else { return 0 };
@@ -55,8 +55,10 @@ pub extern "C" fn chifsim_counter(name: *const c_char) -> u64 {
         return crate::firmware::blob_count() as u64;
     }
     let st = state();
-    if name == "channels" {
-        return st.channels.len() as u64;
+    match name.as_str() {
+        "channels" => return st.channels.len() as u64,
+        "recv_timeout_ms" => return st.recv_timeout_ms,
+        _ => {}
     }
     st.counters.get(name.as_str()).copied().unwrap_or(0)
 }

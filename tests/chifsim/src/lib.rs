@@ -77,7 +77,8 @@ pub extern "C" fn ChifPing(handle: *mut c_void) -> c_int {
 }
 
 #[no_mangle]
-pub extern "C" fn ChifSetRecvTimeout(_handle: *mut c_void, _ms: u32) -> c_int {
+pub extern "C" fn ChifSetRecvTimeout(_handle: *mut c_void, ms: u32) -> c_int {
+    state().recv_timeout_ms = u64::from(ms);
     0
 }
 

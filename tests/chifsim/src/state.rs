@@ -20,6 +20,8 @@ pub struct State {
     /// Number of upcoming exchanges that fail with a transient error (test control).
     pub fail_exchanges: u32,
     pub counters: HashMap<&'static str, u64>,
+    /// The last `ChifSetRecvTimeout` value.
+    pub recv_timeout_ms: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
