@@ -364,3 +364,31 @@ async fn a_request_timeout_becomes_the_receive_timeout_of_its_exchanges() {
         "back to the default"
     );
 }
+
+#[tokio::test]
+async fn caller_headers_reach_the_bmc_and_error_statuses_are_responses() {
+    let (sim, bmc) = setup();
+    let t = open(&sim).await;
+    let token = http::HeaderValue::from_static("0123456789abcdef");
+    let req = Request::get("/redfish/v1/nothing-here?$expand=.")
+        .header(http::header::HeaderName::from_static("x-auth-token"), token)
+        .header(
+            http::header::HOST,
+            http::HeaderValue::from_static("spoofed"),
+        );
+    let rsp = t
+        .send(req)
+        .await
+        .expect("an HTTP error status is a Response, not a TransportError");
+    assert_eq!(rsp.status, 404);
+    let seen = &bmc.seen()[0];
+    assert_eq!(
+        seen.request_line,
+        "GET /redfish/v1/nothing-here?$expand=. HTTP/1.1"
+    );
+    assert_eq!(seen.header("x-auth-token"), Some("0123456789abcdef"));
+    assert_eq!(
+        seen.header("host"),
+        Some(bmc.url.trim_start_matches("http://"))
+    );
+}
