@@ -24,6 +24,15 @@ use self::ffi::ChifLib;
 use super::{Request, SendFuture, Transport, TransportError};
 use crate::secret::Secret;
 
+/// Where the `hpilo` driver puts its CHIF channel devices (`/dev/hpilo/dXccbN`).
+pub const DEVICE_DIR: &str = "/dev/hpilo";
+
+/// Whether this host has the iLO CHIF device, without loading any library: `transport =
+/// "auto"` can skip CHIF cheaply when it is absent (the library would answer `ChifPing` 19).
+pub fn device_present() -> bool {
+    std::path::Path::new(DEVICE_DIR).exists()
+}
+
 /// Credentials for CHIF in FIPS / HighSecurity mode.
 #[derive(Debug, Clone)]
 pub struct ChifCredentials {
