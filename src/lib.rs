@@ -6,7 +6,8 @@
 //!
 //! Modules:
 //! - [`secret`]: `Secret`, the zeroizing, redacting home of passwords and tokens.
-//! - [`transport`]: the `Transport` trait (one HTTP request to the BMC) and its implementations.
+//! - [`transport`]: the `Transport` trait (one HTTP request to the BMC) and its implementations;
+//!   [`transport::chif`] speaks HPE CHIF through the vendor library loaded at run time.
 //! - [`config`]: layered TOML config (defaults, file, drop-ins, flags) → validated `Settings`.
 //! - [`cli`]: clap definitions of `hostagentd` and `agentctl` (man pages are generated from them).
 

@@ -5,6 +5,8 @@
 //! library loaded at run time). Dispatch on the configured transport happens in one place,
 //! the daemon's start-up.
 
+pub mod chif;
+
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
