@@ -46,6 +46,9 @@ pub struct Service {
     pub limit: Mutex<Option<usize>>,
     /// Lease id by BMC session path, maintained by the lease table.
     pub leases: Mutex<HashMap<String, String>>,
+    /// When each session without a creation or access time was first listed (bmcweb says
+    /// neither): its idle time counts from then.
+    first_seen: Mutex<HashMap<String, OffsetDateTime>>,
 }
 
 impl Service {
@@ -56,6 +59,7 @@ impl Service {
             list_options: ListOptions::default(),
             limit: Mutex::new(limit),
             leases: Mutex::new(HashMap::new()),
+            first_seen: Mutex::new(HashMap::new()),
         }
     }
 
@@ -65,8 +69,14 @@ impl Service {
 
     /// Every session the BMC lists, classified, and the BMC's clock.
     pub async fn sessions(&self) -> Result<(Vec<SessionInfo>, OffsetDateTime), SessionError> {
-        let listing = list_sessions(&self.agent, &self.classify, &self.list_options).await?;
-        Ok((listing.sessions, listing.bmc_now))
+        let mut listing = list_sessions(&self.agent, &self.classify, &self.list_options).await?;
+        let now = listing.bmc_now;
+        let mut seen = self.first_seen.lock().await;
+        seen.retain(|uri, _| listing.sessions.iter().any(|s| &s.uri == uri));
+        for s in listing.sessions.iter_mut().filter(|s| s.login_time.is_none() && s.last_access.is_none()) {
+            s.login_time = Some(*seen.entry(s.uri.clone()).or_insert(now));
+        }
+        Ok((listing.sessions, now))
     }
 
     pub async fn list(&self, kinds: &[Kind]) -> Result<ListReport, SessionError> {
