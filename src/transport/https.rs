@@ -93,6 +93,8 @@ fn tls_error(opts: &HttpsOptions, e: impl std::fmt::Display) -> TransportError {
 impl HttpsTransport {
     pub fn new(opts: HttpsOptions) -> Result<HttpsTransport, TransportError> {
         let mismatch: Mismatch = Arc::new(Mutex::new(None));
+        // reqwest is built without a provider and panics without one, even for http://.
+        install_crypto_provider();
         let mut builder = reqwest::Client::builder()
             .no_proxy()
             .redirect(reqwest::redirect::Policy::none())
