@@ -2,19 +2,17 @@
 //! with `--standalone` (own session, logged out at exit). Output is a table for people or the
 //! stable JSON of DESIGN §13 with `--json`; exit codes are those of DESIGN §8.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
 
 use crate::cli::agentctl::{Args, CleanArgs, Command};
-use crate::config::{self, Settings, Sources, TlsChoice};
-use crate::reaper::{CleanOptions, Policy};
-use crate::redfish::{ClassifyContext, Kind};
-use crate::service::Service;
-use crate::session::{AgentOptions, AgentSession};
-use crate::transport::https::{HttpsOptions, HttpsTransport};
-use crate::transport::trust::{FilePins, Fingerprint, MemoryPins, Trust};
+use crate::config::{self, Settings, Sources};
+use crate::daemon::build::BuildError;
+use crate::daemon::client::{self, ClientError};
+use crate::reaper::{CleanOptions, CleanReport, Policy};
+use crate::redfish::Kind;
+use crate::service::{ListReport, Service, StatusReport};
 use crate::transport::Request;
 
 pub const EXIT_OK: i32 = 0;
@@ -22,6 +20,7 @@ pub const EXIT_FAILURE: i32 = 1;
 pub const EXIT_USAGE: i32 = 2;
 pub const EXIT_NOT_RUNNING: i32 = 3;
 pub const EXIT_UNREACHABLE: i32 = 4;
+pub const EXIT_NOT_PERMITTED: i32 = 5;
 pub const EXIT_NOTHING_TO_DO: i32 = 6;
 
 /// A failure with its exit code and the `error.code` of the JSON output.
@@ -91,7 +90,7 @@ async fn dispatch(args: Args) -> Result<Output, CtlError> {
         return demo().await;
     }
     if !args.standalone {
-        return Err(not_running(&args));
+        return via_daemon(&args).await;
     }
     let settings = config::load(&Sources { main: args.config.clone(), flags: Vec::new() }).map_err(|e| CtlError::new(EXIT_USAGE, "bad_config", e))?;
     let service = standalone_service(&settings).await?;
@@ -102,12 +101,51 @@ async fn dispatch(args: Args) -> Result<Output, CtlError> {
     result
 }
 
-fn not_running(args: &Args) -> CtlError {
-    let message = format!(
-        "hostagentd is not answering on {} (start the service, or use --standalone to work without it)",
-        args.socket.display()
-    );
-    CtlError::new(EXIT_NOT_RUNNING, "not_running", message)
+fn client_error(e: ClientError) -> CtlError {
+    match e {
+        ClientError::NotRunning { .. } => CtlError::new(EXIT_NOT_RUNNING, "not_running", format!("{e} (start the service, or use --standalone)")),
+        ClientError::Api { status: 403, message, .. } => CtlError::new(EXIT_NOT_PERMITTED, "forbidden", message),
+        ClientError::Api { ref code, .. } if code == "bmc_unreachable" => CtlError::new(EXIT_UNREACHABLE, "bmc_unreachable", e),
+        ClientError::Api { .. } | ClientError::Protocol(_) => CtlError::new(EXIT_FAILURE, "api_error", e),
+    }
+}
+
+fn decode<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T, CtlError> {
+    serde_json::from_value(value).map_err(|e| CtlError::new(EXIT_FAILURE, "api_error", format!("unexpected answer from hostagentd: {e}")))
+}
+
+/// The commands hostagentd answers over its socket.
+async fn via_daemon(args: &Args) -> Result<Output, CtlError> {
+    let socket = &args.socket;
+    match &args.command {
+        Command::Status => {
+            let report: StatusReport = decode(client::call(socket, http::Method::GET, "/v1/status", None).await.map_err(client_error)?)?;
+            Ok(output(crate::render::status(&report), &report))
+        }
+        Command::List { kinds: names } => {
+            kinds(names)?;
+            let query: Vec<String> = names.iter().map(|k| format!("kind={k}")).collect();
+            let path = if query.is_empty() { "/v1/sessions".to_string() } else { format!("/v1/sessions?{}", query.join("&")) };
+            let report: ListReport = decode(client::call(socket, http::Method::GET, &path, None).await.map_err(client_error)?)?;
+            Ok(output(crate::render::list(&report), &report))
+        }
+        Command::Clean(c) => {
+            let body = serde_json::json!({ "dry_run": c.dry_run, "kinds": kinds(&c.kinds)?, "idle_s": c.idle.map(|m| m * 60), "ids": c.ids, "force": c.force });
+            let report: CleanReport = decode(client::call(socket, http::Method::POST, "/v1/clean", Some(body)).await.map_err(client_error)?)?;
+            Ok(clean_output(report, c.check))
+        }
+        other => Err(CtlError::new(EXIT_USAGE, "unsupported", format!("{} is not available yet; status, list and clean are", command_name(other)))),
+    }
+}
+
+fn clean_output(report: CleanReport, check: bool) -> Output {
+    let mut out = output(crate::render::clean(&report), &report);
+    if check && report.deleted.is_empty() {
+        out.2 = EXIT_NOTHING_TO_DO;
+    } else if !report.failed.is_empty() {
+        out.2 = EXIT_FAILURE;
+    }
+    out
 }
 
 #[cfg(feature = "demo")]
@@ -121,30 +159,12 @@ async fn demo() -> Result<Output, CtlError> {
     Err(CtlError::new(EXIT_USAGE, "unsupported", "this build has no demo (feature `demo` is off)"))
 }
 
-fn trust(settings: &Settings) -> Result<Trust, CtlError> {
-    let bmc = &settings.bmc;
-    Ok(match bmc.tls {
-        TlsChoice::Pin => {
-            let fp = bmc.fingerprint.as_deref().unwrap_or_default();
-            Trust::Pin(Fingerprint::parse(fp).map_err(|e| CtlError::new(EXIT_USAGE, "bad_config", format!("bmc.fingerprint: {e}")))?)
-        }
-        TlsChoice::Tofu if settings.state.memory_only => Trust::Tofu(Arc::new(MemoryPins::default())),
-        TlsChoice::Tofu => Trust::Tofu(Arc::new(FilePins::open(&settings.state.dir.join("pins.json")))),
-        TlsChoice::Ca => Trust::Ca(bmc.ca_file.clone().unwrap_or_default()),
-        TlsChoice::Insecure => Trust::Insecure,
-    })
-}
-
 async fn standalone_service(settings: &Settings) -> Result<Service, CtlError> {
-    let Some(endpoint) = settings.bmc.endpoint.clone() else {
-        return Err(CtlError::new(EXIT_USAGE, "no_endpoint", "no BMC endpoint: set bmc.endpoint in the config"));
-    };
-    let transport = HttpsTransport::new(HttpsOptions::new(endpoint, trust(settings)?)).map_err(|e| CtlError::new(EXIT_FAILURE, "tls", e))?;
-    let creds = crate::credentials::load(settings.bmc.credentials_dir.as_deref()).map_err(|e| CtlError::new(EXIT_USAGE, "credentials", e))?;
-    let agent = AgentSession::connect(Arc::new(transport), creds, AgentOptions::default()).await.map_err(session_error)?;
-    agent.login().await.map_err(session_error)?;
-    let ctx = if agent.root().info.vendor == crate::redfish::Vendor::Hpe { ClassifyContext::hpe_default() } else { ClassifyContext::default() };
-    Ok(Service::new(Arc::new(agent), ctx, None))
+    crate::daemon::build::service(settings).await.map_err(|e| match e {
+        BuildError::Session(e) => session_error(e),
+        BuildError::Config(m) => CtlError::new(EXIT_USAGE, "bad_config", m),
+        e @ BuildError::Credentials(_) => CtlError::new(EXIT_USAGE, "credentials", e),
+    })
 }
 
 fn kinds(names: &[String]) -> Result<Vec<Kind>, CtlError> {
@@ -195,11 +215,5 @@ async fn clean_command(service: &Service, settings: &Settings, args: &CleanArgs)
     policy.ids = args.ids.clone();
     let opts = CleanOptions { dry_run: args.dry_run, ..CleanOptions::default() };
     let report = service.clean(&policy, &opts, &|_, _| {}).await.map_err(session_error)?;
-    let mut out = output(crate::render::clean(&report), &report);
-    if args.check && report.deleted.is_empty() {
-        out.2 = EXIT_NOTHING_TO_DO;
-    } else if !report.failed.is_empty() {
-        out.2 = EXIT_FAILURE;
-    }
-    Ok(out)
+    Ok(clean_output(report, args.check))
 }

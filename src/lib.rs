@@ -24,3 +24,5 @@ pub mod render;
 pub mod demo;
 pub mod credentials;
 pub mod ctl;
+pub mod daemon;
+pub mod events;

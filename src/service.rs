@@ -14,14 +14,14 @@ use crate::session::listing::{list_sessions, ListOptions};
 use crate::session::{AgentSession, SessionError};
 
 /// The `list` JSON shape of DESIGN §13.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct ListReport {
     pub sessions: Vec<SessionRow>,
     pub limit: Option<usize>,
 }
 
 /// The `status` JSON shape of DESIGN §13.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct StatusReport {
     pub endpoint: String,
     pub transport: String,
@@ -31,7 +31,7 @@ pub struct StatusReport {
     pub limit: Option<usize>,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
 pub struct SessionCounts {
     pub total: usize,
     pub by_kind: HashMap<String, usize>,

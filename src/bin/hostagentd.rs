@@ -1,1 +1,44 @@
-fn main(){}
+//! `hostagentd`: parse flags, load the layered config, set up logging, bind the API socket and
+//! run the daemon until SIGTERM or SIGINT. The logic lives in `hostagent::daemon`.
+
+use clap::Parser;
+use hostagent::cli::hostagentd::Args;
+use hostagent::config::{self, Sources};
+
+fn main() {
+    let args = Args::parse();
+    hostagent::daemon::logging::init(args.verbose);
+    let sources = Sources { main: args.config.clone(), flags: args.config_flags() };
+    let settings = match config::load(&sources) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("hostagentd: {e}");
+            std::process::exit(2);
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
+    if let Err(e) = runtime.block_on(run(settings)) {
+        eprintln!("hostagentd: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(settings: config::Settings) -> anyhow::Result<()> {
+    let listener = hostagent::daemon::server::bind(&settings.api.socket)
+        .map_err(|e| anyhow::anyhow!("binding the API socket {}: {e}", settings.api.socket.display()))?;
+    let socket = settings.api.socket.clone();
+    let result = hostagent::daemon::run(settings, listener, shutdown_signal()).await;
+    let _ = std::fs::remove_file(&socket);
+    result
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+}

@@ -22,7 +22,7 @@ impl Default for CleanOptions {
 }
 
 /// The `clean` JSON shape of DESIGN §13.
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, PartialEq)]
 pub struct CleanReport {
     pub dry_run: bool,
     pub deleted: Vec<Deleted>,
@@ -30,21 +30,21 @@ pub struct CleanReport {
     pub failed: Vec<Failed>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 pub struct Deleted {
     pub id: String,
     pub user: Option<String>,
     pub kind: Kind,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 pub struct Kept {
     pub id: String,
     pub kind: Kind,
     pub reason: String,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 pub struct Failed {
     pub id: String,
     pub error: String,
@@ -88,7 +88,7 @@ pub async fn clean(
     for (session, result) in outcomes {
         match result {
             Ok(()) => {
-                tracing::info!(session_id = %session.id, kind = %session.kind, user = session.user.as_deref().unwrap_or("-"), "session cleaned");
+                tracing::info!(message_id = crate::events::SESSION_CLEANED, session_id = %session.id, kind = %session.kind, user = session.user.as_deref().unwrap_or("-"), "session cleaned");
                 report.deleted.push(deleted(session));
             }
             Err(error) => report.failed.push(Failed { id: session.id, error }),

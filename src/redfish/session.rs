@@ -87,7 +87,7 @@ pub fn classify_session(body: &Value, ctx: &ClassifyContext) -> SessionInfo {
 }
 
 /// The `list` JSON row of DESIGN §13.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 pub struct SessionRow {
     pub id: String,
     pub uri: String,

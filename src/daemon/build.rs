@@ -1,0 +1,89 @@
+//! From settings to a working [`Service`]: the transport (an explicit endpoint over HTTPS, or
+//! CHIF), trust, credentials, the agent session and its login. Shared by the daemon and
+//! `agentctl --standalone`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::config::{Settings, TlsChoice, TransportChoice};
+use crate::redfish::{ClassifyContext, Vendor};
+use crate::service::Service;
+use crate::session::{AgentOptions, AgentSession, SessionError};
+use crate::transport::chif::{ChifConfig, ChifTransport};
+use crate::transport::https::{HttpsOptions, HttpsTransport};
+use crate::transport::trust::{FilePins, Fingerprint, MemoryPins, Trust};
+use crate::transport::Transport;
+
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("bad configuration: {0}")]
+    Config(String),
+    #[error("credentials: {0}")]
+    Credentials(#[from] crate::credentials::CredentialError),
+    #[error(transparent)]
+    Session(#[from] SessionError),
+}
+
+impl BuildError {
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, BuildError::Session(e) if e.is_unreachable())
+    }
+}
+
+/// How the BMC's certificate is trusted; TOFU pins live in the state dir unless memory-only.
+pub fn trust(settings: &Settings) -> Result<Trust, BuildError> {
+    let bmc = &settings.bmc;
+    Ok(match bmc.tls {
+        TlsChoice::Pin => Trust::Pin(Fingerprint::parse(bmc.fingerprint.as_deref().unwrap_or_default()).map_err(|e| BuildError::Config(format!("bmc.fingerprint: {e}")))?),
+        TlsChoice::Tofu if settings.state.memory_only => Trust::Tofu(Arc::new(MemoryPins::default())),
+        TlsChoice::Tofu => Trust::Tofu(Arc::new(FilePins::open(&settings.state.dir.join("pins.json")))),
+        TlsChoice::Ca => Trust::Ca(bmc.ca_file.clone().unwrap_or_default()),
+        TlsChoice::Insecure => Trust::Insecure,
+    })
+}
+
+/// The transport the settings ask for. Discovery of the host-interface NIC is not wired in
+/// yet: without `bmc.endpoint`, `auto` uses CHIF when `/dev/hpilo` exists.
+pub async fn transport(settings: &Settings) -> Result<Arc<dyn Transport>, BuildError> {
+    let bmc = &settings.bmc;
+    let chif = match (bmc.transport, &bmc.endpoint) {
+        (TransportChoice::Chif, _) => true,
+        (TransportChoice::Auto, None) if crate::transport::chif::device_present() || bmc.chif_library.is_some() => true,
+        (TransportChoice::Https | TransportChoice::Auto, Some(_)) => false,
+        (_, None) => return Err(BuildError::Config("no BMC endpoint: set bmc.endpoint (host-interface discovery is not available in this build)".into())),
+    };
+    if chif {
+        let config = ChifConfig { library: bmc.chif_library.clone(), ..ChifConfig::default() };
+        let t = ChifTransport::connect(config).await.map_err(SessionError::from)?;
+        return Ok(Arc::new(t));
+    }
+    let endpoint = bmc.endpoint.clone().unwrap_or_default();
+    let t = HttpsTransport::new(HttpsOptions::new(endpoint, trust(settings)?)).map_err(SessionError::from)?;
+    Ok(Arc::new(t))
+}
+
+/// Connects, logs in (or settles for Basic / sessionless) and wraps it all in a [`Service`].
+pub async fn service(settings: &Settings) -> Result<Service, BuildError> {
+    let transport = transport(settings).await?;
+    let creds = crate::credentials::load(settings.bmc.credentials_dir.as_deref())?;
+    let agent = AgentSession::connect(transport, creds, AgentOptions::default()).await?;
+    agent.login().await?;
+    let ctx = if agent.root().info.vendor == Vendor::Hpe { ClassifyContext::hpe_default() } else { ClassifyContext::default() };
+    Ok(Service::new(Arc::new(agent), ctx, None))
+}
+
+/// [`service`], retried with backoff (1 s doubling to 30 s) while the BMC is unreachable;
+/// other errors (configuration, refused credentials) are final.
+pub async fn connect_with_retry(settings: &Settings) -> Result<Service, BuildError> {
+    let mut wait = Duration::from_secs(1);
+    loop {
+        match service(settings).await {
+            Err(e) if e.is_unreachable() => {
+                tracing::warn!(message_id = crate::events::BMC_UNREACHABLE, error = %e, retry_in_s = wait.as_secs(), "the BMC is unreachable");
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_secs(30));
+            }
+            other => return other,
+        }
+    }
+}

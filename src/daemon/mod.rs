@@ -1,0 +1,118 @@
+//! hostagentd: connect to the BMC (retrying until it answers), hold the agent session, serve
+//! the local API on a Unix socket, run the reaper every `reaper.interval` (at once, with a
+//! shorter idle threshold, when the table is near full), and log out at shutdown.
+
+pub mod build;
+pub mod client;
+pub mod logging;
+pub mod peer;
+pub mod routes;
+pub mod server;
+pub mod systemd;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::UnixListener;
+use tokio::sync::watch;
+
+use crate::config::Settings;
+use crate::reaper::{CleanOptions, Policy};
+use crate::service::Service;
+use crate::session::agent::{keep_alive_interval, keep_alive_loop};
+
+/// What the routes and loops share.
+pub struct Daemon {
+    pub settings: Settings,
+    pub service: Arc<Service>,
+}
+
+/// Runs until `shutdown` resolves, then logs out with a fresh timeout.
+pub async fn run(settings: Settings, listener: UnixListener, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+    let notifier = systemd::Notifier::from_env();
+    let (stop_tx, stop_rx) = watch::channel(false);
+    tokio::pin!(shutdown);
+    notifier.status("connecting to the BMC");
+    let service = tokio::select! {
+        s = build::connect_with_retry(&settings) => Arc::new(s?),
+        _ = &mut shutdown => return Ok(()),
+    };
+    let daemon = Arc::new(Daemon { settings, service: service.clone() });
+    notifier.ready();
+    notifier.status(&format!("serving; BMC at {}", service.agent.transport().endpoint()));
+    let timeout = service.agent.session_timeout().await;
+    let mut tasks = vec![
+        tokio::spawn(keep_alive_loop(service.agent.clone(), keep_alive_interval(timeout), stop_rx.clone())),
+        tokio::spawn(reaper_loop(daemon.clone(), stop_rx.clone())),
+        tokio::spawn(server::serve(daemon.clone(), listener, stop_rx.clone())),
+    ];
+    if let Some(every) = systemd::Notifier::watchdog_interval() {
+        tasks.push(tokio::spawn(watchdog_loop(every, stop_rx.clone())));
+    }
+    shutdown.await;
+    notifier.stopping();
+    tracing::info!("stopping: logging out of the BMC");
+    let _ = stop_tx.send(true);
+    for task in tasks {
+        let _ = task.await;
+    }
+    if let Err(e) = service.agent.logout().await {
+        tracing::warn!(error = %e, "logout at shutdown failed");
+    }
+    Ok(())
+}
+
+async fn watchdog_loop(every: Duration, mut stop: watch::Receiver<bool>) {
+    let notifier = systemd::Notifier::from_env();
+    loop {
+        notifier.watchdog();
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+/// Cleans by policy every interval; when the table is near full, cleans at once with the
+/// shorter threshold.
+async fn reaper_loop(daemon: Arc<Daemon>, mut stop: watch::Receiver<bool>) {
+    let r = &daemon.settings.reaper;
+    // A full table at start (Basic fallback, or no session on CHIF) is cleaned at once;
+    // otherwise the first cycle comes one interval after start.
+    let full = matches!(daemon.service.agent.auth().await, crate::session::AuthState::Basic);
+    let first = if full { tokio::time::Instant::now() } else { tokio::time::Instant::now() + r.interval };
+    let mut tick = tokio::time::interval_at(first, r.interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.changed() => return,
+        }
+        let mut policy = Policy::from_settings(r);
+        if daemon.near_full().await {
+            tracing::warn!(message_id = crate::events::TABLE_NEAR_FULL, "the BMC's session table is near full: cleaning with the shorter idle threshold");
+            policy.idle = r.near_full_idle;
+        }
+        match daemon.service.clean(&policy, &CleanOptions::default(), &|_, _| {}).await {
+            Ok(report) if !report.deleted.is_empty() || !report.failed.is_empty() => {
+                tracing::info!(deleted = report.deleted.len(), failed = report.failed.len(), "reaper cycle")
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(message_id = crate::events::BMC_UNREACHABLE, error = %e, "reaper cycle failed"),
+        }
+        if let Err(e) = daemon.service.agent.upgrade().await {
+            tracing::debug!(error = %e, "still no session of our own");
+        }
+    }
+}
+
+impl Daemon {
+    async fn near_full(&self) -> bool {
+        let Some(limit) = *self.service.limit.lock().await else { return false };
+        match self.service.sessions().await {
+            Ok((sessions, _)) => sessions.len() as f64 >= limit as f64 * self.settings.reaper.near_full,
+            Err(_) => false,
+        }
+    }
+}

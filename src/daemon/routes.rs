@@ -1,0 +1,111 @@
+//! The local API's routes (DESIGN §8, §13): `GET /v1/status`, `GET /v1/sessions`,
+//! `POST /v1/clean`. JSON in and out; errors are `{"error":{"code","message"}}`.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Method, Request, Response, StatusCode};
+use serde::Deserialize;
+
+use super::peer::{Peer, Role};
+use super::Daemon;
+use crate::reaper::{CleanOptions, Policy};
+use crate::redfish::Kind;
+use crate::session::SessionError;
+
+pub type Reply = Response<Bytes>;
+
+pub fn json(status: StatusCode, value: &impl serde::Serialize) -> Reply {
+    let mut resp = Response::new(Bytes::from(serde_json::to_vec(value).unwrap_or_default()));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
+    resp
+}
+
+pub fn error(status: StatusCode, code: &str, message: impl std::fmt::Display) -> Reply {
+    json(status, &serde_json::json!({ "error": { "code": code, "message": message.to_string() } }))
+}
+
+fn bmc_error(e: SessionError) -> Reply {
+    if e.is_unreachable() {
+        return error(StatusCode::BAD_GATEWAY, "bmc_unreachable", e);
+    }
+    error(StatusCode::BAD_GATEWAY, "bmc_error", e)
+}
+
+fn forbidden(peer: &Peer, what: &str) -> Reply {
+    let message = format!("uid {} may not {what}: it needs the {} role (DESIGN §8: root or the admin group for changes, the reader group to read)",
+        peer.uid, if what.starts_with("read") { "reader" } else { "admin" });
+    error(StatusCode::FORBIDDEN, "forbidden", message)
+}
+
+/// `POST /v1/clean` body; every field optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CleanRequest {
+    pub dry_run: bool,
+    pub kinds: Vec<Kind>,
+    pub idle_s: Option<u64>,
+    pub ids: Vec<String>,
+    pub force: bool,
+}
+
+pub async fn handle(daemon: &Daemon, peer: Peer, req: Request<Bytes>) -> Reply {
+    let path = req.uri().path().to_string();
+    let reply = match (req.method().clone(), path.as_str()) {
+        (Method::GET, "/v1/status") if peer.role >= Role::Reader => match daemon.service.status().await {
+            Ok(report) => json(StatusCode::OK, &report),
+            Err(e) => bmc_error(e),
+        },
+        (Method::GET, "/v1/sessions") if peer.role >= Role::Reader => list(daemon, &req).await,
+        (Method::POST, "/v1/clean") if peer.role >= Role::Admin => clean(daemon, &req).await,
+        (Method::GET, "/v1/status" | "/v1/sessions") => forbidden(&peer, "read the BMC's sessions"),
+        (Method::POST, "/v1/clean") => forbidden(&peer, "clean sessions"),
+        (_, "/v1/status" | "/v1/sessions" | "/v1/clean") => error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", format!("{} is not allowed on {path}", req.method())),
+        _ => error(StatusCode::NOT_FOUND, "not_found", format!("no API endpoint {path}")),
+    };
+    tracing::debug!(uid = peer.uid, pid = peer.pid, method = %req.method(), %path, status = reply.status().as_u16(), "api request");
+    reply
+}
+
+async fn list(daemon: &Daemon, req: &Request<Bytes>) -> Reply {
+    let mut kinds = Vec::new();
+    for pair in req.uri().query().unwrap_or_default().split('&').filter(|p| !p.is_empty()) {
+        match pair.split_once('=') {
+            Some(("kind", value)) => match value.parse::<Kind>() {
+                Ok(k) => kinds.push(k),
+                Err(e) => return error(StatusCode::BAD_REQUEST, "bad_request", e),
+            },
+            _ => return error(StatusCode::BAD_REQUEST, "bad_request", format!("unknown query parameter `{pair}`")),
+        }
+    }
+    match daemon.service.list(&kinds).await {
+        Ok(report) => json(StatusCode::OK, &report),
+        Err(e) => bmc_error(e),
+    }
+}
+
+async fn clean(daemon: &Daemon, req: &Request<Bytes>) -> Reply {
+    let body: CleanRequest = if req.body().is_empty() {
+        CleanRequest::default()
+    } else {
+        match serde_json::from_slice(req.body()) {
+            Ok(b) => b,
+            Err(e) => return error(StatusCode::BAD_REQUEST, "bad_request", format!("clean request body: {e}")),
+        }
+    };
+    let mut policy = Policy::from_settings(&daemon.settings.reaper);
+    if !body.kinds.is_empty() {
+        policy.kinds = body.kinds;
+    }
+    if let Some(idle) = body.idle_s {
+        policy.idle = Duration::from_secs(idle);
+    }
+    policy.ids = body.ids;
+    policy.force = body.force;
+    let opts = CleanOptions { dry_run: body.dry_run, ..CleanOptions::default() };
+    match daemon.service.clean(&policy, &opts, &|_, _| {}).await {
+        Ok(report) => json(StatusCode::OK, &report),
+        Err(e) => bmc_error(e),
+    }
+}

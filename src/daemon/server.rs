@@ -1,0 +1,89 @@
+//! The local API server: HTTP/1.1 on the Unix socket, each connection attributed to its peer
+//! (SO_PEERCRED), request bodies bounded, header reads timed out, connections bounded.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Request, StatusCode};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::UnixListener;
+use tokio::sync::{watch, Semaphore};
+
+use super::peer::Peer;
+use super::routes;
+use super::Daemon;
+
+/// API request bodies above this are refused (413).
+pub const MAX_REQUEST: usize = 64 << 10;
+pub const MAX_CONNECTIONS: usize = 256;
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub async fn serve(daemon: Arc<Daemon>, listener: UnixListener, mut stop: watch::Receiver<bool>) {
+    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    loop {
+        let accepted = tokio::select! {
+            a = listener.accept() => a,
+            _ = stop.changed() => return,
+        };
+        let Ok((stream, _)) = accepted else { continue };
+        let Ok(permit) = slots.clone().try_acquire_owned() else {
+            tracing::warn!("too many API connections: refusing one");
+            continue;
+        };
+        let s = &daemon.settings.api;
+        let peer = match Peer::of_unix(&stream, &s.admin_group, &s.reader_group) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the peer's credentials: closing");
+                continue;
+            }
+        };
+        let (daemon, mut stop) = (daemon.clone(), stop.clone());
+        tokio::spawn(async move {
+            let _permit = permit;
+            let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
+                let daemon = daemon.clone();
+                async move { Ok::<_, std::convert::Infallible>(one(&daemon, peer, req).await.map(Full::new)) }
+            });
+            let conn = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEADER_TIMEOUT)
+                .serve_connection(TokioIo::new(stream), svc);
+            tokio::pin!(conn);
+            tokio::select! {
+                _ = conn.as_mut() => {}
+                _ = stop.changed() => conn.as_mut().graceful_shutdown(),
+            }
+        });
+    }
+}
+
+async fn one(daemon: &Daemon, peer: Peer, req: Request<Incoming>) -> routes::Reply {
+    let (parts, body) = req.into_parts();
+    let body: Bytes = match Limited::new(body, MAX_REQUEST).collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => return routes::error(StatusCode::PAYLOAD_TOO_LARGE, "too_large", format!("request bodies are limited to {MAX_REQUEST} bytes")),
+    };
+    routes::handle(daemon, peer, Request::from_parts(parts, body)).await
+}
+
+/// Binds the API socket: creates its directory, replaces a stale socket file (refusing when a
+/// live daemon answers on it), and sets mode 0660.
+pub fn bind(path: &std::path::Path) -> std::io::Result<UnixListener> {
+    use std::os::unix::fs::PermissionsExt;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    if path.exists() {
+        if std::os::unix::net::UnixStream::connect(path).is_ok() {
+            return Err(std::io::Error::new(std::io::ErrorKind::AddrInUse, format!("another hostagentd answers on {}", path.display())));
+        }
+        std::fs::remove_file(path)?;
+    }
+    let listener = UnixListener::bind(path)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))?;
+    Ok(listener)
+}

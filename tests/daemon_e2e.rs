@@ -1,0 +1,178 @@
+//! hostagentd end to end on bmcsim: it starts, answers agentctl over its socket, cleans the
+//! leaked in-band sessions by policy (never people's, never its own), refuses a `nobody`
+//! client, and logs out on SIGTERM.
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use bmcsim::{Kind as SimKind, Profile, SimConfig};
+use serde_json::Value;
+
+struct Daemon {
+    child: Child,
+    socket: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_daemon(sim: &bmcsim::SimHandle, extra: &str) -> Daemon {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let creds = dir.path().join("creds");
+    std::fs::create_dir(&creds).unwrap();
+    for (name, value) in [("bmc-username", "admin\n"), ("bmc-password", "password\n")] {
+        std::fs::write(creds.join(name), value).unwrap();
+        std::fs::set_permissions(creds.join(name), std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let socket = dir.path().join("run/agent.sock");
+    let config = dir.path().join("hostagent.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[bmc]\nendpoint = \"{}\"\ntls = \"pin\"\nfingerprint = \"{}\"\ncredentials_dir = \"{}\"\n[api]\nsocket = \"{}\"\n[state]\nmemory_only = true\n{extra}",
+            sim.base_url(), sim.cert_sha256(), creds.display(), socket.display()
+        ),
+    )
+    .unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_hostagentd")).arg("--config").arg(&config).stderr(Stdio::null()).spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !socket.exists() {
+        assert!(Instant::now() < deadline, "hostagentd did not bind its socket");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::fs::set_permissions(socket.parent().unwrap(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o666)).unwrap();
+    Daemon { child, socket, _dir: dir }
+}
+
+fn agentctl(socket: &Path, args: &[&str]) -> (Option<i32>, Value, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_agentctl")).arg("--socket").arg(socket).arg("--json").args(args).output().unwrap();
+    let v = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    (out.status.code(), v, String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// Retries until the daemon has logged in and answers (it binds before the BMC answers).
+fn wait_ready(socket: &Path) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (code, v, err) = agentctl(socket, &["status"]);
+        if code == Some(0) {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "status never succeeded: {v} {err}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_daemon_cleans_leaked_in_band_sessions_and_spares_people_and_itself() {
+    for profile in [Profile::Ilo5, Profile::Ilo7] {
+        let sim = common::sim_with(SimConfig { profile, max_sessions: Some(400), ..SimConfig::default() }).await;
+        let inband = if profile == Profile::Ilo5 { SimKind::RestHost } else { SimKind::HostApplication };
+        sim.leak(200, inband, None);
+        sim.leak(3, SimKind::WebUi, Some("alice"));
+        sim.leak(2, SimKind::Rest, Some("ops"));
+        sim.advance_clock(20 * 60);
+        let daemon = start_daemon(&sim, "[reaper]\ninterval = \"1h\"\n");
+        let status = tokio::task::spawn_blocking({
+            let s = daemon.socket.clone();
+            move || wait_ready(&s)
+        })
+        .await
+        .unwrap();
+        assert_eq!(status["agent_session"], true, "{profile}: {status}");
+        assert_eq!(status["sessions"]["total"], 206, "{profile}: {status}");
+        let socket = daemon.socket.clone();
+        let (code, report, err) = tokio::task::spawn_blocking(move || agentctl(&socket, &["clean"])).await.unwrap();
+        assert_eq!(code, Some(0), "{profile}: {err}");
+        let deleted = report["deleted"].as_array().unwrap();
+        assert_eq!(deleted.len(), 200, "{profile}");
+        let left = sim.sessions();
+        assert_eq!(left.len(), 6, "{profile}: 3 Web UI, 2 REST of people, the agent's own");
+        assert_eq!(left.iter().filter(|s| s.user == "alice").count(), 3);
+        assert_eq!(left.iter().filter(|s| s.user == "ops").count(), 2);
+        assert_eq!(report["kept"].as_array().unwrap().len(), 6, "{profile}: every kept one reported with its reason");
+        // SIGTERM: the daemon logs out.
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(daemon.child.id() as i32), nix::sys::signal::Signal::SIGTERM).unwrap();
+        let mut daemon = daemon;
+        let status = tokio::task::spawn_blocking(move || {
+            let s = daemon.child.wait().unwrap();
+            (s, daemon)
+        })
+        .await
+        .unwrap();
+        assert!(status.0.success(), "{profile}: clean exit");
+        assert_eq!(sim.sessions().len(), 5, "{profile}: the agent's session is gone");
+        sim.shutdown().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn nobody_may_neither_clean_nor_list() {
+    if !common::require(common::is_root(), "root, to run agentctl as nobody") {
+        return;
+    }
+    let sim = common::sim(Profile::Ilo6).await;
+    // nobody is in no group: with the default reader group `hostagent` (absent here) it has no role.
+    let daemon = start_daemon(&sim, "");
+    let socket = daemon.socket.clone();
+    let result = tokio::task::spawn_blocking(move || {
+        wait_ready(&socket);
+        let run = |args: &[&str]| {
+            Command::new("setpriv")
+                .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+                .arg(env!("CARGO_BIN_EXE_agentctl"))
+                .arg("--socket")
+                .arg(&socket)
+                .arg("--json")
+                .args(args)
+                .output()
+                .unwrap()
+        };
+        (run(&["clean"]), run(&["list"]))
+    })
+    .await
+    .unwrap();
+    let (clean, list) = result;
+    assert_eq!(clean.status.code(), Some(5), "{}", String::from_utf8_lossy(&clean.stdout));
+    let v: Value = serde_json::from_slice(&clean.stdout).unwrap();
+    assert_eq!(v["error"]["code"], "forbidden");
+    assert!(v["error"]["message"].as_str().unwrap().contains("uid 65534"));
+    assert_eq!(list.status.code(), Some(5), "a reader error, readable: {}", String::from_utf8_lossy(&list.stdout));
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_full_table_is_entered_with_basic_auth_cleaned_at_once_and_then_logged_into() {
+    let sim = common::sim_with(SimConfig { profile: Profile::Ilo6, max_sessions: Some(16), ..SimConfig::default() }).await;
+    sim.leak(14, SimKind::RestHost, None);
+    sim.leak(2, SimKind::WebUi, Some("alice"));
+    sim.advance_clock(20 * 60);
+    let daemon = start_daemon(&sim, "");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let truth = sim.sessions();
+        let agent_in = truth.iter().any(|s| s.user == "admin");
+        if agent_in && truth.len() == 3 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the daemon never cleaned and logged in: {truth:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let socket = daemon.socket.clone();
+    let status = tokio::task::spawn_blocking(move || wait_ready(&socket)).await.unwrap();
+    assert_eq!(status["agent_session"], true, "{status}");
+    assert_eq!(status["sessions"]["by_kind"]["web-ui"], 2);
+    drop(daemon);
+    sim.shutdown().await;
+}
