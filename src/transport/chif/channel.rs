@@ -232,8 +232,20 @@ impl Channel {
         if let Some(key) = req_key {
             self.delete_quietly(&key);
         }
-        let reply = reply?;
-        let rest = packet::rest_reply(&reply).map_err(malformed)?;
+        let body = reply.and_then(|reply| self.response_text(&reply, &rsp_key));
+        // NOTE(vendor): HPE's client deletes the response blob after inline replies too; we
+        // also delete it after a failed exchange (best effort) so no blob is left behind.
+        self.delete_quietly(&rsp_key);
+        body
+    }
+
+    /// The HTTP response text of a REST reply: inline, or read from the response blob.
+    fn response_text(
+        &mut self,
+        reply: &[u8],
+        rsp_key: &CString,
+    ) -> Result<Vec<u8>, TransportError> {
+        let rest = packet::rest_reply(reply).map_err(malformed)?;
         if !packet::is_ok(rest.status) {
             let name = packet::status_name(rest.status);
             return Err(TransportError::Chif(format!(
@@ -241,13 +253,10 @@ impl Channel {
                 rest.status
             )));
         }
-        let body = match rest.body {
+        match rest.body {
             RestBody::Inline(b) => Ok(b.to_vec()),
-            RestBody::Blob => self.read_blob(&rsp_key),
-        };
-        // NOTE(vendor): HPE's client deletes the response blob after inline replies too.
-        self.delete_quietly(&rsp_key);
-        body
+            RestBody::Blob => self.read_blob(rsp_key),
+        }
     }
 }
 
