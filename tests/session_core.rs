@@ -35,19 +35,21 @@ async fn login_request_logout_leaves_the_table_as_it_was_on_every_profile() {
 }
 
 #[tokio::test]
-async fn a_session_the_bmc_expired_is_replaced_by_one_relogin() {
-    let sim = common::sim(Profile::Ilo5).await;
-    let agent = common::agent(&sim).await;
-    agent.login().await.unwrap();
-    let first = agent.own_session_uri().await.unwrap();
-    sim.advance_clock(1801);
-    assert!(sim.sessions().is_empty(), "the simulator expired the session");
-    let resp = agent.send(Request::get("/redfish/v1/Systems/1/")).await.unwrap();
-    assert_eq!(resp.status, 200);
-    let second = agent.own_session_uri().await.unwrap();
-    assert_ne!(first, second);
-    assert_eq!(sim.sessions().len(), 1, "exactly one new session");
-    sim.shutdown().await;
+async fn a_session_the_bmc_expired_is_replaced_by_one_relogin_on_every_profile() {
+    for profile in Profile::ALL {
+        let sim = common::sim(profile).await;
+        let agent = common::agent(&sim).await;
+        agent.login().await.unwrap();
+        let first = agent.own_session_uri().await.unwrap();
+        sim.advance_clock(1801);
+        assert!(sim.sessions().is_empty(), "{profile}: the simulator expired the session");
+        let resp = agent.send(Request::get("/redfish/v1/SessionService")).await.unwrap();
+        assert_eq!(resp.status, 200, "{profile}");
+        let second = agent.own_session_uri().await.unwrap();
+        assert_ne!(first, second, "{profile}");
+        assert_eq!(sim.sessions().len(), 1, "{profile}: exactly one new session");
+        sim.shutdown().await;
+    }
 }
 
 #[tokio::test]
@@ -64,21 +66,23 @@ async fn no_relogin_loop_when_the_login_itself_is_refused() {
 }
 
 #[tokio::test]
-async fn keep_alive_holds_the_session_across_three_timeouts() {
-    let sim = common::sim_with(SimConfig { profile: Profile::Ilo7, session_timeout: Some(600), ..SimConfig::default() }).await;
-    let agent = common::agent(&sim).await;
-    agent.login().await.unwrap();
-    let uri = agent.own_session_uri().await.unwrap();
-    let timeout = agent.session_timeout().await.expect("timeout");
-    let interval = hostagent::session::agent::keep_alive_interval(Some(timeout));
-    assert_eq!(interval.as_secs(), 200);
-    for _ in 0..9 {
-        sim.advance_clock(interval.as_secs() as i64);
-        agent.keep_alive().await.unwrap();
+async fn keep_alive_holds_the_session_across_three_timeouts_on_every_profile() {
+    for profile in Profile::ALL {
+        let sim = common::sim_with(SimConfig { profile, session_timeout: Some(600), ..SimConfig::default() }).await;
+        let agent = common::agent(&sim).await;
+        agent.login().await.unwrap();
+        let uri = agent.own_session_uri().await.unwrap();
+        let timeout = agent.session_timeout().await.expect("timeout");
+        let interval = hostagent::session::agent::keep_alive_interval(Some(timeout));
+        assert_eq!(interval.as_secs(), 200);
+        for _ in 0..9 {
+            sim.advance_clock(interval.as_secs() as i64);
+            agent.keep_alive().await.unwrap();
+        }
+        assert_eq!(agent.own_session_uri().await.unwrap(), uri, "{profile}: same session after 3 timeouts of simulated time");
+        assert_eq!(sim.sessions().len(), 1, "{profile}");
+        sim.shutdown().await;
     }
-    assert_eq!(agent.own_session_uri().await.unwrap(), uri, "same session after 3 timeouts of simulated time");
-    assert_eq!(sim.sessions().len(), 1);
-    sim.shutdown().await;
 }
 
 #[tokio::test]
