@@ -138,6 +138,18 @@ async fn via_daemon(args: &Args) -> Result<Output, CtlError> {
     }
 }
 
+/// `deleting [#####     ] 120/300` on stderr, only when stderr is a terminal.
+fn progress_bar(done: usize, total: usize) {
+    use std::io::{IsTerminal, Write};
+    let mut err = std::io::stderr();
+    if total < 20 || !err.is_terminal() {
+        return;
+    }
+    let filled = done * 30 / total.max(1);
+    let _ = write!(err, "\rdeleting [{}{}] {done}/{total}", "#".repeat(filled), " ".repeat(30 - filled));
+    let _ = err.flush();
+}
+
 fn clean_output(report: CleanReport, check: bool) -> Output {
     let mut out = output(crate::render::clean(&report), &report);
     if check && report.deleted.is_empty() {
@@ -214,6 +226,9 @@ async fn clean_command(service: &Service, settings: &Settings, args: &CleanArgs)
     policy.force = args.force;
     policy.ids = args.ids.clone();
     let opts = CleanOptions { dry_run: args.dry_run, ..CleanOptions::default() };
-    let report = service.clean(&policy, &opts, &|_, _| {}).await.map_err(session_error)?;
+    let report = service.clean(&policy, &opts, &progress_bar).await.map_err(session_error)?;
+    if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        eprint!("\r\x1b[2K");
+    }
     Ok(clean_output(report, args.check))
 }

@@ -26,6 +26,10 @@ impl Drop for Daemon {
 }
 
 fn start_daemon(sim: &bmcsim::SimHandle, extra: &str) -> Daemon {
+    start_daemon_with_env(sim, extra, &[])
+}
+
+fn start_daemon_with_env(sim: &bmcsim::SimHandle, extra: &str, env: &[(&str, &str)]) -> Daemon {
     let dir = tempfile::tempdir().unwrap();
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     let creds = dir.path().join("creds");
@@ -44,7 +48,13 @@ fn start_daemon(sim: &bmcsim::SimHandle, extra: &str) -> Daemon {
         ),
     )
     .unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_hostagentd")).arg("--config").arg(&config).stderr(Stdio::null()).spawn().unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_hostagentd"))
+        .arg("--config")
+        .arg(&config)
+        .envs(env.iter().copied())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
     while !socket.exists() {
         assert!(Instant::now() < deadline, "hostagentd did not bind its socket");
@@ -173,6 +183,42 @@ async fn a_full_table_is_entered_with_basic_auth_cleaned_at_once_and_then_logged
     let status = tokio::task::spawn_blocking(move || wait_ready(&socket)).await.unwrap();
     assert_eq!(status["agent_session"], true, "{status}");
     assert_eq!(status["sessions"]["by_kind"]["web-ui"], 2);
+    drop(daemon);
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn systemd_hears_ready_status_watchdog_and_stopping() {
+    let sim = common::sim(Profile::Ilo6).await;
+    let dir = tempfile::tempdir().unwrap();
+    let notify_path = dir.path().join("notify.sock");
+    let notify = std::os::unix::net::UnixDatagram::bind(&notify_path).unwrap();
+    notify.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+    let daemon = start_daemon_with_env(&sim, "", &[("NOTIFY_SOCKET", notify_path.to_str().unwrap()), ("WATCHDOG_USEC", "200000")]);
+    let pid = nix::unistd::Pid::from_raw(daemon.child.id() as i32);
+    let collect = move |notify: &std::os::unix::net::UnixDatagram, until: Instant| {
+        let mut got = Vec::new();
+        let mut buf = [0u8; 512];
+        while Instant::now() < until {
+            if let Ok(n) = notify.recv(&mut buf) {
+                got.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+            }
+        }
+        got
+    };
+    let got = tokio::task::spawn_blocking({
+        let notify = notify.try_clone().unwrap();
+        move || collect(&notify, Instant::now() + Duration::from_millis(1500))
+    })
+    .await
+    .unwrap();
+    let ready = got.iter().position(|m| m == "READY=1").unwrap_or_else(|| panic!("no READY=1 in {got:?}"));
+    assert!(got[..ready].iter().any(|m| m.starts_with("STATUS=connecting")), "{got:?}");
+    assert!(got[ready..].iter().any(|m| m.starts_with("STATUS=serving")), "{got:?}");
+    assert!(got.iter().filter(|m| *m == "WATCHDOG=1").count() >= 3, "pings at half of WATCHDOG_USEC: {got:?}");
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+    let got = tokio::task::spawn_blocking(move || collect(&notify, Instant::now() + Duration::from_millis(800))).await.unwrap();
+    assert!(got.iter().any(|m| m == "STOPPING=1"), "{got:?}");
     drop(daemon);
     sim.shutdown().await;
 }
