@@ -130,3 +130,25 @@ fn fingerprints_parse_in_every_accepted_form_and_print_canonically() {
     assert!(Fingerprint::parse("sha256:AB:CD").unwrap_err().contains("2 bytes"));
     assert!(Fingerprint::parse("not hex at all").unwrap_err().contains("not a hex"));
 }
+
+#[tokio::test]
+async fn ca_mode_accepts_what_its_bundle_signs_and_refuses_the_rest() {
+    let sim = common::sim(Profile::Ilo6).await;
+    let dir = tempfile::tempdir().unwrap();
+    let other = bmcsim::start(SimConfig::default()).await.unwrap();
+    let bundle = dir.path().join("other-ca.pem");
+    std::fs::write(&bundle, other.cert_pem()).unwrap();
+    let t = HttpsTransport::new(HttpsOptions::new(sim.base_url(), Trust::Ca(bundle))).unwrap();
+    let err = t.send(Request::get("/redfish/v1/")).await.unwrap_err();
+    assert!(matches!(err, TransportError::Tls { .. } | TransportError::Connect { .. }), "{err:?}");
+    let empty = dir.path().join("empty.pem");
+    std::fs::write(&empty, "not a certificate").unwrap();
+    let err = HttpsTransport::new(HttpsOptions::new(sim.base_url(), Trust::Ca(empty))).err().expect("refused");
+    assert!(err.to_string().contains("no certificate in CA bundle"), "{err}");
+    let own = dir.path().join("own.pem");
+    std::fs::write(&own, sim.cert_pem()).unwrap();
+    let result = HttpsTransport::new(HttpsOptions::new(sim.base_url(), Trust::Ca(own))).unwrap().send(Request::get("/redfish/v1/")).await;
+    assert_eq!(result.unwrap().status, 200, "a bundle holding the BMC's own certificate (chain and IP name checked)");
+    other.shutdown().await;
+    sim.shutdown().await;
+}
