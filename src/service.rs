@@ -63,6 +63,14 @@ impl Service {
         }
     }
 
+    /// The BMC refused a login for a full table: the limit is the number of sessions now.
+    pub async fn learn_limit_from_full_table(&self) {
+        if let Ok((sessions, _)) = self.sessions().await {
+            tracing::warn!(message_id = crate::events::TABLE_NEAR_FULL, limit = sessions.len(), "the BMC's session table is full; its limit is taken to be the current count");
+            *self.limit.lock().await = Some(sessions.len());
+        }
+    }
+
     pub async fn owners(&self) -> Owners {
         Owners { agent_uri: self.agent.own_session_uri().await, leases: self.leases.lock().await.clone() }
     }

@@ -43,11 +43,14 @@ fn start_daemon_with_env(sim: &bmcsim::SimHandle, extra: &str, env: &[(&str, &st
     std::fs::write(
         &config,
         format!(
-            "[bmc]\nendpoint = \"{}\"\ntls = \"pin\"\nfingerprint = \"{}\"\ncredentials_dir = \"{}\"\n[api]\nsocket = \"{}\"\n[state]\nmemory_only = true\n{extra}",
+            "[bmc]\nendpoint = \"{}\"\ntls = \"pin\"\nfingerprint = \"{}\"\ncredentials_dir = \"{}\"\n[api]\nsocket = \"{}\"\n[state]\nmemory_only = true\n",
             sim.base_url(), sim.cert_sha256(), creds.display(), socket.display()
         ),
     )
     .unwrap();
+    // Test-specific settings go in a drop-in, as an operator's would.
+    std::fs::create_dir(dir.path().join("conf.d")).unwrap();
+    std::fs::write(dir.path().join("conf.d/50-test.toml"), extra).unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_hostagentd"))
         .arg("--config")
         .arg(&config)
@@ -183,6 +186,7 @@ async fn a_full_table_is_entered_with_basic_auth_cleaned_at_once_and_then_logged
     let status = tokio::task::spawn_blocking(move || wait_ready(&socket)).await.unwrap();
     assert_eq!(status["agent_session"], true, "{status}");
     assert_eq!(status["sessions"]["by_kind"]["web-ui"], 2);
+    assert_eq!(status["limit"], 16, "the limit was learned from the full table");
     drop(daemon);
     sim.shutdown().await;
 }
@@ -219,6 +223,41 @@ async fn systemd_hears_ready_status_watchdog_and_stopping() {
     nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
     let got = tokio::task::spawn_blocking(move || collect(&notify, Instant::now() + Duration::from_millis(800))).await.unwrap();
     assert!(got.iter().any(|m| m == "STOPPING=1"), "{got:?}");
+    drop(daemon);
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_near_full_table_is_cleaned_with_the_shorter_idle_threshold() {
+    let sim = common::sim_with(SimConfig { profile: Profile::Ilo5, max_sessions: Some(20), ..SimConfig::default() }).await;
+    sim.leak(15, SimKind::RestHost, None);
+    sim.advance_clock(5 * 60);
+    // 16 of 20 with the agent's own: at least 75 % full. Idle 5 min: below reaper.idle (15 min),
+    // above near_full_idle (2 min).
+    let daemon = start_daemon(&sim, "[bmc]\nsession_limit = 20\n[reaper]\ninterval = \"1s\"\n");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while sim.sessions().len() != 1 {
+        assert!(Instant::now() < deadline, "not cleaned: {} sessions", sim.sessions().len());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(sim.sessions()[0].user, "admin", "only the agent's own session is left");
+    drop(daemon);
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn below_the_near_full_mark_young_sessions_are_left_alone() {
+    let sim = common::sim_with(SimConfig { profile: Profile::Ilo5, max_sessions: Some(100), ..SimConfig::default() }).await;
+    sim.leak(15, SimKind::RestHost, None);
+    sim.advance_clock(5 * 60);
+    let daemon = start_daemon(&sim, "[bmc]\nsession_limit = 100\n[reaper]\ninterval = \"1s\"\n");
+    let socket = daemon.socket.clone();
+    tokio::task::spawn_blocking(move || wait_ready(&socket)).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let log: Value = common::http().get(format!("{}/_sim/log", sim.base_url())).send().await.unwrap().json().await.unwrap();
+    let listings = log.as_array().unwrap().iter().filter(|e| e["method"] == "GET" && e["path"] == "/redfish/v1/SessionService/Sessions/").count();
+    assert!(listings >= 3, "the status call and at least two reaper cycles listed the table: {listings}");
+    assert_eq!(sim.sessions().len(), 16, "and kept the 5-minute-old sessions");
     drop(daemon);
     sim.shutdown().await;
 }

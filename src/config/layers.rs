@@ -48,6 +48,7 @@ pub const SCHEMA: &[(&str, &[(&str, KeyType)])] = &[
             ("ca_file", KeyType::Str),
             ("credentials_dir", KeyType::Str),
             ("chif_library", KeyType::Str),
+            ("session_limit", KeyType::Float),
         ],
     ),
     (

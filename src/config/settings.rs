@@ -36,6 +36,8 @@ pub struct BmcSettings {
     pub ca_file: Option<PathBuf>,
     pub credentials_dir: Option<PathBuf>,
     pub chif_library: Option<PathBuf>,
+    /// The session limit, when the operator knows it.
+    pub session_limit: Option<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -150,7 +152,17 @@ fn bmc(r: &Reader) -> Result<BmcSettings, ConfigError> {
         ca_file,
         credentials_dir: r.path("bmc.credentials_dir")?,
         chif_library: r.path("bmc.chif_library")?,
+        session_limit: session_limit(r)?,
     })
+}
+
+fn session_limit(r: &Reader) -> Result<Option<usize>, ConfigError> {
+    let value = r.0.get("bmc.session_limit").and_then(|(v, _)| v.as_integer().or(v.as_float().map(|f| f as i64))).unwrap_or(0);
+    match value {
+        0 => Ok(None),
+        n if (1..=100_000).contains(&n) => Ok(Some(n as usize)),
+        n => Err(r.invalid("bmc.session_limit", format!("{n} is not a session count (0 = unknown)"))),
+    }
 }
 
 fn api(r: &Reader) -> Result<ApiSettings, ConfigError> {

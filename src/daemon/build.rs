@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::config::{Settings, TlsChoice, TransportChoice};
 use crate::redfish::{ClassifyContext, Vendor};
 use crate::service::Service;
-use crate::session::{AgentOptions, AgentSession, SessionError};
+use crate::session::{AgentOptions, AgentSession, LoginOutcome, SessionError};
 use crate::transport::chif::{ChifConfig, ChifTransport};
 use crate::transport::https::{HttpsOptions, HttpsTransport};
 use crate::transport::trust::{FilePins, Fingerprint, MemoryPins, Trust};
@@ -67,9 +67,16 @@ pub async fn service(settings: &Settings) -> Result<Service, BuildError> {
     let transport = transport(settings).await?;
     let creds = crate::credentials::load(settings.bmc.credentials_dir.as_deref())?;
     let agent = AgentSession::connect(transport, creds, AgentOptions::default()).await?;
-    agent.login().await?;
-    let ctx = if agent.root().info.vendor == Vendor::Hpe { ClassifyContext::hpe_default() } else { ClassifyContext::default() };
-    Ok(Service::new(Arc::new(agent), ctx, None))
+    let outcome = agent.login().await?;
+    let vendor = agent.root().info.vendor;
+    let ctx = if vendor == Vendor::Hpe { ClassifyContext::hpe_default() } else { ClassifyContext::default() };
+    // NOTE(dell): iDRAC allows 8 sessions; other vendors do not publish their limit.
+    let known = settings.bmc.session_limit.or((vendor == Vendor::Dell).then_some(8));
+    let service = Service::new(Arc::new(agent), ctx, known);
+    if known.is_none() && outcome == LoginOutcome::BasicFallback {
+        service.learn_limit_from_full_table().await;
+    }
+    Ok(service)
 }
 
 /// [`service`], retried with backoff (1 s doubling to 30 s) while the BMC is unreachable;

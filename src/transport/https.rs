@@ -115,6 +115,7 @@ impl HttpsTransport {
 
     fn map_error(&self, e: reqwest::Error, timeout: Duration) -> TransportError {
         if let Some((expected, actual)) = self.mismatch.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            tracing::error!(message_id = crate::events::CERTIFICATE_CHANGED, endpoint = %self.opts.base_url, %expected, %actual, "the BMC's certificate changed: refusing it");
             return TransportError::CertificateChanged { expected: expected.to_string(), actual: actual.to_string() };
         }
         let endpoint = self.opts.base_url.clone();
