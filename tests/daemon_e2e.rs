@@ -261,3 +261,74 @@ async fn below_the_near_full_mark_young_sessions_are_left_alone() {
     drop(daemon);
     sim.shutdown().await;
 }
+
+#[path = "chif_support/mod.rs"]
+mod chif_support;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn over_chif_a_full_table_is_cleaned_without_any_session() {
+    let sim = common::sim_with(SimConfig { profile: Profile::Ilo5, max_sessions: Some(16), ..SimConfig::default() }).await;
+    sim.leak(14, SimKind::RestHost, None);
+    sim.leak(2, SimKind::WebUi, Some("alice"));
+    sim.advance_clock(20 * 60);
+    let chifsim = chif_support::chifsim_path();
+    let extra = format!("[bmc]\ntransport = \"chif\"\nchif_library = \"{}\"\nsession_limit = 16\n", chifsim.display());
+    let target = sim.base_url();
+    let daemon = start_daemon_with_env(&sim, &extra, &[("CHIFSIM_TARGET", target.as_str())]);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while sim.sessions().len() != 2 {
+        assert!(Instant::now() < deadline, "not cleaned over CHIF: {} sessions", sim.sessions().len());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(sim.sessions().iter().all(|s| s.user == "alice"), "the agent holds no session on CHIF");
+    let socket = daemon.socket.clone();
+    let status = tokio::task::spawn_blocking(move || wait_ready(&socket)).await.unwrap();
+    assert_eq!((status["transport"].as_str(), status["auth"].as_str(), status["agent_session"].as_bool()), (Some("chif"), Some("sessionless"), Some(false)));
+    drop(daemon);
+    sim.shutdown().await;
+}
+
+/// Sends raw bytes on the API socket and returns the status line and body.
+fn raw(socket: &Path, request: &[u8]) -> (String, String) {
+    use std::io::{Read, Write};
+    let mut s = std::os::unix::net::UnixStream::connect(socket).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
+    let _ = s.write_all(request);
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let status = text.lines().next().unwrap_or_default().to_string();
+    let body = text.split("\r\n\r\n").nth(1).unwrap_or_default().to_string();
+    (status, body)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_api_bounds_bodies_and_answers_bad_requests_with_json_errors() {
+    let sim = common::sim(Profile::Ilo6).await;
+    let daemon = start_daemon(&sim, "");
+    let socket = daemon.socket.clone();
+    let checks = tokio::task::spawn_blocking(move || {
+        wait_ready(&socket);
+        let big = format!("POST /v1/clean HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}", 200_000, "x".repeat(200_000));
+        vec![
+            raw(&socket, big.as_bytes()),
+            raw(&socket, b"POST /v1/clean HTTP/1.1\r\nHost: x\r\nContent-Length: 9\r\nConnection: close\r\n\r\n{\"dry_ru\"}"),
+            raw(&socket, b"GET /v2/nothing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+            raw(&socket, b"DELETE /v1/status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+            raw(&socket, b"this is not http\r\n\r\n"),
+        ]
+    })
+    .await
+    .unwrap();
+    let expect = [("413", "too_large"), ("400", "bad_request"), ("404", "not_found"), ("405", "method_not_allowed")];
+    for ((status, body), (code, error)) in checks.iter().zip(expect) {
+        assert!(status.contains(code), "{status} {body}");
+        let v: Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{status}: {e}: {body}"));
+        assert_eq!(v["error"]["code"], error, "{body}");
+    }
+    assert!(checks[4].0.contains("400"), "garbage gets 400: {:?}", checks[4]);
+    let socket = daemon.socket.clone();
+    tokio::task::spawn_blocking(move || wait_ready(&socket)).await.unwrap();
+    drop(daemon);
+    sim.shutdown().await;
+}

@@ -78,9 +78,9 @@ async fn watchdog_loop(every: Duration, mut stop: watch::Receiver<bool>) {
 /// shorter threshold.
 async fn reaper_loop(daemon: Arc<Daemon>, mut stop: watch::Receiver<bool>) {
     let r = &daemon.settings.reaper;
-    // A full table at start (Basic fallback, or no session on CHIF) is cleaned at once;
-    // otherwise the first cycle comes one interval after start.
-    let full = matches!(daemon.service.agent.auth().await, crate::session::AuthState::Basic);
+    // A full or near-full table at start (Basic fallback, or the limit known) is cleaned at
+    // once; otherwise the first cycle comes one interval after start.
+    let full = matches!(daemon.service.agent.auth().await, crate::session::AuthState::Basic) || daemon.near_full().await;
     let first = if full { tokio::time::Instant::now() } else { tokio::time::Instant::now() + r.interval };
     let mut tick = tokio::time::interval_at(first, r.interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
