@@ -46,7 +46,7 @@ async fn main() {
         .await
         .unwrap();
     sim.leak(LEAKED, Kind::RestHost, None);
-    sim.advance_clock(3600 / 2);
+    sim.advance_clock(20 * 60);
     sim.set_faults(Faults { delete_latency_ms: DELETE_MS, ..Faults::default() });
     let fp = Fingerprint::parse(&sim.cert_sha256()).unwrap();
     let transport = Arc::new(HttpsTransport::new(HttpsOptions::new(sim.base_url(), Trust::Pin(fp))).unwrap());
