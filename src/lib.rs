@@ -5,8 +5,10 @@
 //! tools leave behind before the BMC's session table fills up.
 //!
 //! Modules:
+//! - [`discovery`]: the in-band path: SMBIOS type 42 (DSP0270) decoding and the endpoint choice.
 //! - [`secret`]: `Secret`, the zeroizing, redacting home of passwords and tokens.
 //! - [`transport`]: the `Transport` trait (one HTTP request to the BMC) and its implementations.
 
+pub mod discovery;
 pub mod secret;
 pub mod transport;
