@@ -21,6 +21,8 @@ pub enum EntryPointFault {
 /// The structure walk could not go on: the table's framing is broken at this point.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum TableFault {
+    #[error("the table ends inside a structure header")]
+    TruncatedHeader,
     #[error("a structure's length is smaller than its 4-byte header")]
     HeaderTooShort,
     #[error("a structure's formatted area runs past the end of the table")]

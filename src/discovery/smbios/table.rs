@@ -43,14 +43,18 @@ pub fn walk(table: &[u8]) -> Walk<'_> {
                 let last = s.kind == 127;
                 structures.push(s);
                 if last {
-                    break;
+                    // Whatever follows the end-of-table structure is not ours to read.
+                    return Walk { structures, error: None };
                 }
                 offset = end;
             }
             Err(error) => return Walk { structures, error: Some(error) },
         }
     }
-    Walk { structures, error: None }
+    // 1 to 3 bytes left over without an end-of-table structure: a cut-off header.
+    let error = (offset < table.len())
+        .then_some(SmbiosError::Table { offset, handle: None, fault: TableFault::TruncatedHeader });
+    Walk { structures, error }
 }
 
 fn next_structure(table: &[u8], offset: usize) -> Result<(Structure<'_>, usize), SmbiosError> {
