@@ -59,14 +59,22 @@ impl DiscoverReport {
 /// Reads and decodes; never fails (failures are in the report). The decode's `errors` move
 /// into the report's.
 pub fn discover_report(source: &dyn SmbiosSource) -> DiscoverReport {
-    match source.read().and_then(|raw| decode(&raw)) {
+    let report = match source.read().and_then(|raw| decode(&raw)) {
         Ok(mut d) => {
             let endpoint = choose_endpoint(&d.records);
             let errors = std::mem::take(&mut d.errors);
             DiscoverReport { decode: Some(d), errors, endpoint }
         }
         Err(e) => DiscoverReport { decode: None, errors: vec![e], endpoint: None },
+    };
+    let from = source.describe();
+    for w in report.warnings() {
+        tracing::warn!(source = %from, "SMBIOS: {w}");
     }
+    for e in &report.errors {
+        tracing::warn!(source = %from, "{e}");
+    }
+    report
 }
 
 /// A readable summary for `agentctl discover` without `--json`.
