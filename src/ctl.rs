@@ -89,6 +89,9 @@ async fn dispatch(args: Args) -> Result<Output, CtlError> {
     if let Command::Demo = args.command {
         return demo().await;
     }
+    if let Command::Discover { dmi_dir } = &args.command {
+        return Ok(discover(dmi_dir.clone(), &args.sysfs_root));
+    }
     if !args.standalone {
         return via_daemon(&args).await;
     }
@@ -99,6 +102,24 @@ async fn dispatch(args: Args) -> Result<Output, CtlError> {
         tracing::warn!(error = %e, "logout failed");
     }
     result
+}
+
+/// `agentctl discover`: the type 42 decode in the fixtures' schema, plus the endpoint.
+fn discover(dmi_dir: Option<std::path::PathBuf>, sysfs_root: &std::path::Path) -> Output {
+    use crate::discovery::smbios::{discover_report, report::human_summary, DirSource};
+    let source = match dmi_dir {
+        Some(dir) => DirSource::new(dir),
+        None => DirSource::from_sysfs_root(sysfs_root.to_path_buf()),
+    };
+    let report = discover_report(&source);
+    for w in report.warnings() {
+        eprintln!("agentctl: warning: {w}");
+    }
+    for e in &report.errors {
+        eprintln!("agentctl: {e}");
+    }
+    let exit = if report.ok() { EXIT_OK } else { EXIT_FAILURE };
+    (human_summary(&report), report.to_json(), exit)
 }
 
 fn client_error(e: ClientError) -> CtlError {

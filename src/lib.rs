@@ -5,12 +5,14 @@
 //! tools leave behind before the BMC's session table fills up.
 //!
 //! Modules:
+//! - [`discovery`]: the in-band path: SMBIOS type 42 (DSP0270) decoding and the endpoint choice.
 //! - [`secret`]: `Secret`, the zeroizing, redacting home of passwords and tokens.
 //! - [`transport`]: the `Transport` trait (one HTTP request to the BMC) and its implementations;
 //!   [`transport::chif`] speaks HPE CHIF through the vendor library loaded at run time.
 //! - [`config`]: layered TOML config (defaults, file, drop-ins, flags) → validated `Settings`.
 //! - [`cli`]: clap definitions of `hostagentd` and `agentctl` (man pages are generated from them).
 
+pub mod discovery;
 pub mod secret;
 pub mod transport;
 pub mod config;

@@ -1,0 +1,6 @@
+//! Finding the BMC's in-band path.
+//!
+//! - [`smbios`]: reads the SMBIOS tables and decodes the type 42 (DSP0270) host interface
+//!   records, then picks the Redfish endpoint the agent would use.
+
+pub mod smbios;
