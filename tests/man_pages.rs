@@ -127,12 +127,24 @@ fn expected_files() -> Vec<(PathBuf, String)> {
         (root().join("man/hostagentd.8"), man_page(hostagentd::Args::command(), &[FILES, see_also_d])),
         (root().join("man/hostagent.toml.5"), config_page()),
     ];
+    subcommand_pages(&agentctl::Args::command(), "agentctl", &mut files);
     for (shell, ext) in [(clap_complete::Shell::Bash, "bash"), (clap_complete::Shell::Zsh, "zsh"), (clap_complete::Shell::Fish, "fish")] {
         for (mut cmd, name) in [(agentctl::Args::command(), "agentctl"), (hostagentd::Args::command(), "hostagentd")] {
             files.push((root().join(format!("completions/{name}.{ext}")), completions(shell, &mut cmd, name)));
         }
     }
     files
+}
+
+/// `agentctl-<sub>.1` for every subcommand, recursively, as the main page's SUBCOMMANDS name them.
+fn subcommand_pages(cmd: &clap::Command, prefix: &str, files: &mut Vec<(PathBuf, String)>) {
+    for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+        let name = format!("{prefix}-{}", sub.get_name());
+        let leaked: &'static str = Box::leak(name.clone().into_boxed_str());
+        let page = sub.clone().name(leaked).display_name(leaked);
+        files.push((root().join(format!("man/{name}.1")), man_page(page, &[EXIT_STATUS])));
+        subcommand_pages(sub, &name, files);
+    }
 }
 
 #[test]
