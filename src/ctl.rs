@@ -152,10 +152,35 @@ async fn via_daemon(args: &Args) -> Result<Output, CtlError> {
         }
         Command::Clean(c) => {
             let body = serde_json::json!({ "dry_run": c.dry_run, "kinds": kinds(&c.kinds)?, "idle_s": c.idle.map(|m| m * 60), "ids": c.ids, "force": c.force });
-            let report: CleanReport = decode(client::call(socket, http::Method::POST, "/v1/clean", Some(body)).await.map_err(client_error)?)?;
+            let call = client::call(socket, http::Method::POST, "/v1/clean", Some(body));
+            let report: CleanReport = decode(with_spinner("cleaning", call).await.map_err(client_error)?)?;
             Ok(clean_output(report, c.check))
         }
         other => Err(CtlError::new(EXIT_USAGE, "unsupported", format!("{} is not available yet; status, list and clean are", command_name(other)))),
+    }
+}
+
+/// Shows `cleaning… 12s` on a terminal while the daemon works (it reports only at the end).
+async fn with_spinner<T>(what: &str, work: impl std::future::Future<Output = T>) -> T {
+    use std::io::{IsTerminal, Write};
+    if !std::io::stderr().is_terminal() {
+        return work.await;
+    }
+    let start = std::time::Instant::now();
+    tokio::pin!(work);
+    let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
+    loop {
+        tokio::select! {
+            out = &mut work => {
+                eprint!("\r\x1b[2K");
+                return out;
+            }
+            _ = tick.tick() => {
+                let frame = ["|", "/", "-", "\\"][(start.elapsed().as_millis() / 500 % 4) as usize];
+                eprint!("\r{frame} {what}… {}s", start.elapsed().as_secs());
+                let _ = std::io::stderr().flush();
+            }
+        }
     }
 }
 
