@@ -1,8 +1,10 @@
 //! Finding the BMC's in-band path.
 //!
+//! - [`link`]: bringing that NIC up over rtnetlink (static addressing, VLAN).
 //! - [`netdev`]: which host network device is the host interface (sysfs match).
 //! - [`smbios`]: reads the SMBIOS tables and decodes the type 42 (DSP0270) host interface
 //!   records, then picks the Redfish endpoint the agent would use.
 
+pub mod link;
 pub mod netdev;
 pub mod smbios;

@@ -1,0 +1,154 @@
+//! Bringing the host-interface NIC up over rtnetlink from its type 42 record: link up, the
+//! static host address, a VLAN sub-interface for VLAN 1–4094, and a host route scoped to the
+//! link when the service is outside the host's prefix. Never a default route. Idempotent.
+//!
+//! Not yet here: DHCP (host or service side), IPv4 AutoConfigure, IPv6 link-local scopes, and
+//! the link watcher that re-does this after a BMC reset.
+
+use std::net::IpAddr;
+
+use futures::TryStreamExt;
+use rtnetlink::{LinkUnspec, LinkVlan, RouteMessageBuilder};
+
+use super::smbios::model::{Assignment, RedfishOverIp};
+
+/// What to configure on which interface.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkPlan {
+    pub ifname: String,
+    /// Host address and prefix length.
+    pub host: (IpAddr, u8),
+    pub service: IpAddr,
+    pub port: u16,
+    pub vlan: Option<u16>,
+}
+
+/// The configured interface (the VLAN sub-interface when there is one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkUp {
+    pub ifname: String,
+    pub ifindex: u32,
+    pub service: IpAddr,
+    pub port: u16,
+}
+
+impl LinkUp {
+    pub fn url(&self) -> String {
+        match self.service {
+            IpAddr::V6(ip) => format!("https://[{ip}]:{}", self.port),
+            IpAddr::V4(ip) => format!("https://{ip}:{}", self.port),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LinkError {
+    #[error("the host interface record asks for {0}, which this build does not configure yet")]
+    Unsupported(String),
+    #[error("the host interface record is incomplete: {0}")]
+    Incomplete(&'static str),
+    #[error("no network device {0}")]
+    NoDevice(String),
+    #[error("netlink: {0}")]
+    Netlink(String),
+}
+
+fn netlink(e: impl std::fmt::Display) -> LinkError {
+    LinkError::Netlink(e.to_string())
+}
+
+fn prefix_len(mask: IpAddr) -> u8 {
+    match mask {
+        IpAddr::V4(m) => u32::from(m).count_ones() as u8,
+        IpAddr::V6(m) => u128::from(m).count_ones() as u8,
+    }
+}
+
+/// The plan for a static record. DHCP and AutoConfigure are refused with a clear error.
+pub fn plan(record: &RedfishOverIp, ifname: &str) -> Result<LinkPlan, LinkError> {
+    if record.host_ip_assignment != Assignment::Static {
+        return Err(LinkError::Unsupported(format!("host IP assignment {}", record.host_ip_assignment.name())));
+    }
+    if record.service_ip_discovery != Assignment::Static {
+        return Err(LinkError::Unsupported(format!("service IP discovery {}", record.service_ip_discovery.name())));
+    }
+    let host = record.host_address.ok_or(LinkError::Incomplete("no host address"))?;
+    let mask = record.host_mask.ok_or(LinkError::Incomplete("no host mask"))?;
+    let service = record.service_address.ok_or(LinkError::Incomplete("no service address"))?;
+    let vlan = match record.vlan_id {
+        Some(v @ 1..=4094) => Some(v as u16),
+        Some(v) => return Err(LinkError::Unsupported(format!("VLAN {v}"))),
+        None => None,
+    };
+    Ok(LinkPlan { ifname: ifname.to_string(), host: (host, prefix_len(mask)), service, port: record.service_port, vlan })
+}
+
+async fn index_of(handle: &mut rtnetlink::Handle, name: &str) -> Result<Option<u32>, LinkError> {
+    let mut links = handle.link().get().match_name(name.to_string()).execute();
+    match links.try_next().await {
+        Ok(Some(msg)) => Ok(Some(msg.header.index)),
+        Ok(None) => Ok(None),
+        Err(rtnetlink::Error::NetlinkError(e)) if e.raw_code() == -libc::ENODEV => Ok(None),
+        Err(e) => Err(netlink(e)),
+    }
+}
+
+/// EEXIST is success for an idempotent bring-up.
+fn exists_ok(result: Result<(), rtnetlink::Error>) -> Result<(), LinkError> {
+    match result {
+        Err(rtnetlink::Error::NetlinkError(e)) if e.raw_code() == -libc::EEXIST => Ok(()),
+        other => other.map_err(netlink),
+    }
+}
+
+fn in_prefix(a: IpAddr, b: IpAddr, prefix: u8) -> bool {
+    match (a, b) {
+        (IpAddr::V4(a), IpAddr::V4(b)) => {
+            let m = u32::MAX.checked_shl(32 - u32::from(prefix.min(32))).unwrap_or(0);
+            u32::from(a) & m == u32::from(b) & m
+        }
+        (IpAddr::V6(a), IpAddr::V6(b)) => {
+            let m = u128::MAX.checked_shl(128 - u32::from(prefix.min(128))).unwrap_or(0);
+            u128::from(a) & m == u128::from(b) & m
+        }
+        _ => false,
+    }
+}
+
+/// Applies the plan in the calling thread's network namespace.
+pub async fn bring_up(plan: &LinkPlan) -> Result<LinkUp, LinkError> {
+    let (conn, mut handle, _) = rtnetlink::new_connection().map_err(netlink)?;
+    let conn = tokio::spawn(conn);
+    let result = apply(&mut handle, plan).await;
+    conn.abort();
+    result
+}
+
+async fn apply(handle: &mut rtnetlink::Handle, plan: &LinkPlan) -> Result<LinkUp, LinkError> {
+    let parent = index_of(handle, &plan.ifname).await?.ok_or_else(|| LinkError::NoDevice(plan.ifname.clone()))?;
+    handle.link().set(LinkUnspec::new_with_index(parent).up().build()).execute().await.map_err(netlink)?;
+    let (ifname, index) = match plan.vlan {
+        None => (plan.ifname.clone(), parent),
+        Some(vid) => {
+            let name = format!("{}.{vid}", plan.ifname);
+            if index_of(handle, &name).await?.is_none() {
+                exists_ok(handle.link().add(LinkVlan::new(&name, parent, vid).build()).execute().await)?;
+            }
+            let index = index_of(handle, &name).await?.ok_or_else(|| LinkError::NoDevice(name.clone()))?;
+            handle.link().set(LinkUnspec::new_with_index(index).up().build()).execute().await.map_err(netlink)?;
+            (name, index)
+        }
+    };
+    let (host, prefix) = plan.host;
+    exists_ok(handle.address().add(index, host, prefix).execute().await)?;
+    if let (false, IpAddr::V4(service)) = (in_prefix(host, plan.service, prefix), plan.service) {
+        let route = RouteMessageBuilder::<std::net::Ipv4Addr>::new()
+            .destination_prefix(service, 32)
+            .output_interface(index)
+            .scope(rtnetlink::packet_route::route::RouteScope::Link)
+            .build();
+        exists_ok(handle.route().add(route).execute().await)?;
+    }
+    tracing::info!(%ifname, host = %host, prefix, service = %plan.service, "host interface configured");
+    Ok(LinkUp { ifname, ifindex: index, service: plan.service, port: plan.port })
+}

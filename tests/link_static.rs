@@ -1,0 +1,137 @@
+//! The in-band path end to end, static addressing (the AMI MegaRAC fixture): a veth pair between
+//! a "host" and a "BMC" network namespace that this test creates (nothing touches the real
+//! network), bmcsim inside the BMC namespace at the record's service address, a fake sysfs
+//! naming the host end as the AMI USB NIC. The agent decodes the table, matches the NIC, brings
+//! the link up (twice: idempotent), and logs in and reads through it.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::mpsc;
+
+use bmcsim::{Profile, SimConfig};
+use hostagent::discovery::link::{bring_up, plan};
+use hostagent::discovery::netdev::find_netdev;
+use hostagent::discovery::smbios::model::Protocol;
+use hostagent::discovery::smbios::{discover_report, DirSource};
+
+struct Netns(String);
+
+impl Netns {
+    fn new(name: String) -> Netns {
+        assert!(Command::new("ip").args(["netns", "add", &name]).status().unwrap().success());
+        Netns(name)
+    }
+    fn ip(&self, args: &[&str]) {
+        let ok = Command::new("ip").args(["-n", &self.0]).args(args).status().unwrap().success();
+        assert!(ok, "ip -n {} {args:?}", self.0);
+    }
+    /// Runs `f` on a thread inside this namespace.
+    fn enter(&self) {
+        let fd = std::fs::File::open(format!("/run/netns/{}", self.0)).unwrap();
+        nix::sched::setns(fd, nix::sched::CloneFlags::CLONE_NEWNET).unwrap();
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip").args(["netns", "del", &self.0]).status();
+    }
+}
+
+fn fake_sysfs(root: &Path, ifname: &str) {
+    let usbdev = root.join("devices/pci0000:00/0000:00:14.0/usb1/1-1");
+    let iface = usbdev.join("1-1:1.0");
+    let netdir = iface.join(format!("net/{ifname}"));
+    std::fs::create_dir_all(&netdir).unwrap();
+    for (k, v) in [("idVendor", "046b"), ("idProduct", "ffb0"), ("serial", "AMI0123456AB")] {
+        std::fs::write(usbdev.join(k), v).unwrap();
+    }
+    std::fs::write(netdir.join("address"), "02:11:22:33:44:55\n").unwrap();
+    std::os::unix::fs::symlink(&iface, netdir.join("device")).unwrap();
+    std::fs::create_dir_all(root.join("class/net")).unwrap();
+    std::os::unix::fs::symlink(&netdir, root.join(format!("class/net/{ifname}"))).unwrap();
+}
+
+#[test]
+fn a_static_host_interface_is_matched_brought_up_and_used() {
+    let have_ip = Command::new("ip").arg("-V").output().is_ok();
+    if !common::require(common::is_root() && have_ip, "root and iproute2, for network namespaces") {
+        return;
+    }
+    let id = std::process::id() % 100_000;
+    let (host, bmc) = (Netns::new(format!("ha-host-{id}")), Netns::new(format!("ha-bmc-{id}")));
+    let (hv, bv) = (format!("hv{id}"), format!("bv{id}"));
+    assert!(Command::new("ip").args(["link", "add", &hv, "netns", &host.0, "type", "veth", "peer", "name", &bv, "netns", &bmc.0]).status().unwrap().success());
+    bmc.ip(&["addr", "add", "169.254.0.17/16", "dev", &bv]);
+    bmc.ip(&["link", "set", &bv, "up"]);
+    bmc.ip(&["link", "set", "lo", "up"]);
+    host.ip(&["link", "set", "lo", "up"]);
+
+    // The BMC: bmcsim on the record's service address, inside the BMC namespace.
+    let (tx, rx) = mpsc::channel();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let bmc_name = bmc.0.clone();
+    let bmc_thread = std::thread::spawn(move || {
+        Netns(bmc_name.clone()).enter_and_forget();
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let cfg = SimConfig { profile: Profile::Bmcweb, listen: vec!["169.254.0.17:443".parse().unwrap()], ..SimConfig::default() };
+            let sim = bmcsim::start(cfg).await.unwrap();
+            tx.send(sim.cert_sha256()).unwrap();
+            let _ = stop_rx.await;
+            sim.shutdown().await;
+        });
+    });
+    let cert = rx.recv().unwrap();
+
+    let sysfs = tempfile::tempdir().unwrap();
+    fake_sysfs(sysfs.path(), &hv);
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/smbios/ami-megarac");
+    let report = discover_report(&DirSource::new(fixture));
+    let record = report.decode.as_ref().unwrap().records.iter().find(|r| r.device.is_some()).unwrap().clone();
+    let matched = find_netdev(sysfs.path(), record.device.as_ref().unwrap()).unwrap();
+    assert_eq!(matched.ifname, hv);
+    let Protocol::RedfishOverIp(redfish) = &record.protocols[0] else { panic!("no Redfish record") };
+    let plan = plan(redfish, &matched.ifname).unwrap();
+    assert_eq!(plan.host, ("169.254.0.18".parse().unwrap(), 16));
+
+    let host_name = host.0.clone();
+    let outcome = std::thread::spawn(move || {
+        Netns(host_name).enter_and_forget();
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async move {
+            let up = bring_up(&plan).await.unwrap();
+            let again = bring_up(&plan).await.unwrap();
+            assert_eq!(up, again, "idempotent");
+            let mut opts = hostagent::transport::https::HttpsOptions::new(up.url(), hostagent::transport::trust::Trust::Pin(hostagent::transport::trust::Fingerprint::parse(&cert).unwrap()));
+            opts.interface = Some(up.ifname.clone());
+            let transport = std::sync::Arc::new(hostagent::transport::https::HttpsTransport::new(opts).unwrap());
+            let agent = hostagent::session::AgentSession::connect(transport, Some(common::creds()), Default::default()).await.unwrap();
+            agent.login().await.unwrap();
+            let resp = agent.send(hostagent::transport::Request::get("/redfish/v1/Systems/system")).await.unwrap();
+            agent.logout().await.unwrap();
+            (up.url(), resp.status.as_u16())
+        })
+    })
+    .join()
+    .unwrap();
+    assert_eq!(outcome, ("https://169.254.0.17:443".to_string(), 200));
+    let routes = Command::new("ip").args(["-n", &host.0, "route", "show", "default"]).output().unwrap();
+    assert!(routes.stdout.is_empty(), "no default route: {}", String::from_utf8_lossy(&routes.stdout));
+    let _ = stop_tx.send(());
+    bmc_thread.join().unwrap();
+}
+
+trait EnterAndForget {
+    fn enter_and_forget(self);
+}
+
+impl EnterAndForget for Netns {
+    /// Moves this thread into the namespace without deleting it when the handle goes.
+    fn enter_and_forget(self) {
+        self.enter();
+        std::mem::forget(self);
+    }
+}
