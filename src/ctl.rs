@@ -109,7 +109,7 @@ fn discover(dmi_dir: Option<std::path::PathBuf>, sysfs_root: &std::path::Path) -
     use crate::discovery::smbios::{discover_report, report::human_summary, DirSource};
     let source = match dmi_dir {
         Some(dir) => DirSource::new(dir),
-        None => DirSource::from_sysfs_root(sysfs_root.to_path_buf()),
+        None => DirSource::from_sysfs_root(sysfs_root),
     };
     let report = discover_report(&source);
     for w in report.warnings() {

@@ -65,7 +65,7 @@ async fn session_cleaned_records_carry_their_fields_and_no_record_carries_a_secr
          export JOURNAL_STREAM=$(stat -L -c '%d:%i' /proc/self/fd/2) && exec {} --config {}",
         journal_dir.display(), env!("CARGO_BIN_EXE_hostagentd"), config.display()
     );
-    let mut child = Command::new("unshare").args(["-m", "sh", "-c", &script]).env("HOSTAGENT_LOG", "trace").stderr(Stdio::piped()).spawn().unwrap();
+    let child = Command::new("unshare").args(["-m", "sh", "-c", &script]).env("HOSTAGENT_LOG", "trace").stderr(Stdio::piped()).spawn().unwrap();
     let records = tokio::task::spawn_blocking(move || {
         let (mut records, mut buf) = (Vec::new(), vec![0u8; 1 << 16]);
         let deadline = Instant::now() + Duration::from_secs(15);

@@ -102,6 +102,10 @@ impl Table {
         self.by_token.len()
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.by_token.is_empty()
+    }
+
     pub fn is_full(&mut self) -> bool {
         self.sweep();
         self.by_token.len() >= self.max_sessions
