@@ -96,7 +96,7 @@ async fn dispatch(args: Args) -> Result<Output, CtlError> {
         return via_daemon(&args).await;
     }
     let settings = config::load(&Sources { main: args.config.clone(), flags: Vec::new() }).map_err(|e| CtlError::new(EXIT_USAGE, "bad_config", e))?;
-    let service = standalone_service(&settings).await?;
+    let service = standalone_service(&settings, &args.sysfs_root).await?;
     let result = command(&service, &settings, &args.command).await;
     if let Err(e) = service.agent.logout().await {
         tracing::warn!(error = %e, "logout failed");
@@ -217,8 +217,8 @@ async fn demo() -> Result<Output, CtlError> {
     Err(CtlError::new(EXIT_USAGE, "unsupported", "this build has no demo (feature `demo` is off)"))
 }
 
-async fn standalone_service(settings: &Settings) -> Result<Service, CtlError> {
-    crate::daemon::build::service(settings).await.map_err(|e| match e {
+async fn standalone_service(settings: &Settings, sysfs_root: &std::path::Path) -> Result<Service, CtlError> {
+    crate::daemon::build::service(settings, sysfs_root).await.map_err(|e| match e {
         BuildError::Session(e) => session_error(e),
         BuildError::Config(m) => CtlError::new(EXIT_USAGE, "bad_config", m),
         e @ BuildError::Credentials(_) => CtlError::new(EXIT_USAGE, "credentials", e),

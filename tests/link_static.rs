@@ -54,27 +54,46 @@ fn fake_sysfs(root: &Path, ifname: &str) {
     std::os::unix::fs::symlink(&netdir, root.join(format!("class/net/{ifname}"))).unwrap();
 }
 
-#[test]
-fn a_static_host_interface_is_matched_brought_up_and_used() {
+/// The two namespaces, the veth between them, and bmcsim (bmcweb profile) inside the BMC one at
+/// the AMI record's service address. Dropping it stops the simulator and deletes both.
+struct World {
+    host: Netns,
+    hv: String,
+    cert: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    bmc_thread: Option<std::thread::JoinHandle<()>>,
+    _bmc: Netns,
+}
+
+impl Drop for World {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(t) = self.bmc_thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn world(tag: &str) -> Option<World> {
     let have_ip = Command::new("ip").arg("-V").output().is_ok();
     if !common::require(common::is_root() && have_ip, "root and iproute2, for network namespaces") {
-        return;
+        return None;
     }
     let id = std::process::id() % 100_000;
-    let (host, bmc) = (Netns::new(format!("ha-host-{id}")), Netns::new(format!("ha-bmc-{id}")));
-    let (hv, bv) = (format!("hv{id}"), format!("bv{id}"));
+    let (host, bmc) = (Netns::new(format!("ha-h{tag}-{id}")), Netns::new(format!("ha-b{tag}-{id}")));
+    let (hv, bv) = (format!("hv{tag}{id}"), format!("bv{tag}{id}"));
     assert!(Command::new("ip").args(["link", "add", &hv, "netns", &host.0, "type", "veth", "peer", "name", &bv, "netns", &bmc.0]).status().unwrap().success());
     bmc.ip(&["addr", "add", "169.254.0.17/16", "dev", &bv]);
     bmc.ip(&["link", "set", &bv, "up"]);
     bmc.ip(&["link", "set", "lo", "up"]);
     host.ip(&["link", "set", "lo", "up"]);
-
-    // The BMC: bmcsim on the record's service address, inside the BMC namespace.
     let (tx, rx) = mpsc::channel();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let bmc_name = bmc.0.clone();
     let bmc_thread = std::thread::spawn(move || {
-        Netns(bmc_name.clone()).enter_and_forget();
+        Netns(bmc_name).enter_and_forget();
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         rt.block_on(async {
             let cfg = SimConfig { profile: Profile::Bmcweb, listen: vec!["169.254.0.17:443".parse().unwrap()], ..SimConfig::default() };
@@ -85,7 +104,13 @@ fn a_static_host_interface_is_matched_brought_up_and_used() {
         });
     });
     let cert = rx.recv().unwrap();
+    Some(World { host, hv, cert, stop: Some(stop_tx), bmc_thread: Some(bmc_thread), _bmc: bmc })
+}
 
+#[test]
+fn a_static_host_interface_is_matched_brought_up_and_used() {
+    let Some(w) = world("a") else { return };
+    let (host, hv, cert) = (&w.host, w.hv.clone(), w.cert.clone());
     let sysfs = tempfile::tempdir().unwrap();
     fake_sysfs(sysfs.path(), &hv);
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/smbios/ami-megarac");
@@ -120,8 +145,54 @@ fn a_static_host_interface_is_matched_brought_up_and_used() {
     assert_eq!(outcome, ("https://169.254.0.17:443".to_string(), 200));
     let routes = Command::new("ip").args(["-n", &host.0, "route", "show", "default"]).output().unwrap();
     assert!(routes.stdout.is_empty(), "no default route: {}", String::from_utf8_lossy(&routes.stdout));
-    let _ = stop_tx.send(());
-    bmc_thread.join().unwrap();
+}
+
+#[test]
+fn hostagentd_without_an_endpoint_discovers_the_host_interface_and_logs_in() {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(w) = world("d") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let sysfs = dir.path().join("sys");
+    fake_sysfs(&sysfs, &w.hv);
+    let tables = sysfs.join("firmware/dmi/tables");
+    std::fs::create_dir_all(&tables).unwrap();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/smbios/ami-megarac");
+    for f in ["smbios_entry_point", "DMI"] {
+        std::fs::copy(fixture.join(f), tables.join(f)).unwrap();
+    }
+    let creds = dir.path().join("creds");
+    std::fs::create_dir(&creds).unwrap();
+    for (name, value) in [("bmc-username", "admin"), ("bmc-password", "password")] {
+        std::fs::write(creds.join(name), value).unwrap();
+        std::fs::set_permissions(creds.join(name), std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let socket = dir.path().join("agent.sock");
+    let config = dir.path().join("hostagent.toml");
+    std::fs::write(&config, format!(
+        "[bmc]\ntls = \"pin\"\nfingerprint = \"{}\"\ncredentials_dir = \"{}\"\n[api]\nsocket = \"{}\"\n[state]\nmemory_only = true\n",
+        w.cert, creds.display(), socket.display()
+    )).unwrap();
+    let mut daemon = Command::new("ip")
+        .args(["netns", "exec", &w.host.0, env!("CARGO_BIN_EXE_hostagentd"), "--config"])
+        .arg(&config)
+        .arg("--sysfs-root")
+        .arg(&sysfs)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let status = loop {
+        let out = Command::new(env!("CARGO_BIN_EXE_agentctl")).arg("--socket").arg(&socket).args(["--json", "status"]).output().unwrap();
+        if out.status.success() {
+            break serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap();
+        }
+        assert!(std::time::Instant::now() < deadline, "no status: {}", String::from_utf8_lossy(&out.stdout));
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(daemon.id() as i32), nix::sys::signal::Signal::SIGTERM);
+    let _ = daemon.wait();
+    assert_eq!(status["endpoint"], "https://169.254.0.17:443", "{status}");
+    assert_eq!(status["agent_session"], true, "{status}");
 }
 
 trait EnterAndForget {

@@ -17,17 +17,17 @@ fn main() {
         }
     };
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
-    if let Err(e) = runtime.block_on(run(settings)) {
+    if let Err(e) = runtime.block_on(run(settings, args.sysfs_root.clone())) {
         eprintln!("hostagentd: {e:#}");
         std::process::exit(1);
     }
 }
 
-async fn run(settings: config::Settings) -> anyhow::Result<()> {
+async fn run(settings: config::Settings, sysfs_root: std::path::PathBuf) -> anyhow::Result<()> {
     let listener = hostagent::daemon::server::bind(&settings.api.socket)
         .map_err(|e| anyhow::anyhow!("binding the API socket {}: {e}", settings.api.socket.display()))?;
     let socket = settings.api.socket.clone();
-    let result = hostagent::daemon::run(settings, listener, shutdown_signal()).await;
+    let result = hostagent::daemon::run(settings, sysfs_root, listener, shutdown_signal()).await;
     let _ = std::fs::remove_file(&socket);
     result
 }

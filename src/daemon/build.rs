@@ -2,6 +2,7 @@
 //! CHIF), trust, credentials, the agent session and its login. Shared by the daemon and
 //! `agentctl --standalone`.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -42,34 +43,55 @@ pub fn trust(settings: &Settings) -> Result<Trust, BuildError> {
     })
 }
 
-/// The transport the settings ask for. Discovery of the host-interface NIC is not wired in
-/// yet: without `bmc.endpoint`, `auto` uses CHIF when `/dev/hpilo` exists.
-pub async fn transport(settings: &Settings) -> Result<Arc<dyn Transport>, BuildError> {
+/// Where the transport goes and what discovery learned of the host interface.
+pub struct Reach {
+    pub transport: Arc<dyn Transport>,
+    /// The host interface's own address and prefix, when discovery configured one.
+    pub host: Option<(std::net::IpAddr, u8)>,
+}
+
+/// The transport the settings ask for: an explicit endpoint; else (`auto`) the SMBIOS type 42
+/// host interface under `sysfs_root`, matched and brought up; else CHIF when `/dev/hpilo`
+/// exists or a CHIF library is configured. Never a built-in guess of a BMC address.
+pub async fn transport(settings: &Settings, sysfs_root: &Path) -> Result<Reach, BuildError> {
     let bmc = &settings.bmc;
-    let chif = match (bmc.transport, &bmc.endpoint) {
-        (TransportChoice::Chif, _) => true,
-        (TransportChoice::Auto, None) if crate::transport::chif::device_present() || bmc.chif_library.is_some() => true,
-        (TransportChoice::Https | TransportChoice::Auto, Some(_)) => false,
-        (_, None) => return Err(BuildError::Config("no BMC endpoint: set bmc.endpoint (host-interface discovery is not available in this build)".into())),
-    };
-    if chif {
-        let config = ChifConfig { library: bmc.chif_library.clone(), ..ChifConfig::default() };
-        let t = ChifTransport::connect(config).await.map_err(SessionError::from)?;
-        return Ok(Arc::new(t));
+    if bmc.transport == TransportChoice::Chif {
+        return chif(settings).await;
     }
-    let endpoint = bmc.endpoint.clone().unwrap_or_default();
-    let t = HttpsTransport::new(HttpsOptions::new(endpoint, trust(settings)?)).map_err(SessionError::from)?;
-    Ok(Arc::new(t))
+    if let Some(endpoint) = &bmc.endpoint {
+        let t = HttpsTransport::new(HttpsOptions::new(endpoint.clone(), trust(settings)?)).map_err(SessionError::from)?;
+        return Ok(Reach { transport: Arc::new(t), host: None });
+    }
+    match crate::discovery::host_interface::bring_up_host_interface(sysfs_root).await {
+        Ok(up) => {
+            let mut opts = HttpsOptions::new(up.link.url(), trust(settings)?);
+            opts.interface = Some(up.link.ifname.clone());
+            let t = HttpsTransport::new(opts).map_err(SessionError::from)?;
+            Ok(Reach { transport: Arc::new(t), host: Some(up.host) })
+        }
+        Err(e) if bmc.transport == TransportChoice::Auto && (crate::transport::chif::device_present() || bmc.chif_library.is_some()) => {
+            tracing::info!(reason = %e, "no usable host interface: using CHIF");
+            chif(settings).await
+        }
+        Err(e) => Err(BuildError::Config(format!("no BMC endpoint configured and discovery failed: {e}"))),
+    }
+}
+
+async fn chif(settings: &Settings) -> Result<Reach, BuildError> {
+    let config = ChifConfig { library: settings.bmc.chif_library.clone(), ..ChifConfig::default() };
+    let t = ChifTransport::connect(config).await.map_err(SessionError::from)?;
+    Ok(Reach { transport: Arc::new(t), host: None })
 }
 
 /// Connects, logs in (or settles for Basic / sessionless) and wraps it all in a [`Service`].
-pub async fn service(settings: &Settings) -> Result<Service, BuildError> {
-    let transport = transport(settings).await?;
+pub async fn service(settings: &Settings, sysfs_root: &Path) -> Result<Service, BuildError> {
+    let Reach { transport, host } = transport(settings, sysfs_root).await?;
     let creds = crate::credentials::load(settings.bmc.credentials_dir.as_deref())?;
     let agent = AgentSession::connect(transport, creds, AgentOptions::default()).await?;
     let outcome = agent.login().await?;
     let vendor = agent.root().info.vendor;
-    let ctx = if vendor == Vendor::Hpe { ClassifyContext::hpe_default() } else { ClassifyContext::default() };
+    let mut ctx = if vendor == Vendor::Hpe { ClassifyContext::hpe_default() } else { ClassifyContext::default() };
+    ctx.in_band.extend(host);
     // NOTE(dell): iDRAC allows 8 sessions; other vendors do not publish their limit.
     let known = settings.bmc.session_limit.or((vendor == Vendor::Dell).then_some(8));
     let service = Service::new(Arc::new(agent), ctx, known);
@@ -81,10 +103,10 @@ pub async fn service(settings: &Settings) -> Result<Service, BuildError> {
 
 /// [`service`], retried with backoff (1 s doubling to 30 s) while the BMC is unreachable;
 /// other errors (configuration, refused credentials) are final.
-pub async fn connect_with_retry(settings: &Settings) -> Result<Service, BuildError> {
+pub async fn connect_with_retry(settings: &Settings, sysfs_root: &Path) -> Result<Service, BuildError> {
     let mut wait = Duration::from_secs(1);
     loop {
-        match service(settings).await {
+        match service(settings, sysfs_root).await {
             Err(e) if e.is_unreachable() => {
                 tracing::warn!(message_id = crate::events::BMC_UNREACHABLE, error = %e, retry_in_s = wait.as_secs(), "the BMC is unreachable");
                 tokio::time::sleep(wait).await;

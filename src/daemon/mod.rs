@@ -29,13 +29,13 @@ pub struct Daemon {
 }
 
 /// Runs until `shutdown` resolves, then logs out with a fresh timeout.
-pub async fn run(settings: Settings, listener: UnixListener, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+pub async fn run(settings: Settings, sysfs_root: std::path::PathBuf, listener: UnixListener, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
     let notifier = systemd::Notifier::from_env();
     let (stop_tx, stop_rx) = watch::channel(false);
     tokio::pin!(shutdown);
     notifier.status("connecting to the BMC");
     let service = tokio::select! {
-        s = build::connect_with_retry(&settings) => Arc::new(s?),
+        s = build::connect_with_retry(&settings, &sysfs_root) => Arc::new(s?),
         _ = &mut shutdown => return Ok(()),
     };
     let daemon = Arc::new(Daemon { settings, service: service.clone() });
