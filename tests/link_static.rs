@@ -77,6 +77,11 @@ impl Drop for World {
 }
 
 fn world(tag: &str) -> Option<World> {
+    world_with(tag, None, "169.254.0.17/16")
+}
+
+/// As [`world`], with the BMC's address (and a VLAN sub-interface when `vlan` is set).
+fn world_with(tag: &str, vlan: Option<u16>, service_cidr: &str) -> Option<World> {
     let have_ip = Command::new("ip").arg("-V").output().is_ok();
     if !common::require(common::is_root() && have_ip, "root and iproute2, for network namespaces") {
         return None;
@@ -85,8 +90,18 @@ fn world(tag: &str) -> Option<World> {
     let (host, bmc) = (Netns::new(format!("ha-h{tag}-{id}")), Netns::new(format!("ha-b{tag}-{id}")));
     let (hv, bv) = (format!("hv{tag}{id}"), format!("bv{tag}{id}"));
     assert!(Command::new("ip").args(["link", "add", &hv, "netns", &host.0, "type", "veth", "peer", "name", &bv, "netns", &bmc.0]).status().unwrap().success());
-    bmc.ip(&["addr", "add", "169.254.0.17/16", "dev", &bv]);
     bmc.ip(&["link", "set", &bv, "up"]);
+    let bmc_if = match vlan {
+        Some(vid) => {
+            let name = format!("{bv}.{vid}");
+            bmc.ip(&["link", "add", "link", &bv, "name", &name, "type", "vlan", "id", &vid.to_string()]);
+            bmc.ip(&["link", "set", &name, "up"]);
+            name
+        }
+        None => bv.clone(),
+    };
+    bmc.ip(&["addr", "add", service_cidr, "dev", &bmc_if]);
+    let listen: std::net::SocketAddr = format!("{}:443", service_cidr.split('/').next().unwrap()).parse().unwrap();
     bmc.ip(&["link", "set", "lo", "up"]);
     host.ip(&["link", "set", "lo", "up"]);
     let (tx, rx) = mpsc::channel();
@@ -96,7 +111,7 @@ fn world(tag: &str) -> Option<World> {
         Netns(bmc_name).enter_and_forget();
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         rt.block_on(async {
-            let cfg = SimConfig { profile: Profile::Bmcweb, listen: vec!["169.254.0.17:443".parse().unwrap()], ..SimConfig::default() };
+            let cfg = SimConfig { profile: Profile::Bmcweb, listen: vec![listen], ..SimConfig::default() };
             let sim = bmcsim::start(cfg).await.unwrap();
             tx.send(sim.cert_sha256()).unwrap();
             let _ = stop_rx.await;
@@ -205,4 +220,72 @@ impl EnterAndForget for Netns {
         self.enter();
         std::mem::forget(self);
     }
+}
+
+/// Whether this kernel can make VLAN links (the 8021q module); probed in a scratch namespace.
+fn kernel_has_vlans() -> bool {
+    let ns = Netns::new(format!("ha-probe-{}", std::process::id() % 100_000));
+    let ok = |args: &[&str]| Command::new("ip").args(["-n", &ns.0]).args(args).stderr(std::process::Stdio::null()).status().unwrap().success();
+    ok(&["link", "add", "pa", "type", "veth", "peer", "name", "pb"]) && ok(&["link", "add", "link", "pa", "name", "pa.42", "type", "vlan", "id", "42"])
+}
+
+/// A PCI v2 NIC (matched by its MAC) on VLAN 42: the pci-v2-vlan fixture. Where the kernel has
+/// no VLAN support (this build machine's has none), the agent must fail with a netlink error
+/// rather than configure the untagged parent.
+#[test]
+fn a_vlan_host_interface_gets_its_sub_interface_and_reaches_the_bmc() {
+    if !common::require(common::is_root(), "root, for network namespaces") {
+        return;
+    }
+    let vlans = kernel_has_vlans();
+    let Some(w) = world_with("v", vlans.then_some(42), "10.99.0.1/30") else { return };
+    w.host.ip(&["link", "set", &w.hv, "address", "00:25:90:ab:cd:ef"]);
+    let sysfs = tempfile::tempdir().unwrap();
+    let dev = sysfs.path().join("devices/pci0000:00/0000:03:00.1");
+    let netdir = dev.join(format!("net/{}", w.hv));
+    std::fs::create_dir_all(&netdir).unwrap();
+    for (k, v) in [("vendor", "0x8086"), ("device", "0x1533"), ("subsystem_vendor", "0x15d9"), ("subsystem_device", "0x1533")] {
+        std::fs::write(dev.join(k), v).unwrap();
+    }
+    std::fs::write(netdir.join("address"), "00:25:90:ab:cd:ef\n").unwrap();
+    std::os::unix::fs::symlink(&dev, netdir.join("device")).unwrap();
+    std::fs::create_dir_all(sysfs.path().join("class/net")).unwrap();
+    std::os::unix::fs::symlink(&netdir, sysfs.path().join(format!("class/net/{}", w.hv))).unwrap();
+    let tables = sysfs.path().join("firmware/dmi/tables");
+    std::fs::create_dir_all(&tables).unwrap();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/smbios/pci-v2-vlan");
+    for f in ["smbios_entry_point", "DMI"] {
+        std::fs::copy(fixture.join(f), tables.join(f)).unwrap();
+    }
+    let (host_name, cert, root) = (w.host.0.clone(), w.cert.clone(), sysfs.path().to_path_buf());
+    if !vlans {
+        eprintln!("this kernel has no VLAN support: checking that the agent refuses with a netlink error");
+        let result = std::thread::spawn(move || {
+            Netns(host_name).enter_and_forget();
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(hostagent::discovery::host_interface::bring_up_host_interface(&root)).map(|up| up.link.ifname)
+        })
+        .join()
+        .unwrap();
+        let err = result.unwrap_err();
+        assert!(err.to_string().starts_with("netlink:"), "{err}");
+        let addrs = Command::new("ip").args(["-n", &w.host.0, "-4", "addr", "show", "dev", &w.hv]).output().unwrap();
+        assert!(!String::from_utf8_lossy(&addrs.stdout).contains("10.99.0.2"), "the untagged parent got no address");
+        return;
+    }
+    let (url, ifname, status) = std::thread::spawn(move || {
+        Netns(host_name).enter_and_forget();
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async move {
+            let up = hostagent::discovery::host_interface::bring_up_host_interface(&root).await.unwrap();
+            let mut opts = hostagent::transport::https::HttpsOptions::new(up.link.url(), hostagent::transport::trust::Trust::Pin(hostagent::transport::trust::Fingerprint::parse(&cert).unwrap()));
+            opts.interface = Some(up.link.ifname.clone());
+            let t = hostagent::transport::https::HttpsTransport::new(opts).unwrap();
+            let resp = hostagent::transport::Transport::send(&t, hostagent::transport::Request::get("/redfish/v1/")).await.unwrap();
+            (up.link.url(), up.link.ifname, resp.status.as_u16())
+        })
+    })
+    .join()
+    .unwrap();
+    assert_eq!((url.as_str(), ifname, status), ("https://10.99.0.1:443", format!("{}.42", w.hv), 200));
 }
