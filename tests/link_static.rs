@@ -59,6 +59,7 @@ fn fake_sysfs(root: &Path, ifname: &str) {
 struct World {
     host: Netns,
     hv: String,
+    bv: String,
     cert: String,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     bmc_thread: Option<std::thread::JoinHandle<()>>,
@@ -119,7 +120,7 @@ fn world_with(tag: &str, vlan: Option<u16>, service_cidr: &str) -> Option<World>
         });
     });
     let cert = rx.recv().unwrap();
-    Some(World { host, hv, cert, stop: Some(stop_tx), bmc_thread: Some(bmc_thread), _bmc: bmc })
+    Some(World { host, hv, bv, cert, stop: Some(stop_tx), bmc_thread: Some(bmc_thread), _bmc: bmc })
 }
 
 #[test]
@@ -135,7 +136,7 @@ fn a_static_host_interface_is_matched_brought_up_and_used() {
     assert_eq!(matched.ifname, hv);
     let Protocol::RedfishOverIp(redfish) = &record.protocols[0] else { panic!("no Redfish record") };
     let plan = plan(redfish, &matched.ifname).unwrap();
-    assert_eq!(plan.host, ("169.254.0.18".parse().unwrap(), 16));
+    assert_eq!(plan.host, hostagent::discovery::link::HostAddress::Static("169.254.0.18".parse().unwrap(), 16));
 
     let host_name = host.0.clone();
     let outcome = std::thread::spawn(move || {
@@ -288,4 +289,64 @@ fn a_vlan_host_interface_gets_its_sub_interface_and_reaches_the_bmc() {
     .join()
     .unwrap();
     assert_eq!((url.as_str(), ifname, status), ("https://10.99.0.1:443", format!("{}.42", w.hv), 200));
+}
+
+/// HPE iLO's vNIC (the hpe-ilo-vnic fixture): DHCP on both sides. dnsmasq in the BMC namespace
+/// stands in for the iLO's DHCP server at 16.1.15.1/30; the agent takes 16.1.15.2 and learns the
+/// service address from the server identifier.
+#[test]
+fn a_dhcp_host_interface_learns_the_bmc_from_the_server_identifier() {
+    let have = Command::new("dnsmasq").arg("--version").output().is_ok();
+    if !common::require(common::is_root() && have, "root and dnsmasq (Debian package dnsmasq-base)") {
+        return;
+    }
+    let Some(w) = world_with("p", None, "16.1.15.1/30") else { return };
+    let leases = tempfile::tempdir().unwrap();
+    let mut dnsmasq = Command::new("ip")
+        .args(["netns", "exec", &w._bmc.0, "dnsmasq", "--no-daemon", "--port=0", "--conf-file=/dev/null", "--bind-interfaces"])
+        .arg(format!("--interface={}", w.bv))
+        .args(["--dhcp-range=16.1.15.2,16.1.15.2,255.255.255.252,1h", "--dhcp-option=3", "--dhcp-option=6", "--pid-file="])
+        .arg(format!("--dhcp-leasefile={}", leases.path().join("leases").display()))
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let sysfs = tempfile::tempdir().unwrap();
+    let usbdev = sysfs.path().join("devices/pci0000:00/0000:00:14.0/usb1/1-1");
+    let iface = usbdev.join("1-1:1.0");
+    let netdir = iface.join(format!("net/{}", w.hv));
+    std::fs::create_dir_all(&netdir).unwrap();
+    for (k, v) in [("idVendor", "03f0"), ("idProduct", "2927")] {
+        std::fs::write(usbdev.join(k), v).unwrap();
+    }
+    std::fs::write(netdir.join("address"), "02:00:00:00:00:09\n").unwrap();
+    std::os::unix::fs::symlink(&iface, netdir.join("device")).unwrap();
+    std::fs::create_dir_all(sysfs.path().join("class/net")).unwrap();
+    std::os::unix::fs::symlink(&netdir, sysfs.path().join(format!("class/net/{}", w.hv))).unwrap();
+    let tables = sysfs.path().join("firmware/dmi/tables");
+    std::fs::create_dir_all(&tables).unwrap();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/smbios/hpe-ilo-vnic");
+    for f in ["smbios_entry_point", "DMI"] {
+        std::fs::copy(fixture.join(f), tables.join(f)).unwrap();
+    }
+    let (host_name, cert, root) = (w.host.0.clone(), w.cert.clone(), sysfs.path().to_path_buf());
+    let outcome = std::thread::spawn(move || {
+        Netns(host_name).enter_and_forget();
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async move {
+            let up = hostagent::discovery::host_interface::bring_up_host_interface(&root).await?;
+            let mut opts = hostagent::transport::https::HttpsOptions::new(up.link.url(), hostagent::transport::trust::Trust::Pin(hostagent::transport::trust::Fingerprint::parse(&cert).unwrap()));
+            opts.interface = Some(up.link.ifname.clone());
+            let t = hostagent::transport::https::HttpsTransport::new(opts).unwrap();
+            let resp = hostagent::transport::Transport::send(&t, hostagent::transport::Request::get("/redfish/v1/")).await.unwrap();
+            Ok::<_, hostagent::discovery::host_interface::DiscoveryError>((up.link.url(), up.host, resp.status.as_u16()))
+        })
+    })
+    .join()
+    .unwrap();
+    let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(dnsmasq.id() as i32), nix::sys::signal::Signal::SIGTERM);
+    let _ = dnsmasq.wait();
+    let (url, host, status) = outcome.unwrap();
+    assert_eq!(url, "https://16.1.15.1:443", "the service address came from the DHCP server identifier");
+    assert_eq!(host, ("16.1.15.2".parse().unwrap(), 30));
+    assert_eq!(status, 200);
 }

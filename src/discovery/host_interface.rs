@@ -52,7 +52,7 @@ pub async fn bring_up_host_interface(sysfs_root: &Path) -> Result<HostInterfaceU
             match plan(redfish, &nic.ifname) {
                 Ok(p) => {
                     let link = bring_up(&p).await?;
-                    return Ok(HostInterfaceUp { link, host: p.host });
+                    return Ok(HostInterfaceUp { host: link.host, link });
                 }
                 Err(e) => refusals.push(format!("handle {:#06x}: {e}", record.handle)),
             }

@@ -1,9 +1,10 @@
 //! Bringing the host-interface NIC up over rtnetlink from its type 42 record: link up, the
-//! static host address, a VLAN sub-interface for VLAN 1–4094, and a host route scoped to the
-//! link when the service is outside the host's prefix. Never a default route. Idempotent.
+//! static or DHCP host address (DHCP on that link only), a VLAN sub-interface for VLAN 1–4094,
+//! and a host route scoped to the link when the service is outside the host's prefix. Never a
+//! default route. Idempotent.
 //!
-//! Not yet here: DHCP (host or service side), IPv4 AutoConfigure, IPv6 link-local scopes, and
-//! the link watcher that re-does this after a BMC reset.
+//! Not yet here: IPv4 AutoConfigure, IPv6 link-local scopes, and the link watcher that re-does
+//! this after a BMC reset.
 
 use std::net::IpAddr;
 
@@ -12,13 +13,27 @@ use rtnetlink::{LinkUnspec, LinkVlan, RouteMessageBuilder};
 
 use super::smbios::model::{Assignment, RedfishOverIp};
 
+/// How the host side gets its address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostAddress {
+    Static(IpAddr, u8),
+    Dhcp,
+}
+
+/// Where the BMC's Redfish service is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServiceAddress {
+    Static(IpAddr),
+    /// The DHCP server identifier (HPE iLO: the BMC serves DHCP on its vNIC).
+    FromDhcp,
+}
+
 /// What to configure on which interface.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinkPlan {
     pub ifname: String,
-    /// Host address and prefix length.
-    pub host: (IpAddr, u8),
-    pub service: IpAddr,
+    pub host: HostAddress,
+    pub service: ServiceAddress,
     pub port: u16,
     pub vlan: Option<u16>,
 }
@@ -28,6 +43,8 @@ pub struct LinkPlan {
 pub struct LinkUp {
     pub ifname: String,
     pub ifindex: u32,
+    /// The host side's address and prefix length.
+    pub host: (IpAddr, u8),
     pub service: IpAddr,
     pub port: u16,
 }
@@ -51,6 +68,8 @@ pub enum LinkError {
     NoDevice(String),
     #[error("netlink: {0}")]
     Netlink(String),
+    #[error(transparent)]
+    Dhcp(#[from] super::dhcp::DhcpError),
 }
 
 fn netlink(e: impl std::fmt::Display) -> LinkError {
@@ -64,23 +83,29 @@ fn prefix_len(mask: IpAddr) -> u8 {
     }
 }
 
-/// The plan for a static record. DHCP and AutoConfigure are refused with a clear error.
+/// The plan for a record: static or DHCP host addressing, a static or DHCP-learned service.
+/// AutoConfigure and a DHCP service beside a static host are refused with a clear error.
 pub fn plan(record: &RedfishOverIp, ifname: &str) -> Result<LinkPlan, LinkError> {
-    if record.host_ip_assignment != Assignment::Static {
-        return Err(LinkError::Unsupported(format!("host IP assignment {}", record.host_ip_assignment.name())));
-    }
-    if record.service_ip_discovery != Assignment::Static {
-        return Err(LinkError::Unsupported(format!("service IP discovery {}", record.service_ip_discovery.name())));
-    }
-    let host = record.host_address.ok_or(LinkError::Incomplete("no host address"))?;
-    let mask = record.host_mask.ok_or(LinkError::Incomplete("no host mask"))?;
-    let service = record.service_address.ok_or(LinkError::Incomplete("no service address"))?;
+    let host = match record.host_ip_assignment {
+        Assignment::Static => {
+            let addr = record.host_address.ok_or(LinkError::Incomplete("no host address"))?;
+            let mask = record.host_mask.ok_or(LinkError::Incomplete("no host mask"))?;
+            HostAddress::Static(addr, prefix_len(mask))
+        }
+        Assignment::Dhcp => HostAddress::Dhcp,
+        other => return Err(LinkError::Unsupported(format!("host IP assignment {}", other.name()))),
+    };
+    let service = match (record.service_ip_discovery, &host) {
+        (Assignment::Static, _) => ServiceAddress::Static(record.service_address.ok_or(LinkError::Incomplete("no service address"))?),
+        (Assignment::Dhcp, HostAddress::Dhcp) => ServiceAddress::FromDhcp,
+        (other, _) => return Err(LinkError::Unsupported(format!("service IP discovery {} with this host assignment", other.name()))),
+    };
     let vlan = match record.vlan_id {
         Some(v @ 1..=4094) => Some(v as u16),
         Some(v) => return Err(LinkError::Unsupported(format!("VLAN {v}"))),
         None => None,
     };
-    Ok(LinkPlan { ifname: ifname.to_string(), host: (host, prefix_len(mask)), service, port: record.service_port, vlan })
+    Ok(LinkPlan { ifname: ifname.to_string(), host, service, port: record.service_port, vlan })
 }
 
 async fn index_of(handle: &mut rtnetlink::Handle, name: &str) -> Result<Option<u32>, LinkError> {
@@ -139,9 +164,21 @@ async fn apply(handle: &mut rtnetlink::Handle, plan: &LinkPlan) -> Result<LinkUp
             (name, index)
         }
     };
-    let (host, prefix) = plan.host;
+    let (host, prefix, service) = match (&plan.host, &plan.service) {
+        (HostAddress::Static(addr, prefix), ServiceAddress::Static(service)) => (*addr, *prefix, *service),
+        (HostAddress::Dhcp, service) => {
+            let mac = mac_of(handle, index).await?;
+            let lease = super::dhcp::acquire(&ifname, mac, std::time::Duration::from_secs(20)).await?;
+            let service = match service {
+                ServiceAddress::Static(ip) => *ip,
+                ServiceAddress::FromDhcp => IpAddr::V4(lease.server),
+            };
+            (IpAddr::V4(lease.address), lease.prefix, service)
+        }
+        (HostAddress::Static(..), ServiceAddress::FromDhcp) => return Err(LinkError::Unsupported("a DHCP-learned service with a static host".into())),
+    };
     exists_ok(handle.address().add(index, host, prefix).execute().await)?;
-    if let (false, IpAddr::V4(service)) = (in_prefix(host, plan.service, prefix), plan.service) {
+    if let (false, IpAddr::V4(service)) = (in_prefix(host, service, prefix), service) {
         let route = RouteMessageBuilder::<std::net::Ipv4Addr>::new()
             .destination_prefix(service, 32)
             .output_interface(index)
@@ -149,6 +186,20 @@ async fn apply(handle: &mut rtnetlink::Handle, plan: &LinkPlan) -> Result<LinkUp
             .build();
         exists_ok(handle.route().add(route).execute().await)?;
     }
-    tracing::info!(%ifname, host = %host, prefix, service = %plan.service, "host interface configured");
-    Ok(LinkUp { ifname, ifindex: index, service: plan.service, port: plan.port })
+    tracing::info!(%ifname, host = %host, prefix, service = %service, "host interface configured");
+    Ok(LinkUp { ifname, ifindex: index, host: (host, prefix), service, port: plan.port })
+}
+
+/// The link's hardware address, for the DHCP client's chaddr.
+async fn mac_of(handle: &mut rtnetlink::Handle, index: u32) -> Result<[u8; 6], LinkError> {
+    use rtnetlink::packet_route::link::LinkAttribute;
+    let mut links = handle.link().get().match_index(index).execute();
+    let msg = links.try_next().await.map_err(netlink)?.ok_or_else(|| LinkError::NoDevice(format!("index {index}")))?;
+    msg.attributes
+        .iter()
+        .find_map(|a| match a {
+            LinkAttribute::Address(bytes) => <[u8; 6]>::try_from(bytes.as_slice()).ok(),
+            _ => None,
+        })
+        .ok_or(LinkError::Incomplete("the link has no Ethernet address"))
 }

@@ -5,6 +5,7 @@
 //! - [`smbios`]: reads the SMBIOS tables and decodes the type 42 (DSP0270) host interface
 //!   records, then picks the Redfish endpoint the agent would use.
 
+pub mod dhcp;
 pub mod host_interface;
 pub mod link;
 pub mod netdev;
