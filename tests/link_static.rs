@@ -291,21 +291,21 @@ fn a_vlan_host_interface_gets_its_sub_interface_and_reaches_the_bmc() {
     assert_eq!((url.as_str(), ifname, status), ("https://10.99.0.1:443", format!("{}.42", w.hv), 200));
 }
 
-/// HPE iLO's vNIC (the hpe-ilo-vnic fixture): DHCP on both sides. dnsmasq in the BMC namespace
-/// stands in for the iLO's DHCP server at 16.1.15.1/30; the agent takes 16.1.15.2 and learns the
-/// service address from the server identifier.
-#[test]
-fn a_dhcp_host_interface_learns_the_bmc_from_the_server_identifier() {
+/// A DHCP case: dnsmasq in the BMC namespace (which has `bmc_cidr`) leases `range`; the fake
+/// sysfs names the host end as the USB NIC `vid:pid`; the fixture's table is decoded, matched,
+/// brought up and read through. Returns (endpoint URL, host address, HTTP status).
+fn dhcp_case(tag: &str, fixture: &str, (vid, pid): (&str, &str), bmc_cidr: &str, range: &str) -> Option<(String, (std::net::IpAddr, u8), u16)> {
     let have = Command::new("dnsmasq").arg("--version").output().is_ok();
     if !common::require(common::is_root() && have, "root and dnsmasq (Debian package dnsmasq-base)") {
-        return;
+        return None;
     }
-    let Some(w) = world_with("p", None, "16.1.15.1/30") else { return };
+    let w = world_with(tag, None, bmc_cidr)?;
     let leases = tempfile::tempdir().unwrap();
     let mut dnsmasq = Command::new("ip")
         .args(["netns", "exec", &w._bmc.0, "dnsmasq", "--no-daemon", "--port=0", "--conf-file=/dev/null", "--bind-interfaces"])
         .arg(format!("--interface={}", w.bv))
-        .args(["--dhcp-range=16.1.15.2,16.1.15.2,255.255.255.252,1h", "--dhcp-option=3", "--dhcp-option=6", "--pid-file="])
+        .arg(format!("--dhcp-range={range},1h"))
+        .args(["--dhcp-option=3", "--dhcp-option=6", "--pid-file="])
         .arg(format!("--dhcp-leasefile={}", leases.path().join("leases").display()))
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -315,7 +315,7 @@ fn a_dhcp_host_interface_learns_the_bmc_from_the_server_identifier() {
     let iface = usbdev.join("1-1:1.0");
     let netdir = iface.join(format!("net/{}", w.hv));
     std::fs::create_dir_all(&netdir).unwrap();
-    for (k, v) in [("idVendor", "03f0"), ("idProduct", "2927")] {
+    for (k, v) in [("idVendor", vid), ("idProduct", pid)] {
         std::fs::write(usbdev.join(k), v).unwrap();
     }
     std::fs::write(netdir.join("address"), "02:00:00:00:00:09\n").unwrap();
@@ -324,7 +324,7 @@ fn a_dhcp_host_interface_learns_the_bmc_from_the_server_identifier() {
     std::os::unix::fs::symlink(&netdir, sysfs.path().join(format!("class/net/{}", w.hv))).unwrap();
     let tables = sysfs.path().join("firmware/dmi/tables");
     std::fs::create_dir_all(&tables).unwrap();
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/smbios/hpe-ilo-vnic");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/smbios").join(fixture);
     for f in ["smbios_entry_point", "DMI"] {
         std::fs::copy(fixture.join(f), tables.join(f)).unwrap();
     }
@@ -345,8 +345,25 @@ fn a_dhcp_host_interface_learns_the_bmc_from_the_server_identifier() {
     .unwrap();
     let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(dnsmasq.id() as i32), nix::sys::signal::Signal::SIGTERM);
     let _ = dnsmasq.wait();
-    let (url, host, status) = outcome.unwrap();
+    Some(outcome.unwrap())
+}
+
+/// HPE iLO's vNIC (the hpe-ilo-vnic fixture): DHCP on both sides. dnsmasq stands in for the
+/// iLO's DHCP server at 16.1.15.1/30; the agent takes 16.1.15.2 and learns the service address
+/// from the server identifier.
+#[test]
+fn a_dhcp_host_interface_learns_the_bmc_from_the_server_identifier() {
+    let Some((url, host, status)) = dhcp_case("p", "hpe-ilo-vnic", ("03f0", "2927"), "16.1.15.1/30", "16.1.15.2,16.1.15.2,255.255.255.252") else { return };
     assert_eq!(url, "https://16.1.15.1:443", "the service address came from the DHCP server identifier");
     assert_eq!(host, ("16.1.15.2".parse().unwrap(), 30));
+    assert_eq!(status, 200);
+}
+
+/// Dell iDRAC 9 (the dell-r740-idrac9 fixture): the host by DHCP, the service static.
+#[test]
+fn a_dhcp_host_with_a_static_service_uses_the_tables_address() {
+    let Some((url, host, status)) = dhcp_case("e", "dell-r740-idrac9", ("413c", "a102"), "169.254.2.2/24", "169.254.2.1,169.254.2.1,255.255.255.0") else { return };
+    assert_eq!(url, "https://169.254.2.2:443");
+    assert_eq!(host, ("169.254.2.1".parse().unwrap(), 24));
     assert_eq!(status, 200);
 }
