@@ -93,10 +93,19 @@ pub fn plan(record: &RedfishOverIp, ifname: &str) -> Result<LinkPlan, LinkError>
             HostAddress::Static(addr, prefix_len(mask))
         }
         Assignment::Dhcp => HostAddress::Dhcp,
+        // NOTE(supermicro): AutoConfigure records carry the addresses the firmware chose
+        // (host 169.254.3.1/24, service 169.254.3.254): use them as given.
+        Assignment::AutoConfigure => match (record.host_address, record.host_mask) {
+            (Some(addr), Some(mask)) => HostAddress::Static(addr, prefix_len(mask)),
+            _ => return Err(LinkError::Unsupported("host IP assignment autoconfigure without an address in the record".into())),
+        },
         other => return Err(LinkError::Unsupported(format!("host IP assignment {}", other.name()))),
     };
     let service = match (record.service_ip_discovery, &host) {
-        (Assignment::Static, _) => ServiceAddress::Static(record.service_address.ok_or(LinkError::Incomplete("no service address"))?),
+        (Assignment::Static | Assignment::AutoConfigure, _) if record.service_address.is_some() => {
+            ServiceAddress::Static(record.service_address.ok_or(LinkError::Incomplete("no service address"))?)
+        }
+        (Assignment::Static, _) => return Err(LinkError::Incomplete("no service address")),
         (Assignment::Dhcp, HostAddress::Dhcp) => ServiceAddress::FromDhcp,
         (other, _) => return Err(LinkError::Unsupported(format!("service IP discovery {} with this host assignment", other.name()))),
     };

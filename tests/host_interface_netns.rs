@@ -1,4 +1,5 @@
-//! The in-band path end to end, static addressing (the AMI MegaRAC fixture): a veth pair between
+//! The in-band path end to end for the fixtures (AMI static, HPE DHCP, Dell DHCP host + static
+//! service, Supermicro AutoConfigure, PCI v2 on VLAN 42): a veth pair between
 //! a "host" and a "BMC" network namespace that this test creates (nothing touches the real
 //! network), bmcsim inside the BMC namespace at the record's service address, a fake sysfs
 //! naming the host end as the AMI USB NIC. The agent decodes the table, matches the NIC, brings
@@ -299,17 +300,24 @@ fn dhcp_case(tag: &str, fixture: &str, (vid, pid): (&str, &str), bmc_cidr: &str,
     if !common::require(common::is_root() && have, "root and dnsmasq (Debian package dnsmasq-base)") {
         return None;
     }
+    usb_case(tag, fixture, (vid, pid), bmc_cidr, Some(range))
+}
+
+/// The USB NIC case with or without a DHCP server in the BMC namespace.
+fn usb_case(tag: &str, fixture: &str, (vid, pid): (&str, &str), bmc_cidr: &str, range: Option<&str>) -> Option<(String, (std::net::IpAddr, u8), u16)> {
     let w = world_with(tag, None, bmc_cidr)?;
     let leases = tempfile::tempdir().unwrap();
-    let mut dnsmasq = Command::new("ip")
-        .args(["netns", "exec", &w._bmc.0, "dnsmasq", "--no-daemon", "--port=0", "--conf-file=/dev/null", "--bind-interfaces"])
-        .arg(format!("--interface={}", w.bv))
-        .arg(format!("--dhcp-range={range},1h"))
-        .args(["--dhcp-option=3", "--dhcp-option=6", "--pid-file="])
-        .arg(format!("--dhcp-leasefile={}", leases.path().join("leases").display()))
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut dnsmasq = range.map(|range| {
+        Command::new("ip")
+            .args(["netns", "exec", &w._bmc.0, "dnsmasq", "--no-daemon", "--port=0", "--conf-file=/dev/null", "--bind-interfaces"])
+            .arg(format!("--interface={}", w.bv))
+            .arg(format!("--dhcp-range={range},1h"))
+            .args(["--dhcp-option=3", "--dhcp-option=6", "--pid-file="])
+            .arg(format!("--dhcp-leasefile={}", leases.path().join("leases").display()))
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    });
     let sysfs = tempfile::tempdir().unwrap();
     let usbdev = sysfs.path().join("devices/pci0000:00/0000:00:14.0/usb1/1-1");
     let iface = usbdev.join("1-1:1.0");
@@ -343,8 +351,10 @@ fn dhcp_case(tag: &str, fixture: &str, (vid, pid): (&str, &str), bmc_cidr: &str,
     })
     .join()
     .unwrap();
-    let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(dnsmasq.id() as i32), nix::sys::signal::Signal::SIGTERM);
-    let _ = dnsmasq.wait();
+    if let Some(d) = dnsmasq.as_mut() {
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(d.id() as i32), nix::sys::signal::Signal::SIGTERM);
+        let _ = d.wait();
+    }
     Some(outcome.unwrap())
 }
 
@@ -365,5 +375,17 @@ fn a_dhcp_host_with_a_static_service_uses_the_tables_address() {
     let Some((url, host, status)) = dhcp_case("e", "dell-r740-idrac9", ("413c", "a102"), "169.254.2.2/24", "169.254.2.1,169.254.2.1,255.255.255.0") else { return };
     assert_eq!(url, "https://169.254.2.2:443");
     assert_eq!(host, ("169.254.2.1".parse().unwrap(), 24));
+    assert_eq!(status, 200);
+}
+
+/// Supermicro (the supermicro-autoconf fixture): AutoConfigure with the addresses in the record.
+#[test]
+fn an_autoconfigure_record_with_addresses_uses_them() {
+    if !common::require(common::is_root(), "root, for network namespaces") {
+        return;
+    }
+    let Some((url, host, status)) = usb_case("s", "supermicro-autoconf", ("0b1f", "03ee"), "169.254.3.254/24", None) else { return };
+    assert_eq!(url, "https://169.254.3.254:443");
+    assert_eq!(host, ("169.254.3.1".parse().unwrap(), 24));
     assert_eq!(status, 200);
 }
