@@ -389,3 +389,65 @@ fn an_autoconfigure_record_with_addresses_uses_them() {
     assert_eq!(host, ("169.254.3.1".parse().unwrap(), 24));
     assert_eq!(status, 200);
 }
+
+/// A BMC reset re-enumerates its NIC: the link goes and comes back (here: the veth deleted and
+/// made again). The watcher sees it go, applies the plan to the new link, and the agent reads
+/// through it again, with no restart.
+#[test]
+fn the_link_watcher_recovers_the_host_interface_after_it_flaps() {
+    let Some(w) = world("f") else { return };
+    let sysfs = tempfile::tempdir().unwrap();
+    fake_sysfs(sysfs.path(), &w.hv);
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/smbios/ami-megarac");
+    let report = discover_report(&DirSource::new(fixture));
+    let record = report.decode.as_ref().unwrap().records.iter().find(|r| r.device.is_some()).unwrap().clone();
+    let Protocol::RedfishOverIp(redfish) = &record.protocols[0] else { panic!() };
+    let plan = plan(redfish, &w.hv).unwrap();
+    let (ready_tx, ready_rx) = mpsc::channel();
+    let (host_name, cert) = (w.host.0.clone(), w.cert.clone());
+    let agent_thread = std::thread::spawn(move || {
+        Netns(host_name).enter_and_forget();
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async move {
+            let up = bring_up(&plan).await.unwrap();
+            let (tx, mut events) = tokio::sync::mpsc::channel(8);
+            tokio::spawn(hostagent::discovery::watch::watch(plan.clone(), Some(up.ifindex), tx));
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            ready_tx.send(up.ifindex).unwrap();
+            let mut seen = Vec::new();
+            let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
+            while let Ok(Some(e)) = tokio::time::timeout_at(deadline, events.recv()).await {
+                let done = matches!(e, hostagent::discovery::watch::LinkEvent::Up(_));
+                seen.push(e);
+                if done {
+                    break;
+                }
+            }
+            let mut opts = hostagent::transport::https::HttpsOptions::new(up.url(), hostagent::transport::trust::Trust::Pin(hostagent::transport::trust::Fingerprint::parse(&cert).unwrap()));
+            opts.interface = Some(up.ifname.clone());
+            let t = hostagent::transport::https::HttpsTransport::new(opts).unwrap();
+            let mut status = 0;
+            for _ in 0..50 {
+                if let Ok(r) = hostagent::transport::Transport::send(&t, hostagent::transport::Request::get("/redfish/v1/")).await {
+                    status = r.status.as_u16();
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            (up.ifindex, seen, status)
+        })
+    });
+    ready_rx.recv().unwrap();
+    // The flap: the NIC disappears and a new one with the same identity appears.
+    assert!(Command::new("ip").args(["-n", &w.host.0, "link", "del", &w.hv]).status().unwrap().success());
+    assert!(Command::new("ip").args(["link", "add", &w.hv, "netns", &w.host.0, "type", "veth", "peer", "name", &w.bv, "netns", &w._bmc.0]).status().unwrap().success());
+    w._bmc.ip(&["addr", "add", "169.254.0.17/16", "dev", &w.bv]);
+    w._bmc.ip(&["link", "set", &w.bv, "up"]);
+    let (first_index, seen, status) = agent_thread.join().unwrap();
+    assert!(matches!(seen.first(), Some(hostagent::discovery::watch::LinkEvent::Down)), "{seen:?}");
+    match seen.last() {
+        Some(hostagent::discovery::watch::LinkEvent::Up(up)) => assert_ne!(up.ifindex, first_index, "a new link"),
+        other => panic!("no Up event: {other:?} in {seen:?}"),
+    }
+    assert_eq!(status, 200, "read through the returned link without a restart");
+}

@@ -2,6 +2,7 @@
 //!
 //! - [`link`]: bringing that NIC up over rtnetlink (static addressing, VLAN).
 //! - [`netdev`]: which host network device is the host interface (sysfs match).
+//! - [`watch`]: re-applying the bring-up when the NIC comes back after a BMC reset.
 //! - [`smbios`]: reads the SMBIOS tables and decodes the type 42 (DSP0270) host interface
 //!   records, then picks the Redfish endpoint the agent would use.
 
@@ -9,4 +10,5 @@ pub mod dhcp;
 pub mod host_interface;
 pub mod link;
 pub mod netdev;
+pub mod watch;
 pub mod smbios;
