@@ -49,6 +49,8 @@ pub struct Service {
     /// When each session without a creation or access time was first listed (bmcweb says
     /// neither): its idle time counts from then.
     first_seen: Mutex<HashMap<String, OffsetDateTime>>,
+    /// The discovered host-interface link (plan and index), which the daemon watches.
+    pub link: Option<(crate::discovery::link::LinkPlan, u32)>,
 }
 
 impl Service {
@@ -60,6 +62,7 @@ impl Service {
             limit: Mutex::new(limit),
             leases: Mutex::new(HashMap::new()),
             first_seen: Mutex::new(HashMap::new()),
+            link: None,
         }
     }
 

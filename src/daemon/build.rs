@@ -48,6 +48,8 @@ pub struct Reach {
     pub transport: Arc<dyn Transport>,
     /// The host interface's own address and prefix, when discovery configured one.
     pub host: Option<(std::net::IpAddr, u8)>,
+    /// The discovered link's plan and index, for the link watcher.
+    pub link: Option<(crate::discovery::link::LinkPlan, u32)>,
 }
 
 /// The transport the settings ask for: an explicit endpoint; else (`auto`) the SMBIOS type 42
@@ -60,14 +62,14 @@ pub async fn transport(settings: &Settings, sysfs_root: &Path) -> Result<Reach, 
     }
     if let Some(endpoint) = &bmc.endpoint {
         let t = HttpsTransport::new(HttpsOptions::new(endpoint.clone(), trust(settings)?)).map_err(SessionError::from)?;
-        return Ok(Reach { transport: Arc::new(t), host: None });
+        return Ok(Reach { transport: Arc::new(t), host: None, link: None });
     }
     match crate::discovery::host_interface::bring_up_host_interface(sysfs_root).await {
         Ok(up) => {
             let mut opts = HttpsOptions::new(up.link.url(), trust(settings)?);
             opts.interface = Some(up.link.ifname.clone());
             let t = HttpsTransport::new(opts).map_err(SessionError::from)?;
-            Ok(Reach { transport: Arc::new(t), host: Some(up.host) })
+            Ok(Reach { transport: Arc::new(t), host: Some(up.host), link: Some((up.plan, up.link.ifindex)) })
         }
         Err(e) if bmc.transport == TransportChoice::Auto && (crate::transport::chif::device_present() || bmc.chif_library.is_some()) => {
             tracing::info!(reason = %e, "no usable host interface: using CHIF");
@@ -80,12 +82,12 @@ pub async fn transport(settings: &Settings, sysfs_root: &Path) -> Result<Reach, 
 async fn chif(settings: &Settings) -> Result<Reach, BuildError> {
     let config = ChifConfig { library: settings.bmc.chif_library.clone(), ..ChifConfig::default() };
     let t = ChifTransport::connect(config).await.map_err(SessionError::from)?;
-    Ok(Reach { transport: Arc::new(t), host: None })
+    Ok(Reach { transport: Arc::new(t), host: None, link: None })
 }
 
 /// Connects, logs in (or settles for Basic / sessionless) and wraps it all in a [`Service`].
 pub async fn service(settings: &Settings, sysfs_root: &Path) -> Result<Service, BuildError> {
-    let Reach { transport, host } = transport(settings, sysfs_root).await?;
+    let Reach { transport, host, link } = transport(settings, sysfs_root).await?;
     let creds = crate::credentials::load(settings.bmc.credentials_dir.as_deref())?;
     let agent = AgentSession::connect(transport, creds, AgentOptions::default()).await?;
     let outcome = agent.login().await?;
@@ -94,7 +96,8 @@ pub async fn service(settings: &Settings, sysfs_root: &Path) -> Result<Service, 
     ctx.in_band.extend(host);
     // NOTE(dell): iDRAC allows 8 sessions; other vendors do not publish their limit.
     let known = settings.bmc.session_limit.or((vendor == Vendor::Dell).then_some(8));
-    let service = Service::new(Arc::new(agent), ctx, known);
+    let mut service = Service::new(Arc::new(agent), ctx, known);
+    service.link = link;
     if known.is_none() && outcome == LoginOutcome::BasicFallback {
         service.learn_limit_from_full_table().await;
     }

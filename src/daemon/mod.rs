@@ -47,6 +47,9 @@ pub async fn run(settings: Settings, sysfs_root: std::path::PathBuf, listener: U
         tokio::spawn(reaper_loop(daemon.clone(), stop_rx.clone())),
         tokio::spawn(server::serve(daemon.clone(), listener, stop_rx.clone())),
     ];
+    if let Some((plan, index)) = service.link.clone() {
+        tasks.push(tokio::spawn(link_loop(service.clone(), plan, index, stop_rx.clone())));
+    }
     if let Some(every) = systemd::Notifier::watchdog_interval() {
         tasks.push(tokio::spawn(watchdog_loop(every, stop_rx.clone())));
     }
@@ -61,6 +64,32 @@ pub async fn run(settings: Settings, sysfs_root: std::path::PathBuf, listener: U
         tracing::warn!(error = %e, "logout at shutdown failed");
     }
     Ok(())
+}
+
+/// Re-applies the host interface when it comes back (a BMC reset re-enumerates its NIC) and
+/// logs in again at once rather than at the next request.
+async fn link_loop(service: Arc<Service>, plan: crate::discovery::link::LinkPlan, index: u32, mut stop: watch::Receiver<bool>) {
+    let (tx, mut events) = tokio::sync::mpsc::channel(8);
+    let watcher = tokio::spawn(crate::discovery::watch::watch(plan, Some(index), tx));
+    loop {
+        let event = tokio::select! {
+            e = events.recv() => e,
+            _ = stop.changed() => None,
+        };
+        match event {
+            Some(crate::discovery::watch::LinkEvent::Up(up)) => {
+                tracing::info!(ifname = %up.ifname, "the host interface is back");
+                if let Err(e) = service.agent.keep_alive().await {
+                    tracing::warn!(error = %e, "the BMC does not answer yet after the link came back");
+                }
+            }
+            Some(crate::discovery::watch::LinkEvent::Down) => {
+                tracing::warn!(message_id = crate::events::BMC_UNREACHABLE, "the host interface is gone (BMC reset?)")
+            }
+            None => break,
+        }
+    }
+    watcher.abort();
 }
 
 async fn watchdog_loop(every: Duration, mut stop: watch::Receiver<bool>) {

@@ -13,6 +13,8 @@ use super::smbios::{discover_report, DirSource};
 #[derive(Debug, Clone)]
 pub struct HostInterfaceUp {
     pub link: LinkUp,
+    /// What was applied, for the link watcher to apply again.
+    pub plan: super::link::LinkPlan,
     /// The host side's address and prefix: REST sessions from there are in-band.
     pub host: (IpAddr, u8),
 }
@@ -52,7 +54,7 @@ pub async fn bring_up_host_interface(sysfs_root: &Path) -> Result<HostInterfaceU
             match plan(redfish, &nic.ifname) {
                 Ok(p) => {
                     let link = bring_up(&p).await?;
-                    return Ok(HostInterfaceUp { host: link.host, link });
+                    return Ok(HostInterfaceUp { host: link.host, link, plan: p });
                 }
                 Err(e) => refusals.push(format!("handle {:#06x}: {e}", record.handle)),
             }
