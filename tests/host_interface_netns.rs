@@ -312,7 +312,7 @@ fn usb_case(tag: &str, fixture: &str, (vid, pid): (&str, &str), bmc_cidr: &str, 
             .args(["netns", "exec", &w._bmc.0, "dnsmasq", "--no-daemon", "--port=0", "--conf-file=/dev/null", "--bind-interfaces"])
             .arg(format!("--interface={}", w.bv))
             .arg(format!("--dhcp-range={range},1h"))
-            .args(["--dhcp-option=3", "--dhcp-option=6", "--pid-file="])
+            .args(["--dhcp-option=3", "--dhcp-option=6", "--pid-file=", "--no-ping"])
             .arg(format!("--dhcp-leasefile={}", leases.path().join("leases").display()))
             .stderr(std::process::Stdio::null())
             .spawn()

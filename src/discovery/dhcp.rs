@@ -109,14 +109,18 @@ fn bound_socket(ifname: &str) -> Result<UdpSocket, DhcpError> {
     UdpSocket::from_std(std_sock).map_err(err)
 }
 
-/// Sends `packet` (again every 2 s) until a reply of one of `want` types with our xid comes.
+/// Sends `packet` until a reply of one of `want` types with our xid comes, resending after
+/// 250 ms, doubling to 4 s: the vNIC is point to point and its server may start after the link
+/// (RFC 2131's 4 s first retry would cost seconds at every BMC reset).
 async fn exchange(sock: &UdpSocket, ifname: &str, packet: &[u8], xid: u32, want: &[u8], timeout: Duration, waiting: &'static str) -> Result<(Ipv4Addr, u8, Vec<(u8, Vec<u8>)>), DhcpError> {
     let to = SocketAddr::from((Ipv4Addr::BROADCAST, 67));
     let deadline = tokio::time::Instant::now() + timeout;
     let mut buf = vec![0u8; 1500];
+    let mut wait = Duration::from_millis(250);
     loop {
         sock.send_to(packet, to).await.map_err(|e| DhcpError::Socket { ifname: ifname.into(), reason: e.to_string() })?;
-        let resend = tokio::time::Instant::now() + Duration::from_secs(2);
+        let resend = tokio::time::Instant::now() + wait;
+        wait = (wait * 2).min(Duration::from_secs(4));
         while tokio::time::Instant::now() < resend.min(deadline) {
             let Ok(Ok((n, _))) = tokio::time::timeout_at(resend.min(deadline), sock.recv_from(&mut buf)).await else { break };
             if let Some((rx, yiaddr, t, opts)) = parse_reply(&buf[..n]) {
