@@ -6,6 +6,9 @@
 //! the link up (twice: idempotent), and logs in and reads through it.
 
 mod common;
+#[path = "smbios_support/mod.rs"]
+#[allow(dead_code)]
+mod smbios_support;
 
 use std::path::Path;
 use std::process::Command;
@@ -102,8 +105,14 @@ fn world_with(tag: &str, vlan: Option<u16>, service_cidr: &str) -> Option<World>
         }
         None => bv.clone(),
     };
-    bmc.ip(&["addr", "add", service_cidr, "dev", &bmc_if]);
-    let listen: std::net::SocketAddr = format!("{}:443", service_cidr.split('/').next().unwrap()).parse().unwrap();
+    let v6 = service_cidr.contains(':');
+    if v6 {
+        bmc.ip(&["addr", "add", service_cidr, "dev", &bmc_if, "nodad"]);
+    } else {
+        bmc.ip(&["addr", "add", service_cidr, "dev", &bmc_if]);
+    }
+    // A link-local address cannot be bound without its scope: the BMC listens on every address.
+    let listen: std::net::SocketAddr = if v6 { "[::]:443".parse().unwrap() } else { format!("{}:443", service_cidr.split('/').next().unwrap()).parse().unwrap() };
     bmc.ip(&["link", "set", "lo", "up"]);
     host.ip(&["link", "set", "lo", "up"]);
     let (tx, rx) = mpsc::channel();
@@ -450,4 +459,24 @@ fn the_link_watcher_recovers_the_host_interface_after_it_flaps() {
         other => panic!("no Up event: {other:?} in {seen:?}"),
     }
     assert_eq!(status, 200, "read through the returned link without a restart");
+}
+
+/// An IPv6 link-local host interface (a synthetic table: DSP0270 allows it, no fixture has it):
+/// host fe80::2/64, service fe80::1. The service is reached through the interface it lives on
+/// (the scope), which the transport's binding to the NIC supplies.
+#[test]
+fn an_ipv6_link_local_service_is_reached_through_its_interface() {
+    if !common::require(common::is_root(), "root, for network namespaces") {
+        return;
+    }
+    use smbios_support::{ep64, table, usb_net, Rf};
+    let rf = Rf { host: (1, 2, "fe80::2", "ffff:ffff:ffff:ffff::"), service: (1, 2, "fe80::1", "ffff:ffff:ffff:ffff::"), ..Rf::default() };
+    let t = table(&[usb_net(0x30, &[rf.bytes()])]);
+    let fixture = tempfile::tempdir().unwrap();
+    std::fs::write(fixture.path().join("smbios_entry_point"), ep64(3, 3, t.len())).unwrap();
+    std::fs::write(fixture.path().join("DMI"), &t).unwrap();
+    let Some((url, host, status)) = usb_case("6", fixture.path().to_str().unwrap(), ("03f0", "2927"), "fe80::1/64", None) else { return };
+    assert_eq!(url, "https://[fe80::1]:443");
+    assert_eq!(host, ("fe80::2".parse().unwrap(), 64));
+    assert_eq!(status, 200);
 }

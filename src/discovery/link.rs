@@ -3,8 +3,11 @@
 //! and a host route scoped to the link when the service is outside the host's prefix. Never a
 //! default route. Idempotent.
 //!
-//! Not yet here: IPv4 AutoConfigure, IPv6 link-local scopes, and the link watcher that re-does
-//! this after a BMC reset.
+//! IPv6 addresses are added without duplicate address detection (the BMC is the only other
+//! end); a link-local service is reached through the NIC the transport binds to, which gives
+//! the scope. AutoConfigure records are configured with the addresses they carry; one without
+//! addresses (the host choosing its own link-local address) is refused for now. The link
+//! watcher ([`super::watch`]) applies the plan again when the NIC comes back.
 
 use std::net::IpAddr;
 
@@ -186,7 +189,14 @@ async fn apply(handle: &mut rtnetlink::Handle, plan: &LinkPlan) -> Result<LinkUp
         }
         (HostAddress::Static(..), ServiceAddress::FromDhcp) => return Err(LinkError::Unsupported("a DHCP-learned service with a static host".into())),
     };
-    exists_ok(handle.address().add(index, host, prefix).execute().await)?;
+    let mut add = handle.address().add(index, host, prefix);
+    if host.is_ipv6() {
+        // The other end is the BMC alone: duplicate address detection would only keep the
+        // address tentative (unusable) for a second or two.
+        add.message_mut().header.flags |= rtnetlink::packet_route::address::AddressHeaderFlags::Nodad;
+        add.message_mut().attributes.push(rtnetlink::packet_route::address::AddressAttribute::Flags(rtnetlink::packet_route::address::AddressFlags::Nodad));
+    }
+    exists_ok(add.execute().await)?;
     if let (false, IpAddr::V4(service)) = (in_prefix(host, service, prefix), service) {
         let route = RouteMessageBuilder::<std::net::Ipv4Addr>::new()
             .destination_prefix(service, 32)
