@@ -156,8 +156,64 @@ async fn via_daemon(args: &Args) -> Result<Output, CtlError> {
             let report: CleanReport = decode(with_spinner("cleaning", call).await.map_err(client_error)?)?;
             Ok(clean_output(report, c.check))
         }
-        other => Err(CtlError::new(EXIT_USAGE, "unsupported", format!("{} is not available yet; status, list and clean are", command_name(other)))),
+        Command::Session(sub) => session_command(socket, sub).await,
+        Command::Run { ttl, command } => run_with_lease(socket, *ttl, command).await,
+        other => Err(CtlError::new(EXIT_USAGE, "unsupported", format!("{} is not available yet", command_name(other)))),
     }
+}
+
+async fn open_lease(socket: &std::path::Path, ttl: Option<std::time::Duration>, pid: u32) -> Result<serde_json::Value, CtlError> {
+    let body = serde_json::json!({ "ttl_s": ttl.map(|t| t.as_secs()), "pid": pid });
+    client::call(socket, http::Method::POST, "/v1/leases", Some(body)).await.map_err(client_error)
+}
+
+/// `session open` binds the lease to the calling shell (agentctl itself exits at once) unless
+/// `--pid` names another process.
+async fn session_command(socket: &std::path::Path, sub: &crate::cli::agentctl::SessionCommand) -> Result<Output, CtlError> {
+    use crate::cli::agentctl::SessionCommand;
+    match sub {
+        SessionCommand::Open { ttl, pid } => {
+            let pid = pid.unwrap_or_else(|| nix::unistd::getppid().as_raw() as u32);
+            let v = open_lease(socket, *ttl, pid).await?;
+            let text = format!(
+                "lease {} (bound to process {pid}, expires {})\nREDFISH_URL={}\nREDFISH_SESSION_TOKEN={}\nREDFISH_SESSION_LOCATION={}\n",
+                v["id"].as_str().unwrap_or("?"), v["expires"].as_str().unwrap_or("?"), v["url"].as_str().unwrap_or(""), v["token"].as_str().unwrap_or(""), v["location"].as_str().unwrap_or("")
+            );
+            Ok((text, v, EXIT_OK))
+        }
+        SessionCommand::Close { id } => {
+            let v = client::call(socket, http::Method::DELETE, &format!("/v1/leases/{id}"), None).await.map_err(client_error)?;
+            Ok((format!("lease {id} closed\n"), v, EXIT_OK))
+        }
+        SessionCommand::List => {
+            let v = client::call(socket, http::Method::GET, "/v1/leases", None).await.map_err(client_error)?;
+            let rows: Vec<Vec<String>> = v["leases"].as_array().cloned().unwrap_or_default().iter().map(|l| {
+                ["id", "uri", "pid", "uid", "expires"].iter().map(|k| match &l[*k] { serde_json::Value::String(s) => s.clone(), other => other.to_string() }).collect()
+            }).collect();
+            Ok((crate::render::table(&["ID", "SESSION", "PID", "UID", "EXPIRES"], &rows), v, EXIT_OK))
+        }
+    }
+}
+
+/// `agentctl run -- CMD`: a lease bound to this agentctl (which lives as long as the child),
+/// exported to the child, closed when the child ends however it ends; the child's exit status
+/// is agentctl's (128 + signal for a signal).
+async fn run_with_lease(socket: &std::path::Path, ttl: Option<std::time::Duration>, command: &[String]) -> Result<Output, CtlError> {
+    let v = open_lease(socket, ttl, std::process::id()).await?;
+    let id = v["id"].as_str().unwrap_or_default().to_string();
+    let status = tokio::process::Command::new(&command[0])
+        .args(&command[1..])
+        .env("REDFISH_URL", v["url"].as_str().unwrap_or_default())
+        .env("REDFISH_SESSION_TOKEN", v["token"].as_str().unwrap_or_default())
+        .env("REDFISH_SESSION_LOCATION", v["location"].as_str().unwrap_or_default())
+        .status()
+        .await;
+    if let Err(e) = client::call(socket, http::Method::DELETE, &format!("/v1/leases/{id}"), None).await {
+        tracing::warn!(lease = %id, error = %e, "closing the lease failed; it ends when this process does");
+    }
+    let status = status.map_err(|e| CtlError::new(EXIT_USAGE, "spawn", format!("cannot run {}: {e}", command[0])))?;
+    let code = status.code().unwrap_or_else(|| 128 + std::os::unix::process::ExitStatusExt::signal(&status).unwrap_or(0));
+    Ok((String::new(), serde_json::json!({ "lease": id, "exit_code": code }), code))
 }
 
 /// Shows `cleaning… 12s` on a terminal while the daemon works (it reports only at the end).

@@ -44,8 +44,8 @@ pub struct Service {
     pub list_options: ListOptions,
     /// The session limit, when known (profile, config, or learned from a limit answer).
     pub limit: Mutex<Option<usize>>,
-    /// Lease id by BMC session path, maintained by the lease table.
-    pub leases: Mutex<HashMap<String, String>>,
+    /// The leases this agent holds; their sessions are owned, not foreign.
+    pub leases: crate::session::lease::LeaseTable,
     /// When each session without a creation or access time was first listed (bmcweb says
     /// neither): its idle time counts from then.
     first_seen: Mutex<HashMap<String, OffsetDateTime>>,
@@ -56,11 +56,11 @@ pub struct Service {
 impl Service {
     pub fn new(agent: Arc<AgentSession>, classify: ClassifyContext, limit: Option<usize>) -> Service {
         Service {
+            leases: crate::session::lease::LeaseTable::new(agent.clone(), lease_context_prefix()),
             agent,
             classify,
             list_options: ListOptions::default(),
             limit: Mutex::new(limit),
-            leases: Mutex::new(HashMap::new()),
             first_seen: Mutex::new(HashMap::new()),
             link: None,
         }
@@ -75,7 +75,7 @@ impl Service {
     }
 
     pub async fn owners(&self) -> Owners {
-        Owners { agent_uri: self.agent.own_session_uri().await, leases: self.leases.lock().await.clone() }
+        Owners { agent_uri: self.agent.own_session_uri().await, leases: self.leases.by_uri().await }
     }
 
     /// Every session the BMC lists, classified, and the BMC's clock.
@@ -130,4 +130,11 @@ impl Service {
         let owners = self.owners().await;
         Ok(reaper::clean(&self.agent, sessions, now, &owners, policy, opts, on_progress).await)
     }
+}
+
+/// `hostagent/<boot-id>`: the `Context` prefix of lease sessions (kept by bmcweb-like BMCs), so
+/// that orphans are recognised after a crash without any file.
+fn lease_context_prefix() -> Option<String> {
+    let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").ok()?;
+    Some(format!("hostagent/{}", boot.trim()))
 }

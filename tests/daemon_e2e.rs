@@ -152,11 +152,12 @@ async fn nobody_may_neither_clean_nor_list() {
                 .output()
                 .unwrap()
         };
-        (run(&["clean"]), run(&["list"]))
+        (run(&["clean"]), run(&["list"]), run(&["session", "open", "--ttl", "1m"]))
     })
     .await
     .unwrap();
-    let (clean, list) = result;
+    let (clean, list, lease) = result;
+    assert_eq!(lease.status.code(), Some(5), "leases are refused: {}", String::from_utf8_lossy(&lease.stdout));
     assert_eq!(clean.status.code(), Some(5), "{}", String::from_utf8_lossy(&clean.stdout));
     let v: Value = serde_json::from_slice(&clean.stdout).unwrap();
     assert_eq!(v["error"]["code"], "forbidden");
@@ -329,6 +330,73 @@ async fn the_api_bounds_bodies_and_answers_bad_requests_with_json_errors() {
     assert!(checks[4].0.contains("400"), "garbage gets 400: {:?}", checks[4]);
     let socket = daemon.socket.clone();
     tokio::task::spawn_blocking(move || wait_ready(&socket)).await.unwrap();
+    drop(daemon);
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn agentctl_run_gives_the_child_a_session_and_deletes_it_however_the_child_ends() {
+    let sim = common::sim(Profile::Ilo6).await;
+    let daemon = start_daemon(&sim, "");
+    let socket = daemon.socket.clone();
+    tokio::task::spawn_blocking({
+        let s = socket.clone();
+        move || wait_ready(&s)
+    })
+    .await
+    .unwrap();
+    let baseline = sim.sessions().len();
+    let run = |args: Vec<String>| {
+        let socket = socket.clone();
+        std::thread::spawn(move || Command::new(env!("CARGO_BIN_EXE_agentctl")).arg("--socket").arg(&socket).arg("run").arg("--").args(args).output().unwrap())
+    };
+    // The child uses the exported session, and its exit status is agentctl's.
+    let script = r#"curl -sk -o /dev/null -w '%{http_code}' -H "X-Auth-Token: $REDFISH_SESSION_TOKEN" "$REDFISH_URL/redfish/v1/Systems/1/"; exit 7"#;
+    let out = run(vec!["sh".into(), "-c".into(), script.into()]).join().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "200", "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(7));
+    assert_eq!(sim.sessions().len(), baseline, "the lease's session is gone");
+    // SIGKILL of the child.
+    let out = run(vec!["sh".into(), "-c".into(), "kill -9 $$".into()]).join().unwrap();
+    assert_eq!(out.status.code(), Some(137));
+    assert_eq!(sim.sessions().len(), baseline);
+    // Many at once end with the table back at its baseline.
+    let runs: Vec<_> = (0..12).map(|_| run(vec!["sh".into(), "-c".into(), "sleep 0.2".into()])).collect();
+    for r in runs {
+        assert_eq!(r.join().unwrap().status.code(), Some(0));
+    }
+    assert_eq!(sim.sessions().len(), baseline, "every lease closed");
+    drop(daemon);
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lease_bound_to_a_process_ends_when_agentctl_itself_is_killed() {
+    let sim = common::sim(Profile::Bmcweb).await;
+    let daemon = start_daemon(&sim, "");
+    let socket = daemon.socket.clone();
+    tokio::task::spawn_blocking({
+        let s = socket.clone();
+        move || wait_ready(&s)
+    })
+    .await
+    .unwrap();
+    let baseline = sim.sessions().len();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_agentctl")).arg("--socket").arg(&socket).args(["run", "--", "sleep", "30"]).spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while sim.sessions().len() == baseline {
+        assert!(Instant::now() < deadline, "no lease session appeared");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let lease_session = sim.sessions().into_iter().find(|s| s.context.as_deref().is_some_and(|c| c.starts_with("hostagent/"))).expect("the lease carries a hostagent Context tag (bmcweb keeps it)");
+    assert!(!lease_session.context.unwrap().ends_with("/agent"));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while sim.sessions().len() != baseline {
+        assert!(Instant::now() < deadline, "the lease outlived its process");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     drop(daemon);
     sim.shutdown().await;
 }

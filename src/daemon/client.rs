@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use bytes::Bytes;
-use http::{Method, Request, StatusCode};
+use http::{Method, Request};
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
 
@@ -35,7 +35,7 @@ pub async fn call(socket: &Path, method: Method, path: &str, body: Option<serde_
     let status = resp.status();
     let body = resp.into_body().collect().await.map_err(|e| ClientError::Protocol(e.to_string()))?.to_bytes();
     let value: serde_json::Value = serde_json::from_slice(&body).map_err(|e| ClientError::Protocol(format!("answer is not JSON: {e}")))?;
-    if status == StatusCode::OK {
+    if status.is_success() {
         return Ok(value);
     }
     let field = |k: &str| value["error"][k].as_str().unwrap_or_default().to_string();

@@ -59,6 +59,10 @@ pub async fn handle(daemon: &Daemon, peer: Peer, req: Request<Bytes>) -> Reply {
         },
         (Method::GET, "/v1/sessions") if peer.role >= Role::Reader => list(daemon, &req).await,
         (Method::POST, "/v1/clean") if peer.role >= Role::Admin => clean(daemon, &req).await,
+        (Method::POST, "/v1/leases") if peer.role >= Role::Admin => open_lease(daemon, &peer, &req).await,
+        (Method::GET, "/v1/leases") if peer.role >= Role::Admin => json(StatusCode::OK, &serde_json::json!({ "leases": daemon.service.leases.list().await })),
+        (Method::DELETE, p) if p.starts_with("/v1/leases/") && peer.role >= Role::Admin => close_lease(daemon, &p["/v1/leases/".len()..]).await,
+        (_, p) if p == "/v1/leases" || p.starts_with("/v1/leases/") => forbidden(&peer, "use leases"),
         (Method::GET, "/v1/status" | "/v1/sessions") => forbidden(&peer, "read the BMC's sessions"),
         (Method::POST, "/v1/clean") => forbidden(&peer, "clean sessions"),
         (_, "/v1/status" | "/v1/sessions" | "/v1/clean") => error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", format!("{} is not allowed on {path}", req.method())),
@@ -107,5 +111,48 @@ async fn clean(daemon: &Daemon, req: &Request<Bytes>) -> Reply {
     match daemon.service.clean(&policy, &opts, &|_, _| {}).await {
         Ok(report) => json(StatusCode::OK, &report),
         Err(e) => bmc_error(e),
+    }
+}
+
+/// `POST /v1/leases` body; the lease is bound to the caller's process unless `pid` says otherwise.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LeaseRequest {
+    pub ttl_s: Option<u64>,
+    pub pid: Option<i32>,
+}
+
+async fn open_lease(daemon: &Daemon, peer: &Peer, req: &Request<Bytes>) -> Reply {
+    let body: LeaseRequest = if req.body().is_empty() {
+        LeaseRequest::default()
+    } else {
+        match serde_json::from_slice(req.body()) {
+            Ok(b) => b,
+            Err(e) => return error(StatusCode::BAD_REQUEST, "bad_request", format!("lease request body: {e}")),
+        }
+    };
+    let pid = body.pid.or(peer.pid);
+    let ttl = body.ttl_s.map(Duration::from_secs);
+    match daemon.service.leases.open(ttl, pid, peer.uid).await {
+        Ok(grant) => {
+            let url = daemon.service.agent.transport().endpoint();
+            let location = format!("{url}{}", grant.info.uri);
+            // The token goes to this caller once; it is never logged or listed.
+            let mut v = serde_json::to_value(&grant.info).unwrap_or_default();
+            v["url"] = url.into();
+            v["location"] = location.into();
+            v["token"] = grant.token.expose().into();
+            json(StatusCode::CREATED, &v)
+        }
+        Err(crate::session::lease::LeaseError::Pid { pid, reason }) => error(StatusCode::BAD_REQUEST, "bad_request", format!("process {pid}: {reason}")),
+        Err(e) => error(StatusCode::BAD_GATEWAY, "bmc_error", e),
+    }
+}
+
+async fn close_lease(daemon: &Daemon, id: &str) -> Reply {
+    match daemon.service.leases.close(id, "closed by request").await {
+        Ok(info) => json(StatusCode::OK, &info),
+        Err(crate::session::lease::LeaseError::NotFound(id)) => error(StatusCode::NOT_FOUND, "not_found", format!("no lease {id}")),
+        Err(e) => error(StatusCode::BAD_GATEWAY, "bmc_error", e),
     }
 }
