@@ -7,7 +7,6 @@
 
 mod common;
 #[path = "smbios_support/mod.rs"]
-#[allow(dead_code)]
 mod smbios_support;
 
 use std::path::Path;
