@@ -115,7 +115,14 @@ async fn the_daemon_cleans_leaked_in_band_sessions_and_spares_people_and_itself(
         assert_eq!(left.iter().filter(|s| s.user == "alice").count(), 3);
         assert_eq!(left.iter().filter(|s| s.user == "ops").count(), 2);
         assert_eq!(report["kept"].as_array().unwrap().len(), 6, "{profile}: every kept one reported with its reason");
-        // SIGTERM: the daemon logs out.
+        // A lease held by a long-lived process...
+        let mut holder = Command::new("sleep").arg("60").spawn().unwrap();
+        let (socket, pid) = (daemon.socket.clone(), holder.id().to_string());
+        let (code, lease, err) = tokio::task::spawn_blocking(move || agentctl(&socket, &["session", "open", "--pid", &pid])).await.unwrap();
+        assert_eq!(code, Some(0), "{profile}: {err}");
+        assert!(lease["token"].as_str().is_some_and(|t| !t.is_empty()));
+        assert_eq!(sim.sessions().len(), 7, "{profile}: the lease's session");
+        // SIGTERM: the daemon closes its leases and logs out.
         nix::sys::signal::kill(nix::unistd::Pid::from_raw(daemon.child.id() as i32), nix::sys::signal::Signal::SIGTERM).unwrap();
         let mut daemon = daemon;
         let status = tokio::task::spawn_blocking(move || {
@@ -125,7 +132,9 @@ async fn the_daemon_cleans_leaked_in_band_sessions_and_spares_people_and_itself(
         .await
         .unwrap();
         assert!(status.0.success(), "{profile}: clean exit");
-        assert_eq!(sim.sessions().len(), 5, "{profile}: the agent's session is gone");
+        assert_eq!(sim.sessions().len(), 5, "{profile}: the agent's session and the lease's are gone");
+        let _ = holder.kill();
+        let _ = holder.wait();
         sim.shutdown().await;
     }
 }

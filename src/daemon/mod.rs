@@ -60,6 +60,8 @@ pub async fn run(settings: Settings, sysfs_root: std::path::PathBuf, listener: U
     for task in tasks {
         let _ = task.await;
     }
+    // Leases end with the agent: their sessions would otherwise outlive it on the BMC.
+    service.leases.close_all().await;
     if let Err(e) = service.agent.logout().await {
         tracing::warn!(error = %e, "logout at shutdown failed");
     }
