@@ -28,3 +28,4 @@ pub mod credentials;
 pub mod ctl;
 pub mod daemon;
 pub mod events;
+pub mod ipnet;

@@ -120,17 +120,8 @@ async fn reaper_loop(daemon: Arc<Daemon>, mut stop: watch::Receiver<bool>) {
             _ = tick.tick() => {}
             _ = stop.changed() => return,
         }
-        let mut policy = Policy::from_settings(r);
-        if daemon.near_full().await {
-            tracing::warn!(message_id = crate::events::TABLE_NEAR_FULL, "the BMC's session table is near full: cleaning with the shorter idle threshold");
-            policy.idle = r.near_full_idle;
-        }
-        match daemon.service.clean(&policy, &CleanOptions::default(), &|_, _| {}).await {
-            Ok(report) if !report.deleted.is_empty() || !report.failed.is_empty() => {
-                tracing::info!(deleted = report.deleted.len(), failed = report.failed.len(), "reaper cycle")
-            }
-            Ok(_) => {}
-            Err(e) => tracing::warn!(message_id = crate::events::BMC_UNREACHABLE, error = %e, "reaper cycle failed"),
+        if let Err(e) = daemon.cycle().await {
+            tracing::warn!(message_id = crate::events::BMC_UNREACHABLE, error = %e, "reaper cycle failed");
         }
         if let Err(e) = daemon.service.agent.upgrade().await {
             tracing::debug!(error = %e, "still no session of our own");
@@ -139,11 +130,33 @@ async fn reaper_loop(daemon: Arc<Daemon>, mut stop: watch::Receiver<bool>) {
 }
 
 impl Daemon {
-    async fn near_full(&self) -> bool {
+    /// Whether `count` sessions fill the table to `reaper.near_full` of its known limit.
+    async fn is_near_full(&self, count: usize) -> bool {
         let Some(limit) = *self.service.limit.lock().await else { return false };
+        count as f64 >= limit as f64 * self.settings.reaper.near_full
+    }
+
+    async fn near_full(&self) -> bool {
         match self.service.sessions().await {
-            Ok((sessions, _)) => sessions.len() as f64 >= limit as f64 * self.settings.reaper.near_full,
+            Ok((sessions, _)) => self.is_near_full(sessions.len()).await,
             Err(_) => false,
         }
+    }
+
+    /// One reaper cycle on one listing: the near-full check and the clean share it.
+    async fn cycle(&self) -> Result<(), crate::session::SessionError> {
+        let r = &self.settings.reaper;
+        let (sessions, now) = self.service.sessions().await?;
+        let mut policy = Policy::from_settings(r);
+        if self.is_near_full(sessions.len()).await {
+            tracing::warn!(message_id = crate::events::TABLE_NEAR_FULL, "the BMC's session table is near full: cleaning with the shorter idle threshold");
+            policy.idle = r.near_full_idle;
+        }
+        let owners = self.service.owners().await;
+        let report = crate::reaper::clean(&self.service.agent, sessions, now, &owners, &policy, &CleanOptions::default(), &|_, _| {}).await;
+        if !report.deleted.is_empty() || !report.failed.is_empty() {
+            tracing::info!(deleted = report.deleted.len(), failed = report.failed.len(), "reaper cycle");
+        }
+        Ok(())
     }
 }

@@ -15,6 +15,7 @@ use futures::TryStreamExt;
 use rtnetlink::{LinkUnspec, LinkVlan, RouteMessageBuilder};
 
 use super::smbios::model::{Assignment, RedfishOverIp};
+use crate::ipnet::in_prefix;
 
 /// How the host side gets its address.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,19 +139,6 @@ fn exists_ok(result: Result<(), rtnetlink::Error>) -> Result<(), LinkError> {
     }
 }
 
-fn in_prefix(a: IpAddr, b: IpAddr, prefix: u8) -> bool {
-    match (a, b) {
-        (IpAddr::V4(a), IpAddr::V4(b)) => {
-            let m = u32::MAX.checked_shl(32 - u32::from(prefix.min(32))).unwrap_or(0);
-            u32::from(a) & m == u32::from(b) & m
-        }
-        (IpAddr::V6(a), IpAddr::V6(b)) => {
-            let m = u128::MAX.checked_shl(128 - u32::from(prefix.min(128))).unwrap_or(0);
-            u128::from(a) & m == u128::from(b) & m
-        }
-        _ => false,
-    }
-}
 
 /// Applies the plan in the calling thread's network namespace.
 pub async fn bring_up(plan: &LinkPlan) -> Result<LinkUp, LinkError> {

@@ -5,6 +5,7 @@ use std::net::IpAddr;
 use serde_json::Value;
 
 use super::kinds::Kind;
+use crate::ipnet::in_prefix;
 use super::session::{text, time_of, SessionInfo};
 
 /// What classification needs to know about this host.
@@ -39,19 +40,6 @@ fn parse_origin(origin: &str) -> Option<IpAddr> {
     }
 }
 
-fn in_prefix(ip: IpAddr, net: IpAddr, prefix: u8) -> bool {
-    match (ip, net) {
-        (IpAddr::V4(a), IpAddr::V4(b)) => {
-            let mask = u32::MAX.checked_shl(32 - u32::from(prefix.min(32))).unwrap_or(0);
-            u32::from(a) & mask == u32::from(b) & mask
-        }
-        (IpAddr::V6(a), IpAddr::V6(b)) => {
-            let mask = u128::MAX.checked_shl(128 - u32::from(prefix.min(128))).unwrap_or(0);
-            u128::from(a) & mask == u128::from(b) & mask
-        }
-        _ => false,
-    }
-}
 
 /// HPE iLO: `Oem.Hpe.UserTag` says how the session was made.
 pub(super) fn classify_hpe(info: &mut SessionInfo, hpe: &Value, ctx: &ClassifyContext) {

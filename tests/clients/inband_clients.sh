@@ -12,6 +12,7 @@ SIM=$!
 trap 'kill $SIM 2>/dev/null' EXIT
 for _ in $(seq 50); do grep -q ready "$WORK/sim.out" && break; sleep 0.1; done
 export HOME="$WORK"
+cd "$WORK"  # ilorest writes ilorest_logs/ in its working directory
 unset REQUESTS_CA_BUNDLE CURL_CA_BUNDLE
 table() { echo "TABLE $1 $(curl -sk https://127.0.0.1/_sim/sessions)"; }
 timeout 120 "$ILOREST" login https://127.0.0.1 -u admin -p password || echo "FAILED ilorest login"
