@@ -29,3 +29,4 @@ pub mod ctl;
 pub mod daemon;
 pub mod events;
 pub mod ipnet;
+pub mod proxy;

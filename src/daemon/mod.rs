@@ -8,7 +8,9 @@ pub mod logging;
 pub mod peer;
 pub mod routes;
 pub mod server;
+pub mod sockdiag;
 pub mod systemd;
+pub mod tls_listener;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -26,6 +28,7 @@ use crate::session::agent::{keep_alive_interval, keep_alive_loop};
 pub struct Daemon {
     pub settings: Settings,
     pub service: Arc<Service>,
+    pub proxy: crate::proxy::Proxy,
 }
 
 /// Runs until `shutdown` resolves, then logs out with a fresh timeout.
@@ -38,15 +41,23 @@ pub async fn run(settings: Settings, sysfs_root: std::path::PathBuf, listener: U
         s = build::connect_with_retry(&settings, &sysfs_root) => Arc::new(s?),
         _ = &mut shutdown => return Ok(()),
     };
-    let daemon = Arc::new(Daemon { settings, service: service.clone() });
+    let timeout = service.agent.session_timeout().await;
+    let https = match settings.api.listen_https {
+        Some(addr) => Some(tls_listener::bind(addr).await?),
+        None => None,
+    };
+    let proxy = crate::proxy::Proxy::new(service.agent.clone(), timeout, settings.api.cache_ttl).await;
+    let daemon = Arc::new(Daemon { settings, service: service.clone(), proxy });
     notifier.ready();
     notifier.status(&format!("serving; BMC at {}", service.agent.transport().endpoint()));
-    let timeout = service.agent.session_timeout().await;
     let mut tasks = vec![
         tokio::spawn(keep_alive_loop(service.agent.clone(), keep_alive_interval(timeout), stop_rx.clone())),
         tokio::spawn(reaper_loop(daemon.clone(), stop_rx.clone())),
         tokio::spawn(server::serve(daemon.clone(), listener, stop_rx.clone())),
     ];
+    if let Some(https) = https {
+        tasks.push(tokio::spawn(tls_listener::serve(daemon.clone(), https, stop_rx.clone())));
+    }
     if let Some((plan, index)) = service.link.clone() {
         tasks.push(tokio::spawn(link_loop(service.clone(), plan, index, stop_rx.clone())));
     }

@@ -1,5 +1,6 @@
 //! The local API's routes (DESIGN §8, §13): `GET /v1/status`, `GET /v1/sessions`,
-//! `POST /v1/clean`. JSON in and out; errors are `{"error":{"code","message"}}`.
+//! `POST /v1/clean`, `/v1/leases`. JSON in and out; errors are `{"error":{"code","message"}}`.
+//! Paths under `/redfish` go to the Redfish proxy ([`crate::proxy`]).
 
 use std::time::Duration;
 
@@ -50,8 +51,21 @@ pub struct CleanRequest {
     pub force: bool,
 }
 
-pub async fn handle(daemon: &Daemon, peer: Peer, req: Request<Bytes>) -> Reply {
+/// Whether `path` is the Redfish proxy's: `/redfish...`, or ilorest's malformed logout
+/// target `/None:PORT/redfish/...`.
+pub fn is_proxy_path(path: &str) -> bool {
+    let path = crate::proxy::path::strip_ilorest_prefix(path);
+    path == "/redfish" || path.starts_with("/redfish/")
+}
+
+pub async fn handle(daemon: &Daemon, peer: Peer, via: crate::proxy::Via, req: Request<Bytes>) -> Reply {
     let path = req.uri().path().to_string();
+    if is_proxy_path(&path) {
+        let method = req.method().clone();
+        let reply = daemon.proxy.handle(&peer, via, req).await;
+        tracing::debug!(uid = peer.uid, pid = peer.pid, %method, %path, status = reply.status().as_u16(), "proxy request");
+        return reply;
+    }
     let reply = match (req.method().clone(), path.as_str()) {
         (Method::GET, "/v1/status") if peer.role >= Role::Reader => match daemon.service.status().await {
             Ok(report) => json(StatusCode::OK, &report),

@@ -54,6 +54,8 @@ pub struct AgentSession {
     /// 401 whether someone else has logged in again meanwhile.
     state: RwLock<(AuthState, u64)>,
     login_lock: Mutex<()>,
+    /// The last login's `Location` as the BMC wrote it (iLO: an absolute URL naming itself).
+    login_location: RwLock<Option<String>>,
 }
 
 impl AgentSession {
@@ -64,7 +66,7 @@ impl AgentSession {
         opts: AgentOptions,
     ) -> Result<AgentSession, SessionError> {
         let root = ServiceRoot::fetch(transport.as_ref()).await?;
-        Ok(AgentSession { transport, creds, opts, root, state: RwLock::new((AuthState::None, 0)), login_lock: Mutex::new(()) })
+        Ok(AgentSession { transport, creds, opts, root, state: RwLock::new((AuthState::None, 0)), login_lock: Mutex::new(()), login_location: RwLock::new(None) })
     }
 
     pub fn root(&self) -> &ServiceRoot {
@@ -77,6 +79,11 @@ impl AgentSession {
 
     pub async fn auth(&self) -> AuthState {
         self.state.read().await.0.clone()
+    }
+
+    /// The `Location` of the agent's last login, as the BMC wrote it.
+    pub async fn login_location(&self) -> Option<String> {
+        self.login_location.read().await.clone()
     }
 
     /// The path of the agent's own session on the BMC, if it holds one.
@@ -96,8 +103,9 @@ impl AgentSession {
             return Ok(LoginOutcome::Sessionless);
         }
         match self.create_session(self.opts.context.clone()).await {
-            Ok(NewSession { token, uri }) => {
+            Ok(NewSession { token, uri, location }) => {
                 tracing::info!(session = %uri, "logged in to the BMC");
+                *self.login_location.write().await = Some(location);
                 self.set_state(AuthState::Session { token, uri }).await;
                 Ok(LoginOutcome::Session)
             }
@@ -228,13 +236,15 @@ pub struct NewSession {
     pub token: crate::secret::Secret,
     /// The session's path on the BMC (from `Location`, host and port dropped).
     pub uri: String,
+    /// `Location` as the BMC wrote it.
+    pub location: String,
 }
 
 /// Reads token and session path from a successful login's headers (never from the body).
 fn session_from_login(resp: &Response) -> Result<NewSession, SessionError> {
     let token = resp.header_str("x-auth-token").filter(|t| !t.is_empty()).ok_or(SessionError::NoToken)?;
     let location = resp.header_str("location").ok_or(SessionError::NoLocation)?;
-    Ok(NewSession { token: crate::secret::Secret::new(token), uri: path_of(location) })
+    Ok(NewSession { token: crate::secret::Secret::new(token), uri: path_of(location), location: location.to_string() })
 }
 
 /// Owner of a buffer that zeroizes on drop, for `Bytes::from_owner`.

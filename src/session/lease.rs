@@ -78,7 +78,7 @@ impl LeaseTable {
         };
         let id = new_lease_id();
         let context = self.context_prefix.as_ref().map(|p| format!("{p}/{id}"));
-        let NewSession { token, uri } = self.agent.create_session(context).await?;
+        let NewSession { token, uri, .. } = self.agent.create_session(context).await?;
         let ttl = ttl.unwrap_or(DEFAULT_TTL).min(MAX_TTL);
         let info = LeaseInfo { id: id.clone(), uri, pid, uid, expires: OffsetDateTime::now_utc() + ttl };
         let (cancel, cancelled) = oneshot::channel();

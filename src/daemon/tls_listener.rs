@@ -1,0 +1,95 @@
+//! The optional loopback HTTPS listener (`api.listen_https`, e.g. `127.0.0.2:443`, so that
+//! ilorest's URL needs no port): the same API and proxy as the Unix socket, over TLS with a
+//! certificate generated at each start and never written. Each peer's uid comes from the
+//! kernel ([`super::sockdiag`]), so roles are exactly those of the Unix socket.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use nix::unistd::{Uid, User};
+use sha2::{Digest, Sha256};
+use tokio::net::TcpListener;
+use tokio::sync::{watch, Semaphore};
+use tokio_rustls::TlsAcceptor;
+
+use super::peer::{groups_of, role_of, Peer};
+use super::server::{serve_connection, HEADER_TIMEOUT, MAX_CONNECTIONS};
+use super::Daemon;
+use crate::proxy::Via;
+
+pub struct HttpsListener {
+    listener: TcpListener,
+    acceptor: TlsAcceptor,
+}
+
+/// Binds the listener (loopback only; config validation refuses other addresses) and makes
+/// its certificate.
+pub async fn bind(addr: SocketAddr) -> anyhow::Result<HttpsListener> {
+    if !addr.ip().is_loopback() {
+        anyhow::bail!("api.listen_https must be a loopback address, not {addr}");
+    }
+    let listener = TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr} (api.listen_https): {e}"))?;
+    let acceptor = acceptor(addr)?;
+    Ok(HttpsListener { listener, acceptor })
+}
+
+fn acceptor(addr: SocketAddr) -> anyhow::Result<TlsAcceptor> {
+    let names = vec![addr.ip().to_string(), "localhost".to_string()];
+    let certified = rcgen::generate_simple_self_signed(names)?;
+    let der = certified.cert.der().clone();
+    tracing::info!(listen = %addr, cert_sha256 = %hex::encode(Sha256::digest(&der)), "HTTPS listener ready");
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(certified.signing_key.serialize_der().into());
+    let provider = crate::transport::https::install_crypto_provider();
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_no_client_auth()
+        .with_single_cert(vec![der], key)?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(TlsAcceptor::from(Arc::new(config)))
+}
+
+pub async fn serve(daemon: Arc<Daemon>, https: HttpsListener, stop: watch::Receiver<bool>) {
+    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let mut stop_accept = stop.clone();
+    let local = https.listener.local_addr().ok();
+    loop {
+        let accepted = tokio::select! {
+            a = https.listener.accept() => a,
+            _ = stop_accept.changed() => return,
+        };
+        let Ok((stream, remote)) = accepted else { continue };
+        let Ok(permit) = slots.clone().try_acquire_owned() else {
+            tracing::warn!("too many HTTPS connections: refusing one");
+            continue;
+        };
+        let Some(local) = local else { continue };
+        let peer = match peer_of(&daemon, local, remote) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::warn!(%remote, error = %e, "cannot tell who connected to the HTTPS listener: closing");
+                continue;
+            }
+        };
+        let (daemon, acceptor, stop) = (daemon.clone(), https.acceptor.clone(), stop.clone());
+        tokio::spawn(async move {
+            match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                Ok(Ok(tls)) => serve_connection(daemon, tls, peer, Via::Https, stop, permit).await,
+                Ok(Err(e)) => tracing::debug!(%remote, error = %e, "TLS handshake failed"),
+                Err(_) => tracing::debug!(%remote, "TLS handshake timed out"),
+            }
+        });
+    }
+}
+
+/// The peer's uid from the kernel, its groups from the user database, its role from both.
+fn peer_of(daemon: &Daemon, local: SocketAddr, remote: SocketAddr) -> std::io::Result<Peer> {
+    let uid = super::sockdiag::tcp_peer_uid(local, remote)?;
+    let gid = User::from_uid(Uid::from_raw(uid)).ok().flatten().map(|u| u.gid.as_raw()).unwrap_or(u32::MAX);
+    let groups = groups_of(uid, gid);
+    let s = &daemon.settings.api;
+    Ok(Peer { uid, gid, pid: None, role: role_of(uid, &groups, &s.admin_group, &s.reader_group) })
+}
+
+/// How long a TLS handshake may take (the same bound as header reads on the socket).
+pub const HANDSHAKE_TIMEOUT: Duration = HEADER_TIMEOUT;

@@ -1,0 +1,130 @@
+//! Keeps clients on the proxy: absolute URLs in the BMC's answers that name the BMC
+//! (`Location`, `@odata.id` and any other link in a JSON body) lose the BMC's scheme and
+//! authority. In bodies they become paths (what DSP0266 asks `@odata.id` to be); the
+//! `Location` header becomes the client's own base when it reached the proxy over TCP, and a
+//! path on the Unix socket.
+
+/// The names the BMC goes by: the endpoint's host and the host of the agent's login
+/// `Location` (iLO names its own address there, which may differ from the endpoint).
+#[derive(Debug, Clone, Default)]
+pub struct BmcNames {
+    hosts: Vec<String>,
+}
+
+impl BmcNames {
+    pub fn new<'a>(urls: impl IntoIterator<Item = &'a str>) -> BmcNames {
+        let mut hosts: Vec<String> = urls.into_iter().filter_map(|u| split_absolute(u).map(|(host, _)| host)).collect();
+        hosts.sort();
+        hosts.dedup();
+        BmcNames { hosts }
+    }
+
+    /// The path of `value` when it is an absolute http(s) URL naming the BMC.
+    pub fn local_path<'v>(&self, value: &'v str) -> Option<&'v str> {
+        let (host, path) = split_absolute(value)?;
+        self.hosts.iter().any(|h| *h == host).then_some(path)
+    }
+
+    /// Rewrites a JSON body; `None` when nothing named the BMC (the body goes out untouched).
+    pub fn rewrite_body(&self, body: &[u8]) -> Option<Vec<u8>> {
+        if self.hosts.is_empty() || !contains(body, b"://") {
+            return None;
+        }
+        let mut value: serde_json::Value = serde_json::from_slice(body).ok()?;
+        let changed = self.rewrite_value(&mut value);
+        changed.then(|| serde_json::to_vec(&value).unwrap_or_else(|_| body.to_vec()))
+    }
+
+    fn rewrite_value(&self, value: &mut serde_json::Value) -> bool {
+        match value {
+            serde_json::Value::String(s) => match self.local_path(s) {
+                Some(path) => {
+                    *s = path.to_string();
+                    true
+                }
+                None => false,
+            },
+            serde_json::Value::Array(items) => items.iter_mut().fold(false, |acc, v| self.rewrite_value(v) | acc),
+            serde_json::Value::Object(map) => map.values_mut().fold(false, |acc, v| self.rewrite_value(v) | acc),
+            _ => false,
+        }
+    }
+
+    /// The `Location` a client should see: `base` + path for a URL naming the BMC (a path on
+    /// the Unix socket, where `base` is `None`); other values unchanged.
+    pub fn location(&self, value: &str, base: Option<&str>) -> String {
+        match (self.local_path(value), base) {
+            (Some(path), Some(base)) => format!("{base}{path}"),
+            (Some(path), None) => path.to_string(),
+            (None, _) => value.to_string(),
+        }
+    }
+}
+
+/// `(host, path)` of an absolute http(s) URL: host lowercased, without port or brackets, path
+/// `/` when absent.
+fn split_absolute(url: &str) -> Option<(String, &str)> {
+    let lower_scheme = url.get(..8).map(str::to_ascii_lowercase).unwrap_or_default();
+    let rest = if lower_scheme.starts_with("https://") {
+        &url[8..]
+    } else if lower_scheme.starts_with("http://") {
+        &url[7..]
+    } else {
+        return None;
+    };
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/"),
+    };
+    let authority = authority.rsplit('@').next().unwrap_or(authority);
+    let host = if let Some(v6) = authority.strip_prefix('[') {
+        v6.split(']').next().unwrap_or_default()
+    } else {
+        authority.split(':').next().unwrap_or_default()
+    };
+    (!host.is_empty()).then(|| (host.to_ascii_lowercase(), path))
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names() -> BmcNames {
+        BmcNames::new(["https://127.0.0.1:8443", "https://16.1.15.1/redfish/v1/SessionService/Sessions/x/"])
+    }
+
+    #[test]
+    fn urls_naming_the_bmc_become_paths_and_others_stay() {
+        let n = names();
+        assert_eq!(n.local_path("https://16.1.15.1/redfish/v1/Systems/1/"), Some("/redfish/v1/Systems/1/"));
+        assert_eq!(n.local_path("HTTPS://127.0.0.1:443/redfish/v1"), Some("/redfish/v1"));
+        assert_eq!(n.local_path("https://example.com/redfish/v1"), None);
+        assert_eq!(n.local_path("/redfish/v1/Systems/1"), None);
+        assert_eq!(n.local_path("https://user@16.1.15.1"), Some("/"));
+    }
+
+    #[test]
+    fn bodies_are_rewritten_deeply_and_only_when_needed() {
+        let n = names();
+        let body = br#"{"@odata.id":"https://16.1.15.1/redfish/v1/Systems/1/","Members":[{"@odata.id":"https://16.1.15.1:443/redfish/v1/Systems/1/Bios/"}],"Link":"https://www.dmtf.org/x"}"#;
+        let out: serde_json::Value = serde_json::from_slice(&n.rewrite_body(body).unwrap()).unwrap();
+        assert_eq!(out["@odata.id"], "/redfish/v1/Systems/1/");
+        assert_eq!(out["Members"][0]["@odata.id"], "/redfish/v1/Systems/1/Bios/");
+        assert_eq!(out["Link"], "https://www.dmtf.org/x");
+        assert_eq!(n.rewrite_body(br#"{"@odata.id":"/redfish/v1/"}"#), None);
+        assert_eq!(n.rewrite_body(b"not json ://"), None);
+    }
+
+    #[test]
+    fn location_gets_the_clients_base_or_a_path() {
+        let n = names();
+        let loc = "https://16.1.15.1/redfish/v1/SessionService/Sessions/abc/";
+        assert_eq!(n.location(loc, Some("https://127.0.0.2")), "https://127.0.0.2/redfish/v1/SessionService/Sessions/abc/");
+        assert_eq!(n.location(loc, None), "/redfish/v1/SessionService/Sessions/abc/");
+        assert_eq!(n.location("/redfish/v1/TaskService/Tasks/1", Some("https://127.0.0.2")), "/redfish/v1/TaskService/Tasks/1");
+    }
+}
