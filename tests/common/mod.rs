@@ -2,6 +2,8 @@
 //! tests that need root or outside tools (skip with a reason; fail when CI requires them).
 #![allow(dead_code)]
 
+pub mod daemon;
+
 use std::sync::Arc;
 
 use bmcsim::{Profile, SimConfig, SimHandle};

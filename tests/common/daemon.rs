@@ -1,0 +1,120 @@
+//! hostagentd as a child process against an in-process bmcsim: config and credentials in a
+//! temp dir, test settings in a drop-in, the socket opened to every local user.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+pub struct Daemon {
+    pub child: Child,
+    pub socket: PathBuf,
+    pub dir: tempfile::TempDir,
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn start_daemon(sim: &bmcsim::SimHandle, extra: &str) -> Daemon {
+    start_daemon_with_env(sim, extra, &[])
+}
+
+pub fn start_daemon_with_env(sim: &bmcsim::SimHandle, extra: &str, env: &[(&str, &str)]) -> Daemon {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let creds = dir.path().join("creds");
+    std::fs::create_dir(&creds).unwrap();
+    for (name, value) in [("bmc-username", "admin\n"), ("bmc-password", "password\n")] {
+        std::fs::write(creds.join(name), value).unwrap();
+        std::fs::set_permissions(creds.join(name), std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let socket = dir.path().join("run/agent.sock");
+    let config = dir.path().join("hostagent.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[bmc]\nendpoint = \"{}\"\ntls = \"pin\"\nfingerprint = \"{}\"\ncredentials_dir = \"{}\"\n[api]\nsocket = \"{}\"\n[state]\nmemory_only = true\n",
+            sim.base_url(), sim.cert_sha256(), creds.display(), socket.display()
+        ),
+    )
+    .unwrap();
+    // Test-specific settings go in a drop-in, as an operator's would.
+    std::fs::create_dir(dir.path().join("conf.d")).unwrap();
+    std::fs::write(dir.path().join("conf.d/50-test.toml"), extra).unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_hostagentd"))
+        .arg("--config")
+        .arg(&config)
+        .envs(env.iter().copied())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !socket.exists() {
+        assert!(Instant::now() < deadline, "hostagentd did not bind its socket");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::fs::set_permissions(socket.parent().unwrap(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o666)).unwrap();
+    Daemon { child, socket, dir }
+}
+
+pub fn agentctl(socket: &Path, args: &[&str]) -> (Option<i32>, Value, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_agentctl")).arg("--socket").arg(socket).arg("--json").args(args).output().unwrap();
+    let v = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    (out.status.code(), v, String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// Retries until the daemon has logged in and answers (it binds before the BMC answers).
+pub fn wait_ready(socket: &Path) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (code, v, err) = agentctl(socket, &["status"]);
+        if code == Some(0) {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "status never succeeded: {v} {err}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Sends raw bytes on the API socket and returns the status line and body.
+pub fn raw(socket: &Path, request: &[u8]) -> (String, String) {
+    use std::io::{Read, Write};
+    let mut s = std::os::unix::net::UnixStream::connect(socket).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
+    let _ = s.write_all(request);
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let status = text.lines().next().unwrap_or_default().to_string();
+    let body = text.split("\r\n\r\n").nth(1).unwrap_or_default().to_string();
+    (status, body)
+}
+
+
+/// One HTTP/1.1 request on the API socket: status, headers, body.
+pub async fn unix_request(socket: &Path, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, http::HeaderMap, Vec<u8>) {
+    use http_body_util::BodyExt;
+    let stream = tokio::net::UnixStream::connect(socket).await.expect("the API socket accepts");
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await.unwrap();
+    tokio::spawn(conn);
+    let mut req = http::Request::builder().method(method).uri(path).header("host", "localhost");
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let req = req.body(http_body_util::Full::new(bytes::Bytes::from(body.to_string()))).unwrap();
+    let resp = sender.send_request(req).await.unwrap();
+    let (parts, body) = resp.into_parts();
+    (parts.status.as_u16(), parts.headers, body.collect().await.unwrap().to_bytes().to_vec())
+}
+
+/// A loopback port that was free a moment ago.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
