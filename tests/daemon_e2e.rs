@@ -256,7 +256,7 @@ async fn the_api_bounds_bodies_and_answers_bad_requests_with_json_errors() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn agentctl_run_gives_the_child_a_session_and_deletes_it_however_the_child_ends() {
-    let sim = common::sim(Profile::Ilo6).await;
+    let sim = common::sim_with(SimConfig { profile: Profile::Ilo6, max_sessions: Some(128), ..SimConfig::default() }).await;
     let daemon = start_daemon(&sim, "");
     let socket = daemon.socket.clone();
     tokio::task::spawn_blocking({
@@ -280,11 +280,18 @@ async fn agentctl_run_gives_the_child_a_session_and_deletes_it_however_the_child
     let out = run(vec!["sh".into(), "-c".into(), "kill -9 $$".into()]).join().unwrap();
     assert_eq!(out.status.code(), Some(137));
     assert_eq!(sim.sessions().len(), baseline);
-    // Many at once end with the table back at its baseline.
-    let runs: Vec<_> = (0..12).map(|_| run(vec!["sh".into(), "-c".into(), "sleep 0.2".into()])).collect();
-    for r in runs {
-        assert_eq!(r.join().unwrap().status.code(), Some(0));
+    // 100 at once, each holding its session for a moment, end with the table at its baseline.
+    let most = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let runs: Vec<_> = (0..100).map(|_| run(vec!["sh".into(), "-c".into(), "sleep 1".into()])).collect();
+    while !runs.iter().all(|r| r.is_finished()) {
+        most.fetch_max(sim.sessions().len(), std::sync::atomic::Ordering::Relaxed);
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    for r in runs {
+        let out = r.join().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    assert!(most.load(std::sync::atomic::Ordering::Relaxed) > baseline + 10, "the leases were real sessions, held at once");
     assert_eq!(sim.sessions().len(), baseline, "every lease closed");
     drop(daemon);
     sim.shutdown().await;
