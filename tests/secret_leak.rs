@@ -83,6 +83,9 @@ fn full_run(label: &str, sim: &SimHandle, setup: &Setup, cmd: Command) -> Vec<Ev
     let mut child = setup.spawn(cmd);
     scenario::wait_ready(&setup.socket, &mut child);
     let mut runs = scenario::drive(sim, &setup.socket);
+    // An error message from the API.
+    runs.push(scenario::agentctl(&setup.socket, &["session", "close", "no-such-lease"]));
+    assert_ne!(runs.last().unwrap().code, Some(0), "{:?}", runs.last());
     let config = setup.config.to_str().unwrap();
     runs.push(scenario::run(env!("CARGO_BIN_EXE_agentctl"), &["--standalone", "--config", config, "--json", "-vvv", "status"]));
     assert_eq!(runs.last().unwrap().code, Some(0), "{:?}", runs.last());
