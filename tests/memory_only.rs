@@ -18,8 +18,8 @@ use bmcsim::{Profile, SimConfig};
 
 const PASSWORD: &str = "Mq4-memory-only-pw";
 
-/// The pid of the one process `strace` started (a child of ours, through strace), found by
-/// its parent pid in /proc.
+/// The pid of the hostagentd that `strace` started (a child of ours, through strace), found
+/// by its parent pid and name in /proc. strace also forks short-lived probes of its own.
 fn traced_pid(strace: u32) -> i32 {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
@@ -27,7 +27,7 @@ fn traced_pid(strace: u32) -> i32 {
             let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
             // pid (comm) state ppid ...: comm may hold spaces, so read after the last ')'.
             let ppid = stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(1)?.parse::<u32>().ok());
-            if ppid == Some(strace) {
+            if ppid == Some(strace) && stat.contains("(hostagentd)") {
                 return entry.file_name().to_str().and_then(|p| p.parse().ok()).expect("a numeric /proc entry");
             }
         }
