@@ -6,7 +6,7 @@
 //!
 //! Modules:
 //! - [`discovery`]: the in-band path: SMBIOS type 42 (DSP0270) decoding and the endpoint choice.
-//! - [`secret`]: `Secret`, the zeroizing, redacting home of passwords and tokens.
+//! - [`secret`]: `Secret`, the zeroizing, redacting, memory-locked home of passwords and tokens.
 //! - [`transport`]: the `Transport` trait (one HTTP request to the BMC) and its implementations;
 //!   [`transport::chif`] speaks HPE CHIF through the vendor library loaded at run time.
 //! - [`config`]: layered TOML config (defaults, file, drop-ins, flags) → validated `Settings`.

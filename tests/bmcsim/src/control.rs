@@ -30,6 +30,7 @@ pub async fn handle(sim: &Sim, ctx: &Ctx, req: Request<Bytes>) -> Reply {
     let path = req.uri().path().trim_end_matches('/');
     let result = match (req.method().clone(), path) {
         (Method::GET, "/_sim/sessions") => Ok(json_reply(StatusCode::OK, &json!(sim.table().list()))),
+        (Method::GET, "/_sim/tokens") => Ok(json_reply(StatusCode::OK, &json!(sim.table().issued_tokens()))),
         (Method::POST, "/_sim/leak") => body(&req).map(|b| leak(sim, &b)),
         (Method::POST, "/_sim/clock") => body(&req).map(|b| clock(sim, &b)),
         (Method::POST, "/_sim/reset") => body(&req).map(|b| reset(sim, &b)),

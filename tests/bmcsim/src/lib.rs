@@ -102,6 +102,11 @@ impl SimHandle {
         self.sim.table().list()
     }
 
+    /// Every token the simulator has issued, including those of sessions since deleted.
+    pub fn issued_tokens(&self) -> Vec<String> {
+        self.sim.table().issued_tokens().to_vec()
+    }
+
     /// Makes `count` sessions of `kind` as tools would, and forgets them. Returns how many
     /// the table took.
     pub fn leak(&self, count: usize, kind: Kind, user: Option<&str>) -> usize {

@@ -59,6 +59,9 @@ pub struct Table {
     /// Seconds added to the real clock by `/_sim/clock`.
     pub clock_offset: i64,
     next_numeric_id: u64,
+    /// Every token ever issued, deleted sessions' too (`GET /_sim/tokens`): a leak test
+    /// greps the agent's output for each of them.
+    issued: Vec<String>,
 }
 
 pub fn real_now() -> i64 {
@@ -78,7 +81,7 @@ fn alnum(n: usize) -> String {
 
 impl Table {
     pub fn new(profile: Profile, max_sessions: usize, timeout: u64) -> Table {
-        Table { profile, by_token: HashMap::new(), by_id: HashMap::new(), max_sessions, timeout, clock_offset: 0, next_numeric_id: 1 }
+        Table { profile, by_token: HashMap::new(), by_id: HashMap::new(), max_sessions, timeout, clock_offset: 0, next_numeric_id: 1, issued: Vec::new() }
     }
 
     pub fn now(&self) -> i64 {
@@ -145,9 +148,15 @@ impl Table {
             user_ip: user_ip.to_string(),
             context,
         };
+        self.issued.push(session.token.clone());
         self.by_id.insert(session.id.to_lowercase(), session.token.clone());
         self.by_token.insert(session.token.clone(), session.clone());
         session
+    }
+
+    /// Every token issued since start, oldest first.
+    pub fn issued_tokens(&self) -> &[String] {
+        &self.issued
     }
 
     /// The live session of a token, its access time moved to now.

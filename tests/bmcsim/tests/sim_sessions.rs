@@ -250,3 +250,17 @@ async fn a_reset_drops_every_session_and_refuses_connections_for_a_while() {
     assert_eq!(fresh.get(format!("{}/redfish/v1/", sim.base_url())).send().await.unwrap().status(), 200);
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_control_api_lists_every_token_issued_deleted_sessions_too() {
+    let c = client();
+    let sim = start(Profile::Ilo6).await;
+    let (token, location) = login(&c, &sim).await;
+    let r = c.delete(format!("{}{}", sim.base_url(), path_of(&location))).header("X-Auth-Token", &token).send().await.unwrap();
+    assert!(r.status().is_success());
+    let (second, _) = login(&c, &sim).await;
+    let tokens: Vec<String> = c.get(format!("{}/_sim/tokens", sim.base_url())).send().await.unwrap().json().await.unwrap();
+    assert_eq!(tokens, vec![token, second]);
+    assert_eq!(sim.issued_tokens(), tokens);
+    sim.shutdown().await;
+}
