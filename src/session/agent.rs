@@ -17,6 +17,7 @@ use super::auth::{AuthState, Credentials};
 use super::root::ServiceRoot;
 use super::SessionError;
 use crate::redfish::{path_of, RedfishError};
+use crate::state::Ledger;
 use crate::transport::{Request, Response, Transport};
 
 /// Knobs with defaults that suit a real BMC; tests shorten them.
@@ -27,11 +28,14 @@ pub struct AgentOptions {
     pub context: Option<String>,
     /// Logout at shutdown gets a fresh timeout of its own.
     pub logout_timeout: Duration,
+    /// Where the sessions the agent creates are recorded (the daemon in default mode), so that
+    /// the next run deletes them after a crash.
+    pub ledger: Option<Arc<Ledger>>,
 }
 
 impl Default for AgentOptions {
     fn default() -> Self {
-        AgentOptions { context: None, logout_timeout: Duration::from_secs(10) }
+        AgentOptions { context: None, logout_timeout: Duration::from_secs(10), ledger: None }
     }
 }
 
@@ -75,6 +79,30 @@ impl AgentSession {
         &self.transport
     }
 
+    /// The ledger of the sessions this agent creates, when it keeps one.
+    pub fn ledger(&self) -> Option<&Ledger> {
+        self.opts.ledger.as_deref()
+    }
+
+    /// The BMC user the agent logs in as.
+    pub fn user(&self) -> Option<&str> {
+        self.creds.as_ref().map(|c| c.user.as_str()).filter(|u| !u.is_empty())
+    }
+
+    /// Records a session just created, for the next run after a crash.
+    pub fn record(&self, uri: &str, owner: &str) {
+        if let Some(ledger) = self.ledger() {
+            ledger.record(uri, owner, self.user());
+        }
+    }
+
+    /// Forgets a session that is gone from the BMC.
+    pub fn forget(&self, uri: &str) {
+        if let Some(ledger) = self.ledger() {
+            ledger.forget(uri);
+        }
+    }
+
     pub async fn auth(&self) -> AuthState {
         self.state.read().await.0.clone()
     }
@@ -98,6 +126,7 @@ impl AgentSession {
         match self.create_session(self.opts.context.clone()).await {
             Ok(NewSession { token, uri }) => {
                 tracing::info!(session = %uri, "logged in to the BMC");
+                self.record(&uri, "agent");
                 self.set_state(AuthState::Session { token, uri }).await;
                 Ok(LoginOutcome::Session)
             }
@@ -168,6 +197,10 @@ impl AgentSession {
         if self.state.read().await.1 != generation {
             return Ok(());
         }
+        // The BMC answered 401: the old session is gone there.
+        if let Some(old) = self.own_session_uri().await {
+            self.forget(&old);
+        }
         self.set_state(AuthState::None).await;
         self.login_locked().await.map(|_| ())
     }
@@ -216,6 +249,7 @@ impl AgentSession {
         let resp = self.transport.send(req).await?;
         if resp.status.is_success() || resp.status == StatusCode::NOT_FOUND {
             tracing::info!(session = %uri, "logged out of the BMC");
+            self.forget(uri);
             return Ok(());
         }
         Err(SessionError::Bmc(RedfishError::from_response(&resp)))
