@@ -55,3 +55,4 @@ pub fn http() -> reqwest::Client {
     hostagent::transport::https::install_crypto_provider();
     reqwest::Client::builder().tls_danger_accept_invalid_certs(true).no_proxy().build().unwrap()
 }
+pub mod daemon;
