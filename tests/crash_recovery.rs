@@ -194,3 +194,70 @@ async fn memory_only_ilo_finds_the_orphans_by_kind_user_origin_and_idle_time() {
         sim.shutdown().await;
     }
 }
+
+fn session_uri(sim: &SimHandle, id: &str) -> String {
+    let slash = if sim.profile().is_ilo() { "/" } else { "" };
+    format!("/redfish/v1/SessionService/Sessions/{}{slash}", id.replace(' ', "%20"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_ledger_entry_is_deleted_only_when_listed_now_with_the_same_user() {
+    let sim = common::sim_with(SimConfig { profile: Profile::Ilo6, max_sessions: Some(64), ..SimConfig::default() }).await;
+    sim.leak(1, SimKind::Rest, Some("ops"));
+    let ops = sim.sessions()[0].id.clone();
+    sim.leak(1, SimKind::Rest, Some("admin"));
+    let ours = sim.sessions().into_iter().find(|s| s.user == "admin").unwrap().id;
+    let entry = |uri: String, owner: &str| serde_json::json!({"uri": uri, "owner": owner, "user": "admin", "created": "2026-11-30T08:00:00Z"});
+    let ledger_text = serde_json::json!({"version": 1, "sessions": [
+        entry(session_uri(&sim, &ops), "lease:0a1b2c3d4e5f"),
+        entry(session_uri(&sim, "admin000000006930a1b2deadbeef"), "agent"),
+        entry(session_uri(&sim, &ours), "lease:0a1b2c3d4e60"),
+    ]})
+    .to_string();
+    let restarted = Instant::now();
+    let daemon = Daemon::start_with_state(&sim, &config(false), &[("ledger.json", &ledger_text)]);
+    let daemon = blocking(move || {
+        daemon.wait_ready();
+        daemon
+    })
+    .await;
+    let deadline = restarted + Duration::from_secs(INTERVAL_S + 6);
+    while ids(&sim).contains(&ours) {
+        assert!(Instant::now() < deadline, "the ledger's session was not deleted: {:?}", sim.sessions());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(ids(&sim).contains(&ops), "another user's session under a ledger URI is left alone");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while ledger(&daemon)["sessions"].as_array().unwrap().len() != 1 {
+        assert!(Instant::now() < deadline, "the gone and the foreign entries are dropped: {}", ledger(&daemon));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(ledger(&daemon)["sessions"][0]["owner"], "agent", "only this run's own session");
+    drop(daemon);
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_garbage_ledger_is_moved_aside_reported_and_nothing_unproven_is_deleted() {
+    let sim = common::sim_with(SimConfig { profile: Profile::Ilo6, max_sessions: Some(64), ..SimConfig::default() }).await;
+    let bystanders = leak_bystanders(&sim);
+    let truncated = "{\"version\":1,\"sessions\":[{\"uri\":\"/redfish/v1/SessionService/Sess";
+    let daemon = Daemon::start_with_state(&sim, &config(false), &[("ledger.json", truncated)]);
+    let daemon = blocking(move || {
+        daemon.wait_ready();
+        daemon
+    })
+    .await;
+    let aside: Vec<String> = state_entries(&daemon).into_iter().filter(|n| n.starts_with("ledger.json.bad-")).collect();
+    assert_eq!(aside.len(), 1, "{:?}", state_entries(&daemon));
+    assert_eq!(std::fs::read_to_string(daemon.state.join(&aside[0])).unwrap(), truncated);
+    let log = daemon.log();
+    assert!(log.contains(hostagent::events::LEDGER_UNREADABLE) && log.contains(&daemon.state.join("ledger.json").display().to_string()), "{log}");
+    // A whole reaper cycle later: the agent runs on a fresh ledger and deleted nothing.
+    tokio::time::sleep(Duration::from_secs(INTERVAL_S + 1)).await;
+    assert!(bystanders.is_subset(&ids(&sim)), "{:?}", sim.sessions());
+    assert_eq!(ids(&sim).len(), bystanders.len() + 1);
+    assert_eq!(ledger(&daemon)["sessions"][0]["owner"], "agent");
+    drop(daemon);
+    sim.shutdown().await;
+}

@@ -39,10 +39,12 @@ pub struct EarlierRun {
     pub identity: Option<Identity>,
 }
 
-/// The memory-only rule for BMCs that keep no `Context` (HPE iLO): a foreign session is an
-/// orphan of an earlier run when it looks exactly like the session this daemon made at start
-/// — same kind, same BMC user, same origin address — and has not been used since before that
-/// login (its `AccessTime`, else its login time, is strictly earlier, on the BMC's clock).
+/// The memory-only rule for BMCs that keep no `Context` but say when each session was last
+/// used (HPE iLO: `Oem.Hpe.AccessTime`): a foreign session is an orphan of an earlier run when
+/// it looks exactly like the session this daemon made at start — same kind, same BMC user,
+/// same origin address — and has not been used since before that login (its access time is
+/// strictly earlier, on the BMC's clock). Off where the BMC gives no access time (iDRAC and
+/// other DMTF services): a creation time says nothing about whether a session is in use.
 ///
 /// Why it is safe: a person's sessions (Web UI, console, shell, IPMI) have other kinds and
 /// are never matched; other accounts have other users; out-of-band tools have other origins.
@@ -66,12 +68,13 @@ impl Identity {
     /// The rule's reference: the daemon's own session as the BMC lists it.
     pub fn of(own: &SessionInfo) -> Option<Identity> {
         let (user, since) = (own.user.clone()?, own.login_time?);
+        own.last_access?;
         PROGRAM_KINDS.contains(&own.kind).then(|| Identity { kind: own.kind, user, origin: own.origin.clone(), since })
     }
 
     pub fn matches(&self, s: &SessionInfo) -> bool {
         let same_user = s.user.as_deref().is_some_and(|u| u.eq_ignore_ascii_case(&self.user));
-        let unused_since = s.last_access.or(s.login_time).is_some_and(|t| t < self.since);
+        let unused_since = s.last_access.is_some_and(|t| t < self.since);
         s.kind == self.kind && same_user && s.origin == self.origin && unused_since
     }
 }

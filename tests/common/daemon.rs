@@ -27,6 +27,11 @@ impl Drop for Daemon {
 impl Daemon {
     /// Writes the config (endpoint pinned to the simulator, `extra` as a drop-in) and starts.
     pub fn start(sim: &bmcsim::SimHandle, extra: &str) -> Daemon {
+        Daemon::start_with_state(sim, extra, &[])
+    }
+
+    /// [`Daemon::start`] with files put in the state dir first (a ledger left by a run).
+    pub fn start_with_state(sim: &bmcsim::SimHandle, extra: &str, files: &[(&str, &str)]) -> Daemon {
         let dir = tempfile::tempdir().unwrap();
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
         let creds = dir.path().join("creds");
@@ -38,6 +43,9 @@ impl Daemon {
         let (socket, state) = (dir.path().join("run/agent.sock"), dir.path().join("state"));
         std::fs::create_dir(&state).unwrap();
         std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o700)).unwrap();
+        for (name, content) in files {
+            std::fs::write(state.join(name), content).unwrap();
+        }
         let config = dir.path().join("hostagent.toml");
         let text = format!(
             "[bmc]\nendpoint = \"{}\"\ntls = \"pin\"\nfingerprint = \"{}\"\ncredentials_dir = \"{}\"\n[api]\nsocket = \"{}\"\n[state]\ndir = \"{}\"\n",

@@ -72,15 +72,17 @@ fn the_identity_rule_takes_only_idle_sessions_made_like_the_agents_own() {
     busy.last_access = Some(datetime!(2026-11-30 10:00:00 UTC));
     assert_eq!(owners.owner_of(&busy), Owner::Foreign, "used since the agent logged in (same second counts as used)");
     let mut unknown = session("u", "admin", Kind::Rest);
-    unknown.login_time = None;
     unknown.last_access = None;
-    assert_eq!(owners.owner_of(&unknown), Owner::Foreign, "no time, no proof");
+    assert_eq!(owners.owner_of(&unknown), Owner::Foreign, "a login time alone does not say the session is unused");
 }
 
 #[test]
-fn a_person_s_kind_of_own_session_gives_no_identity_rule() {
+fn no_identity_rule_from_a_person_s_kind_a_missing_user_or_a_bmc_without_access_times() {
     assert!(Identity::of(&session("own", "admin", Kind::WebUi)).is_none());
     let mut no_user = session("own", "admin", Kind::Rest);
     no_user.user = None;
     assert!(Identity::of(&no_user).is_none());
+    let mut dmtf = session("own", "admin", Kind::HostApplication);
+    dmtf.last_access = None;
+    assert!(Identity::of(&dmtf).is_none(), "no access times (iDRAC, bmcweb): no rule");
 }
