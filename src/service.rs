@@ -180,6 +180,10 @@ impl Service {
         on_progress: &(dyn Fn(usize, usize) + Sync),
     ) -> CleanReport {
         let owners = self.owners().await;
+        let orphans = sessions.iter().filter(|s| owners.is_orphan_of_ours(s)).count();
+        if orphans > 0 && !opts.dry_run {
+            tracing::warn!(message_id = crate::events::ORPHANS_FOUND, count = orphans, "sessions left by an earlier run of the agent (killed?): deleting them");
+        }
         let settle = (!opts.dry_run).then(|| sessions.iter().map(|s| (s.uri.clone(), owners.owner_of(s))).collect::<Vec<_>>());
         let report = reaper::clean(&self.agent, sessions, now, &owners, policy, opts, on_progress).await;
         if let (Some(listed), Some(ledger)) = (settle, self.agent.ledger()) {

@@ -74,7 +74,7 @@ impl Ledger {
             }
         };
         if !entries.is_empty() {
-            tracing::warn!(message_id = crate::events::ORPHANS_FOUND, path = %path.display(), count = entries.len(), "the ledger names sessions of an earlier run: they are deleted at the first reaper cycle");
+            tracing::info!(path = %path.display(), count = entries.len(), "the ledger names sessions of an earlier run: those the BMC still lists are deleted at the first reaper cycle");
         }
         Ledger { path: path.to_path_buf(), entries: Mutex::new(entries) }
     }
