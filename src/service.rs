@@ -100,7 +100,13 @@ impl Service {
             by_context: self.recovery.by_context,
             identity: self.identity.get().cloned(),
         };
-        Owners { agent_uri: self.agent.own_session_uri().await, leases: self.leases.by_uri().await, lease_ids: self.leases.ids().await, earlier }
+        Owners {
+            agent_logging_in: self.agent.logging_in(),
+            agent_uri: self.agent.own_session_uri().await,
+            leases: self.leases.by_uri().await,
+            lease_ids: self.leases.ids().await,
+            earlier,
+        }
     }
 
     /// Fixes the identity rule's reference at the first listing that shows our own session.

@@ -6,7 +6,8 @@
 //! and only on evidence, strongest first:
 //! 1. the ledger names the URI, and the BMC lists it now with the same user (where it says);
 //! 2. the session carries the agent's `Context` tag (`hostagent/<boot-id>/<who>`, kept by
-//!    bmcweb-like BMCs) and is neither the agent's session nor a live or opening lease;
+//!    bmcweb-like BMCs) and is neither the agent's session (nor, while the agent logs in, a
+//!    session tagged `agent`) nor a live or opening lease;
 //! 3. memory-only mode on a BMC that keeps no `Context` (iLO): the [`Identity`] rule.
 
 use std::collections::{HashMap, HashSet};
@@ -25,6 +26,8 @@ pub struct Owners {
     /// Ids of the live leases and of those being opened: a lease's `Context` tag names it
     /// before its URI is known, and a listing may see the session in between.
     pub lease_ids: HashSet<String>,
+    /// The agent is logging in: a session tagged `agent` may be its new one.
+    pub agent_logging_in: bool,
     pub earlier: EarlierRun,
 }
 
@@ -109,6 +112,9 @@ impl Owners {
         let (_, who) = parse_context_tag(session.context.as_deref()?)?;
         if self.lease_ids.contains(&who) {
             return Some(Owner::Lease(who));
+        }
+        if who == "agent" && self.agent_logging_in {
+            return None;
         }
         let was = if who == "agent" { who } else { format!("lease:{who}") };
         Some(Owner::Orphan(Some(was)))

@@ -107,6 +107,11 @@ impl AgentSession {
         self.state.read().await.0.clone()
     }
 
+    /// Whether a login is under way: its new session may be listed before it is the agent's.
+    pub fn logging_in(&self) -> bool {
+        self.login_lock.try_lock().is_err()
+    }
+
     /// The path of the agent's own session on the BMC, if it holds one.
     pub async fn own_session_uri(&self) -> Option<String> {
         self.state.read().await.0.session_uri().map(str::to_string)

@@ -49,6 +49,9 @@ fn a_context_tag_makes_an_orphan_unless_it_names_a_live_or_opening_lease() {
     assert_eq!(owners.owner_of(&tagged("old2", "ffffffffffff")).to_string(), "orphan:lease:ffffffffffff");
     assert_eq!(owners.owner_of(&tagged("opening", "0a1b2c3d4e5f")), Owner::Lease("0a1b2c3d4e5f".into()));
     assert_eq!(owners.owner_of(&tagged("now", "agent")), Owner::Agent);
+    owners.agent_logging_in = true;
+    assert_eq!(owners.owner_of(&tagged("new", "agent")), Owner::Foreign, "maybe the login under way");
+    owners.agent_logging_in = false;
     let mut other = session("x", "admin", Kind::Rest);
     other.context = Some("redfishtool".into());
     assert_eq!(owners.owner_of(&other), Owner::Foreign);
