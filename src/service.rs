@@ -56,7 +56,7 @@ pub struct Service {
     pub recovery: Recovery,
     /// The memory-only rule's reference, fixed at the first listing that shows the agent's
     /// own session (see [`Identity`]).
-    identity: std::sync::OnceLock<Identity>,
+    identity: std::sync::OnceLock<Option<Identity>>,
 }
 
 /// How the daemon recognises the sessions an earlier run of it left behind (the ledger needs
@@ -98,7 +98,7 @@ impl Service {
         let earlier = EarlierRun {
             ledger: self.agent.ledger().map(|l| l.earlier()).unwrap_or_default(),
             by_context: self.recovery.by_context,
-            identity: self.identity.get().cloned(),
+            identity: self.identity.get().cloned().flatten(),
         };
         Owners {
             agent_logging_in: self.agent.logging_in(),
@@ -115,10 +115,20 @@ impl Service {
             return;
         }
         let Some(own) = self.agent.own_session_uri().await else { return };
-        if let Some(identity) = sessions.iter().find(|s| ids_equal(&s.uri, &own)).and_then(Identity::of) {
-            tracing::info!(kind = %identity.kind, user = %identity.user, since = %identity.since, "sessions of this kind, user and origin idle since before this login are taken for an earlier run's");
-            let _ = self.identity.set(identity);
+        let Some(own) = sessions.iter().find(|s| ids_equal(&s.uri, &own)) else { return };
+        // NOTE(hpe): over CHIF every session is "System Administrator", whatever the account:
+        // a user that is not the agent's own account would match every tool's session.
+        let ours = matches!((own.user.as_deref(), self.agent.user()), (Some(a), Some(b)) if a.eq_ignore_ascii_case(b));
+        if !ours {
+            tracing::info!(user = own.user.as_deref().unwrap_or("-"), "the BMC does not list the agent's session under its own account: no identity rule for orphans");
+            let _ = self.identity.set(None);
+            return;
         }
+        let identity = Identity::of(own);
+        if let Some(id) = &identity {
+            tracing::info!(kind = %id.kind, user = %id.user, since = %id.since, "sessions of this kind, user and origin unused since before this login are taken for an earlier run's");
+        }
+        let _ = self.identity.set(identity);
     }
 
     /// Every session the BMC lists, classified, and the BMC's clock.

@@ -47,7 +47,9 @@ pub struct EarlierRun {
 /// it looks exactly like the session this daemon made at start — same kind, same BMC user,
 /// same origin address — and has not been used since before that login (its access time is
 /// strictly earlier, on the BMC's clock). Off where the BMC gives no access time (iDRAC and
-/// other DMTF services): a creation time says nothing about whether a session is in use.
+/// other DMTF services): a creation time says nothing about whether a session is in use. Off
+/// too when the BMC lists the daemon's session under another user than its account (CHIF:
+/// "System Administrator" for every session): see `Service::note_identity`.
 ///
 /// Why it is safe: a person's sessions (Web UI, console, shell, IPMI) have other kinds and
 /// are never matched; other accounts have other users; out-of-band tools have other origins.
