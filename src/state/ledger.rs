@@ -135,7 +135,15 @@ impl Ledger {
     }
 }
 
+/// Far more than the sessions a BMC holds (a few hundred bytes each): anything larger is not
+/// a ledger this agent wrote, and is not read into memory.
+const MAX_BYTES: u64 = 4 << 20;
+
 fn load(path: &Path) -> Result<Vec<LedgerEntry>, LoadError> {
+    let size = std::fs::metadata(path)?.len();
+    if size > MAX_BYTES {
+        return Err(LoadError::Garbage(format!("{size} bytes, more than a ledger holds")));
+    }
     let bytes = std::fs::read(path)?;
     let file: LedgerFile = serde_json::from_slice(&bytes).map_err(|e| LoadError::Garbage(e.to_string()))?;
     if file.version != VERSION {
