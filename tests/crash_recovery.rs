@@ -261,3 +261,28 @@ async fn a_garbage_ledger_is_moved_aside_reported_and_nothing_unproven_is_delete
     drop(daemon);
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn agentctl_standalone_never_takes_a_running_daemons_sessions_for_orphans() {
+    let sim = common::sim_with(SimConfig { profile: Profile::Bmcweb, max_sessions: Some(64), ..SimConfig::default() }).await;
+    let daemon = Daemon::start(&sim, &config(true));
+    let daemon = blocking(move || {
+        daemon.wait_ready();
+        open_leases(&daemon, 2);
+        daemon
+    })
+    .await;
+    let before = ids(&sim);
+    assert_eq!(before.len(), 3);
+    let config = daemon.config.clone();
+    let out = blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_agentctl")).arg("--standalone").arg("--config").arg(&config).args(["--json", "clean"]).output().unwrap()
+    })
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["deleted"], serde_json::json!([]), "{report}");
+    assert!(before.is_subset(&ids(&sim)), "the daemon's tagged sessions are not the standalone's orphans");
+    drop(daemon);
+    sim.shutdown().await;
+}

@@ -13,7 +13,7 @@ pub struct Daemon {
     pub child: Child,
     pub socket: PathBuf,
     pub state: PathBuf,
-    config: PathBuf,
+    pub config: PathBuf,
     pub dir: tempfile::TempDir,
 }
 
