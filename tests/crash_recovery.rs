@@ -286,3 +286,44 @@ async fn agentctl_standalone_never_takes_a_running_daemons_sessions_for_orphans(
     drop(daemon);
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lease_whose_delete_failed_is_deleted_by_the_next_reaper_cycle() {
+    let sim = common::sim_with(SimConfig { profile: Profile::Ilo6, max_sessions: Some(64), ..SimConfig::default() }).await;
+    let daemon = Daemon::start(&sim, &config(false));
+    let daemon = blocking(move || {
+        daemon.wait_ready();
+        daemon
+    })
+    .await;
+    // The reaper may take the injected 500 instead of the DELETE: try again then.
+    let mut failed = None;
+    for _ in 0..3 {
+        let (id, _, location) = open_leases(&daemon, 1).remove(0);
+        sim.set_faults(bmcsim::Faults { fail_next: 1, ..bmcsim::Faults::default() });
+        let code = {
+            let socket = daemon.socket.clone();
+            blocking(move || common::daemon::agentctl(&socket, &["session", "close", &id]).0).await
+        };
+        if code != Some(0) {
+            failed = Some(location);
+            break;
+        }
+    }
+    let location = failed.expect("a lease close that failed");
+    let id = location.trim_end_matches('/').rsplit('/').next().unwrap().to_string();
+    assert!(ids(&sim).contains(&id), "the failed DELETE left the session");
+    let deadline = Instant::now() + Duration::from_secs(INTERVAL_S + 6);
+    while ids(&sim).contains(&id) {
+        assert!(Instant::now() < deadline, "the abandoned lease session outlived a reaper cycle");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while ledger(&daemon)["sessions"].as_array().unwrap().len() != 1 {
+        assert!(Instant::now() < deadline, "{}", ledger(&daemon));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(ids(&sim).len(), 1, "the agent's own session only");
+    drop(daemon);
+    sim.shutdown().await;
+}
