@@ -274,7 +274,7 @@ async fn demo() -> Result<Output, CtlError> {
 }
 
 async fn standalone_service(settings: &Settings, sysfs_root: &std::path::Path) -> Result<Service, CtlError> {
-    crate::daemon::build::service(settings, sysfs_root).await.map_err(|e| match e {
+    crate::daemon::build::service(settings, sysfs_root, &crate::daemon::build::Role::Standalone).await.map_err(|e| match e {
         BuildError::Session(e) => session_error(e),
         BuildError::Config(m) => CtlError::new(EXIT_USAGE, "bad_config", m),
         e @ BuildError::Credentials(_) => CtlError::new(EXIT_USAGE, "credentials", e),

@@ -10,6 +10,8 @@
 //! - [`transport`]: the `Transport` trait (one HTTP request to the BMC) and its implementations;
 //!   [`transport::chif`] speaks HPE CHIF through the vendor library loaded at run time.
 //! - [`config`]: layered TOML config (defaults, file, drop-ins, flags) → validated `Settings`.
+//! - [`state`]: files kept between runs in `state.dir` — the ledger of the agent's own sessions
+//!   and TOFU pins — written atomically, mode 0600; none in memory-only mode.
 //! - [`cli`]: clap definitions of `hostagentd` and `agentctl` (man pages are generated from them).
 
 pub mod discovery;
@@ -19,6 +21,7 @@ pub mod config;
 pub mod cli;
 pub mod redfish;
 pub mod session;
+pub mod state;
 pub mod reaper;
 pub mod service;
 pub mod render;

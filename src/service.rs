@@ -8,8 +8,9 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use tokio::sync::Mutex;
 
-use crate::reaper::{self, CleanOptions, CleanReport, Owners, Policy};
-use crate::redfish::{ClassifyContext, Kind, SessionInfo, SessionRow};
+use crate::reaper::{self, CleanOptions, CleanReport, EarlierRun, Identity, Owners, Policy};
+use crate::redfish::{ids_equal, ClassifyContext, Kind, Owner, SessionInfo, SessionRow};
+use crate::state::{Ledger, LedgerEntry};
 use crate::session::listing::{list_sessions, ListOptions};
 use crate::session::{AgentSession, SessionError};
 
@@ -51,18 +52,36 @@ pub struct Service {
     first_seen: Mutex<HashMap<String, OffsetDateTime>>,
     /// The discovered host-interface link (plan and index), which the daemon watches.
     pub link: Option<(crate::discovery::link::LinkPlan, u32)>,
+    /// How sessions of an earlier run are recognised; off outside the daemon.
+    pub recovery: Recovery,
+    /// The memory-only rule's reference, fixed at the first listing that shows the agent's
+    /// own session (see [`Identity`]).
+    identity: std::sync::OnceLock<Option<Identity>>,
+}
+
+/// How the daemon recognises the sessions an earlier run of it left behind (the ledger needs
+/// no switch: the agent has one or not). `agentctl --standalone` leaves both off: a running
+/// daemon's sessions are not its orphans.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Recovery {
+    /// By the agent's `Context` tag.
+    pub by_context: bool,
+    /// By the memory-only identity rule, on BMCs that keep no `Context`.
+    pub by_identity: bool,
 }
 
 impl Service {
     pub fn new(agent: Arc<AgentSession>, classify: ClassifyContext, limit: Option<usize>) -> Service {
         Service {
-            leases: crate::session::lease::LeaseTable::new(agent.clone(), lease_context_prefix()),
+            leases: crate::session::lease::LeaseTable::new(agent.clone(), context_prefix()),
             agent,
             classify,
             list_options: ListOptions::default(),
             limit: Mutex::new(limit),
             first_seen: Mutex::new(HashMap::new()),
             link: None,
+            recovery: Recovery::default(),
+            identity: std::sync::OnceLock::new(),
         }
     }
 
@@ -74,8 +93,42 @@ impl Service {
         }
     }
 
+    /// Who answers for each session. The identity rule needs a listing first ([`Self::sessions`]).
     pub async fn owners(&self) -> Owners {
-        Owners { agent_uri: self.agent.own_session_uri().await, leases: self.leases.by_uri().await }
+        let earlier = EarlierRun {
+            ledger: self.agent.ledger().map(|l| l.earlier()).unwrap_or_default(),
+            by_context: self.recovery.by_context,
+            identity: self.identity.get().cloned().flatten(),
+        };
+        Owners {
+            agent_logging_in: self.agent.logging_in(),
+            agent_uri: self.agent.own_session_uri().await,
+            leases: self.leases.by_uri().await,
+            lease_ids: self.leases.ids().await,
+            earlier,
+        }
+    }
+
+    /// Fixes the identity rule's reference at the first listing that shows our own session.
+    async fn note_identity(&self, sessions: &[SessionInfo]) {
+        if !self.recovery.by_identity || self.identity.get().is_some() {
+            return;
+        }
+        let Some(own) = self.agent.own_session_uri().await else { return };
+        let Some(own) = sessions.iter().find(|s| ids_equal(&s.uri, &own)) else { return };
+        // NOTE(hpe): over CHIF every session is "System Administrator", whatever the account:
+        // a user that is not the agent's own account would match every tool's session.
+        let ours = matches!((own.user.as_deref(), self.agent.user()), (Some(a), Some(b)) if a.eq_ignore_ascii_case(b));
+        if !ours {
+            tracing::info!(user = own.user.as_deref().unwrap_or("-"), "the BMC does not list the agent's session under its own account: no identity rule for orphans");
+            let _ = self.identity.set(None);
+            return;
+        }
+        let identity = Identity::of(own);
+        if let Some(id) = &identity {
+            tracing::info!(kind = %id.kind, user = %id.user, since = %id.since, "sessions of this kind, user and origin unused since before this login are taken for an earlier run's");
+        }
+        let _ = self.identity.set(identity);
     }
 
     /// Every session the BMC lists, classified, and the BMC's clock.
@@ -87,12 +140,14 @@ impl Service {
         for s in listing.sessions.iter_mut().filter(|s| s.login_time.is_none() && s.last_access.is_none()) {
             s.login_time = Some(*seen.entry(s.uri.clone()).or_insert(now));
         }
+        drop(seen);
+        self.note_identity(&listing.sessions).await;
         Ok((listing.sessions, now))
     }
 
     pub async fn list(&self, kinds: &[Kind]) -> Result<ListReport, SessionError> {
-        let owners = self.owners().await;
         let (sessions, now) = self.sessions().await?;
+        let owners = self.owners().await;
         let sessions = sessions
             .into_iter()
             .filter(|s| kinds.is_empty() || kinds.contains(&s.kind))
@@ -102,9 +157,10 @@ impl Service {
     }
 
     pub async fn status(&self) -> Result<StatusReport, SessionError> {
+        let sessions = self.sessions().await?.0;
         let owners = self.owners().await;
         let mut counts = SessionCounts::default();
-        for s in self.sessions().await?.0 {
+        for s in sessions {
             counts.total += 1;
             *counts.by_kind.entry(s.kind.to_string()).or_default() += 1;
             *counts.by_owner.entry(owners.owner_of(&s).to_string()).or_default() += 1;
@@ -127,14 +183,54 @@ impl Service {
         on_progress: &(dyn Fn(usize, usize) + Sync),
     ) -> Result<CleanReport, SessionError> {
         let (sessions, now) = self.sessions().await?;
+        Ok(self.clean_listed(sessions, now, policy, opts, on_progress).await)
+    }
+
+    /// Cleans one listing, then settles the ledger's entries of earlier runs with what it found.
+    pub async fn clean_listed(
+        &self,
+        sessions: Vec<SessionInfo>,
+        now: OffsetDateTime,
+        policy: &Policy,
+        opts: &CleanOptions,
+        on_progress: &(dyn Fn(usize, usize) + Sync),
+    ) -> CleanReport {
         let owners = self.owners().await;
-        Ok(reaper::clean(&self.agent, sessions, now, &owners, policy, opts, on_progress).await)
+        let orphans = sessions.iter().filter(|s| owners.is_orphan_of_ours(s)).count();
+        if orphans > 0 && !opts.dry_run {
+            tracing::warn!(message_id = crate::events::ORPHANS_FOUND, count = orphans, "sessions left by an earlier run of the agent (killed?): deleting them");
+        }
+        let settle = (!opts.dry_run).then(|| sessions.iter().map(|s| (s.uri.clone(), owners.owner_of(s))).collect::<Vec<_>>());
+        let report = reaper::clean(&self.agent, sessions, now, &owners, policy, opts, on_progress).await;
+        if let (Some(listed), Some(ledger)) = (settle, self.agent.ledger()) {
+            settle_ledger(ledger, &owners.earlier.ledger, &listed, &report);
+        }
+        report
     }
 }
 
-/// `hostagent/<boot-id>`: the `Context` prefix of lease sessions (kept by bmcweb-like BMCs), so
-/// that orphans are recognised after a crash without any file.
-fn lease_context_prefix() -> Option<String> {
+/// After a clean, an earlier run's ledger entry is dropped when its session is gone (deleted
+/// now, or not listed at all) or when the URI is listed with another user (not provably ours);
+/// it stays only while a delete fails or a policy (`--id`) keeps it.
+fn settle_ledger(ledger: &Ledger, earlier: &[LedgerEntry], listed: &[(String, Owner)], report: &CleanReport) {
+    let failed_or_kept = |uri: &str| {
+        let id = crate::redfish::last_segment(uri);
+        report.failed.iter().any(|f| ids_equal(&f.id, &id)) || report.kept.iter().any(|k| ids_equal(&k.id, &id))
+    };
+    for entry in earlier {
+        match listed.iter().find(|(uri, _)| ids_equal(uri, &entry.uri)) {
+            None => tracing::info!(session = %entry.uri, was = %entry.owner, "a session of an earlier run is gone from the BMC: dropped from the ledger"),
+            Some((_, Owner::Orphan(_))) if failed_or_kept(&entry.uri) => continue,
+            Some((_, Owner::Orphan(_))) => {}
+            Some((_, owner)) => tracing::warn!(session = %entry.uri, %owner, "the BMC lists a ledger entry's URI with another user: not provably ours, left alone and dropped from the ledger"),
+        }
+        ledger.forget(&entry.uri);
+    }
+}
+
+/// `hostagent/<boot-id>`: the `Context` prefix of the agent's and its leases' sessions (kept
+/// by bmcweb-like BMCs), so that orphans are recognised after a crash without any file.
+pub fn context_prefix() -> Option<String> {
     let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").ok()?;
     Some(format!("hostagent/{}", boot.trim()))
 }

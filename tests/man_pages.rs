@@ -47,6 +47,15 @@ errors {"error":{"code","message"}}
 .SH KINDS
 rest\-host, host\-application (the in\-band kinds cleaned by policy), rest, web\-ui, console,
 shell, ipmi, other, unknown.
+.SH OWNERS
+\fBagent\fR (the daemon's own session), \fBlease:\fIID\fR, \fBforeign\fR, and
+\fBorphan:agent\fR, \fBorphan:lease:\fIID\fR or \fBorphan\fR: a session that an earlier run of
+hostagentd created and did not delete (it was killed). The daemon knows them by its ledger,
+by the \fBContext\fR tag \fBhostagent/\fIboot\-id\fB/\fIwho\fR where the BMC keeps it, or, in
+memory\-only mode on a BMC that keeps no \fBContext\fR (iLO), as sessions of the daemon's own
+kind, BMC user and origin unused since before it logged in. Orphans are deleted at the
+daemon's first reaper cycle, whatever their kind and idle time; \fBagentctl \-\-standalone\fR
+never takes a session for an orphan.
 "#;
 
 const FILES: &str = r#".SH FILES
@@ -57,8 +66,13 @@ configuration, see \fBhostagent.toml\fR(5)
 /run/hostagent/agent.sock
 the local API (mode 0660, group hostagent)
 .TP
-/var/lib/hostagent
-ledger of the agent's own sessions and TOFU pins; nothing in memory\-only mode
+/var/lib/hostagent/ledger.json
+the URIs of the sessions hostagentd created (never a token), written atomically, mode 0600;
+an unreadable one is renamed \fBledger.json.bad\-\fITIME\fR and reported; none in
+memory\-only mode
+.TP
+/var/lib/hostagent/pins.json
+TOFU certificate fingerprints; none in memory\-only mode
 "#;
 
 fn man_page(cmd: clap::Command, extra: &[&str]) -> String {

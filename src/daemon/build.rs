@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use crate::config::{Settings, TlsChoice, TransportChoice};
 use crate::redfish::{ClassifyContext, Vendor};
-use crate::service::Service;
+use crate::service::{Recovery, Service};
+use crate::state::Ledger;
 use crate::session::{AgentOptions, AgentSession, LoginOutcome, SessionError};
 use crate::transport::chif::{ChifConfig, ChifTransport};
 use crate::transport::https::{HttpsOptions, HttpsTransport};
@@ -85,12 +86,51 @@ async fn chif(settings: &Settings) -> Result<Reach, BuildError> {
     Ok(Reach { transport: Arc::new(t), host: None, link: None })
 }
 
+/// Who the service is for. The daemon tags its sessions with `Context`, keeps the ledger (not
+/// in memory-only mode) and recognises what an earlier run of it left behind; `agentctl
+/// --standalone` does none of that, so that it never takes a running daemon's sessions for
+/// orphans.
+#[derive(Debug, Clone)]
+pub enum Role {
+    Standalone,
+    Daemon { ledger: Option<Arc<Ledger>> },
+}
+
+impl Role {
+    /// The daemon's role; reads `<state.dir>/ledger.json` unless memory-only.
+    pub fn daemon(settings: &Settings) -> Role {
+        let ledger = (!settings.state.memory_only).then(|| Arc::new(Ledger::open(&settings.state.dir.join("ledger.json"))));
+        Role::Daemon { ledger }
+    }
+
+    fn agent_options(&self) -> AgentOptions {
+        match self {
+            Role::Standalone => AgentOptions::default(),
+            Role::Daemon { ledger } => AgentOptions {
+                context: crate::service::context_prefix().map(|prefix| format!("{prefix}/agent")),
+                ledger: ledger.clone(),
+                ..AgentOptions::default()
+            },
+        }
+    }
+
+    /// Context tags always count in the daemon; the identity rule only without a ledger and
+    /// without `Context` (memory-only mode on iLO).
+    fn recovery(&self, supports_context: bool) -> Recovery {
+        match self {
+            Role::Standalone => Recovery::default(),
+            Role::Daemon { ledger } => Recovery { by_context: true, by_identity: ledger.is_none() && !supports_context },
+        }
+    }
+}
+
 /// Connects, logs in (or settles for Basic / sessionless) and wraps it all in a [`Service`].
-pub async fn service(settings: &Settings, sysfs_root: &Path) -> Result<Service, BuildError> {
+pub async fn service(settings: &Settings, sysfs_root: &Path, role: &Role) -> Result<Service, BuildError> {
     let Reach { transport, host, link } = transport(settings, sysfs_root).await?;
     let creds = crate::credentials::load(settings.bmc.credentials_dir.as_deref())?;
-    let agent = AgentSession::connect(transport, creds, AgentOptions::default()).await?;
+    let agent = AgentSession::connect(transport, creds, role.agent_options()).await?;
     let outcome = agent.login().await?;
+    let recovery = role.recovery(agent.root().supports_context);
     let vendor = agent.root().info.vendor;
     let mut ctx = if vendor == Vendor::Hpe { ClassifyContext::hpe_default() } else { ClassifyContext::default() };
     ctx.in_band.extend(host);
@@ -98,6 +138,7 @@ pub async fn service(settings: &Settings, sysfs_root: &Path) -> Result<Service, 
     let known = settings.bmc.session_limit.or((vendor == Vendor::Dell).then_some(8));
     let mut service = Service::new(Arc::new(agent), ctx, known);
     service.link = link;
+    service.recovery = recovery;
     if known.is_none() && outcome == LoginOutcome::BasicFallback {
         service.learn_limit_from_full_table().await;
     }
@@ -108,8 +149,9 @@ pub async fn service(settings: &Settings, sysfs_root: &Path) -> Result<Service, 
 /// other errors (configuration, refused credentials) are final.
 pub async fn connect_with_retry(settings: &Settings, sysfs_root: &Path) -> Result<Service, BuildError> {
     let mut wait = Duration::from_secs(1);
+    let role = Role::daemon(settings);
     loop {
-        match service(settings, sysfs_root).await {
+        match service(settings, sysfs_root, &role).await {
             Err(e) if e.is_unreachable() => {
                 tracing::warn!(message_id = crate::events::BMC_UNREACHABLE, error = %e, retry_in_s = wait.as_secs(), "the BMC is unreachable");
                 tokio::time::sleep(wait).await;

@@ -163,8 +163,7 @@ impl Daemon {
             tracing::warn!(message_id = crate::events::TABLE_NEAR_FULL, "the BMC's session table is near full: cleaning with the shorter idle threshold");
             policy.idle = r.near_full_idle;
         }
-        let owners = self.service.owners().await;
-        let report = crate::reaper::clean(&self.service.agent, sessions, now, &owners, &policy, &CleanOptions::default(), &|_, _| {}).await;
+        let report = self.service.clean_listed(sessions, now, &policy, &CleanOptions::default(), &|_, _| {}).await;
         if !report.deleted.is_empty() || !report.failed.is_empty() {
             tracing::info!(deleted = report.deleted.len(), failed = report.failed.len(), "reaper cycle");
         }

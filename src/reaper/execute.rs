@@ -6,7 +6,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use super::{Owners, Policy, Verdict};
-use crate::redfish::{Kind, SessionInfo};
+use crate::redfish::{Kind, Owner, SessionInfo};
 use crate::session::{listing::delete_session, AgentSession};
 
 #[derive(Debug, Clone)]
@@ -64,31 +64,31 @@ pub async fn clean(
     let mut report = CleanReport { dry_run: opts.dry_run, ..CleanReport::default() };
     let mut doomed = Vec::new();
     for session in sessions {
-        let verdict = if owners.is_orphan_of_ours(&session) { Verdict::Delete } else { policy.judge(&session, &owners.owner_of(&session), now) };
-        match verdict {
-            Verdict::Delete => doomed.push(session),
+        let owner = owners.owner_of(&session);
+        match policy.judge(&session, &owner, now) {
+            Verdict::Delete => doomed.push((session, owner)),
             Verdict::Keep(reason) => report.kept.push(Kept { id: session.id, kind: session.kind, reason }),
         }
     }
     if opts.dry_run {
-        report.deleted = doomed.into_iter().map(deleted).collect();
+        report.deleted = doomed.into_iter().map(|(s, _)| deleted(s)).collect();
         return report;
     }
     let total = doomed.len();
     let done = std::sync::atomic::AtomicUsize::new(0);
-    let outcomes: Vec<(SessionInfo, Result<(), String>)> = stream::iter(doomed)
-        .map(|session| async {
+    let outcomes: Vec<(SessionInfo, Owner, Result<(), String>)> = stream::iter(doomed)
+        .map(|(session, owner)| async {
             let result = delete_session(agent, &session.uri).await.map_err(|e| e.to_string());
             on_progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1, total);
-            (session, result)
+            (session, owner, result)
         })
         .buffer_unordered(opts.concurrency.max(1))
         .collect()
         .await;
-    for (session, result) in outcomes {
+    for (session, owner, result) in outcomes {
         match result {
             Ok(()) => {
-                tracing::info!(message_id = crate::events::SESSION_CLEANED, session_id = %session.id, kind = %session.kind, user = session.user.as_deref().unwrap_or("-"), "session cleaned");
+                tracing::info!(message_id = crate::events::SESSION_CLEANED, session_id = %session.id, kind = %session.kind, user = session.user.as_deref().unwrap_or("-"), %owner, "session cleaned");
                 report.deleted.push(deleted(session));
             }
             Err(error) => report.failed.push(Failed { id: session.id, error }),

@@ -6,5 +6,5 @@ pub mod owners;
 pub mod policy;
 
 pub use execute::{clean, CleanOptions, CleanReport, Deleted, Failed, Kept};
-pub use owners::Owners;
+pub use owners::{EarlierRun, Identity, Owners};
 pub use policy::{Policy, Verdict, IN_BAND_KINDS};

@@ -1,6 +1,7 @@
 //! Which sessions are stale. Only foreign sessions of the configured in-band kinds, idle at
 //! least the threshold, are deleted by policy; never the agent's own, never a lease, never a
 //! kept user; other kinds only when named with `--force`, and any session when named by id.
+//! Orphans of an earlier run of the agent (see [`super::owners`]) are always deleted.
 
 use std::time::Duration;
 
@@ -41,13 +42,17 @@ impl Policy {
         match owner {
             Owner::Agent => return keep("the agent's own session"),
             Owner::Lease(id) => return keep(&format!("held by lease {id}")),
-            Owner::Foreign => {}
+            Owner::Orphan(_) | Owner::Foreign => {}
         }
         if self.ids.iter().any(|id| ids_equal(id, &session.id)) {
             return Verdict::Delete;
         }
         if !self.ids.is_empty() {
             return keep("not named by --id");
+        }
+        // Left by an earlier run of the agent: ours to delete, whatever its kind and idle time.
+        if let Owner::Orphan(_) = owner {
+            return Verdict::Delete;
         }
         if let Some(user) = &session.user {
             if self.keep_users.iter().any(|k| k.eq_ignore_ascii_case(user)) {

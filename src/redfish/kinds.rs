@@ -82,6 +82,9 @@ impl<'de> serde::Deserialize<'de> for Kind {
 pub enum Owner {
     Agent,
     Lease(String),
+    /// Left by an earlier run of the agent that ended without deleting it (a crash): what
+    /// held it then (`agent`, `lease:<id>`) when known.
+    Orphan(Option<String>),
     Foreign,
 }
 
@@ -90,6 +93,8 @@ impl fmt::Display for Owner {
         match self {
             Owner::Agent => f.write_str("agent"),
             Owner::Lease(id) => write!(f, "lease:{id}"),
+            Owner::Orphan(Some(was)) => write!(f, "orphan:{was}"),
+            Owner::Orphan(None) => f.write_str("orphan"),
             Owner::Foreign => f.write_str("foreign"),
         }
     }

@@ -17,6 +17,7 @@ use super::auth::{AuthState, Credentials};
 use super::root::ServiceRoot;
 use super::SessionError;
 use crate::redfish::{path_of, RedfishError};
+use crate::state::Ledger;
 use crate::transport::{Request, Response, Transport};
 
 /// Knobs with defaults that suit a real BMC; tests shorten them.
@@ -27,11 +28,14 @@ pub struct AgentOptions {
     pub context: Option<String>,
     /// Logout at shutdown gets a fresh timeout of its own.
     pub logout_timeout: Duration,
+    /// Where the sessions the agent creates are recorded (the daemon in default mode), so that
+    /// the next run deletes them after a crash.
+    pub ledger: Option<Arc<Ledger>>,
 }
 
 impl Default for AgentOptions {
     fn default() -> Self {
-        AgentOptions { context: None, logout_timeout: Duration::from_secs(10) }
+        AgentOptions { context: None, logout_timeout: Duration::from_secs(10), ledger: None }
     }
 }
 
@@ -77,6 +81,30 @@ impl AgentSession {
         &self.transport
     }
 
+    /// The ledger of the sessions this agent creates, when it keeps one.
+    pub fn ledger(&self) -> Option<&Ledger> {
+        self.opts.ledger.as_deref()
+    }
+
+    /// The BMC user the agent logs in as.
+    pub fn user(&self) -> Option<&str> {
+        self.creds.as_ref().map(|c| c.user.as_str()).filter(|u| !u.is_empty())
+    }
+
+    /// Records a session just created, for the next run after a crash.
+    pub fn record(&self, uri: &str, owner: &str) {
+        if let Some(ledger) = self.ledger() {
+            ledger.record(uri, owner, self.user());
+        }
+    }
+
+    /// Forgets a session that is gone from the BMC.
+    pub fn forget(&self, uri: &str) {
+        if let Some(ledger) = self.ledger() {
+            ledger.forget(uri);
+        }
+    }
+
     pub async fn auth(&self) -> AuthState {
         self.state.read().await.0.clone()
     }
@@ -84,6 +112,11 @@ impl AgentSession {
     /// The `Location` of the agent's last login, as the BMC wrote it.
     pub async fn login_location(&self) -> Option<String> {
         self.login_location.read().await.clone()
+    }
+
+    /// Whether a login is under way: its new session may be listed before it is the agent's.
+    pub fn logging_in(&self) -> bool {
+        self.login_lock.try_lock().is_err()
     }
 
     /// The path of the agent's own session on the BMC, if it holds one.
@@ -106,6 +139,7 @@ impl AgentSession {
             Ok(NewSession { token, uri, location }) => {
                 tracing::info!(session = %uri, "logged in to the BMC");
                 *self.login_location.write().await = Some(location);
+                self.record(&uri, "agent");
                 self.set_state(AuthState::Session { token, uri }).await;
                 Ok(LoginOutcome::Session)
             }
@@ -176,6 +210,10 @@ impl AgentSession {
         if self.state.read().await.1 != generation {
             return Ok(());
         }
+        // The BMC answered 401: the old session is gone there.
+        if let Some(old) = self.own_session_uri().await {
+            self.forget(&old);
+        }
         self.set_state(AuthState::None).await;
         self.login_locked().await.map(|_| ())
     }
@@ -224,6 +262,7 @@ impl AgentSession {
         let resp = self.transport.send(req).await?;
         if resp.status.is_success() || resp.status == StatusCode::NOT_FOUND {
             tracing::info!(session = %uri, "logged out of the BMC");
+            self.forget(uri);
             return Ok(());
         }
         Err(SessionError::Bmc(RedfishError::from_response(&resp)))

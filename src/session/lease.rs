@@ -2,7 +2,7 @@
 //! bound process exits (pidfd), when it is closed, or when its TTL passes — whichever comes
 //! first — and its BMC session is deleted then, however the process ended.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -61,13 +61,15 @@ struct Entry {
 pub struct LeaseTable {
     agent: Arc<AgentSession>,
     leases: Arc<Mutex<HashMap<String, Entry>>>,
+    /// Ids of leases whose login is under way: their session may be listed before it is ours.
+    opening: Arc<std::sync::Mutex<HashSet<String>>>,
     /// `hostagent/<boot-id>` prefix of lease `Context` tags.
     context_prefix: Option<String>,
 }
 
 impl LeaseTable {
     pub fn new(agent: Arc<AgentSession>, context_prefix: Option<String>) -> LeaseTable {
-        LeaseTable { agent, leases: Arc::default(), context_prefix }
+        LeaseTable { agent, leases: Arc::default(), opening: Arc::default(), context_prefix }
     }
 
     /// Opens a BMC session for `uid`, bound to `pid` when given, ended after `ttl` at most.
@@ -78,11 +80,14 @@ impl LeaseTable {
         };
         let id = new_lease_id();
         let context = self.context_prefix.as_ref().map(|p| format!("{p}/{id}"));
+        let opening = Opening::new(&self.opening, &id);
         let NewSession { token, uri, .. } = self.agent.create_session(context).await?;
+        self.agent.record(&uri, &format!("lease:{id}"));
         let ttl = ttl.unwrap_or(DEFAULT_TTL).min(MAX_TTL);
         let info = LeaseInfo { id: id.clone(), uri, pid, uid, expires: OffsetDateTime::now_utc() + ttl };
         let (cancel, cancelled) = oneshot::channel();
         self.leases.lock().await.insert(id.clone(), Entry { info: info.clone(), _cancel: cancel });
+        drop(opening);
         tokio::spawn(self.clone().watch(id, watch, ttl, cancelled));
         tracing::info!(lease = %info.id, session = %info.uri, pid, uid, ttl_s = ttl.as_secs(), "lease opened");
         Ok(LeaseGrant { info, token })
@@ -108,7 +113,14 @@ impl LeaseTable {
     /// Deletes the lease's BMC session and forgets the lease.
     pub async fn close(&self, id: &str, why: &str) -> Result<LeaseInfo, LeaseError> {
         let entry = self.leases.lock().await.remove(id).ok_or_else(|| LeaseError::NotFound(id.to_string()))?;
-        delete_session(&self.agent, &entry.info.uri).await?;
+        if let Err(e) = delete_session(&self.agent, &entry.info.uri).await {
+            // Still on the BMC, and no longer a lease: the reaper deletes it as an orphan.
+            if let Some(ledger) = self.agent.ledger() {
+                ledger.abandon(&entry.info.uri);
+            }
+            return Err(e.into());
+        }
+        self.agent.forget(&entry.info.uri);
         tracing::info!(lease = %id, session = %entry.info.uri, why, "lease closed");
         Ok(entry.info)
     }
@@ -117,6 +129,13 @@ impl LeaseTable {
         let mut leases: Vec<LeaseInfo> = self.leases.lock().await.values().map(|e| e.info.clone()).collect();
         leases.sort_by(|a, b| a.id.cmp(&b.id));
         leases
+    }
+
+    /// Ids of the live leases and of those being opened, for owner classification by `Context`.
+    pub async fn ids(&self) -> HashSet<String> {
+        let mut ids: HashSet<String> = self.leases.lock().await.keys().cloned().collect();
+        ids.extend(self.opening.lock().unwrap_or_else(|e| e.into_inner()).iter().cloned());
+        ids
     }
 
     /// Lease id by session path, for owner classification.
@@ -132,6 +151,25 @@ impl LeaseTable {
                 tracing::warn!(lease = %id, error = %e, "closing a lease at shutdown failed");
             }
         }
+    }
+}
+
+/// A lease id in the `opening` set for as long as this lives (its login may fail: `?`).
+struct Opening {
+    set: Arc<std::sync::Mutex<HashSet<String>>>,
+    id: String,
+}
+
+impl Opening {
+    fn new(set: &Arc<std::sync::Mutex<HashSet<String>>>, id: &str) -> Opening {
+        set.lock().unwrap_or_else(|e| e.into_inner()).insert(id.to_string());
+        Opening { set: set.clone(), id: id.to_string() }
+    }
+}
+
+impl Drop for Opening {
+    fn drop(&mut self) {
+        self.set.lock().unwrap_or_else(|e| e.into_inner()).remove(&self.id);
     }
 }
 

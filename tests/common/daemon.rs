@@ -1,5 +1,8 @@
-//! hostagentd as a child process against an in-process bmcsim: config and credentials in a
-//! temp dir, test settings in a drop-in, the socket opened to every local user.
+//! A `hostagentd` process started for a test against a bmcsim: its own temporary directory
+//! holds the config, credentials, socket and state dir, so that it can be killed and started
+//! again on the same state. Only the PID it started is ever signalled.
+//!
+//! [`start_daemon`] is the quick form: memory-only, stderr discarded, extra environment.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -11,6 +14,8 @@ use serde_json::Value;
 pub struct Daemon {
     pub child: Child,
     pub socket: PathBuf,
+    pub state: PathBuf,
+    pub config: PathBuf,
     pub dir: tempfile::TempDir,
 }
 
@@ -18,6 +23,84 @@ impl Drop for Daemon {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+impl Daemon {
+    /// Writes the config (endpoint pinned to the simulator, `extra` as a drop-in) and starts.
+    pub fn start(sim: &bmcsim::SimHandle, extra: &str) -> Daemon {
+        Daemon::start_with_state(sim, extra, &[])
+    }
+
+    /// [`Daemon::start`] with files put in the state dir first (a ledger left by a run).
+    pub fn start_with_state(sim: &bmcsim::SimHandle, extra: &str, files: &[(&str, &str)]) -> Daemon {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let creds = dir.path().join("creds");
+        std::fs::create_dir(&creds).unwrap();
+        for (name, value) in [("bmc-username", "admin\n"), ("bmc-password", "password\n")] {
+            std::fs::write(creds.join(name), value).unwrap();
+            std::fs::set_permissions(creds.join(name), std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
+        let (socket, state) = (dir.path().join("run/agent.sock"), dir.path().join("state"));
+        std::fs::create_dir(&state).unwrap();
+        std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o700)).unwrap();
+        for (name, content) in files {
+            std::fs::write(state.join(name), content).unwrap();
+        }
+        let config = dir.path().join("hostagent.toml");
+        let text = format!(
+            "[bmc]\nendpoint = \"{}\"\ntls = \"pin\"\nfingerprint = \"{}\"\ncredentials_dir = \"{}\"\n[api]\nsocket = \"{}\"\n[state]\ndir = \"{}\"\n",
+            sim.base_url(), sim.cert_sha256(), creds.display(), socket.display(), state.display()
+        );
+        std::fs::write(&config, text).unwrap();
+        std::fs::create_dir(dir.path().join("conf.d")).unwrap();
+        std::fs::write(dir.path().join("conf.d/50-test.toml"), extra).unwrap();
+        let child = spawn(&config, &socket, &dir.path().join("hostagentd.log"));
+        Daemon { child, socket, state, config, dir }
+    }
+
+    pub fn pid(&self) -> nix::unistd::Pid {
+        nix::unistd::Pid::from_raw(self.child.id() as i32)
+    }
+
+    /// SIGKILL: no logout, no lease closed; then waits for it.
+    pub fn kill9(&mut self) {
+        nix::sys::signal::kill(self.pid(), nix::sys::signal::Signal::SIGKILL).unwrap();
+        let status = self.child.wait().unwrap();
+        assert!(!status.success(), "killed by SIGKILL");
+    }
+
+    /// Starts it again with the same config and state dir.
+    pub fn restart(&mut self) {
+        let _ = std::fs::remove_file(&self.socket);
+        self.child = spawn(&self.config, &self.socket, &self.log_path());
+    }
+
+    /// Where every run's stderr goes (appended).
+    pub fn log_path(&self) -> PathBuf {
+        self.dir.path().join("hostagentd.log")
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.log_path()).unwrap_or_default()
+    }
+
+    pub fn agentctl(&self, args: &[&str]) -> (Option<i32>, Value, String) {
+        agentctl(&self.socket, args)
+    }
+
+    /// Retries `status` until the daemon has logged in and answers.
+    pub fn wait_ready(&self) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let (code, v, err) = self.agentctl(&["status"]);
+            if code == Some(0) {
+                return v;
+            }
+            assert!(Instant::now() < deadline, "status never succeeded: {v} {err}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 }
 
@@ -61,7 +144,21 @@ pub fn start_daemon_with_env(sim: &bmcsim::SimHandle, extra: &str, env: &[(&str,
     }
     std::fs::set_permissions(socket.parent().unwrap(), std::fs::Permissions::from_mode(0o755)).unwrap();
     std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o666)).unwrap();
-    Daemon { child, socket, dir }
+    let state = dir.path().join("state");
+    Daemon { child, socket, state, config, dir }
+}
+
+fn spawn(config: &Path, socket: &Path, log: &Path) -> Child {
+    let log = std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_hostagentd")).arg("--config").arg(config).stderr(Stdio::from(log)).spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !socket.exists() {
+        assert!(Instant::now() < deadline, "hostagentd did not bind its socket");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::fs::set_permissions(socket.parent().unwrap(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(socket, std::fs::Permissions::from_mode(0o666)).unwrap();
+    child
 }
 
 pub fn agentctl(socket: &Path, args: &[&str]) -> (Option<i32>, Value, String) {

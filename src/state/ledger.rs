@@ -1,0 +1,171 @@
+//! The ledger: the URIs of the BMC sessions this agent created (its own and each lease's),
+//! never a token. Written at every creation and deletion, so that after a crash (SIGKILL, OOM,
+//! power loss of the host but not of the BMC) the next run knows which sessions were its own
+//! and deletes them at its first reaper cycle. `<state.dir>/ledger.json`, mode 0600.
+//!
+//! Everything read from the file at start belongs to an earlier run: that process is gone
+//! (systemd runs one `hostagentd`). An entry is deleted on the BMC only when its URI is listed
+//! there now with the same user (where the BMC says the user); one that is not listed is just
+//! dropped. A file that cannot be read is moved aside and reported, never a crash: the agent
+//! then starts with an empty ledger and deletes nothing that it cannot prove is its own.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::redfish::ids_equal;
+
+const VERSION: u32 = 1;
+
+/// One session the agent created.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LedgerEntry {
+    /// The session's path on the BMC, as its `Location` gave it.
+    pub uri: String,
+    /// `agent` or `lease:<id>`: who held it.
+    pub owner: String,
+    /// The BMC user it was made with, checked against the listing before a delete.
+    pub user: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created: OffsetDateTime,
+    /// Not written: true for entries of an earlier run (read at start) and for sessions this
+    /// run failed to delete; the reaper deletes those.
+    #[serde(skip)]
+    pub earlier: bool,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LedgerFile {
+    version: u32,
+    sessions: Vec<LedgerEntry>,
+}
+
+#[derive(Debug, thiserror::Error)]
+enum LoadError {
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("not a ledger: {0}")]
+    Garbage(String),
+}
+
+#[derive(Debug)]
+pub struct Ledger {
+    path: PathBuf,
+    entries: Mutex<Vec<LedgerEntry>>,
+}
+
+impl Ledger {
+    /// Reads the ledger at `path`. A missing file is an empty ledger; a truncated or garbage
+    /// one is moved aside to `<path>.bad-<time>` and reported, and the ledger starts empty.
+    pub fn open(path: &Path) -> Ledger {
+        let entries = match load(path) {
+            Ok(entries) => entries,
+            Err(LoadError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(LoadError::Io(e)) => {
+                tracing::error!(message_id = crate::events::LEDGER_UNREADABLE, path = %path.display(), error = %e, "cannot read the ledger: starting with an empty one; sessions of an earlier run are left to the policy");
+                Vec::new()
+            }
+            Err(LoadError::Garbage(reason)) => {
+                report_garbage(path, &reason);
+                Vec::new()
+            }
+        };
+        if !entries.is_empty() {
+            tracing::info!(path = %path.display(), count = entries.len(), "the ledger names sessions of an earlier run: those the BMC still lists are deleted at the first reaper cycle");
+        }
+        Ledger { path: path.to_path_buf(), entries: Mutex::new(entries) }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Notes a session just created, and writes the file.
+    pub fn record(&self, uri: &str, owner: &str, user: Option<&str>) {
+        let entry = LedgerEntry { uri: uri.to_string(), owner: owner.to_string(), user: user.map(str::to_string), created: OffsetDateTime::now_utc(), earlier: false };
+        self.update(|entries| {
+            entries.retain(|e| !ids_equal(&e.uri, uri));
+            entries.push(entry);
+        });
+    }
+
+    /// Forgets a session that is gone from the BMC, and writes the file.
+    pub fn forget(&self, uri: &str) {
+        self.update(|entries| entries.retain(|e| !ids_equal(&e.uri, uri)));
+    }
+
+    /// A session this run could not delete (its close failed): the reaper deletes it later.
+    pub fn abandon(&self, uri: &str) {
+        let mut entries = self.lock();
+        entries.iter_mut().filter(|e| ids_equal(&e.uri, uri)).for_each(|e| e.earlier = true);
+    }
+
+    /// The entries the reaper should delete: an earlier run's, and this run's abandoned ones.
+    pub fn earlier(&self) -> Vec<LedgerEntry> {
+        self.lock().iter().filter(|e| e.earlier).cloned().collect()
+    }
+
+    /// Every entry, in the order they were recorded.
+    pub fn entries(&self) -> Vec<LedgerEntry> {
+        self.lock().clone()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<LedgerEntry>> {
+        self.entries.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Changes the entries and writes the file while holding the lock, so that writes land in
+    /// the order of the changes. A failed write is reported; the agent goes on.
+    fn update(&self, change: impl FnOnce(&mut Vec<LedgerEntry>)) {
+        let mut entries = self.lock();
+        let before = entries.clone();
+        change(&mut entries);
+        if *entries == before {
+            return;
+        }
+        let file = LedgerFile { version: VERSION, sessions: entries.clone() };
+        let bytes = serde_json::to_vec_pretty(&file).unwrap_or_default();
+        let written = self.path.parent().map(super::ensure_dir).unwrap_or(Ok(())).and_then(|_| super::write_atomic(&self.path, &bytes));
+        if let Err(e) = written {
+            tracing::warn!(path = %self.path.display(), error = %e, "cannot write the ledger: after a crash these sessions are left to the policy");
+        }
+    }
+}
+
+/// Far more than the sessions a BMC holds (a few hundred bytes each): anything larger is not
+/// a ledger this agent wrote, and is not read into memory.
+const MAX_BYTES: u64 = 4 << 20;
+
+fn load(path: &Path) -> Result<Vec<LedgerEntry>, LoadError> {
+    let size = std::fs::metadata(path)?.len();
+    if size > MAX_BYTES {
+        return Err(LoadError::Garbage(format!("{size} bytes, more than a ledger holds")));
+    }
+    let bytes = std::fs::read(path)?;
+    let file: LedgerFile = serde_json::from_slice(&bytes).map_err(|e| LoadError::Garbage(e.to_string()))?;
+    if file.version != VERSION {
+        return Err(LoadError::Garbage(format!("version {} (this agent writes {VERSION})", file.version)));
+    }
+    if let Some(bad) = file.sessions.iter().find(|e| !is_session_path(&e.uri)) {
+        return Err(LoadError::Garbage(format!("`{}` is not a Redfish session path", bad.uri)));
+    }
+    Ok(file.sessions.into_iter().map(|e| LedgerEntry { earlier: true, ..e }).collect())
+}
+
+/// A member of a Sessions collection, e.g. `/redfish/v1/SessionService/Sessions/<id>`.
+fn is_session_path(uri: &str) -> bool {
+    uri.starts_with("/redfish/v1/") && uri.trim_end_matches('/').rsplit_once("/Sessions/").is_some_and(|(_, id)| !id.is_empty() && !id.contains('/'))
+}
+
+fn report_garbage(path: &Path, reason: &str) {
+    match super::move_aside(path) {
+        Ok(aside) => tracing::error!(message_id = crate::events::LEDGER_UNREADABLE, path = %path.display(), moved_to = %aside.display(), %reason, "the ledger is truncated or garbage: moved aside; starting with an empty one"),
+        Err(e) => tracing::error!(message_id = crate::events::LEDGER_UNREADABLE, path = %path.display(), %reason, error = %e, "the ledger is truncated or garbage and cannot be moved aside; starting with an empty one"),
+    }
+}
+
+#[cfg(test)]
+mod tests;
