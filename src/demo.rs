@@ -58,6 +58,8 @@ pub async fn run() -> anyhow::Result<String> {
     writeln!(out, "\n$ agentctl get /redfish/v1/Systems/1/   # through the agent's one session")?;
     writeln!(out, "{} {} (HTTP {})", body["Manufacturer"].as_str().unwrap_or("?"), body["Model"].as_str().unwrap_or("?"), system.status)?;
 
+    proxy_demo(&mut out, &agent, &sim).await?;
+
     agent.logout().await?;
     let left = sim.sessions();
     let count = |k: SimKind| left.iter().filter(|s| s.kind == k).count();
@@ -66,4 +68,30 @@ pub async fn run() -> anyhow::Result<String> {
     writeln!(out, "the agent logged out: {} of 32 slots used, none by the agent.", left.len())?;
     sim.shutdown().await;
     Ok(out)
+}
+
+/// Ten tools log in through the local Redfish proxy, read, and never log out, as
+/// `ilorest --nocache` does: each gets a virtual session; the BMC's table does not move.
+async fn proxy_demo(out: &mut String, agent: &Arc<AgentSession>, sim: &bmcsim::SimHandle) -> anyhow::Result<()> {
+    use crate::daemon::peer::{Peer, Role};
+    use crate::proxy::{Proxy, Via};
+    let proxy = Proxy::new(agent.clone(), None, Duration::ZERO).await;
+    let peer = Peer { uid: 0, gid: 0, pid: None, role: Role::Admin };
+    let before = sim.sessions().len();
+    writeln!(out, "\n$ for i in $(seq 10); do ilorest --nocache rawget /redfish/v1/Systems/1/ --url <the agent's proxy>; done")?;
+    let mut read = 0;
+    for _ in 0..10 {
+        let login = http::Request::post("/redfish/v1/SessionService/Sessions/")
+            .header("content-type", "application/json")
+            .body(bytes::Bytes::from_static(br#"{"UserName":"admin","Password":"anything"}"#))?;
+        let reply = proxy.handle(&peer, Via::Unix, login).await;
+        let token = reply.headers().get("x-auth-token").cloned().ok_or_else(|| anyhow::anyhow!("the proxy gave no token"))?;
+        let get = http::Request::get("/redfish/v1/Systems/1/").header("x-auth-token", token).body(bytes::Bytes::new())?;
+        if proxy.handle(&peer, Via::Unix, get).await.status() == http::StatusCode::OK {
+            read += 1;
+        }
+    }
+    writeln!(out, "{read} of 10 reads answered by the BMC; {} virtual sessions left behind in the proxy (they expire),", proxy.virtual_sessions().len())?;
+    writeln!(out, "and the BMC's table went from {before} to {} sessions: no tool made a BMC session.", sim.sessions().len())?;
+    Ok(())
 }

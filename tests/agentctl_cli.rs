@@ -22,6 +22,8 @@ fn demo_cleans_the_stale_in_band_sessions_and_keeps_the_peoples() {
     assert!(text.contains("kept 7 (2 fresh Rest Host, 3 Web UI, 2 REST of people)"), "{text}");
     assert!(text.contains("none by the agent"), "{text}");
     assert!(text.contains("HPE ProLiant DL180 Gen10"), "{text}");
+    assert!(text.contains("10 of 10 reads answered by the BMC; 10 virtual sessions left behind"), "{text}");
+    assert!(text.contains("the BMC's table went from 8 to 8 sessions"), "{text}");
 }
 
 /// A config for `--standalone` against the simulator: endpoint, pin, credentials directory.
