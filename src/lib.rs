@@ -10,6 +10,8 @@
 //! - [`transport`]: the `Transport` trait (one HTTP request to the BMC) and its implementations;
 //!   [`transport::chif`] speaks HPE CHIF through the vendor library loaded at run time.
 //! - [`config`]: layered TOML config (defaults, file, drop-ins, flags) → validated `Settings`.
+//! - [`ipmi`]: DSP0270 credential bootstrapping over `/dev/ipmi0` (certificate fingerprint and
+//!   a bootstrap account), behind the `Ipmi` trait with a scripted stand-in for tests.
 //! - [`cli`]: clap definitions of `hostagentd` and `agentctl` (man pages are generated from them).
 
 pub mod discovery;
@@ -29,3 +31,4 @@ pub mod ctl;
 pub mod daemon;
 pub mod events;
 pub mod ipnet;
+pub mod ipmi;

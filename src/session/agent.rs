@@ -13,7 +13,7 @@ use bytes::Bytes;
 use http::{Method, StatusCode};
 use tokio::sync::{Mutex, RwLock};
 
-use super::auth::{AuthState, Credentials};
+use super::auth::{AuthState, CredentialRefresh, Credentials};
 use super::root::ServiceRoot;
 use super::SessionError;
 use crate::redfish::{path_of, RedfishError};
@@ -47,7 +47,11 @@ pub enum LoginOutcome {
 
 pub struct AgentSession {
     transport: Arc<dyn Transport>,
-    creds: Option<Credentials>,
+    /// Replaced only by [`CredentialRefresh`] (bootstrap accounts); never held across an await.
+    creds: std::sync::RwLock<Option<Credentials>>,
+    /// Asked once when a login is refused with 401 (DSP0270 bootstrap accounts vanish with a
+    /// BMC reset); `None` for credentials from files, which a retry would not change.
+    refresh: Option<Arc<dyn CredentialRefresh>>,
     opts: AgentOptions,
     root: ServiceRoot,
     /// The current auth and its generation; the generation tells a request that failed with
@@ -64,7 +68,18 @@ impl AgentSession {
         opts: AgentOptions,
     ) -> Result<AgentSession, SessionError> {
         let root = ServiceRoot::fetch(transport.as_ref()).await?;
-        Ok(AgentSession { transport, creds, opts, root, state: RwLock::new((AuthState::None, 0)), login_lock: Mutex::new(()) })
+        let creds = std::sync::RwLock::new(creds);
+        Ok(AgentSession { transport, creds, refresh: None, opts, root, state: RwLock::new((AuthState::None, 0)), login_lock: Mutex::new(()) })
+    }
+
+    /// Where to get new credentials when a login is refused with 401.
+    pub fn with_credential_refresh(mut self, refresh: Arc<dyn CredentialRefresh>) -> AgentSession {
+        self.refresh = Some(refresh);
+        self
+    }
+
+    fn creds(&self) -> Option<Credentials> {
+        self.creds.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     pub fn root(&self) -> &ServiceRoot {
@@ -95,7 +110,7 @@ impl AgentSession {
             self.set_state(AuthState::Sessionless).await;
             return Ok(LoginOutcome::Sessionless);
         }
-        match self.create_session(self.opts.context.clone()).await {
+        match self.create_session_refreshing(self.opts.context.clone()).await {
             Ok(NewSession { token, uri }) => {
                 tracing::info!(session = %uri, "logged in to the BMC");
                 self.set_state(AuthState::Session { token, uri }).await;
@@ -110,11 +125,31 @@ impl AgentSession {
         }
     }
 
+    /// [`Self::create_session`]; when it is refused with 401 and a [`CredentialRefresh`] is
+    /// set, asks it once for new credentials and tries once more (the one exception to "never
+    /// log in again after a failed login POST": the old account is known to be gone).
+    async fn create_session_refreshing(&self, context: Option<String>) -> Result<NewSession, SessionError> {
+        let first = self.create_session(context.clone()).await;
+        let (Err(SessionError::Login(err)), Some(refresh)) = (&first, &self.refresh) else { return first };
+        if err.status != StatusCode::UNAUTHORIZED.as_u16() {
+            return first;
+        }
+        tracing::info!("the BMC refused the bootstrap credentials (gone after a BMC reset?): asking for new ones");
+        let refresh = refresh.clone();
+        let creds = tokio::task::spawn_blocking(move || refresh.refresh())
+            .await
+            .map_err(|e| SessionError::Refresh(format!("the credential task failed: {e}")))?
+            .map_err(SessionError::Refresh)?;
+        *self.creds.write().unwrap_or_else(|e| e.into_inner()) = Some(creds);
+        self.create_session(context).await
+    }
+
     /// POSTs a login and returns the new session, without making it the agent's: leases use
     /// this too. On a sessionless transport (CHIF, Production mode) no credentials are needed.
     pub async fn create_session(&self, context: Option<String>) -> Result<NewSession, SessionError> {
         let anonymous = Credentials { user: String::new(), password: crate::secret::Secret::new("") };
-        let creds = match (&self.creds, self.transport.sessionless()) {
+        let held = self.creds();
+        let creds = match (&held, self.transport.sessionless()) {
             (Some(creds), _) => creds,
             (None, true) => &anonymous,
             (None, false) => return Err(SessionError::NoCredentials),
@@ -173,7 +208,7 @@ impl AgentSession {
     }
 
     fn authorize(&self, mut req: Request, auth: &AuthState) -> Request {
-        if let Some((name, value)) = auth.header(self.creds.as_ref()) {
+        if let Some((name, value)) = auth.header(self.creds().as_ref()) {
             req.headers.insert(name, value);
         }
         req
