@@ -140,8 +140,8 @@ impl DevIpmi {
         }
     }
 
-    /// Reads one queued message: its type, msgid and data (`None` when nothing was queued).
-    fn receive(&self) -> Result<Option<(c_int, c_long, Zeroizing<Vec<u8>>)>, IpmiError> {
+    /// Reads one queued message (`None` when nothing was queued).
+    fn receive(&self) -> Result<Option<Received>, IpmiError> {
         let mut buf = Zeroizing::new(vec![0u8; MAX_MSG_LENGTH]);
         let mut addr = IpmiAddr { addr_type: 0, channel: 0, data: [0; MAX_ADDR_SIZE] };
         let mut raw = IpmiRecv {
@@ -160,8 +160,15 @@ impl DevIpmi {
         }
         let len = usize::from(raw.msg.data_len).min(MAX_MSG_LENGTH);
         let data = Zeroizing::new(buf[..len].to_vec());
-        Ok(Some((raw.recv_type, raw.msgid, data)))
+        Ok(Some(Received { recv_type: raw.recv_type, msgid: raw.msgid, data }))
     }
+}
+
+/// One message read from the device.
+struct Received {
+    recv_type: c_int,
+    msgid: c_long,
+    data: Zeroizing<Vec<u8>>,
 }
 
 impl Ipmi for DevIpmi {
@@ -177,10 +184,10 @@ impl Ipmi for DevIpmi {
                 return Err(timeout());
             }
             match self.receive()? {
-                Some((RESPONSE_RECV_TYPE, id, mut data)) if id == msgid => {
-                    return Ok(IpmiResponse(Zeroizing::new(std::mem::take(&mut *data))));
+                Some(mut m) if m.recv_type == RESPONSE_RECV_TYPE && m.msgid == msgid => {
+                    return Ok(IpmiResponse(Zeroizing::new(std::mem::take(&mut *m.data))));
                 }
-                Some((kind, id, _)) => tracing::debug!(recv_type = kind, msgid = id, "dropping an IPMI message that is not our answer"),
+                Some(m) => tracing::debug!(recv_type = m.recv_type, msgid = m.msgid, "dropping an IPMI message that is not our answer"),
                 None => {}
             }
         }
