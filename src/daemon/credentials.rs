@@ -85,3 +85,66 @@ async fn bootstrap(ipmi: Arc<dyn Ipmi>) -> Result<(Fingerprint, Credentials), Bo
         Err(BootstrapError::Ipmi(crate::ipmi::IpmiError::Io { path: "ipmi".into(), what: "task", reason: e.to_string() }))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::config::{load, Sources};
+    use crate::ipmi::fake::FakeIpmi;
+
+    fn settings(bootstrapping: &str, device: &Path) -> Settings {
+        let dir = tempfile::tempdir().unwrap();
+        let main = dir.path().join("hostagent.toml");
+        let text = format!("[bmc]\ncredential_bootstrapping = \"{bootstrapping}\"\nipmi_device = \"{}\"\n", device.display());
+        std::fs::write(&main, text).unwrap();
+        load(&Sources { main: Some(main), flags: vec![] }).unwrap()
+    }
+
+    /// A sysfs root whose DMI tables are a fixture's.
+    fn sysfs_with(fixture: &str) -> tempfile::TempDir {
+        let root = tempfile::tempdir().unwrap();
+        let tables = root.path().join("firmware/dmi/tables");
+        std::fs::create_dir_all(&tables).unwrap();
+        let from = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/smbios").join(fixture);
+        for name in ["smbios_entry_point", "DMI"] {
+            std::fs::copy(from.join(name), tables.join(name)).unwrap();
+        }
+        root
+    }
+
+    #[test]
+    fn the_type_42_bit_decides_under_auto() {
+        // nvidia-grace-usbv2 sets Device Characteristics bit 0; hpe-ilo-vnic does not.
+        assert!(crate::discovery::host_interface::bootstrapping_supported(sysfs_with("nvidia-grace-usbv2").path()));
+        assert!(!crate::discovery::host_interface::bootstrapping_supported(sysfs_with("hpe-ilo-vnic").path()));
+        assert!(!crate::discovery::host_interface::bootstrapping_supported(Path::new("/nonexistent")));
+        // The record says yes but there is no IPMI device: no bootstrapping, no error.
+        let s = settings("auto", Path::new("/nonexistent/ipmi0"));
+        assert!(bootstrap_ipmi(&s, sysfs_with("nvidia-grace-usbv2").path()).unwrap().is_none());
+    }
+
+    #[test]
+    fn always_needs_the_device_and_never_never_opens_it() {
+        let s = settings("always", Path::new("/nonexistent/ipmi0"));
+        let err = bootstrap_ipmi(&s, Path::new("/nonexistent")).err().unwrap();
+        assert!(err.to_string().contains("/nonexistent/ipmi0"), "{err}");
+        let s = settings("never", Path::new("/nonexistent/ipmi0"));
+        assert!(bootstrap_ipmi(&s, sysfs_with("nvidia-grace-usbv2").path()).unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_failed_bootstrap_is_a_warning_under_auto_and_an_error_under_always() {
+        std::env::remove_var("CREDENTIALS_DIRECTORY");
+        let disabled = || {
+            let fake = FakeIpmi::new();
+            fake.answer_always(crate::ipmi::bootstrap::CMD_GET_FINGERPRINT, vec![0x80]);
+            Some(Arc::new(fake) as Arc<dyn Ipmi>)
+        };
+        let auto = plan(&settings("auto", Path::new("/dev/ipmi0")), disabled()).await.unwrap();
+        assert!(auto.creds.is_none() && auto.pin.is_none() && auto.refresh.is_none());
+        let err = plan(&settings("always", Path::new("/dev/ipmi0")), disabled()).await.err().unwrap();
+        assert!(err.to_string().contains("80h"), "{err}");
+    }
+}
