@@ -161,3 +161,25 @@ async fn after_a_bmc_reset_the_agent_asks_ipmi_again_once_and_logs_in() {
     }
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_refused_logins_ask_ipmi_once() {
+    logs();
+    let sim = bootstrapped_sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Arc::new(FakeIpmi::bootstrapping(&digest(&sim), USER, PASSWORD));
+    let service = service_with_ipmi(&settings(&sim, dir.path()), dir.path(), Some(fake.clone())).await.unwrap();
+    let http = common::http();
+    let account = serde_json::json!({ "user": NEW_USER, "password": NEW_PASSWORD });
+    http.post(format!("{}/_sim/account", sim.base_url())).json(&account).send().await.unwrap();
+    http.post(format!("{}/_sim/reset", sim.base_url())).json(&serde_json::json!({ "down_s": 0 })).send().await.unwrap();
+    fake.answer_always(CMD_GET_BOOTSTRAP_CREDENTIALS, credentials_answer(NEW_USER, NEW_PASSWORD));
+
+    // The agent's own relogin and a lease's login race after the reset.
+    let agent = service.agent.clone();
+    let (a, b) = tokio::join!(agent.send(Request::get("/redfish/v1/SessionService")), service.agent.create_session(None));
+    assert_eq!(a.unwrap().status, 200);
+    b.unwrap();
+    assert_eq!(fake.count(CMD_GET_BOOTSTRAP_CREDENTIALS), 2, "one new bootstrap account for both");
+    sim.shutdown().await;
+}

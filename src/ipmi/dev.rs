@@ -104,6 +104,9 @@ impl DevIpmi {
     }
 
     fn send(&self, req: &IpmiRequest, msgid: c_long) -> Result<(), IpmiError> {
+        if req.data.len() > MAX_MSG_LENGTH {
+            return Err(IpmiError::Io { path: self.path.clone(), what: "send", reason: format!("{} data bytes; at most {MAX_MSG_LENGTH}", req.data.len()) });
+        }
         let mut addr = SystemInterfaceAddr { addr_type: SYSTEM_INTERFACE_ADDR_TYPE, channel: BMC_CHANNEL, lun: 0 };
         let mut data = req.data.clone();
         let mut raw = IpmiReq {

@@ -52,6 +52,8 @@ pub struct AgentSession {
     /// Asked once when a login is refused with 401 (DSP0270 bootstrap accounts vanish with a
     /// BMC reset); `None` for credentials from files, which a retry would not change.
     refresh: Option<Arc<dyn CredentialRefresh>>,
+    /// One refresh at a time: each one makes the BMC create an account.
+    refresh_lock: Mutex<()>,
     opts: AgentOptions,
     root: ServiceRoot,
     /// The current auth and its generation; the generation tells a request that failed with
@@ -69,7 +71,7 @@ impl AgentSession {
     ) -> Result<AgentSession, SessionError> {
         let root = ServiceRoot::fetch(transport.as_ref()).await?;
         let creds = std::sync::RwLock::new(creds);
-        Ok(AgentSession { transport, creds, refresh: None, opts, root, state: RwLock::new((AuthState::None, 0)), login_lock: Mutex::new(()) })
+        Ok(AgentSession { transport, creds, refresh: None, refresh_lock: Mutex::new(()), opts, root, state: RwLock::new((AuthState::None, 0)), login_lock: Mutex::new(()) })
     }
 
     /// Where to get new credentials when a login is refused with 401.
@@ -110,7 +112,7 @@ impl AgentSession {
             self.set_state(AuthState::Sessionless).await;
             return Ok(LoginOutcome::Sessionless);
         }
-        match self.create_session_refreshing(self.opts.context.clone()).await {
+        match self.create_session(self.opts.context.clone()).await {
             Ok(NewSession { token, uri }) => {
                 tracing::info!(session = %uri, "logged in to the BMC");
                 self.set_state(AuthState::Session { token, uri }).await;
@@ -125,31 +127,36 @@ impl AgentSession {
         }
     }
 
-    /// [`Self::create_session`]; when it is refused with 401 and a [`CredentialRefresh`] is
-    /// set, asks it once for new credentials and tries once more (the one exception to "never
-    /// log in again after a failed login POST": the old account is known to be gone).
-    async fn create_session_refreshing(&self, context: Option<String>) -> Result<NewSession, SessionError> {
-        let first = self.create_session(context.clone()).await;
+    /// POSTs a login and returns the new session, without making it the agent's: leases use
+    /// this too. When the login is refused with 401 and a [`CredentialRefresh`] is set, asks it
+    /// once for new credentials and tries once more (the one exception to "never log in again
+    /// after a failed login POST": a bootstrap account is known to vanish with a BMC reset).
+    pub async fn create_session(&self, context: Option<String>) -> Result<NewSession, SessionError> {
+        let used = self.creds();
+        let first = self.post_login(used.as_ref(), context.clone()).await;
         let (Err(SessionError::Login(err)), Some(refresh)) = (&first, &self.refresh) else { return first };
         if err.status != StatusCode::UNAUTHORIZED.as_u16() {
             return first;
         }
-        tracing::info!("the BMC refused the bootstrap credentials (gone after a BMC reset?): asking for new ones");
-        let refresh = refresh.clone();
-        let creds = tokio::task::spawn_blocking(move || refresh.refresh())
-            .await
-            .map_err(|e| SessionError::Refresh(format!("the credential task failed: {e}")))?
-            .map_err(SessionError::Refresh)?;
-        *self.creds.write().unwrap_or_else(|e| e.into_inner()) = Some(creds);
-        self.create_session(context).await
+        let _one_at_a_time = self.refresh_lock.lock().await;
+        let current = self.creds();
+        if same(current.as_ref(), used.as_ref()) {
+            tracing::info!("the BMC refused the bootstrap credentials (gone after a BMC reset?): asking for new ones");
+            let refresh = refresh.clone();
+            let creds = tokio::task::spawn_blocking(move || refresh.refresh())
+                .await
+                .map_err(|e| SessionError::Refresh(format!("the credential task failed: {e}")))?
+                .map_err(SessionError::Refresh)?;
+            *self.creds.write().unwrap_or_else(|e| e.into_inner()) = Some(creds);
+        }
+        self.post_login(self.creds().as_ref(), context).await
     }
 
-    /// POSTs a login and returns the new session, without making it the agent's: leases use
-    /// this too. On a sessionless transport (CHIF, Production mode) no credentials are needed.
-    pub async fn create_session(&self, context: Option<String>) -> Result<NewSession, SessionError> {
+    /// One login POST. On a sessionless transport (CHIF, Production mode) no credentials are
+    /// needed.
+    async fn post_login(&self, held: Option<&Credentials>, context: Option<String>) -> Result<NewSession, SessionError> {
         let anonymous = Credentials { user: String::new(), password: crate::secret::Secret::new("") };
-        let held = self.creds();
-        let creds = match (&held, self.transport.sessionless()) {
+        let creds = match (held, self.transport.sessionless()) {
             (Some(creds), _) => creds,
             (None, true) => &anonymous,
             (None, false) => return Err(SessionError::NoCredentials),
@@ -254,6 +261,15 @@ impl AgentSession {
             return Ok(());
         }
         Err(SessionError::Bmc(RedfishError::from_response(&resp)))
+    }
+}
+
+/// Whether two credential sets are the same (another task may have refreshed meanwhile).
+fn same(a: Option<&Credentials>, b: Option<&Credentials>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => a.user == b.user && a.password == b.password,
+        (None, None) => true,
+        _ => false,
     }
 }
 
