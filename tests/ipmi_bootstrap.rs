@@ -121,6 +121,23 @@ async fn a_different_fingerprint_from_ipmi_is_refused_naming_both() {
 }
 
 #[tokio::test]
+async fn an_operator_pin_that_disagrees_with_ipmi_is_refused_naming_both() {
+    logs();
+    let sim = bootstrapped_sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = settings(&sim, dir.path());
+    settings.bmc.tls = hostagent::config::TlsChoice::Pin;
+    settings.bmc.fingerprint = Some(Fingerprint::from_bytes([0xbb; 32]).to_string());
+    let fake = Arc::new(FakeIpmi::bootstrapping(&digest(&sim), USER, PASSWORD));
+    let err = service_with_ipmi(&settings, dir.path(), Some(fake)).await.err().expect("refused");
+    let text = err.to_string();
+    let real = Fingerprint::parse(&sim.cert_sha256()).unwrap().to_string();
+    assert!(text.contains("sha256:BB:BB") && text.contains(&real) && text.contains("bmc.fingerprint"), "{text}");
+    assert!(sim.sessions().is_empty());
+    sim.shutdown().await;
+}
+
+#[tokio::test]
 async fn after_a_bmc_reset_the_agent_asks_ipmi_again_once_and_logs_in() {
     logs();
     let sim = bootstrapped_sim().await;

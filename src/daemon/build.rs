@@ -57,6 +57,18 @@ pub struct Reach {
     pub link: Option<(crate::discovery::link::LinkPlan, u32)>,
 }
 
+/// The IPMI fingerprint replaces `bmc.tls`, except that an operator's own pin must agree.
+fn pinned(settings: &Settings, ipmi: &Fingerprint) -> Result<Trust, BuildError> {
+    if let Trust::Pin(configured) = trust(settings)? {
+        if &configured != ipmi {
+            return Err(BuildError::Config(format!(
+                "bmc.fingerprint is {configured} but the BMC reports {ipmi} over IPMI (Get Manager Certificate Fingerprint)"
+            )));
+        }
+    }
+    Ok(Trust::Pin(ipmi.clone()))
+}
+
 /// The transport the settings ask for: an explicit endpoint; else (`auto`) the SMBIOS type 42
 /// host interface under `sysfs_root`, matched and brought up; else CHIF when `/dev/hpilo`
 /// exists or a CHIF library is configured. Never a built-in guess of a BMC address. A `pin`
@@ -67,7 +79,7 @@ pub async fn transport(settings: &Settings, sysfs_root: &Path, pin: Option<Finge
         return chif(settings).await;
     }
     let trust = |settings| match &pin {
-        Some(fp) => Ok(Trust::Pin(fp.clone())),
+        Some(fp) => pinned(settings, fp),
         None => trust(settings),
     };
     if let Some(endpoint) = &bmc.endpoint {
