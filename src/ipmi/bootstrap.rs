@@ -15,13 +15,14 @@
 //!   when shorter than 16 bytes, NUL-terminated and NUL-padded. Completion code 80h:
 //!   bootstrapping is disabled (by an administrator, or by an earlier request).
 //!
-//! Sources: DSP0270 1.3.0 §9 (tables "Get Manager Certificate Fingerprint" and "Get Bootstrap
-//! Account Credentials"); EDK II `RedfishPkg` `IpmiBootstrapCredentials`
-//! (`IPMI_BOOTSTRAP_CREDENTIALS_RESULT_RESPONSE`: 1 + 1 + 16 + 16 bytes, 80h = disabled);
-//! OpenBMC `phosphor-host-ipmid` (fingerprint of `/etc/ssl/certs/https/server.pem`, hash type
-//! 01h, CBh for a certificate number other than 1).
+//! Sources: DSP0270 1.3.0 §9 "Credential bootstrapping via IPMI commands"; the host side in
+//! EDK II `RedfishPkg` (`RedfishPlatformCredentialIpmiLib`, struct
+//! `IPMI_BOOTSTRAP_CREDENTIALS_RESULT_RESPONSE`: 1 + 1 + 16 + 16 bytes; 80h = disabled; A5h
+//! keeps bootstrapping on, 00h turns it off); the BMC side in OpenBMC ipmid handlers by Ampere
+//! Computing (fingerprint: SHA-256 of `/etc/ssl/certs/https/server.pem`, hash type 01h, 80h when
+//! disabled, CBh for a certificate number other than 1).
 //!
-//! NOTE(openbmc): one `phosphor-host-ipmid` handler (2025) answers the credentials as
+//! NOTE(openbmc): the Ampere ipmid handlers (2021, 2025) answer the credentials as
 //! `user NUL password NUL`, not padded to 16 bytes. Such a shorter answer is accepted when it
 //! is exactly two NUL-terminated fields of at most 16 bytes each; anything else of the wrong
 //! length is refused.
