@@ -57,13 +57,17 @@ pub fn from_dir(dir: &Path, check_mode: bool) -> Result<Credentials, CredentialE
     Ok(Credentials { user: user.expose().to_string(), password })
 }
 
-/// The configured directory, else `$CREDENTIALS_DIRECTORY`; `None` when neither has files.
+/// In the order of DESIGN §9: systemd credentials (`$CREDENTIALS_DIRECTORY`, so that
+/// `LoadCredentialEncrypted=` wins over a file left in `/etc`), else the configured directory;
+/// `None` when neither has files.
 pub fn load(configured: Option<&Path>) -> Result<Option<Credentials>, CredentialError> {
-    if let Some(dir) = configured {
-        return from_dir(dir, true).map(Some);
-    }
-    match std::env::var_os("CREDENTIALS_DIRECTORY") {
-        Some(dir) if Path::new(&dir).join("bmc-password").exists() => from_dir(Path::new(&dir), false).map(Some),
+    load_from(std::env::var_os("CREDENTIALS_DIRECTORY").as_deref().map(Path::new), configured)
+}
+
+fn load_from(systemd: Option<&Path>, configured: Option<&Path>) -> Result<Option<Credentials>, CredentialError> {
+    match (systemd, configured) {
+        (Some(dir), _) if dir.join("bmc-password").exists() => from_dir(dir, false).map(Some),
+        (_, Some(dir)) => from_dir(dir, true).map(Some),
         _ => Ok(None),
     }
 }
@@ -94,5 +98,18 @@ mod tests {
         assert!(matches!(from_dir(dir.path(), true), Err(CredentialError::Empty { .. })));
         std::fs::remove_file(dir.path().join("bmc-password")).unwrap();
         assert!(matches!(from_dir(dir.path(), true), Err(CredentialError::Read { .. })));
+    }
+
+    #[test]
+    fn systemd_credentials_come_before_the_configured_directory() {
+        let (systemd, configured) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        write(configured.path(), "bmc-username", "from-etc\n", 0o600);
+        write(configured.path(), "bmc-password", "p1\n", 0o600);
+        assert_eq!(load_from(Some(systemd.path()), Some(configured.path())).unwrap().unwrap().user, "from-etc", "an empty credentials dir is skipped");
+        // systemd's directory is private to the service by construction: its mode is not checked.
+        write(systemd.path(), "bmc-username", "from-systemd", 0o644);
+        write(systemd.path(), "bmc-password", "p2", 0o644);
+        assert_eq!(load_from(Some(systemd.path()), Some(configured.path())).unwrap().unwrap().user, "from-systemd");
+        assert!(load_from(None, None).unwrap().is_none());
     }
 }

@@ -278,6 +278,7 @@ async fn standalone_service(settings: &Settings, sysfs_root: &std::path::Path) -
         BuildError::Session(e) => session_error(e),
         BuildError::Config(m) => CtlError::new(EXIT_USAGE, "bad_config", m),
         e @ BuildError::Credentials(_) => CtlError::new(EXIT_USAGE, "credentials", e),
+        e @ BuildError::Bootstrap(_) => CtlError::new(EXIT_FAILURE, "credential_bootstrapping", e),
     })
 }
 

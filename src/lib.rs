@@ -12,6 +12,8 @@
 //! - [`config`]: layered TOML config (defaults, file, drop-ins, flags) → validated `Settings`.
 //! - [`state`]: files kept between runs in `state.dir` — the ledger of the agent's own sessions
 //!   and TOFU pins — written atomically, mode 0600; none in memory-only mode.
+//! - [`ipmi`]: DSP0270 credential bootstrapping over `/dev/ipmi0` (certificate fingerprint and
+//!   a bootstrap account), behind the `Ipmi` trait with a scripted stand-in for tests.
 //! - [`cli`]: clap definitions of `hostagentd` and `agentctl` (man pages are generated from them).
 
 pub mod discovery;
@@ -33,3 +35,4 @@ pub mod daemon;
 pub mod events;
 pub mod ipnet;
 pub mod proxy;
+pub mod ipmi;

@@ -118,7 +118,7 @@ impl Service {
         let Some(own) = sessions.iter().find(|s| ids_equal(&s.uri, &own)) else { return };
         // NOTE(hpe): over CHIF every session is "System Administrator", whatever the account:
         // a user that is not the agent's own account would match every tool's session.
-        let ours = matches!((own.user.as_deref(), self.agent.user()), (Some(a), Some(b)) if a.eq_ignore_ascii_case(b));
+        let ours = matches!((own.user.as_deref(), self.agent.user().as_deref()), (Some(a), Some(b)) if a.eq_ignore_ascii_case(b));
         if !ours {
             tracing::info!(user = own.user.as_deref().unwrap_or("-"), "the BMC does not list the agent's session under its own account: no identity rule for orphans");
             let _ = self.identity.set(None);

@@ -47,6 +47,8 @@ pub const SCHEMA: &[(&str, &[(&str, KeyType)])] = &[
             ("fingerprint", KeyType::Str),
             ("ca_file", KeyType::Str),
             ("credentials_dir", KeyType::Str),
+            ("credential_bootstrapping", KeyType::Str),
+            ("ipmi_device", KeyType::Str),
             ("chif_library", KeyType::Str),
             ("session_limit", KeyType::Float),
         ],

@@ -11,7 +11,7 @@ mod settings;
 use std::path::{Path, PathBuf};
 
 pub use layers::{KeyType, Layer, Merged, SCHEMA};
-pub use settings::{ApiSettings, BmcSettings, ReaperSettings, Settings, StateSettings, TlsChoice, TransportChoice};
+pub use settings::{ApiSettings, BmcSettings, BootstrapChoice, ReaperSettings, Settings, StateSettings, TlsChoice, TransportChoice};
 
 /// The commented default config that packages install; also the lowest layer.
 pub const SHIPPED_DEFAULTS: &str = include_str!("../../packaging/hostagent.toml");

@@ -26,6 +26,17 @@ pub enum TlsChoice {
     Insecure,
 }
 
+/// When to ask the BMC for a bootstrap account over IPMI (DSP0270), if no credential file
+/// gave credentials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BootstrapChoice {
+    /// When the SMBIOS type 42 record says the BMC supports it and the IPMI device exists.
+    Auto,
+    /// Whatever SMBIOS says; a failure is an error.
+    Always,
+    Never,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct BmcSettings {
     pub transport: TransportChoice,
@@ -35,6 +46,9 @@ pub struct BmcSettings {
     pub fingerprint: Option<String>,
     pub ca_file: Option<PathBuf>,
     pub credentials_dir: Option<PathBuf>,
+    pub credential_bootstrapping: BootstrapChoice,
+    /// The IPMI character device used for credential bootstrapping.
+    pub ipmi_device: PathBuf,
     pub chif_library: Option<PathBuf>,
     /// The session limit, when the operator knows it.
     pub session_limit: Option<usize>,
@@ -151,6 +165,11 @@ fn bmc(r: &Reader) -> Result<BmcSettings, ConfigError> {
         fingerprint,
         ca_file,
         credentials_dir: r.path("bmc.credentials_dir")?,
+        credential_bootstrapping: r.choice(
+            "bmc.credential_bootstrapping",
+            &[("auto", BootstrapChoice::Auto), ("always", BootstrapChoice::Always), ("never", BootstrapChoice::Never)],
+        )?,
+        ipmi_device: r.path("bmc.ipmi_device")?.ok_or_else(|| r.invalid("bmc.ipmi_device", "must not be empty"))?,
         chif_library: r.path("bmc.chif_library")?,
         session_limit: session_limit(r)?,
     })

@@ -29,6 +29,26 @@ fn shipped_defaults_alone_give_the_documented_settings() {
     assert_eq!(s.reaper.kinds, vec!["rest-host", "host-application"]);
     assert!(!s.state.memory_only);
     assert_eq!(s.api.cache_ttl, Duration::ZERO);
+    assert_eq!(s.bmc.credential_bootstrapping, BootstrapChoice::Auto);
+    assert_eq!(s.bmc.ipmi_device, PathBuf::from("/dev/ipmi0"));
+}
+
+#[test]
+fn bootstrapping_keys_are_validated_naming_file_and_key() {
+    let (dir, err) = load_main("[bmc]\ncredential_bootstrapping = \"sometimes\"\n");
+    let text = err.unwrap_err().to_string();
+    assert!(text.contains("bmc.credential_bootstrapping") && text.contains("`sometimes` is not one of auto, always, never"), "{text}");
+    assert!(text.contains(&dir.path().display().to_string()), "{text}");
+    let (_d, err) = load_main("[bmc]\nipmi_device = \"ipmi0\"\n");
+    let text = err.unwrap_err().to_string();
+    assert!(text.contains("bmc.ipmi_device") && text.contains("absolute path"), "{text}");
+    let (_d, err) = load_main("[bmc]\nipmi_device = \"\"\n");
+    assert!(err.unwrap_err().to_string().contains("bmc.ipmi_device`: must not be empty"));
+    let (_d, err) = load_main("[bmc]\ncredential_bootstrapping = true\n");
+    assert!(err.unwrap_err().to_string().contains("must be a string"));
+    let (_d, ok) = load_main("[bmc]\ncredential_bootstrapping = \"always\"\nipmi_device = \"/dev/ipmi1\"\n");
+    let s = ok.unwrap();
+    assert_eq!((s.bmc.credential_bootstrapping, s.bmc.ipmi_device), (BootstrapChoice::Always, PathBuf::from("/dev/ipmi1")));
 }
 
 #[test]

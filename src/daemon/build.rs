@@ -1,12 +1,15 @@
-//! From settings to a working [`Service`]: the transport (an explicit endpoint over HTTPS, or
-//! CHIF), trust, credentials, the agent session and its login. Shared by the daemon and
+//! From settings to a working [`Service`]: credentials (and, with DSP0270 bootstrapping, the
+//! certificate pin: see [`super::credentials`]), the transport (an explicit endpoint over
+//! HTTPS, or CHIF), trust, the agent session and its login. Shared by the daemon and
 //! `agentctl --standalone`.
 
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::credentials::{bootstrap_ipmi, plan, CredentialPlan};
 use crate::config::{Settings, TlsChoice, TransportChoice};
+use crate::ipmi::Ipmi;
 use crate::redfish::{ClassifyContext, Vendor};
 use crate::service::{Recovery, Service};
 use crate::state::Ledger;
@@ -22,6 +25,8 @@ pub enum BuildError {
     Config(String),
     #[error("credentials: {0}")]
     Credentials(#[from] crate::credentials::CredentialError),
+    #[error("credential bootstrapping: {0}")]
+    Bootstrap(#[from] crate::ipmi::bootstrap::BootstrapError),
     #[error(transparent)]
     Session(#[from] SessionError),
 }
@@ -53,14 +58,31 @@ pub struct Reach {
     pub link: Option<(crate::discovery::link::LinkPlan, u32)>,
 }
 
+/// The IPMI fingerprint replaces `bmc.tls`, except that an operator's own pin must agree.
+fn pinned(settings: &Settings, ipmi: &Fingerprint) -> Result<Trust, BuildError> {
+    if let Trust::Pin(configured) = trust(settings)? {
+        if &configured != ipmi {
+            return Err(BuildError::Config(format!(
+                "bmc.fingerprint is {configured} but the BMC reports {ipmi} over IPMI (Get Manager Certificate Fingerprint)"
+            )));
+        }
+    }
+    Ok(Trust::Pin(ipmi.clone()))
+}
+
 /// The transport the settings ask for: an explicit endpoint; else (`auto`) the SMBIOS type 42
 /// host interface under `sysfs_root`, matched and brought up; else CHIF when `/dev/hpilo`
-/// exists or a CHIF library is configured. Never a built-in guess of a BMC address.
-pub async fn transport(settings: &Settings, sysfs_root: &Path) -> Result<Reach, BuildError> {
+/// exists or a CHIF library is configured. Never a built-in guess of a BMC address. A `pin`
+/// (from IPMI) replaces the configured trust of HTTPS.
+pub async fn transport(settings: &Settings, sysfs_root: &Path, pin: Option<Fingerprint>) -> Result<Reach, BuildError> {
     let bmc = &settings.bmc;
     if bmc.transport == TransportChoice::Chif {
         return chif(settings).await;
     }
+    let trust = |settings| match &pin {
+        Some(fp) => pinned(settings, fp),
+        None => trust(settings),
+    };
     if let Some(endpoint) = &bmc.endpoint {
         let t = HttpsTransport::new(HttpsOptions::new(endpoint.clone(), trust(settings)?)).map_err(SessionError::from)?;
         return Ok(Reach { transport: Arc::new(t), host: None, link: None });
@@ -126,9 +148,19 @@ impl Role {
 
 /// Connects, logs in (or settles for Basic / sessionless) and wraps it all in a [`Service`].
 pub async fn service(settings: &Settings, sysfs_root: &Path, role: &Role) -> Result<Service, BuildError> {
-    let Reach { transport, host, link } = transport(settings, sysfs_root).await?;
-    let creds = crate::credentials::load(settings.bmc.credentials_dir.as_deref())?;
-    let agent = AgentSession::connect(transport, creds, role.agent_options()).await?;
+    let ipmi = bootstrap_ipmi(settings, sysfs_root)?;
+    service_with_ipmi(settings, sysfs_root, role, ipmi).await
+}
+
+/// [`service`] with the IPMI channel for credential bootstrapping given (tests pass a
+/// scripted one); `None` = no bootstrapping.
+pub async fn service_with_ipmi(settings: &Settings, sysfs_root: &Path, role: &Role, ipmi: Option<Arc<dyn Ipmi>>) -> Result<Service, BuildError> {
+    let CredentialPlan { creds, pin, refresh } = plan(settings, ipmi).await?;
+    let Reach { transport, host, link } = transport(settings, sysfs_root, pin).await?;
+    let mut agent = AgentSession::connect(transport, creds, role.agent_options()).await?;
+    if let Some(refresh) = refresh {
+        agent = agent.with_credential_refresh(refresh);
+    }
     let outcome = agent.login().await?;
     let recovery = role.recovery(agent.root().supports_context);
     let vendor = agent.root().info.vendor;

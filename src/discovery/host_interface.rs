@@ -6,7 +6,7 @@ use std::path::Path;
 
 use super::link::{bring_up, plan, LinkError, LinkUp};
 use super::netdev::{find_netdev, MatchError};
-use super::smbios::model::Protocol;
+use super::smbios::model::{Device, Protocol};
 use super::smbios::{discover_report, DirSource};
 
 /// The configured host interface.
@@ -29,6 +29,17 @@ pub enum DiscoveryError {
     Match(#[from] MatchError),
     #[error(transparent)]
     Link(#[from] LinkError),
+}
+
+/// True when a type 42 record sets Device Characteristics bit 0, "Credential Bootstrapping
+/// via IPMI is supported" (DSP0270 1.3, v2 device descriptions only).
+pub fn bootstrapping_supported(sysfs_root: &Path) -> bool {
+    let report = discover_report(&DirSource::from_sysfs_root(sysfs_root));
+    let records = report.decode.map(|d| d.records).unwrap_or_default();
+    records.iter().any(|r| match &r.device {
+        Some(Device::UsbV2 { bootstrap: Some(b), .. } | Device::PciV2 { bootstrap: Some(b), .. }) => b.supported,
+        _ => false,
+    })
 }
 
 /// Decodes, matches and brings up the first network host interface with a Redfish-over-IP

@@ -13,7 +13,7 @@ use bytes::Bytes;
 use http::{Method, StatusCode};
 use tokio::sync::{Mutex, RwLock};
 
-use super::auth::{AuthState, Credentials};
+use super::auth::{AuthState, CredentialRefresh, Credentials};
 use super::root::ServiceRoot;
 use super::SessionError;
 use crate::redfish::{path_of, RedfishError};
@@ -51,7 +51,13 @@ pub enum LoginOutcome {
 
 pub struct AgentSession {
     transport: Arc<dyn Transport>,
-    creds: Option<Credentials>,
+    /// Replaced only by [`CredentialRefresh`] (bootstrap accounts); never held across an await.
+    creds: std::sync::RwLock<Option<Credentials>>,
+    /// Asked once when a login is refused with 401 (DSP0270 bootstrap accounts vanish with a
+    /// BMC reset); `None` for credentials from files, which a retry would not change.
+    refresh: Option<Arc<dyn CredentialRefresh>>,
+    /// One refresh at a time: each one makes the BMC create an account.
+    refresh_lock: Mutex<()>,
     opts: AgentOptions,
     root: ServiceRoot,
     /// The current auth and its generation; the generation tells a request that failed with
@@ -70,7 +76,18 @@ impl AgentSession {
         opts: AgentOptions,
     ) -> Result<AgentSession, SessionError> {
         let root = ServiceRoot::fetch(transport.as_ref()).await?;
-        Ok(AgentSession { transport, creds, opts, root, state: RwLock::new((AuthState::None, 0)), login_lock: Mutex::new(()), login_location: RwLock::new(None) })
+        let creds = std::sync::RwLock::new(creds);
+        Ok(AgentSession { transport, creds, refresh: None, refresh_lock: Mutex::new(()), opts, root, state: RwLock::new((AuthState::None, 0)), login_lock: Mutex::new(()), login_location: RwLock::new(None) })
+    }
+
+    /// Where to get new credentials when a login is refused with 401.
+    pub fn with_credential_refresh(mut self, refresh: Arc<dyn CredentialRefresh>) -> AgentSession {
+        self.refresh = Some(refresh);
+        self
+    }
+
+    fn creds(&self) -> Option<Credentials> {
+        self.creds.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     pub fn root(&self) -> &ServiceRoot {
@@ -87,14 +104,14 @@ impl AgentSession {
     }
 
     /// The BMC user the agent logs in as.
-    pub fn user(&self) -> Option<&str> {
-        self.creds.as_ref().map(|c| c.user.as_str()).filter(|u| !u.is_empty())
+    pub fn user(&self) -> Option<String> {
+        self.creds().map(|c| c.user).filter(|u| !u.is_empty())
     }
 
     /// Records a session just created, for the next run after a crash.
     pub fn record(&self, uri: &str, owner: &str) {
         if let Some(ledger) = self.ledger() {
-            ledger.record(uri, owner, self.user());
+            ledger.record(uri, owner, self.user().as_deref());
         }
     }
 
@@ -153,10 +170,35 @@ impl AgentSession {
     }
 
     /// POSTs a login and returns the new session, without making it the agent's: leases use
-    /// this too. On a sessionless transport (CHIF, Production mode) no credentials are needed.
+    /// this too. When the login is refused with 401 and a [`CredentialRefresh`] is set, asks it
+    /// once for new credentials and tries once more (the one exception to "never log in again
+    /// after a failed login POST": a bootstrap account is known to vanish with a BMC reset).
     pub async fn create_session(&self, context: Option<String>) -> Result<NewSession, SessionError> {
+        let used = self.creds();
+        let first = self.post_login(used.as_ref(), context.clone()).await;
+        let (Err(SessionError::Login(err)), Some(refresh)) = (&first, &self.refresh) else { return first };
+        if err.status != StatusCode::UNAUTHORIZED.as_u16() {
+            return first;
+        }
+        let _one_at_a_time = self.refresh_lock.lock().await;
+        let current = self.creds();
+        if same(current.as_ref(), used.as_ref()) {
+            tracing::info!("the BMC refused the bootstrap credentials (gone after a BMC reset?): asking for new ones");
+            let refresh = refresh.clone();
+            let creds = tokio::task::spawn_blocking(move || refresh.refresh())
+                .await
+                .map_err(|e| SessionError::Refresh(format!("the credential task failed: {e}")))?
+                .map_err(SessionError::Refresh)?;
+            *self.creds.write().unwrap_or_else(|e| e.into_inner()) = Some(creds);
+        }
+        self.post_login(self.creds().as_ref(), context).await
+    }
+
+    /// One login POST. On a sessionless transport (CHIF, Production mode) no credentials are
+    /// needed.
+    async fn post_login(&self, held: Option<&Credentials>, context: Option<String>) -> Result<NewSession, SessionError> {
         let anonymous = Credentials { user: String::new(), password: crate::secret::Secret::new("") };
-        let creds = match (&self.creds, self.transport.sessionless()) {
+        let creds = match (held, self.transport.sessionless()) {
             (Some(creds), _) => creds,
             (None, true) => &anonymous,
             (None, false) => return Err(SessionError::NoCredentials),
@@ -219,7 +261,7 @@ impl AgentSession {
     }
 
     fn authorize(&self, mut req: Request, auth: &AuthState) -> Request {
-        if let Some((name, value)) = auth.header(self.creds.as_ref()) {
+        if let Some((name, value)) = auth.header(self.creds().as_ref()) {
             req.headers.insert(name, value);
         }
         req
@@ -266,6 +308,15 @@ impl AgentSession {
             return Ok(());
         }
         Err(SessionError::Bmc(RedfishError::from_response(&resp)))
+    }
+}
+
+/// Whether two credential sets are the same (another task may have refreshed meanwhile).
+fn same(a: Option<&Credentials>, b: Option<&Credentials>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => a.user == b.user && a.password == b.password,
+        (None, None) => true,
+        _ => false,
     }
 }
 

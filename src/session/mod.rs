@@ -9,7 +9,7 @@ pub mod pidwatch;
 pub mod root;
 
 pub use agent::{AgentOptions, AgentSession, LoginOutcome};
-pub use auth::{AuthState, Credentials};
+pub use auth::{AuthState, CredentialRefresh, Credentials};
 
 use crate::redfish::RedfishError;
 use crate::transport::TransportError;
@@ -24,6 +24,8 @@ pub enum SessionError {
     Bmc(RedfishError),
     #[error("no BMC credentials are configured and this transport needs a session")]
     NoCredentials,
+    #[error("the BMC refused the credentials and asking for new ones failed: {0}")]
+    Refresh(String),
     #[error("the BMC accepted the login but sent no X-Auth-Token header")]
     NoToken,
     #[error("the BMC accepted the login but sent no Location header")]

@@ -23,6 +23,11 @@ impl Fingerprint {
         Fingerprint(Sha256::digest(der).into())
     }
 
+    /// A digest received as bytes (IPMI "Get Manager Certificate Fingerprint").
+    pub fn from_bytes(digest: [u8; 32]) -> Fingerprint {
+        Fingerprint(digest)
+    }
+
     /// Accepts `sha256:AB:CD:…`, `AB:CD:…` or plain hex, any case.
     pub fn parse(text: &str) -> Result<Fingerprint, String> {
         let t = text.trim();

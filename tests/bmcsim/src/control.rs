@@ -34,6 +34,7 @@ pub async fn handle(sim: &Sim, ctx: &Ctx, req: Request<Bytes>) -> Reply {
         (Method::POST, "/_sim/leak") => body(&req).map(|b| leak(sim, &b)),
         (Method::POST, "/_sim/clock") => body(&req).map(|b| clock(sim, &b)),
         (Method::POST, "/_sim/reset") => body(&req).map(|b| reset(sim, &b)),
+        (Method::POST, "/_sim/account") => body(&req).map(|b| account(sim, &b)),
         (Method::GET, "/_sim/faults") => Ok(json_reply(StatusCode::OK, &json!(*sim.faults.lock().unwrap_or_else(|e| e.into_inner())))),
         (Method::POST, "/_sim/faults") => body(&req).and_then(|b| faults(sim, b)),
         (Method::GET, "/_sim/log") => Ok(json_reply(StatusCode::OK, &json!(*sim.log.lock().unwrap_or_else(|e| e.into_inner())))),
@@ -129,6 +130,24 @@ fn reset(sim: &Sim, b: &Value) -> Reply {
     };
     *sim.down_until.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now() + Duration::from_secs_f64(down));
     json_reply(StatusCode::OK, &json!({ "dropped": dropped, "down_s": down }))
+}
+
+/// Replaces the account's user and/or password (the old ones stop working at once; sessions
+/// stay). The answer does not echo the password.
+fn account(sim: &Sim, b: &Value) -> Reply {
+    let user = b.get("user").and_then(Value::as_str);
+    let password = b.get("password").and_then(Value::as_str);
+    if user.is_none() && password.is_none() {
+        return bad("user and/or password (strings) are required");
+    }
+    let mut account = sim.account.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(user) = user {
+        account.0 = user.to_string();
+    }
+    if let Some(password) = password {
+        account.1 = password.to_string();
+    }
+    json_reply(StatusCode::OK, &json!({ "user": account.0 }))
 }
 
 fn faults(sim: &Sim, b: Value) -> Result<Reply, Reply> {

@@ -214,10 +214,11 @@ fn basic_ok(sim: &Sim, header: &str) -> bool {
 
 /// The configured account; on iLO 7 also its host application accounts with the same password.
 pub fn credentials_ok(sim: &Sim, user: &str, password: &str) -> bool {
-    if password != sim.cfg.password {
+    let (account_user, account_password) = sim.account.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    if password != account_password {
         return false;
     }
-    user == sim.cfg.user || (sim.profile() == crate::Profile::Ilo7 && crate::tree_dmtf::ILO7_APP_ACCOUNTS.iter().any(|(_, n)| n.eq_ignore_ascii_case(user)))
+    user == account_user || (sim.profile() == crate::Profile::Ilo7 && crate::tree_dmtf::ILO7_APP_ACCOUNTS.iter().any(|(_, n)| n.eq_ignore_ascii_case(user)))
 }
 
 pub async fn latency(ms: u64) {

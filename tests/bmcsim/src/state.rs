@@ -53,6 +53,9 @@ pub struct Sim {
     pub concurrency: Option<Semaphore>,
     /// Addresses of the in-band listeners, once bound.
     pub inband_addrs: Mutex<Vec<SocketAddr>>,
+    /// The account's user and password: `--user/--password`, changed by `/_sim/account`
+    /// (as a BMC makes a new bootstrap account after a reset).
+    pub account: Mutex<(String, String)>,
 }
 
 impl Sim {
@@ -61,6 +64,7 @@ impl Sim {
         let max = cfg.max_sessions.unwrap_or(profile.default_max_sessions());
         let table = Table::new(profile, max, cfg.session_timeout.unwrap_or(1800));
         let tree = Tree::build(profile, cfg.tree.as_deref())?;
+        let account = Mutex::new((cfg.user.clone(), cfg.password.clone()));
         Ok(Sim {
             concurrency: cfg.max_concurrency.map(Semaphore::new),
             cfg,
@@ -70,6 +74,7 @@ impl Sim {
             log: Mutex::new(VecDeque::new()),
             down_until: Mutex::new(None),
             inband_addrs: Mutex::new(Vec::new()),
+            account,
         })
     }
 
