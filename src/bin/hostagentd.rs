@@ -16,8 +16,7 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let workers = std::env::var("HOSTAGENT_WORKERS").ok().and_then(|v| v.parse().ok()).unwrap_or(2);
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(workers).enable_all().build().expect("tokio runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
     if let Err(e) = runtime.block_on(run(settings, args.sysfs_root.clone())) {
         eprintln!("hostagentd: {e:#}");
         std::process::exit(1);

@@ -235,15 +235,26 @@ impl AgentSession {
     /// Sends a request with the agent's authentication. On 401 with a session, logs in again
     /// once and retries once; the retry's answer is final.
     pub async fn send(&self, req: Request) -> Result<Response, SessionError> {
-        let (auth, generation) = self.state.read().await.clone();
-        let resp = self.transport.send(self.authorize(req.clone(), &auth)).await?;
-        if resp.status != StatusCode::UNAUTHORIZED || !matches!(auth, AuthState::Session { .. }) {
+        let (header, with_session, generation) = self.current_header().await;
+        let resp = self.transport.send(with_header(req.clone(), header)).await?;
+        if resp.status != StatusCode::UNAUTHORIZED || !with_session {
             return Ok(resp);
         }
         tracing::info!(path = %req.path, "the BMC no longer knows the agent's session: logging in again");
         self.relogin(generation).await?;
-        let auth = self.auth().await;
-        Ok(self.transport.send(self.authorize(req, &auth)).await?)
+        let (header, _, _) = self.current_header().await;
+        Ok(self.transport.send(with_header(req, header)).await?)
+    }
+
+    /// The auth header to send now, whether it is a session's, and the state's generation. The
+    /// token is read in place (no copy of the secret per request); the password only for Basic.
+    async fn current_header(&self) -> (Option<(http::HeaderName, http::HeaderValue)>, bool, u64) {
+        let state = self.state.read().await;
+        let header = match &state.0 {
+            AuthState::Basic => state.0.header(self.creds().as_ref()),
+            other => other.header(None),
+        };
+        (header, matches!(state.0, AuthState::Session { .. }), state.1)
     }
 
     /// Logs in again unless another task already did since `generation`.
@@ -260,11 +271,8 @@ impl AgentSession {
         self.login_locked().await.map(|_| ())
     }
 
-    fn authorize(&self, mut req: Request, auth: &AuthState) -> Request {
-        if let Some((name, value)) = auth.header(self.creds().as_ref()) {
-            req.headers.insert(name, value);
-        }
-        req
+    fn authorize(&self, req: Request, auth: &AuthState) -> Request {
+        with_header(req, auth.header(self.creds().as_ref()))
     }
 
     /// After a Basic fallback: try to hold a real session again (the reaper made room).
@@ -318,6 +326,13 @@ fn same(a: Option<&Credentials>, b: Option<&Credentials>) -> bool {
         (None, None) => true,
         _ => false,
     }
+}
+
+fn with_header(mut req: Request, header: Option<(http::HeaderName, http::HeaderValue)>) -> Request {
+    if let Some((name, value)) = header {
+        req.headers.insert(name, value);
+    }
+    req
 }
 
 /// A session just created on the BMC.
