@@ -51,6 +51,7 @@ pub const SCHEMA: &[(&str, &[(&str, KeyType)])] = &[
             ("ipmi_device", KeyType::Str),
             ("chif_library", KeyType::Str),
             ("session_limit", KeyType::Float),
+            ("max_concurrency", KeyType::Float),
         ],
     ),
     (

@@ -52,6 +52,9 @@ pub struct BmcSettings {
     pub chif_library: Option<PathBuf>,
     /// The session limit, when the operator knows it.
     pub session_limit: Option<usize>,
+    /// Requests in flight to the BMC at once (the proxy's clients, the reaper, leases); more
+    /// wait their turn.
+    pub max_concurrency: usize,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -172,7 +175,16 @@ fn bmc(r: &Reader) -> Result<BmcSettings, ConfigError> {
         ipmi_device: r.path("bmc.ipmi_device")?.ok_or_else(|| r.invalid("bmc.ipmi_device", "must not be empty"))?,
         chif_library: r.path("bmc.chif_library")?,
         session_limit: session_limit(r)?,
+        max_concurrency: max_concurrency(r)?,
     })
+}
+
+fn max_concurrency(r: &Reader) -> Result<usize, ConfigError> {
+    let value = r.0.get("bmc.max_concurrency").and_then(|(v, _)| v.as_integer().or(v.as_float().map(|f| f as i64))).unwrap_or(8);
+    match value {
+        n if (1..=256).contains(&n) => Ok(n as usize),
+        n => Err(r.invalid("bmc.max_concurrency", format!("{n} is not between 1 and 256 requests"))),
+    }
 }
 
 fn session_limit(r: &Reader) -> Result<Option<usize>, ConfigError> {

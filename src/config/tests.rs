@@ -31,6 +31,18 @@ fn shipped_defaults_alone_give_the_documented_settings() {
     assert_eq!(s.api.cache_ttl, Duration::ZERO);
     assert_eq!(s.bmc.credential_bootstrapping, BootstrapChoice::Auto);
     assert_eq!(s.bmc.ipmi_device, PathBuf::from("/dev/ipmi0"));
+    assert_eq!(s.bmc.max_concurrency, 8);
+}
+
+#[test]
+fn max_concurrency_is_a_bounded_count() {
+    let (_d, ok) = load_main("[bmc]\nmax_concurrency = 32\n");
+    assert_eq!(ok.unwrap().bmc.max_concurrency, 32);
+    for bad in ["0", "1000", "\"many\""] {
+        let (_d, err) = load_main(&format!("[bmc]\nmax_concurrency = {bad}\n"));
+        let text = err.unwrap_err().to_string();
+        assert!(text.contains("bmc.max_concurrency") && text.contains("hostagent.toml"), "{bad}: {text}");
+    }
 }
 
 #[test]

@@ -84,13 +84,16 @@ pub async fn transport(settings: &Settings, sysfs_root: &Path, pin: Option<Finge
         None => trust(settings),
     };
     if let Some(endpoint) = &bmc.endpoint {
-        let t = HttpsTransport::new(HttpsOptions::new(endpoint.clone(), trust(settings)?)).map_err(SessionError::from)?;
+        let mut opts = HttpsOptions::new(endpoint.clone(), trust(settings)?);
+        opts.max_in_flight = bmc.max_concurrency;
+        let t = HttpsTransport::new(opts).map_err(SessionError::from)?;
         return Ok(Reach { transport: Arc::new(t), host: None, link: None });
     }
     match crate::discovery::host_interface::bring_up_host_interface(sysfs_root).await {
         Ok(up) => {
             let mut opts = HttpsOptions::new(up.link.url(), trust(settings)?);
             opts.interface = Some(up.link.ifname.clone());
+            opts.max_in_flight = bmc.max_concurrency;
             let t = HttpsTransport::new(opts).map_err(SessionError::from)?;
             Ok(Reach { transport: Arc::new(t), host: Some(up.host), link: Some((up.plan, up.link.ifindex)) })
         }
