@@ -158,8 +158,31 @@ async fn via_daemon(args: &Args) -> Result<Output, CtlError> {
         }
         Command::Session(sub) => session_command(socket, sub).await,
         Command::Run { ttl, command } => run_with_lease(socket, *ttl, command).await,
+        Command::Get { path } => raw_via_daemon(socket, http::Method::GET, path, None).await,
+        Command::Patch { path, data } => raw_via_daemon(socket, http::Method::PATCH, path, Some(json_data(data)?)).await,
+        Command::Delete { path } => raw_via_daemon(socket, http::Method::DELETE, path, None).await,
         other => Err(CtlError::new(EXIT_USAGE, "unsupported", format!("{} is not available yet", command_name(other)))),
     }
+}
+
+/// `get`/`patch`/`delete` through the daemon's Redfish proxy, with the daemon's session.
+async fn raw_via_daemon(socket: &std::path::Path, method: http::Method, path: &str, body: Option<serde_json::Value>) -> Result<Output, CtlError> {
+    let path = redfish_path(path)?;
+    let value = client::call(socket, method, &path, body).await.map_err(client_error)?;
+    Ok((format!("{}\n", serde_json::to_string_pretty(&value).unwrap_or_default()), value, EXIT_OK))
+}
+
+/// A Redfish path as the proxy takes it: `/redfish/...`.
+fn redfish_path(path: &str) -> Result<String, CtlError> {
+    let path = if path.starts_with('/') { path.to_string() } else { format!("/{path}") };
+    if path == "/redfish" || path.starts_with("/redfish/") {
+        return Ok(path);
+    }
+    Err(CtlError::new(EXIT_USAGE, "bad_path", format!("`{path}` is not a Redfish path (it must start with /redfish/v1)")))
+}
+
+fn json_data(data: &str) -> Result<serde_json::Value, CtlError> {
+    serde_json::from_str(data).map_err(|e| CtlError::new(EXIT_USAGE, "bad_data", format!("--data is not JSON: {e}")))
 }
 
 async fn open_lease(socket: &std::path::Path, ttl: Option<std::time::Duration>, pid: u32) -> Result<serde_json::Value, CtlError> {
@@ -297,14 +320,23 @@ async fn command(service: &Service, settings: &Settings, command: &Command) -> R
             Ok(output(crate::render::list(&report), &report))
         }
         Command::Clean(clean) => clean_command(service, settings, clean).await,
-        Command::Get { path } => {
-            let resp = service.agent.send(Request::get(path.clone())).await.map_err(session_error)?;
-            let body: serde_json::Value = serde_json::from_slice(&resp.body).unwrap_or_else(|_| String::from_utf8_lossy(&resp.body).into());
-            let exit = if resp.status.is_success() { EXIT_OK } else { EXIT_FAILURE };
-            Ok((format!("{}\n", serde_json::to_string_pretty(&body).unwrap_or_default()), body, exit))
-        }
+        Command::Get { path } => raw(service, Request::get(redfish_path(path)?)).await,
+        Command::Patch { path, data } => raw(service, Request::json(http::Method::PATCH, redfish_path(path)?, &json_data(data)?)).await,
+        Command::Delete { path } => raw(service, Request::delete(redfish_path(path)?)).await,
         other => Err(CtlError::new(EXIT_USAGE, "unsupported", format!("{} needs the daemon (hostagentd)", command_name(other)))),
     }
+}
+
+/// One raw request with the standalone session; the BMC's answer is printed whatever it is.
+async fn raw(service: &Service, req: Request) -> Result<Output, CtlError> {
+    let resp = service.agent.send(req).await.map_err(session_error)?;
+    let body: serde_json::Value = if resp.body.is_empty() {
+        serde_json::json!({ "status": resp.status.as_u16() })
+    } else {
+        serde_json::from_slice(&resp.body).unwrap_or_else(|_| String::from_utf8_lossy(&resp.body).into())
+    };
+    let exit = if resp.status.is_success() { EXIT_OK } else { EXIT_FAILURE };
+    Ok((format!("{}\n", serde_json::to_string_pretty(&body).unwrap_or_default()), body, exit))
 }
 
 fn command_name(c: &Command) -> &'static str {

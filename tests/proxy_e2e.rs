@@ -94,6 +94,20 @@ async fn the_shared_session_and_paths_outside_redfish_v1_are_out_of_reach() {
     let (status, _, _) = unix_request(s, "GET", "/_sim/sessions", &[], "").await;
     assert_eq!(status, 404, "the simulator's control API is not the proxy's");
     assert_eq!(sim_log(&sim).await.len(), before, "nothing reached the BMC");
+    // agentctl's raw commands go by the same proxy.
+    let socket = daemon.socket.clone();
+    let (patch, bad_path, bad_data) = tokio::task::spawn_blocking(move || {
+        (
+            common::daemon::agentctl(&socket, &["patch", "/redfish/v1/Systems/1/", "--data", r#"{"AssetTag":"rack-9"}"#]),
+            common::daemon::agentctl(&socket, &["get", "/v1/status"]),
+            common::daemon::agentctl(&socket, &["patch", "/redfish/v1/Systems/1/", "--data", "{not json"]),
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(patch.0, Some(0), "{patch:?}");
+    assert_eq!(bad_path.0, Some(2), "only Redfish paths: {bad_path:?}");
+    assert_eq!(bad_data.0, Some(2), "--data must be JSON: {bad_data:?}");
     let big = "x".repeat(2 << 20);
     let (status, _, _) = unix_request(s, "PATCH", "/redfish/v1/Systems/1/", &[("content-type", "application/json")], &big).await;
     assert_eq!(status, 413, "bodies are bounded");

@@ -34,7 +34,12 @@ pub async fn call(socket: &Path, method: Method, path: &str, body: Option<serde_
     let resp = sender.send_request(req).await.map_err(|e| ClientError::Protocol(e.to_string()))?;
     let status = resp.status();
     let body = resp.into_body().collect().await.map_err(|e| ClientError::Protocol(e.to_string()))?.to_bytes();
-    let value: serde_json::Value = serde_json::from_slice(&body).map_err(|e| ClientError::Protocol(format!("answer is not JSON: {e}")))?;
+    let value: serde_json::Value = if body.is_empty() {
+        // 204 No Content (a BMC's answer to DELETE, through the proxy).
+        serde_json::json!({ "status": status.as_u16() })
+    } else {
+        serde_json::from_slice(&body).map_err(|e| ClientError::Protocol(format!("answer is not JSON: {e}")))?
+    };
     if status.is_success() {
         return Ok(value);
     }

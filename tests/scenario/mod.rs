@@ -135,22 +135,33 @@ pub fn drive(sim: &SimHandle, socket: &Path) -> Vec<Ran> {
     ran.push(agentctl(socket, &["session", "list"]).ok());
     ran.push(agentctl(socket, &["session", "close", &id]).ok());
     ran.push(agentctl(socket, &["run", "--", "true"]).ok());
-    // Raw Redfish through the agent goes by the local proxy, which may not exist yet on this
-    // branch: any answer is fine here; the run still counts for what it printed.
-    ran.push(agentctl(socket, &["get", "/redfish/v1/Systems/1"]));
-    if crate::common::require(have("curl"), "curl, for the proxied request") {
-        ran.push(proxy_get(socket, "/redfish/v1/Systems/1"));
+    // Raw Redfish through the agent goes by the local proxy.
+    let get = agentctl(socket, &["get", "/redfish/v1/Systems/1/"]).ok();
+    assert_eq!(get.json()["Id"], "1", "{get:?}");
+    ran.push(get);
+    if crate::common::require(have("curl"), "curl, for the proxied requests") {
+        ran.extend(proxy_session(socket));
     }
     ran
 }
 
-/// `curl --unix-socket SOCK http://localhost/PATH`. The local Redfish proxy is being written
-/// in parallel: a 404 is accepted now, and once it lands this is proxy traffic.
-pub fn proxy_get(socket: &Path, path: &str) -> Ran {
-    let url = format!("http://localhost{path}");
-    let ran = run("curl", &["-s", "--max-time", "30", "-w", "\n%{http_code}", "--unix-socket", socket.to_str().unwrap(), &url]);
-    assert_eq!(ran.code, Some(0), "curl reached the API socket: {ran:?}");
-    ran
+/// A client's visit through the proxy with curl on the socket: a virtual login, a GET with its
+/// token, a logout.
+pub fn proxy_session(socket: &Path) -> Vec<Ran> {
+    let sock = socket.to_str().unwrap();
+    let login = run("curl", &["-s", "-i", "--max-time", "30", "--unix-socket", sock, "-H", "content-type: application/json",
+        "-d", r#"{"UserName":"admin","Password":"not-checked"}"#, "http://localhost/redfish/v1/SessionService/Sessions/"]);
+    let header = |name: &str| login.stdout.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+    });
+    let (token, location) = (header("x-auth-token").expect("the proxy's login gives a token"), header("location").expect("and a Location"));
+    let auth = format!("x-auth-token: {token}");
+    let get = run("curl", &["-s", "-f", "--max-time", "30", "--unix-socket", sock, "-H", &auth, "http://localhost/redfish/v1/Systems/1/"]);
+    assert_eq!(get.code, Some(0), "the proxied GET answered 200: {get:?}");
+    let logout = run("curl", &["-s", "-f", "-X", "DELETE", "--max-time", "30", "--unix-socket", sock, "-H", &auth, &format!("http://localhost{location}")]);
+    assert_eq!(logout.code, Some(0), "the virtual logout answered 200: {logout:?}");
+    vec![login, get, logout]
 }
 
 /// Sends SIGTERM to `pid` (a process this test started) and waits for `child` to end.
