@@ -174,7 +174,6 @@ fn a_static_host_interface_is_matched_brought_up_and_used() {
 
 #[test]
 fn hostagentd_without_an_endpoint_discovers_the_host_interface_and_logs_in() {
-    use std::os::unix::fs::PermissionsExt;
     let Some(w) = world("d") else { return };
     let dir = tempfile::tempdir().unwrap();
     let sysfs = dir.path().join("sys");
@@ -185,12 +184,7 @@ fn hostagentd_without_an_endpoint_discovers_the_host_interface_and_logs_in() {
     for f in ["smbios_entry_point", "DMI"] {
         std::fs::copy(fixture.join(f), tables.join(f)).unwrap();
     }
-    let creds = dir.path().join("creds");
-    std::fs::create_dir(&creds).unwrap();
-    for (name, value) in [("bmc-username", "admin"), ("bmc-password", "password")] {
-        std::fs::write(creds.join(name), value).unwrap();
-        std::fs::set_permissions(creds.join(name), std::fs::Permissions::from_mode(0o600)).unwrap();
-    }
+    let creds = common::daemon::write_creds(dir.path());
     let socket = dir.path().join("agent.sock");
     let config = dir.path().join("hostagent.toml");
     std::fs::write(&config, format!(

@@ -138,12 +138,7 @@ fn real_clients_through_the_proxy_leave_only_the_agent_session_and_direct_leaks_
     let (sim, stop_sim, sim_thread) = sim_in(&bmc, cfg);
 
     let work = tempfile::tempdir().unwrap();
-    let creds = work.path().join("creds");
-    std::fs::create_dir(&creds).unwrap();
-    for (name, value) in [("bmc-username", "admin\n"), ("bmc-password", "password\n")] {
-        std::fs::write(creds.join(name), value).unwrap();
-        std::fs::set_permissions(creds.join(name), std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
-    }
+    let creds = common::daemon::write_creds(work.path());
     let socket = work.path().join("run/agent.sock");
     let config = work.path().join("hostagent.toml");
     std::fs::write(

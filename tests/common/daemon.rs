@@ -36,12 +36,7 @@ impl Daemon {
     pub fn start_with_state(sim: &bmcsim::SimHandle, extra: &str, files: &[(&str, &str)]) -> Daemon {
         let dir = tempfile::tempdir().unwrap();
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-        let creds = dir.path().join("creds");
-        std::fs::create_dir(&creds).unwrap();
-        for (name, value) in [("bmc-username", "admin\n"), ("bmc-password", "password\n")] {
-            std::fs::write(creds.join(name), value).unwrap();
-            std::fs::set_permissions(creds.join(name), std::fs::Permissions::from_mode(0o600)).unwrap();
-        }
+        let creds = write_creds(dir.path());
         let (socket, state) = (dir.path().join("run/agent.sock"), dir.path().join("state"));
         std::fs::create_dir(&state).unwrap();
         std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o700)).unwrap();
@@ -104,6 +99,17 @@ impl Daemon {
     }
 }
 
+/// `DIR/creds` with the simulator's account (admin / password), files mode 0600.
+pub fn write_creds(dir: &Path) -> PathBuf {
+    let creds = dir.join("creds");
+    std::fs::create_dir(&creds).unwrap();
+    for (name, value) in [("bmc-username", "admin\n"), ("bmc-password", "password\n")] {
+        std::fs::write(creds.join(name), value).unwrap();
+        std::fs::set_permissions(creds.join(name), std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    creds
+}
+
 pub fn start_daemon(sim: &bmcsim::SimHandle, extra: &str) -> Daemon {
     start_daemon_with_env(sim, extra, &[])
 }
@@ -111,12 +117,7 @@ pub fn start_daemon(sim: &bmcsim::SimHandle, extra: &str) -> Daemon {
 pub fn start_daemon_with_env(sim: &bmcsim::SimHandle, extra: &str, env: &[(&str, &str)]) -> Daemon {
     let dir = tempfile::tempdir().unwrap();
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-    let creds = dir.path().join("creds");
-    std::fs::create_dir(&creds).unwrap();
-    for (name, value) in [("bmc-username", "admin\n"), ("bmc-password", "password\n")] {
-        std::fs::write(creds.join(name), value).unwrap();
-        std::fs::set_permissions(creds.join(name), std::fs::Permissions::from_mode(0o600)).unwrap();
-    }
+    let creds = write_creds(dir.path());
     let socket = dir.path().join("run/agent.sock");
     let config = dir.path().join("hostagent.toml");
     std::fs::write(
