@@ -27,7 +27,7 @@ impl BmcNames {
 
     /// Rewrites a JSON body; `None` when nothing named the BMC (the body goes out untouched).
     pub fn rewrite_body(&self, body: &[u8]) -> Option<Vec<u8>> {
-        if self.hosts.is_empty() || !contains(body, b"://") {
+        if self.hosts.is_empty() || memchr::memmem::find(body, b"://").is_none() {
             return None;
         }
         let mut value: serde_json::Value = serde_json::from_slice(body).ok()?;
@@ -83,10 +83,6 @@ fn split_absolute(url: &str) -> Option<(String, &str)> {
         authority.split(':').next().unwrap_or_default()
     };
     (!host.is_empty()).then(|| (host.to_ascii_lowercase(), path))
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 #[cfg(test)]

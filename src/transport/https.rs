@@ -41,6 +41,8 @@ impl HttpsOptions {
 
 pub struct HttpsTransport {
     opts: HttpsOptions,
+    /// `base_url` parsed once: each request only sets path and query.
+    base: reqwest::Url,
     client: reqwest::Client,
     in_flight: Semaphore,
     mismatch: Mismatch,
@@ -110,7 +112,8 @@ impl HttpsTransport {
             builder = builder.interface(ifname);
         }
         let client = builder.build().map_err(|e| tls_error(&opts, e))?;
-        Ok(HttpsTransport { in_flight: Semaphore::new(opts.max_in_flight.max(1)), opts, client, mismatch })
+        let base = reqwest::Url::parse(&opts.base_url).map_err(|e| TransportError::Connect { endpoint: opts.base_url.clone(), reason: format!("not a URL: {e}") })?;
+        Ok(HttpsTransport { base, in_flight: Semaphore::new(opts.max_in_flight.max(1)), opts, client, mismatch })
     }
 
     fn map_error(&self, e: reqwest::Error, timeout: Duration) -> TransportError {
@@ -135,21 +138,39 @@ impl HttpsTransport {
     async fn send_inner(&self, req: Request) -> Result<Response, TransportError> {
         let _permit = self.in_flight.acquire().await.map_err(|e| TransportError::Io(e.to_string()))?;
         let timeout = req.timeout.unwrap_or(self.opts.request_timeout);
-        let url = format!("{}{}", self.opts.base_url, req.path);
+        let mut url = self.base.clone();
+        let (path, query) = match req.path.split_once('?') {
+            Some((p, q)) => (p, Some(q)),
+            None => (req.path.as_str(), None),
+        };
+        url.set_path(path);
+        url.set_query(query);
         let mut headers = req.headers;
         headers.entry(http::header::ACCEPT).or_insert(http::HeaderValue::from_static("application/json"));
         headers.entry("OData-Version").or_insert(http::HeaderValue::from_static("4.0"));
-        let send = self.client.request(req.method, &url).headers(headers).body(req.body).timeout(timeout).send();
+        let send = self.client.request(req.method, url).headers(headers).body(req.body).timeout(timeout).send();
         let mut resp = send.await.map_err(|e| self.map_error(e, timeout))?;
-        let (status, headers) = (resp.status(), resp.headers().clone());
-        let mut body = BytesMut::new();
+        let (status, headers) = (resp.status(), std::mem::take(resp.headers_mut()));
+        // Most answers come in one chunk: keep it as it is; copy only when there are several.
+        let mut chunks: Vec<Bytes> = Vec::new();
+        let mut len = 0;
         while let Some(chunk) = resp.chunk().await.map_err(|e| self.map_error(e, timeout))? {
-            if body.len() + chunk.len() > self.opts.max_body {
+            len += chunk.len();
+            if len > self.opts.max_body {
                 return Err(TransportError::Malformed(format!("response to {} is larger than {} bytes", req.path, self.opts.max_body)));
             }
-            body.extend_from_slice(&chunk);
+            chunks.push(chunk);
         }
-        Ok(Response { status, headers, body: Bytes::from(body) })
+        let body = match chunks.len() {
+            0 => Bytes::new(),
+            1 => chunks.pop().unwrap_or_default(),
+            _ => {
+                let mut all = BytesMut::with_capacity(len);
+                chunks.iter().for_each(|c| all.extend_from_slice(c));
+                all.freeze()
+            }
+        };
+        Ok(Response { status, headers, body })
     }
 }
 
