@@ -47,6 +47,9 @@ pub enum PathError {
 /// Checks a request target (`path?query` from the request line).
 pub fn parse(path: &str, query: Option<&str>) -> Result<Target, PathError> {
     let path = strip_ilorest_prefix(path);
+    if !path.starts_with('/') {
+        return Err(PathError::Outside(path.to_string()));
+    }
     let decoded = percent_decode_str(path).decode_utf8_lossy();
     if decoded.chars().any(|c| c.is_control() || c == '\\') || lower_contains(path, "%2f") {
         return Err(PathError::Encoded(path.to_string()));
@@ -113,6 +116,9 @@ mod tests {
         assert!(matches!(parse("/redfish/v2/x", None), Err(PathError::Outside(_))));
         assert!(matches!(parse("/redfishx/v1", None), Err(PathError::Outside(_))));
         assert!(matches!(parse("/", None), Err(PathError::Outside(_))));
+        // Found by fuzzing: a target that does not start with `/` was read as if it did.
+        assert!(matches!(parse("x/redfish/v1/Systems", None), Err(PathError::Outside(_))));
+        assert!(matches!(parse("", None), Err(PathError::Outside(_))));
     }
 
     #[test]
