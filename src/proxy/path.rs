@@ -151,4 +151,27 @@ mod tests {
         assert_eq!(session_member(&t("/redfish/v1/SessionService/Sessions"), SESSIONS), None);
         assert_eq!(session_member(&t("/redfish/v1/SessionService/Sessions/a/b"), SESSIONS), None);
     }
+
+    #[test]
+    fn random_targets_are_refused_or_stay_under_redfish() {
+        // The fuzz target proxy_input runs this property at length; here a fixed xorshift seed.
+        let alphabet = b"/.%2eEfF0aNnoe:8redfishv1SsonMmb?&$ \\\x00\xff";
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..50_000 {
+            let mut bytes = b"/redfish/v1/".to_vec();
+            bytes.truncate((x % 13) as usize);
+            for _ in 0..(x % 24) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                bytes.push(alphabet[(x % alphabet.len() as u64) as usize]);
+            }
+            let text = String::from_utf8_lossy(&bytes);
+            if let Ok(t) = parse(&text, None) {
+                let key = t.key();
+                assert!(key == "/redfish" || key.starts_with("/redfish/v1"), "{text:?} -> {key}");
+                assert!(!key.split('/').any(|s| s == ".." || s == "."), "{text:?}");
+            }
+        }
+    }
 }
