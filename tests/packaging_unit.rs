@@ -52,6 +52,24 @@ fn the_units_exposure_is_at_most_2_0() {
     assert!(score <= 2.0, "{line}");
 }
 
+/// The drop-in that lets `api.listen_https` bind port 443: it verifies beside the unit and
+/// grants that one capability, nothing else.
+#[test]
+fn the_listen_https_drop_in_grants_only_net_bind_service() {
+    let drop_in = include_str!("../packaging/systemd/hostagentd.service.d/listen-https.conf.example");
+    let settings: Vec<&str> = drop_in.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()).collect();
+    assert_eq!(settings, ["[Service]", "CapabilityBoundingSet=CAP_NET_BIND_SERVICE", "AmbientCapabilities=CAP_NET_BIND_SERVICE"]);
+    if !systemd_analyze() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let unit = checkable_unit(dir.path());
+    std::fs::create_dir(dir.path().join("hostagentd.service.d")).unwrap();
+    std::fs::write(dir.path().join("hostagentd.service.d/listen-https.conf"), drop_in).unwrap();
+    let out = Command::new("systemd-analyze").arg("verify").arg(unit).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
 #[test]
 fn the_unit_keeps_what_the_agent_needs() {
     for needed in ["Type=notify", "WatchdogSec=", "Restart=on-failure", "RuntimeDirectory=hostagent", "StateDirectory=hostagent", "CAP_NET_ADMIN", "CAP_DAC_READ_SEARCH", "AF_NETLINK", "char-hpilo", "/dev/ipmi0", "LoadCredentialEncrypted="] {

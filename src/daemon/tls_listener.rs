@@ -29,7 +29,16 @@ pub async fn bind(addr: SocketAddr) -> anyhow::Result<HttpsListener> {
     if !addr.ip().is_loopback() {
         anyhow::bail!("api.listen_https must be a loopback address, not {addr}");
     }
-    let listener = TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr} (api.listen_https): {e}"))?;
+    let listener = TcpListener::bind(addr).await.map_err(|e| {
+        let hint = if e.kind() == std::io::ErrorKind::PermissionDenied && addr.port() < 1024 {
+            "; ports below 1024 need CAP_NET_BIND_SERVICE: give it in a drop-in for hostagentd.service \
+             (CapabilityBoundingSet=CAP_NET_BIND_SERVICE and AmbientCapabilities=CAP_NET_BIND_SERVICE), \
+             or use a port of 1024 or above"
+        } else {
+            ""
+        };
+        anyhow::anyhow!("cannot listen on {addr} (api.listen_https): {e}{hint}")
+    })?;
     let acceptor = acceptor(addr)?;
     Ok(HttpsListener { listener, acceptor })
 }
