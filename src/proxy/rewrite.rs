@@ -22,7 +22,7 @@ impl BmcNames {
     /// The path of `value` when it is an absolute http(s) URL naming the BMC.
     pub fn local_path<'v>(&self, value: &'v str) -> Option<&'v str> {
         let (host, path) = split_absolute(value)?;
-        self.hosts.iter().any(|h| *h == host).then_some(path)
+        self.hosts.contains(&host).then_some(path)
     }
 
     /// Rewrites a JSON body; `None` when nothing named the BMC (the body goes out untouched).
