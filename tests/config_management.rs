@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use bmcsim::{Kind as SimKind, Profile};
-use common::daemon::{start_daemon, wait_ready};
+use common::daemon::started;
 
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -55,14 +55,8 @@ async fn puppet_and_chef_clean_the_stale_sessions_once_and_then_find_nothing_to_
     sim.leak(4, SimKind::RestHost, None);
     sim.leak(2, SimKind::WebUi, Some("alice"));
     sim.advance_clock(20 * 60);
-    let daemon = start_daemon(&sim, "[reaper]\ninterval = \"1h\"\n");
+    let daemon = started(&sim, "[reaper]\ninterval = \"1h\"\n").await;
     let socket = daemon.socket.clone();
-    tokio::task::spawn_blocking({
-        let s = socket.clone();
-        move || wait_ready(&s)
-    })
-    .await
-    .unwrap();
     let dirs = tempfile::tempdir().unwrap();
     let manifest = |socket: &Path, stale: &str| {
         format!("hostagent_sessions {{ 'in-band': stale => {stale}, socket => '{}', agentctl => '{}' }}", socket.display(), env!("CARGO_BIN_EXE_agentctl"))

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use bmcsim::{Kind as SimKind, Profile, SimConfig};
 use serde_json::Value;
 
-use common::daemon::{agentctl, raw, start_daemon, start_daemon_with_env, wait_ready};
+use common::daemon::{agentctl, raw, start_daemon, start_daemon_with_env, started, wait_ready};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_daemon_cleans_leaked_in_band_sessions_and_spares_people_and_itself() {
@@ -257,14 +257,8 @@ async fn the_api_bounds_bodies_and_answers_bad_requests_with_json_errors() {
 #[tokio::test(flavor = "multi_thread")]
 async fn agentctl_run_gives_the_child_a_session_and_deletes_it_however_the_child_ends() {
     let sim = common::sim_with(SimConfig { profile: Profile::Ilo6, max_sessions: Some(128), ..SimConfig::default() }).await;
-    let daemon = start_daemon(&sim, "");
+    let daemon = started(&sim, "").await;
     let socket = daemon.socket.clone();
-    tokio::task::spawn_blocking({
-        let s = socket.clone();
-        move || wait_ready(&s)
-    })
-    .await
-    .unwrap();
     let baseline = sim.sessions().len();
     let run = |args: Vec<String>| {
         let socket = socket.clone();
@@ -300,14 +294,8 @@ async fn agentctl_run_gives_the_child_a_session_and_deletes_it_however_the_child
 #[tokio::test(flavor = "multi_thread")]
 async fn a_lease_bound_to_a_process_ends_when_agentctl_itself_is_killed() {
     let sim = common::sim(Profile::Bmcweb).await;
-    let daemon = start_daemon(&sim, "");
+    let daemon = started(&sim, "").await;
     let socket = daemon.socket.clone();
-    tokio::task::spawn_blocking({
-        let s = socket.clone();
-        move || wait_ready(&s)
-    })
-    .await
-    .unwrap();
     let baseline = sim.sessions().len();
     let mut child = Command::new(env!("CARGO_BIN_EXE_agentctl")).arg("--socket").arg(&socket).args(["run", "--", "sleep", "30"]).spawn().unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);

@@ -110,6 +110,14 @@ pub fn write_creds(dir: &Path) -> PathBuf {
     creds
 }
 
+/// [`start_daemon`], then waits (off the async runtime) until it has logged in and answers.
+pub async fn started(sim: &bmcsim::SimHandle, extra: &str) -> Daemon {
+    let daemon = start_daemon(sim, extra);
+    let socket = daemon.socket.clone();
+    tokio::task::spawn_blocking(move || wait_ready(&socket)).await.unwrap();
+    daemon
+}
+
 pub fn start_daemon(sim: &bmcsim::SimHandle, extra: &str) -> Daemon {
     start_daemon_with_env(sim, extra, &[])
 }
