@@ -103,7 +103,7 @@ async fn requests_can_be_bound_to_an_interface() {
 }
 
 #[test]
-fn tofu_pins_persist_atomically_0600_and_a_garbage_file_is_survived() {
+fn tofu_pins_persist_atomically_0600_and_a_garbage_file_is_moved_aside() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("pins.json");
@@ -112,9 +112,13 @@ fn tofu_pins_persist_atomically_0600_and_a_garbage_file_is_survived() {
     assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
     assert_eq!(FilePins::open(&path).get("https://16.1.15.1:443"), Some(fp.clone()), "survives a restart");
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary file left");
-    std::fs::write(&path, b"{\"https://x\": \"sha256:zz\", \"trunc").unwrap();
+    let garbage = b"{\"https://x\": \"sha256:zz\", \"trunc";
+    std::fs::write(&path, garbage).unwrap();
     let pins = FilePins::open(&path);
     assert_eq!(pins.get("https://16.1.15.1:443"), None, "garbage is treated as empty");
+    let aside: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().filter(|e| e.file_name().to_string_lossy().starts_with("pins.json.bad-")).collect();
+    assert_eq!(aside.len(), 1, "the garbage is moved aside, not lost");
+    assert_eq!(std::fs::read(aside[0].path()).unwrap(), garbage);
     pins.put("https://16.1.15.1:443", &fp).unwrap();
     assert_eq!(FilePins::open(&path).get("https://16.1.15.1:443"), Some(fp));
 }

@@ -80,7 +80,8 @@ pub struct FilePins {
 }
 
 impl FilePins {
-    /// Loads the file; a missing file is empty, a garbage one is reported and treated as empty.
+    /// Loads the file; a missing file is empty, a garbage one is moved aside to
+    /// `pins.json.bad-<time>` (kept for a person to read), reported, and treated as empty.
     pub fn open(path: &Path) -> FilePins {
         let pins = MemoryPins::default();
         match std::fs::read(path) {
@@ -93,7 +94,10 @@ impl FilePins {
                         }
                     }
                 }
-                Err(e) => tracing::warn!(path = %path.display(), error = %e, "the pin file is not valid JSON: starting with no pins"),
+                Err(e) => match crate::state::move_aside(path) {
+                    Ok(aside) => tracing::warn!(path = %path.display(), moved_to = %aside.display(), error = %e, "the pin file is not valid JSON: moved aside, starting with no pins"),
+                    Err(m) => tracing::warn!(path = %path.display(), error = %e, move_error = %m, "the pin file is not valid JSON and cannot be moved aside: starting with no pins"),
+                },
             },
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => tracing::warn!(path = %path.display(), error = %e, "cannot read the pin file: starting with no pins"),
