@@ -221,3 +221,26 @@ async fn on_the_https_listener_nobody_gets_403_and_a_reader_reads_but_does_not_w
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn absolute_urls_naming_the_bmc_come_back_as_paths() {
+    // A resource whose links name the BMC absolutely, as some firmware writes them.
+    let tree = tempfile::tempdir().unwrap();
+    let doc = serde_json::json!({
+        "@odata.id": "/redfish/v1/Chassis/9/",
+        "@odata.type": "#Chassis.v1_10_0.Chassis",
+        "Id": "9",
+        "Links": { "ComputerSystems": [{ "@odata.id": "https://127.0.0.1/redfish/v1/Systems/1/" }] },
+        "Oem": { "Vendor": { "Manual": "https://www.example.com/manual.pdf" } }
+    });
+    std::fs::write(tree.path().join("chassis9.json"), doc.to_string()).unwrap();
+    let sim = common::sim_with(SimConfig { profile: Profile::Ilo6, tree: Some(tree.path().to_path_buf()), ..SimConfig::default() }).await;
+    let daemon = started(&sim, "").await;
+    let (status, _, body) = unix_request(&daemon.socket, "GET", "/redfish/v1/Chassis/9/", &[], "").await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    let body = json(&body);
+    assert_eq!(body["Links"]["ComputerSystems"][0]["@odata.id"], "/redfish/v1/Systems/1/", "the BMC's own URL became a path: {body}");
+    assert_eq!(body["Oem"]["Vendor"]["Manual"], "https://www.example.com/manual.pdf", "other sites' URLs stay");
+    drop(daemon);
+    sim.shutdown().await;
+}
