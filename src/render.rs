@@ -86,6 +86,11 @@ pub fn status(report: &StatusReport) -> String {
     for (owner, n) in owners {
         let _ = writeln!(out, "  owner {owner:<12} {n}");
     }
+    if let Some(p) = &report.proxy {
+        let cache = p.cached.map(|n| format!("{n} cached answers")).unwrap_or_else(|| "no cache".into());
+        let https = p.https.as_deref().map(|a| format!(", HTTPS on {a}")).unwrap_or_default();
+        let _ = writeln!(out, "proxy:          {} virtual sessions (none on the BMC), {} leases, {cache}{https}", p.virtual_sessions, p.leases);
+    }
     out
 }
 

@@ -30,6 +30,19 @@ pub struct StatusReport {
     pub auth: String,
     pub sessions: SessionCounts,
     pub limit: Option<usize>,
+    /// The daemon's Redfish proxy; absent without a daemon (`--standalone`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy: Option<ProxyStatus>,
+}
+
+/// What the proxy holds: virtual sessions (none of them on the BMC), leases, cached answers.
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
+pub struct ProxyStatus {
+    pub virtual_sessions: usize,
+    pub leases: usize,
+    /// `None` when `api.cache_ttl` is 0.
+    pub cached: Option<usize>,
+    pub https: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
@@ -173,6 +186,7 @@ impl Service {
             auth: auth.describe().to_string(),
             sessions: counts,
             limit: *self.limit.lock().await,
+            proxy: None,
         })
     }
 

@@ -43,6 +43,10 @@ async fn a_login_through_the_proxy_is_virtual_and_its_token_reads_the_bmc() {
             assert!(session["Oem"]["Hpe"].is_object(), "iLO clients see iLO's shape: {session}");
         }
         assert_eq!(sim.sessions().len(), 1, "{profile}: no BMC session for the client");
+        let socket = s.to_path_buf();
+        let (_, status, _) = tokio::task::spawn_blocking(move || common::daemon::agentctl(&socket, &["status"])).await.unwrap();
+        assert_eq!(status["proxy"]["virtual_sessions"], 1, "{profile}: status counts it: {status}");
+        assert_eq!(status["sessions"]["total"], 1, "{profile}: and the BMC holds one session: {status}");
 
         // The client's own credentials never reach the BMC: the agent's session does the work.
         let auth = [("x-auth-token", token.as_str()), ("authorization", "Basic YWRtaW46cGFzc3dvcmQ=")];

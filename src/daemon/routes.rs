@@ -68,7 +68,15 @@ pub async fn handle(daemon: &Daemon, peer: Peer, via: crate::proxy::Via, req: Re
     }
     let reply = match (req.method().clone(), path.as_str()) {
         (Method::GET, "/v1/status") if peer.role >= Role::Reader => match daemon.service.status().await {
-            Ok(report) => json(StatusCode::OK, &report),
+            Ok(mut report) => {
+                report.proxy = Some(crate::service::ProxyStatus {
+                    virtual_sessions: daemon.proxy.virtual_sessions().len(),
+                    leases: daemon.service.leases.list().await.len(),
+                    cached: daemon.proxy.cached(),
+                    https: daemon.settings.api.listen_https.map(|a| a.to_string()),
+                });
+                json(StatusCode::OK, &report)
+            }
             Err(e) => bmc_error(e),
         },
         (Method::GET, "/v1/sessions") if peer.role >= Role::Reader => list(daemon, &req).await,

@@ -79,6 +79,11 @@ impl Proxy {
         &self.sessions
     }
 
+    /// Answers in the GET cache; `None` when there is no cache.
+    pub fn cached(&self) -> Option<usize> {
+        self.cache.as_ref().map(Cache::len)
+    }
+
     /// Serves one request whose path is under `/redfish` (or ilorest's `/None:PORT/...`).
     pub async fn handle(&self, peer: &Peer, via: Via, req: Request<Bytes>) -> Reply {
         if peer.role == Role::None {
