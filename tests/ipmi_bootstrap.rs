@@ -200,3 +200,29 @@ async fn concurrent_refused_logins_ask_ipmi_once() {
     assert_eq!(fake.count(CMD_GET_BOOTSTRAP_CREDENTIALS), 2, "one new bootstrap account for both");
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn with_a_full_table_basic_auth_asks_ipmi_again_when_the_account_is_gone() {
+    logs();
+    std::env::remove_var("CREDENTIALS_DIRECTORY");
+    let cfg = SimConfig { profile: Profile::Bmcweb, user: USER.into(), password: PASSWORD.into(), max_sessions: Some(2), ..SimConfig::default() };
+    let sim = common::sim_with(cfg).await;
+    sim.leak(2, bmcsim::Kind::WebUi, Some("alice"));
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Arc::new(FakeIpmi::bootstrapping(&digest(&sim), USER, PASSWORD));
+    let service = service_with_ipmi(&settings(&sim, dir.path()), dir.path(), &Role::Standalone, Some(fake.clone())).await.unwrap();
+    assert!(matches!(service.agent.auth().await, AuthState::Basic), "the table is full: Basic auth");
+
+    // The bootstrap account is replaced (as a BMC reset does); IPMI hands out the new one.
+    let account = serde_json::json!({ "user": NEW_USER, "password": NEW_PASSWORD });
+    common::http().post(format!("{}/_sim/account", sim.base_url())).json(&account).send().await.unwrap();
+    fake.answer_always(CMD_GET_BOOTSTRAP_CREDENTIALS, credentials_answer(NEW_USER, NEW_PASSWORD));
+
+    let resp = service.agent.send(Request::get("/redfish/v1/SessionService")).await.unwrap();
+    assert_eq!(resp.status, 200, "the request went through with the new account");
+    assert_eq!(fake.count(CMD_GET_BOOTSTRAP_CREDENTIALS), 2, "asked again exactly once");
+    let resp = service.agent.send(Request::get("/redfish/v1/SessionService")).await.unwrap();
+    assert_eq!((resp.status.as_u16(), fake.count(CMD_GET_BOOTSTRAP_CREDENTIALS)), (200, 2), "and kept using it");
+    assert_eq!(sim.sessions().len(), 2, "Basic auth left no session");
+    sim.shutdown().await;
+}

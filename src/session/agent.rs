@@ -180,18 +180,24 @@ impl AgentSession {
         if err.status != StatusCode::UNAUTHORIZED.as_u16() {
             return first;
         }
-        let _one_at_a_time = self.refresh_lock.lock().await;
-        let current = self.creds();
-        if same(current.as_ref(), used.as_ref()) {
-            tracing::info!("the BMC refused the bootstrap credentials (gone after a BMC reset?): asking for new ones");
-            let refresh = refresh.clone();
-            let creds = tokio::task::spawn_blocking(move || refresh.refresh())
-                .await
-                .map_err(|e| SessionError::Refresh(format!("the credential task failed: {e}")))?
-                .map_err(SessionError::Refresh)?;
-            *self.creds.write().unwrap_or_else(|e| e.into_inner()) = Some(creds);
-        }
+        self.refresh_credentials(refresh, used.as_ref()).await?;
         self.post_login(self.creds().as_ref(), context).await
+    }
+
+    /// Asks for new credentials unless another task already replaced `used` meanwhile.
+    async fn refresh_credentials(&self, refresh: &Arc<dyn CredentialRefresh>, used: Option<&Credentials>) -> Result<(), SessionError> {
+        let _one_at_a_time = self.refresh_lock.lock().await;
+        if !same(self.creds().as_ref(), used) {
+            return Ok(());
+        }
+        tracing::info!("the BMC refused the bootstrap credentials (gone after a BMC reset?): asking for new ones");
+        let refresh = refresh.clone();
+        let creds = tokio::task::spawn_blocking(move || refresh.refresh())
+            .await
+            .map_err(|e| SessionError::Refresh(format!("the credential task failed: {e}")))?
+            .map_err(SessionError::Refresh)?;
+        *self.creds.write().unwrap_or_else(|e| e.into_inner()) = Some(creds);
+        Ok(())
     }
 
     /// One login POST. On a sessionless transport (CHIF, Production mode) no credentials are
@@ -234,27 +240,44 @@ impl AgentSession {
 
     /// Sends a request with the agent's authentication. On 401 with a session, logs in again
     /// once and retries once; the retry's answer is final.
+    ///
+    /// With Basic auth (a full table) and credentials from bootstrapping, a 401 means the
+    /// bootstrap account went with a BMC reset: new credentials are asked for once and the
+    /// request is retried once.
     pub async fn send(&self, req: Request) -> Result<Response, SessionError> {
-        let (header, with_session, generation) = self.current_header().await;
+        let (header, used, generation) = self.current_header().await;
         let resp = self.transport.send(with_header(req.clone(), header)).await?;
-        if resp.status != StatusCode::UNAUTHORIZED || !with_session {
+        if resp.status != StatusCode::UNAUTHORIZED {
             return Ok(resp);
         }
-        tracing::info!(path = %req.path, "the BMC no longer knows the agent's session: logging in again");
-        self.relogin(generation).await?;
+        match used {
+            Used::Session => {
+                tracing::info!(path = %req.path, "the BMC no longer knows the agent's session: logging in again");
+                self.relogin(generation).await?;
+            }
+            Used::Basic(creds) => {
+                let Some(refresh) = &self.refresh else { return Ok(resp) };
+                self.refresh_credentials(refresh, creds.as_ref()).await?;
+            }
+            Used::Nothing => return Ok(resp),
+        }
         let (header, _, _) = self.current_header().await;
         Ok(self.transport.send(with_header(req, header)).await?)
     }
 
-    /// The auth header to send now, whether it is a session's, and the state's generation. The
+    /// The auth header to send now, what it was made of, and the state's generation. The
     /// token is read in place (no copy of the secret per request); the password only for Basic.
-    async fn current_header(&self) -> (Option<(http::HeaderName, http::HeaderValue)>, bool, u64) {
+    async fn current_header(&self) -> (Option<(http::HeaderName, http::HeaderValue)>, Used, u64) {
         let state = self.state.read().await;
-        let header = match &state.0 {
-            AuthState::Basic => state.0.header(self.creds().as_ref()),
-            other => other.header(None),
+        let (header, used) = match &state.0 {
+            AuthState::Basic => {
+                let creds = self.creds();
+                (state.0.header(creds.as_ref()), Used::Basic(creds))
+            }
+            AuthState::Session { .. } => (state.0.header(None), Used::Session),
+            other => (other.header(None), Used::Nothing),
         };
-        (header, matches!(state.0, AuthState::Session { .. }), state.1)
+        (header, used, state.1)
     }
 
     /// Logs in again unless another task already did since `generation`.
@@ -326,6 +349,13 @@ fn same(a: Option<&Credentials>, b: Option<&Credentials>) -> bool {
         (None, None) => true,
         _ => false,
     }
+}
+
+/// What authenticated a request, for deciding what a 401 means.
+enum Used {
+    Session,
+    Basic(Option<Credentials>),
+    Nothing,
 }
 
 fn with_header(mut req: Request, header: Option<(http::HeaderName, http::HeaderValue)>) -> Request {
