@@ -1,7 +1,8 @@
 //! Virtual sessions: what a local client gets when it logs in through the proxy. Each has a
 //! proxy-only token and a URI under the BMC's session collection; none exists on the BMC.
 //! They expire after the BMC's own `SessionTimeout` of inactivity, and the table is bounded
-//! (the least recently used goes first), so a client that never logs out costs nothing.
+//! (the least recently used goes first; one local user's beyond its quota go before anyone
+//! else's), so a client that never logs out costs nothing.
 //!
 //! Tokens are kept only as SHA-256 digests: the table holds nothing a client could replay.
 
@@ -16,6 +17,9 @@ use crate::secret::Secret;
 
 /// Virtual sessions kept at most; the least recently used is dropped to make room.
 pub const MAX_VIRTUAL: usize = 4096;
+/// Virtual sessions one local user keeps at most: beyond it, that user's own least recently
+/// used goes, so one user's leaking tool cannot push out everyone else's sessions.
+pub const MAX_PER_UID: usize = 1024;
 
 #[derive(Debug, Clone)]
 pub struct VirtualSession {
@@ -59,10 +63,16 @@ impl VirtualSessions {
         let session = VirtualSession { id, user: user.chars().take(64).collect(), uid, created: now, last_access: now };
         let mut table = self.lock();
         self.expire(&mut table, now);
-        if table.len() >= MAX_VIRTUAL {
-            if let Some(oldest) = table.iter().min_by_key(|(_, s)| s.last_access).map(|(k, _)| *k) {
-                table.remove(&oldest);
-            }
+        let own = table.values().filter(|s| s.uid == uid).count();
+        let victim = if own >= MAX_PER_UID {
+            table.iter().filter(|(_, s)| s.uid == uid).min_by_key(|(_, s)| s.last_access).map(|(k, _)| *k)
+        } else if table.len() >= MAX_VIRTUAL {
+            table.iter().min_by_key(|(_, s)| s.last_access).map(|(k, _)| *k)
+        } else {
+            None
+        };
+        if let Some(key) = victim {
+            table.remove(&key);
         }
         table.insert(digest(token.expose()), session.clone());
         (session, token)
@@ -144,16 +154,29 @@ mod tests {
     }
 
     #[test]
+    fn one_user_cannot_push_out_another_users_sessions() {
+        let v = VirtualSessions::new(Duration::from_secs(60));
+        let (_, theirs) = v.create("ops", 1000);
+        let (_, first_mine) = v.create("x", 2000);
+        for _ in 0..MAX_PER_UID * 2 {
+            v.create("x", 2000);
+        }
+        assert_eq!(v.len(), MAX_PER_UID + 1, "uid 2000 holds its quota, uid 1000 its one");
+        assert!(v.authenticate(theirs.expose()).is_some(), "the other user's session stays");
+        assert!(v.authenticate(first_mine.expose()).is_none(), "the leaking user's oldest went");
+    }
+
+    #[test]
     fn the_table_is_bounded_and_drops_the_least_recently_used() {
         let v = VirtualSessions::new(Duration::from_secs(60));
         let (_, first) = v.create("a", 0);
-        let (_, second) = v.create("b", 0);
-        for _ in 0..MAX_VIRTUAL - 2 {
-            v.create("c", 0);
+        let (_, second) = v.create("b", 1);
+        for i in 0..MAX_VIRTUAL - 2 {
+            v.create("c", 2 + (i / MAX_PER_UID) as u32);
         }
         std::thread::sleep(Duration::from_millis(2));
         assert!(v.authenticate(first.expose()).is_some(), "touching keeps it");
-        v.create("d", 0);
+        v.create("d", 99);
         assert_eq!(v.len(), MAX_VIRTUAL);
         assert!(v.authenticate(first.expose()).is_some());
         assert!(v.authenticate(second.expose()).is_none(), "the least recently used went");
