@@ -10,9 +10,7 @@
 //!
 //! `cargo bench --bench proxy`
 
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -24,47 +22,15 @@ use hyper_util::rt::TokioIo;
 
 const PATH: &str = "/redfish/v1/Systems/1/";
 
-struct Agent {
-    child: Child,
-    socket: PathBuf,
-    _dir: tempfile::TempDir,
-}
+// The tests' harness: hostagentd as a child with config, credentials and socket in a temp dir.
+#[path = "../tests/common/daemon.rs"]
+#[allow(dead_code)]
+mod daemon;
 
-impl Drop for Agent {
-    fn drop(&mut self) {
-        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(self.child.id() as i32), nix::sys::signal::Signal::SIGTERM);
-        let _ = self.child.wait();
-    }
-}
+use daemon::Daemon as Agent;
 
-fn start_agent(sim: &SimHandle, extra: &str) -> Agent {
-    let dir = tempfile::tempdir().unwrap();
-    let creds = dir.path().join("creds");
-    std::fs::create_dir(&creds).unwrap();
-    for (name, value) in [("bmc-username", "admin"), ("bmc-password", "password")] {
-        std::fs::write(creds.join(name), value).unwrap();
-        std::fs::set_permissions(creds.join(name), std::fs::Permissions::from_mode(0o600)).unwrap();
-    }
-    let socket = dir.path().join("agent.sock");
-    let config = dir.path().join("hostagent.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[bmc]\nendpoint = \"{}\"\ntls = \"pin\"\nfingerprint = \"{}\"\ncredentials_dir = \"{}\"\n[api]\nsocket = \"{}\"\n[state]\nmemory_only = true\n",
-            sim.base_url(), sim.cert_sha256(), creds.display(), socket.display()
-        ),
-    )
-    .unwrap();
-    // Settings of one run go in a drop-in, as an operator's would.
-    std::fs::create_dir(dir.path().join("conf.d")).unwrap();
-    std::fs::write(dir.path().join("conf.d/50-bench.toml"), extra).unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_hostagentd")).arg("--config").arg(&config).stderr(Stdio::null()).spawn().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !socket.exists() || !sim.sessions().iter().any(|s| s.user == "admin") {
-        assert!(Instant::now() < deadline, "hostagentd did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    Agent { child, socket, _dir: dir }
+async fn start_agent(sim: &SimHandle, extra: &str) -> Agent {
+    daemon::started(sim, extra).await
 }
 
 /// A keep-alive HTTP/1.1 connection on the agent's socket.
@@ -216,7 +182,7 @@ async fn tool_call_proxy(agent: &Agent) -> Duration {
 async fn main() {
     let only_throughput = std::env::var_os("PROXY_BENCH_THROUGHPUT_ONLY").is_some();
     let sim = bmcsim::start(SimConfig { profile: Profile::Ilo6, max_sessions: Some(64), ..SimConfig::default() }).await.unwrap();
-    let agent = start_agent(&sim, "");
+    let agent = start_agent(&sim, "").await;
     let pid = agent.child.id();
     tokio::time::sleep(Duration::from_millis(500)).await;
     let idle = rss_kib(pid, "VmRSS:");
@@ -226,11 +192,11 @@ async fn main() {
     println!("2. 32 concurrent keep-alive clients, 5 s each, requests/s:");
     let (direct, proxied) = throughput(&sim, &agent, 32, 5).await;
     println!("   bare bmcsim (CPU-bound): direct {direct:>7.0}   proxy, bmc.max_concurrency = 8 (default) {proxied:>7.0} = {:>3.0}% (target >= 80%)", proxied / direct * 100.0);
-    let wide = start_agent(&sim, "[bmc]\nmax_concurrency = 32");
+    let wide = start_agent(&sim, "[bmc]\nmax_concurrency = 32").await;
     let (direct, proxied) = throughput(&sim, &wide, 32, 5).await;
     println!("   bare bmcsim (CPU-bound): direct {direct:>7.0}   proxy, bmc.max_concurrency = 32           {proxied:>7.0} = {:>3.0}%", proxied / direct * 100.0);
     drop(wide);
-    let cached = start_agent(&sim, "[api]\ncache_ttl = \"1s\"");
+    let cached = start_agent(&sim, "[api]\ncache_ttl = \"1s\"").await;
     let (direct, proxied) = throughput(&sim, &cached, 32, 5).await;
     println!("   bare bmcsim (CPU-bound): direct {direct:>7.0}   proxy, api.cache_ttl = 1s              {proxied:>7.0} = {:>3.0}%", proxied / direct * 100.0);
     drop(cached);
@@ -244,14 +210,14 @@ async fn main() {
 
     // A BMC that is the bottleneck, as real ones are: 20 ms per request, 8 at a time.
     let bmc = bmcsim::start(SimConfig { profile: Profile::Ilo6, max_sessions: Some(64), latency_ms: 20, max_concurrency: Some(8), ..SimConfig::default() }).await.unwrap();
-    let agent = start_agent(&bmc, "");
+    let agent = start_agent(&bmc, "").await;
     let (direct, proxied) = throughput(&bmc, &agent, 32, 5).await;
     println!("   bmcsim 20 ms/request, 8 at a time: direct {direct:>5.0}   proxy (default) {proxied:>5.0} = {:>3.0}%", proxied / direct * 100.0);
     drop(agent);
     bmc.shutdown().await;
 
     let slow = bmcsim::start(SimConfig { profile: Profile::Ilo6, max_sessions: Some(64), login_latency_ms: 1200, latency_ms: 60, ..SimConfig::default() }).await.unwrap();
-    let agent = start_agent(&slow, "");
+    let agent = start_agent(&slow, "").await;
     let (mut direct, mut proxy) = (Vec::new(), Vec::new());
     for _ in 0..5 {
         direct.push(tool_call_direct(&slow).await);
