@@ -169,7 +169,12 @@ async fn via_daemon(args: &Args) -> Result<Output, CtlError> {
 async fn raw_via_daemon(socket: &std::path::Path, method: http::Method, path: &str, body: Option<serde_json::Value>) -> Result<Output, CtlError> {
     let path = redfish_path(path)?;
     let value = client::call(socket, method, &path, body).await.map_err(client_error)?;
-    Ok((format!("{}\n", serde_json::to_string_pretty(&value).unwrap_or_default()), value, EXIT_OK))
+    Ok(pretty(value, EXIT_OK))
+}
+
+/// A raw Redfish answer as output: its JSON, pretty, as the text too.
+fn pretty(value: serde_json::Value, exit: i32) -> Output {
+    (format!("{}\n", serde_json::to_string_pretty(&value).unwrap_or_default()), value, exit)
 }
 
 /// A Redfish path as the proxy takes it: `/redfish/...`.
@@ -335,8 +340,7 @@ async fn raw(service: &Service, req: Request) -> Result<Output, CtlError> {
     } else {
         serde_json::from_slice(&resp.body).unwrap_or_else(|_| String::from_utf8_lossy(&resp.body).into())
     };
-    let exit = if resp.status.is_success() { EXIT_OK } else { EXIT_FAILURE };
-    Ok((format!("{}\n", serde_json::to_string_pretty(&body).unwrap_or_default()), body, exit))
+    Ok(pretty(body, if resp.status.is_success() { EXIT_OK } else { EXIT_FAILURE }))
 }
 
 fn command_name(c: &Command) -> &'static str {

@@ -210,13 +210,16 @@ impl Service {
         on_progress: &(dyn Fn(usize, usize) + Sync),
     ) -> CleanReport {
         let owners = self.owners().await;
-        let orphans = sessions.iter().filter(|s| owners.is_orphan_of_ours(s)).count();
-        if orphans > 0 && !opts.dry_run {
+        if opts.dry_run {
+            return reaper::clean(&self.agent, sessions, now, &owners, policy, opts, on_progress).await;
+        }
+        let listed: Vec<(String, Owner)> = sessions.iter().map(|s| (s.uri.clone(), owners.owner_of(s))).collect();
+        let orphans = listed.iter().filter(|(_, owner)| matches!(owner, Owner::Orphan(_))).count();
+        if orphans > 0 {
             tracing::warn!(message_id = crate::events::ORPHANS_FOUND, count = orphans, "sessions left by an earlier run of the agent (killed?): deleting them");
         }
-        let settle = (!opts.dry_run).then(|| sessions.iter().map(|s| (s.uri.clone(), owners.owner_of(s))).collect::<Vec<_>>());
         let report = reaper::clean(&self.agent, sessions, now, &owners, policy, opts, on_progress).await;
-        if let (Some(listed), Some(ledger)) = (settle, self.agent.ledger()) {
+        if let Some(ledger) = self.agent.ledger() {
             settle_ledger(ledger, &owners.earlier.ledger, &listed, &report);
         }
         report

@@ -71,7 +71,7 @@ pub async fn handle(daemon: &Daemon, peer: Peer, via: crate::proxy::Via, req: Re
             Ok(mut report) => {
                 report.proxy = Some(crate::service::ProxyStatus {
                     virtual_sessions: daemon.proxy.virtual_sessions().len(),
-                    leases: daemon.service.leases.list().await.len(),
+                    leases: daemon.service.leases.len().await,
                     cached: daemon.proxy.cached(),
                     https: daemon.settings.api.listen_https.map(|a| a.to_string()),
                 });

@@ -139,7 +139,6 @@ fn exists_ok(result: Result<(), rtnetlink::Error>) -> Result<(), LinkError> {
     }
 }
 
-
 /// Applies the plan in the calling thread's network namespace.
 pub async fn bring_up(plan: &LinkPlan) -> Result<LinkUp, LinkError> {
     let (conn, mut handle, _) = rtnetlink::new_connection().map_err(netlink)?;

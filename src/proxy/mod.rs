@@ -104,17 +104,16 @@ impl Proxy {
             Via::Unix => None,
             Via::Https => client_base(req.headers()),
         };
-        let sessions_path = self.agent.root().sessions_path.clone();
-        if req.method() == Method::POST && path::is_session_collection(&target, &sessions_path) {
-            return self.login(peer, base.as_deref(), &sessions_path, req.body()).await;
+        let sessions_path = &self.agent.root().sessions_path;
+        if req.method() == Method::POST && path::is_session_collection(&target, sessions_path) {
+            return self.login(peer, base.as_deref(), sessions_path, req.body()).await;
         }
-        if let Some(id) = path::session_member(&target, &sessions_path) {
+        if let Some(id) = path::session_member(&target, sessions_path) {
             if let Some(reply) = self.session_member(peer, caller.as_ref(), req.method(), &id).await {
                 return reply;
             }
         }
-        let write = !matches!(*req.method(), Method::GET | Method::HEAD);
-        if write && peer.role < Role::Admin {
+        if !is_read(req.method()) && peer.role < Role::Admin {
             return error(StatusCode::FORBIDDEN, "InsufficientPrivilege", format!("uid {} may not {} through the proxy: writes need the admin role", peer.uid, req.method()));
         }
         self.forward(req, &target, base.as_deref()).await
@@ -170,7 +169,7 @@ impl Proxy {
             return Some(error(StatusCode::NOT_FOUND, "ResourceMissingAtURI", format!("no session {id}")));
         }
         let agent_uri = self.agent.own_session_uri().await;
-        if agent_uri.is_some_and(|a| ids_equal(&a, &uri)) && !matches!(*method, Method::GET | Method::HEAD) {
+        if agent_uri.is_some_and(|a| ids_equal(&a, &uri)) && !is_read(method) {
             return Some(error(StatusCode::CONFLICT, "ResourceInUse", "that is the agent's own session, shared by every client of the proxy: it is not deleted or changed through the proxy"));
         }
         None
@@ -200,7 +199,7 @@ impl Proxy {
             Err(e) => return error(StatusCode::BAD_GATEWAY, "GeneralError", format!("the BMC's answer could not be used: {e}")),
         };
         if let Some(cache) = &self.cache {
-            if !matches!(parts.method, Method::GET | Method::HEAD) {
+            if !is_read(&parts.method) {
                 cache.invalidate(&target.path);
             }
         }
@@ -231,6 +230,11 @@ impl Proxy {
         }
         reply
     }
+}
+
+/// GET and HEAD: what readers may do, and what leaves the BMC and the cache as they are.
+fn is_read(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD)
 }
 
 /// `https://HOST` from the client's `Host` header, when it is a plain authority.

@@ -27,11 +27,10 @@ impl Target {
     }
 }
 
-/// `path` decoded, lowercased and without trailing slashes.
+/// `path` decoded, lowercased and without trailing slashes (the root stays `/`).
 pub fn key_of(path: &str) -> String {
-    let decoded = percent_decode_str(path).decode_utf8_lossy();
-    let trimmed = decoded.trim_end_matches('/');
-    if trimmed.is_empty() { "/".to_string() } else { trimmed.to_ascii_lowercase() }
+    let normalized = crate::redfish::normalize(path);
+    if normalized.is_empty() { "/".to_string() } else { normalized.to_ascii_lowercase() }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -94,11 +93,8 @@ pub fn session_member(target: &Target, sessions_path: &str) -> Option<String> {
     let key = key_of(&target.path);
     let sessions = key_of(sessions_path);
     let id = key.strip_prefix(&sessions)?.strip_prefix('/')?;
-    (!id.is_empty() && !id.contains('/') && id != "members").then(|| {
-        // The id as the client spelled it (case kept), decoded.
-        let decoded = percent_decode_str(&target.path).decode_utf8_lossy().into_owned();
-        decoded.trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_string()
-    })
+    // The id as the client spelled it (case kept), decoded.
+    (!id.is_empty() && !id.contains('/') && id != "members").then(|| crate::redfish::last_segment(&target.path))
 }
 
 #[cfg(test)]

@@ -121,11 +121,6 @@ impl Owners {
         let was = if who == "agent" { who } else { format!("lease:{who}") };
         Some(Owner::Orphan(Some(was)))
     }
-
-    /// Whether a session is an orphan of an earlier run of the agent.
-    pub fn is_orphan_of_ours(&self, session: &SessionInfo) -> bool {
-        matches!(self.owner_of(session), Owner::Orphan(_))
-    }
 }
 
 /// The ledger's user and the listed one agree, or the BMC does not say.

@@ -131,6 +131,11 @@ impl LeaseTable {
         leases
     }
 
+    /// How many leases are open.
+    pub async fn len(&self) -> usize {
+        self.leases.lock().await.len()
+    }
+
     /// Ids of the live leases and of those being opened, for owner classification by `Context`.
     pub async fn ids(&self) -> HashSet<String> {
         let mut ids: HashSet<String> = self.leases.lock().await.keys().cloned().collect();
