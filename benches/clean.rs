@@ -42,33 +42,79 @@ curl -sk -o /dev/null -H "X-Auth-Token: $T" -X DELETE "{base}$P""#,
 
 #[tokio::main]
 async fn main() {
-    let sim = bmcsim::start(SimConfig { profile: Profile::Ilo5, max_sessions: Some(LEAKED + 10), max_concurrency: Some(BMC_CONCURRENCY), ..SimConfig::default() })
-        .await
-        .unwrap();
+    let sim = bmcsim::start(SimConfig {
+        profile: Profile::Ilo5,
+        max_sessions: Some(LEAKED + 10),
+        max_concurrency: Some(BMC_CONCURRENCY),
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
     sim.leak(LEAKED, Kind::RestHost, None);
     sim.advance_clock(20 * 60);
-    sim.set_faults(Faults { delete_latency_ms: DELETE_MS, ..Faults::default() });
+    sim.set_faults(Faults {
+        delete_latency_ms: DELETE_MS,
+        ..Faults::default()
+    });
     let fp = Fingerprint::parse(&sim.cert_sha256()).unwrap();
-    let transport = Arc::new(HttpsTransport::new(HttpsOptions::new(sim.base_url(), Trust::Pin(fp))).unwrap());
-    let creds = Credentials { user: "admin".into(), password: Secret::new("password") };
-    let agent = Arc::new(AgentSession::connect(transport, Some(creds), AgentOptions::default()).await.unwrap());
+    let transport =
+        Arc::new(HttpsTransport::new(HttpsOptions::new(sim.base_url(), Trust::Pin(fp))).unwrap());
+    let creds = Credentials {
+        user: "admin".into(),
+        password: Secret::new("password"),
+    };
+    let agent = Arc::new(
+        AgentSession::connect(transport, Some(creds), AgentOptions::default())
+            .await
+            .unwrap(),
+    );
     agent.login().await.unwrap();
     let service = Service::new(agent.clone(), ClassifyContext::hpe_default(), None);
-    let policy = Policy { kinds: vec![AgentKind::RestHost], idle: Duration::from_secs(900), keep_users: vec![], force: false, ids: vec![] };
+    let policy = Policy {
+        kinds: vec![AgentKind::RestHost],
+        idle: Duration::from_secs(900),
+        keep_users: vec![],
+        force: false,
+        ids: vec![],
+    };
     let start = Instant::now();
-    let report = service.clean(&policy, &CleanOptions { dry_run: false, concurrency: BMC_CONCURRENCY }, &|_, _| {}).await.unwrap();
+    let report = service
+        .clean(
+            &policy,
+            &CleanOptions {
+                dry_run: false,
+                concurrency: BMC_CONCURRENCY,
+            },
+            &|_, _| {},
+        )
+        .await
+        .unwrap();
     let agent_time = start.elapsed();
     assert_eq!(report.deleted.len(), LEAKED, "{:?}", report.failed.first());
     let floor = Duration::from_millis(LEAKED as u64 * DELETE_MS / BMC_CONCURRENCY as u64);
 
     sim.leak(SAMPLE, Kind::RestHost, None);
-    let ids: Vec<String> = sim.sessions().into_iter().filter(|s| s.user == "System Administrator").map(|s| s.id).collect();
+    let ids: Vec<String> = sim
+        .sessions()
+        .into_iter()
+        .filter(|s| s.user == "System Administrator")
+        .map(|s| s.id)
+        .collect();
     let blog = one_process_per_session(&sim.base_url(), &ids);
     let blog_full = blog.mul_f64(LEAKED as f64 / ids.len() as f64);
 
-    println!("{LEAKED} leaked sessions, {DELETE_MS} ms per DELETE, BMC concurrency {BMC_CONCURRENCY}");
-    println!("BMC-bound floor:                         {:>8.2} s", floor.as_secs_f64());
-    println!("hostagent clean (8 DELETEs in flight):   {:>8.2} s  = {:.2}x the floor (target <= 1.3x)", agent_time.as_secs_f64(), agent_time.as_secs_f64() / floor.as_secs_f64());
+    println!(
+        "{LEAKED} leaked sessions, {DELETE_MS} ms per DELETE, BMC concurrency {BMC_CONCURRENCY}"
+    );
+    println!(
+        "BMC-bound floor:                         {:>8.2} s",
+        floor.as_secs_f64()
+    );
+    println!(
+        "hostagent clean (8 DELETEs in flight):   {:>8.2} s  = {:.2}x the floor (target <= 1.3x)",
+        agent_time.as_secs_f64(),
+        agent_time.as_secs_f64() / floor.as_secs_f64()
+    );
     println!("one process per session ({} sampled):  {:>8.2} s  -> {:.1} s for {LEAKED} = {:.1}x hostagent", ids.len(), blog.as_secs_f64(), blog_full.as_secs_f64(), blog_full.as_secs_f64() / agent_time.as_secs_f64());
     sim.shutdown().await;
 }

@@ -16,19 +16,35 @@ use hostagent::transport::https::{HttpsOptions, HttpsTransport};
 use hostagent::transport::trust::{Fingerprint, Trust};
 
 async fn measure(latency_ms: u64) {
-    let sim = bmcsim::start(SimConfig { profile: Profile::Ilo6, max_sessions: Some(1100), latency_ms, max_concurrency: Some(8), ..SimConfig::default() })
-        .await
-        .unwrap();
+    let sim = bmcsim::start(SimConfig {
+        profile: Profile::Ilo6,
+        max_sessions: Some(1100),
+        latency_ms,
+        max_concurrency: Some(8),
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
     sim.leak(999, Kind::RestHost, None);
     let fp = Fingerprint::parse(&sim.cert_sha256()).unwrap();
-    let transport = Arc::new(HttpsTransport::new(HttpsOptions::new(sim.base_url(), Trust::Pin(fp))).unwrap());
-    let creds = Credentials { user: "admin".into(), password: Secret::new("password") };
-    let agent = AgentSession::connect(transport, Some(creds), AgentOptions::default()).await.unwrap();
+    let transport =
+        Arc::new(HttpsTransport::new(HttpsOptions::new(sim.base_url(), Trust::Pin(fp))).unwrap());
+    let creds = Credentials {
+        user: "admin".into(),
+        password: Secret::new("password"),
+    };
+    let agent = AgentSession::connect(transport, Some(creds), AgentOptions::default())
+        .await
+        .unwrap();
     agent.login().await.unwrap();
     let ctx = ClassifyContext::hpe_default();
     let mut rows = Vec::new();
     for (name, expand) in [("$expand=.", true), ("member GETs, 8 in flight", false)] {
-        let opts = ListOptions { expand, concurrency: 8, ..ListOptions::default() };
+        let opts = ListOptions {
+            expand,
+            concurrency: 8,
+            ..ListOptions::default()
+        };
         let start = Instant::now();
         let listing = list_sessions(&agent, &ctx, &opts).await.unwrap();
         let took = start.elapsed();
@@ -38,7 +54,11 @@ async fn measure(latency_ms: u64) {
     let base = rows[0].1.as_secs_f64();
     println!("1,000 sessions, BMC latency {latency_ms} ms/request, BMC concurrency 8:");
     for (name, took, requests) in rows {
-        println!("  {name:<26} {:>9.1} ms  {requests:>5} requests  {:>6.1}x the expanded time", took.as_secs_f64() * 1e3, took.as_secs_f64() / base);
+        println!(
+            "  {name:<26} {:>9.1} ms  {requests:>5} requests  {:>6.1}x the expanded time",
+            took.as_secs_f64() * 1e3,
+            took.as_secs_f64() / base
+        );
     }
     agent.logout().await.unwrap();
     sim.shutdown().await;

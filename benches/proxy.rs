@@ -39,32 +39,58 @@ struct UnixConn(hyper::client::conn::http1::SendRequest<Full<Bytes>>);
 impl UnixConn {
     async fn open(socket: &Path) -> UnixConn {
         let stream = tokio::net::UnixStream::connect(socket).await.unwrap();
-        let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.unwrap();
+        let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .unwrap();
         tokio::spawn(conn);
         UnixConn(sender)
     }
 
-    async fn send(&mut self, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, http::HeaderMap, Bytes) {
+    async fn send(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> (u16, http::HeaderMap, Bytes) {
         self.0.ready().await.unwrap();
-        let mut req = http::Request::builder().method(method).uri(path).header("host", "localhost");
+        let mut req = http::Request::builder()
+            .method(method)
+            .uri(path)
+            .header("host", "localhost");
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
-        let resp = self.0.send_request(req.body(Full::new(Bytes::from(body.to_string()))).unwrap()).await.unwrap();
+        let resp = self
+            .0
+            .send_request(req.body(Full::new(Bytes::from(body.to_string()))).unwrap())
+            .await
+            .unwrap();
         let (parts, body) = resp.into_parts();
-        (parts.status.as_u16(), parts.headers, body.collect().await.unwrap().to_bytes())
+        (
+            parts.status.as_u16(),
+            parts.headers,
+            body.collect().await.unwrap().to_bytes(),
+        )
     }
 }
 
 fn client() -> reqwest::Client {
     hostagent::transport::https::install_crypto_provider();
-    reqwest::Client::builder().tls_danger_accept_invalid_certs(true).no_proxy().build().unwrap()
+    reqwest::Client::builder()
+        .tls_danger_accept_invalid_certs(true)
+        .no_proxy()
+        .build()
+        .unwrap()
 }
 
 /// Logs in on the BMC: (token, session URL).
 async fn login(http: &reqwest::Client, sim: &SimHandle) -> (String, String) {
     let resp = http
-        .post(format!("{}/redfish/v1/SessionService/Sessions/", sim.base_url()))
+        .post(format!(
+            "{}/redfish/v1/SessionService/Sessions/",
+            sim.base_url()
+        ))
         .json(&serde_json::json!({"UserName": "admin", "Password": "password"}))
         .send()
         .await
@@ -83,7 +109,11 @@ fn median(mut v: Vec<Duration>) -> Duration {
 
 fn rss_kib(pid: u32, field: &str) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    status.lines().find_map(|l| l.strip_prefix(field)).and_then(|v| v.split_whitespace().next()?.parse().ok()).unwrap_or(0)
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
 }
 
 async fn latency(sim: &SimHandle, agent: &Agent) {
@@ -93,12 +123,27 @@ async fn latency(sim: &SimHandle, agent: &Agent) {
     let mut proxy = UnixConn::open(&agent.socket).await;
     let (mut direct_t, mut proxy_t) = (Vec::new(), Vec::new());
     for _ in 0..200 {
-        http.get(&url).header("x-auth-token", &token).send().await.unwrap().bytes().await.unwrap();
+        http.get(&url)
+            .header("x-auth-token", &token)
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
         proxy.send("GET", PATH, &[], "").await;
     }
     for _ in 0..2000 {
         let t = Instant::now();
-        let body = http.get(&url).header("x-auth-token", &token).send().await.unwrap().bytes().await.unwrap();
+        let body = http
+            .get(&url)
+            .header("x-auth-token", &token)
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
         direct_t.push(t.elapsed());
         assert!(!body.is_empty());
         let t = Instant::now();
@@ -108,10 +153,23 @@ async fn latency(sim: &SimHandle, agent: &Agent) {
     }
     let (d, p) = (median(direct_t), median(proxy_t));
     println!("1. sequential keep-alive GET {PATH}, median of 2,000:");
-    println!("   direct to bmcsim (HTTPS)      {:>8.3} ms", d.as_secs_f64() * 1e3);
-    println!("   through the proxy (socket)    {:>8.3} ms", p.as_secs_f64() * 1e3);
-    println!("   added by the proxy            {:>8.3} ms  (target <= 0.3 ms)", (p.as_secs_f64() - d.as_secs_f64()) * 1e3);
-    http.delete(&session).header("x-auth-token", &token).send().await.unwrap();
+    println!(
+        "   direct to bmcsim (HTTPS)      {:>8.3} ms",
+        d.as_secs_f64() * 1e3
+    );
+    println!(
+        "   through the proxy (socket)    {:>8.3} ms",
+        p.as_secs_f64() * 1e3
+    );
+    println!(
+        "   added by the proxy            {:>8.3} ms  (target <= 0.3 ms)",
+        (p.as_secs_f64() - d.as_secs_f64()) * 1e3
+    );
+    http.delete(&session)
+        .header("x-auth-token", &token)
+        .send()
+        .await
+        .unwrap();
 }
 
 async fn throughput(sim: &SimHandle, agent: &Agent, clients: usize, secs: u64) -> (f64, f64) {
@@ -119,16 +177,35 @@ async fn throughput(sim: &SimHandle, agent: &Agent, clients: usize, secs: u64) -
     let (token, session) = login(&http, sim).await;
     let url = format!("{}{PATH}", sim.base_url());
     let run = |proxied: bool| {
-        let (stop, done) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicU64::new(0)));
+        let (stop, done) = (
+            Arc::new(AtomicBool::new(false)),
+            Arc::new(AtomicU64::new(0)),
+        );
         let tasks: Vec<_> = (0..clients)
             .map(|_| {
-                let (stop, done, http, url, token, socket) = (stop.clone(), done.clone(), http.clone(), url.clone(), token.clone(), agent.socket.clone());
+                let (stop, done, http, url, token, socket) = (
+                    stop.clone(),
+                    done.clone(),
+                    http.clone(),
+                    url.clone(),
+                    token.clone(),
+                    agent.socket.clone(),
+                );
                 tokio::spawn(async move {
-                    let mut conn = if proxied { Some(UnixConn::open(&socket).await) } else { None };
+                    let mut conn = if proxied {
+                        Some(UnixConn::open(&socket).await)
+                    } else {
+                        None
+                    };
                     while !stop.load(Ordering::Relaxed) {
                         let ok = match &mut conn {
                             Some(c) => c.send("GET", PATH, &[], "").await.0 == 200,
-                            None => http.get(&url).header("x-auth-token", &token).send().await.is_ok_and(|r| r.status() == 200),
+                            None => http
+                                .get(&url)
+                                .header("x-auth-token", &token)
+                                .send()
+                                .await
+                                .is_ok_and(|r| r.status() == 200),
                         };
                         if ok {
                             done.fetch_add(1, Ordering::Relaxed);
@@ -148,7 +225,11 @@ async fn throughput(sim: &SimHandle, agent: &Agent, clients: usize, secs: u64) -
     };
     let direct = run(false).await;
     let proxied = run(true).await;
-    http.delete(&session).header("x-auth-token", &token).send().await.unwrap();
+    http.delete(&session)
+        .header("x-auth-token", &token)
+        .send()
+        .await
+        .unwrap();
     (direct, proxied)
 }
 
@@ -157,23 +238,43 @@ async fn tool_call_direct(sim: &SimHandle) -> Duration {
     let t = Instant::now();
     let http = client();
     let (token, session) = login(&http, sim).await;
-    let resp = http.get(format!("{}{PATH}", sim.base_url())).header("x-auth-token", &token).send().await.unwrap();
+    let resp = http
+        .get(format!("{}{PATH}", sim.base_url()))
+        .header("x-auth-token", &token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 200);
     resp.bytes().await.unwrap();
-    http.delete(&session).header("x-auth-token", &token).send().await.unwrap();
+    http.delete(&session)
+        .header("x-auth-token", &token)
+        .send()
+        .await
+        .unwrap();
     t.elapsed()
 }
 
 async fn tool_call_proxy(agent: &Agent) -> Duration {
     let t = Instant::now();
     let mut conn = UnixConn::open(&agent.socket).await;
-    let (status, headers, _) = conn.send("POST", "/redfish/v1/SessionService/Sessions/", &[("content-type", "application/json")], r#"{"UserName":"admin","Password":"password"}"#).await;
+    let (status, headers, _) = conn
+        .send(
+            "POST",
+            "/redfish/v1/SessionService/Sessions/",
+            &[("content-type", "application/json")],
+            r#"{"UserName":"admin","Password":"password"}"#,
+        )
+        .await;
     assert_eq!(status, 201);
     let token = headers["x-auth-token"].to_str().unwrap().to_string();
     let location = headers["location"].to_str().unwrap().to_string();
-    let (status, _, _) = conn.send("GET", PATH, &[("x-auth-token", &token)], "").await;
+    let (status, _, _) = conn
+        .send("GET", PATH, &[("x-auth-token", &token)], "")
+        .await;
     assert_eq!(status, 200);
-    let (status, _, _) = conn.send("DELETE", &location, &[("x-auth-token", &token)], "").await;
+    let (status, _, _) = conn
+        .send("DELETE", &location, &[("x-auth-token", &token)], "")
+        .await;
     assert_eq!(status, 200);
     t.elapsed()
 }
@@ -181,7 +282,13 @@ async fn tool_call_proxy(agent: &Agent) -> Duration {
 #[tokio::main]
 async fn main() {
     let only_throughput = std::env::var_os("PROXY_BENCH_THROUGHPUT_ONLY").is_some();
-    let sim = bmcsim::start(SimConfig { profile: Profile::Ilo6, max_sessions: Some(64), ..SimConfig::default() }).await.unwrap();
+    let sim = bmcsim::start(SimConfig {
+        profile: Profile::Ilo6,
+        max_sessions: Some(64),
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
     let agent = start_agent(&sim, "").await;
     let pid = agent.child.id();
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -209,14 +316,30 @@ async fn main() {
     sim.shutdown().await;
 
     // A BMC that is the bottleneck, as real ones are: 20 ms per request, 8 at a time.
-    let bmc = bmcsim::start(SimConfig { profile: Profile::Ilo6, max_sessions: Some(64), latency_ms: 20, max_concurrency: Some(8), ..SimConfig::default() }).await.unwrap();
+    let bmc = bmcsim::start(SimConfig {
+        profile: Profile::Ilo6,
+        max_sessions: Some(64),
+        latency_ms: 20,
+        max_concurrency: Some(8),
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
     let agent = start_agent(&bmc, "").await;
     let (direct, proxied) = throughput(&bmc, &agent, 32, 5).await;
     println!("   bmcsim 20 ms/request, 8 at a time: direct {direct:>5.0}   proxy (default) {proxied:>5.0} = {:>3.0}%", proxied / direct * 100.0);
     drop(agent);
     bmc.shutdown().await;
 
-    let slow = bmcsim::start(SimConfig { profile: Profile::Ilo6, max_sessions: Some(64), login_latency_ms: 1200, latency_ms: 60, ..SimConfig::default() }).await.unwrap();
+    let slow = bmcsim::start(SimConfig {
+        profile: Profile::Ilo6,
+        max_sessions: Some(64),
+        login_latency_ms: 1200,
+        latency_ms: 60,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
     let agent = start_agent(&slow, "").await;
     let (mut direct, mut proxy) = (Vec::new(), Vec::new());
     for _ in 0..5 {
@@ -225,8 +348,15 @@ async fn main() {
     }
     let (d, p) = (median(direct), median(proxy));
     println!("3. a tool call (login, GET, logout) with BMC login 1,200 ms and requests 60 ms, median of 5:");
-    println!("   direct to the BMC             {:>8.1} ms", d.as_secs_f64() * 1e3);
-    println!("   through the proxy             {:>8.1} ms  = {:.1}x faster (target >= 10x)", p.as_secs_f64() * 1e3, d.as_secs_f64() / p.as_secs_f64());
+    println!(
+        "   direct to the BMC             {:>8.1} ms",
+        d.as_secs_f64() * 1e3
+    );
+    println!(
+        "   through the proxy             {:>8.1} ms  = {:.1}x faster (target >= 10x)",
+        p.as_secs_f64() * 1e3,
+        d.as_secs_f64() / p.as_secs_f64()
+    );
     drop(agent);
     slow.shutdown().await;
     println!("4. hostagentd resident memory: idle {:.1} MB; peak {:.1} MB after 64 concurrent clients (target <= 20 MB)", idle as f64 / 1024.0, peak as f64 / 1024.0);

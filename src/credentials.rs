@@ -23,16 +23,26 @@ pub enum CredentialError {
 
 /// Reads one credential file, stripping one trailing newline.
 fn read(path: &Path, check_mode: bool) -> Result<Secret, CredentialError> {
-    let err = |e: std::io::Error| CredentialError::Read { path: path.to_path_buf(), reason: e.to_string() };
+    let err = |e: std::io::Error| CredentialError::Read {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    };
     let meta = std::fs::metadata(path).map_err(err)?;
     if check_mode {
         let mode = meta.mode() & 0o777;
         if mode & 0o077 != 0 {
-            return Err(CredentialError::Mode { path: path.to_path_buf(), mode });
+            return Err(CredentialError::Mode {
+                path: path.to_path_buf(),
+                mode,
+            });
         }
         let me = nix::unistd::Uid::effective().as_raw();
         if meta.uid() != me {
-            return Err(CredentialError::Owner { path: path.to_path_buf(), owner: meta.uid(), me });
+            return Err(CredentialError::Owner {
+                path: path.to_path_buf(),
+                owner: meta.uid(),
+                me,
+            });
         }
     }
     let mut text = std::fs::read_to_string(path).map_err(err)?;
@@ -44,7 +54,9 @@ fn read(path: &Path, check_mode: bool) -> Result<Secret, CredentialError> {
     }
     let secret = Secret::new(text);
     if secret.is_empty() {
-        return Err(CredentialError::Empty { path: path.to_path_buf() });
+        return Err(CredentialError::Empty {
+            path: path.to_path_buf(),
+        });
     }
     Ok(secret)
 }
@@ -54,17 +66,28 @@ fn read(path: &Path, check_mode: bool) -> Result<Secret, CredentialError> {
 pub fn from_dir(dir: &Path, check_mode: bool) -> Result<Credentials, CredentialError> {
     let user = read(&dir.join("bmc-username"), check_mode)?;
     let password = read(&dir.join("bmc-password"), check_mode)?;
-    Ok(Credentials { user: user.expose().to_string(), password })
+    Ok(Credentials {
+        user: user.expose().to_string(),
+        password,
+    })
 }
 
 /// In the order of DESIGN §9: systemd credentials (`$CREDENTIALS_DIRECTORY`, so that
 /// `LoadCredentialEncrypted=` wins over a file left in `/etc`), else the configured directory;
 /// `None` when neither has files.
 pub fn load(configured: Option<&Path>) -> Result<Option<Credentials>, CredentialError> {
-    load_from(std::env::var_os("CREDENTIALS_DIRECTORY").as_deref().map(Path::new), configured)
+    load_from(
+        std::env::var_os("CREDENTIALS_DIRECTORY")
+            .as_deref()
+            .map(Path::new),
+        configured,
+    )
 }
 
-fn load_from(systemd: Option<&Path>, configured: Option<&Path>) -> Result<Option<Credentials>, CredentialError> {
+fn load_from(
+    systemd: Option<&Path>,
+    configured: Option<&Path>,
+) -> Result<Option<Credentials>, CredentialError> {
     match (systemd, configured) {
         (Some(dir), _) if dir.join("bmc-password").exists() => from_dir(dir, false).map(Some),
         (_, Some(dir)) => from_dir(dir, true).map(Some),
@@ -92,12 +115,21 @@ mod tests {
         assert_eq!((c.user.as_str(), c.password.expose()), ("admin", "s3cret"));
         write(dir.path(), "bmc-password", "s3cret\n", 0o644);
         let err = from_dir(dir.path(), true).unwrap_err();
-        assert!(matches!(err, CredentialError::Mode { mode: 0o644, .. }), "{err}");
+        assert!(
+            matches!(err, CredentialError::Mode { mode: 0o644, .. }),
+            "{err}"
+        );
         assert!(err.to_string().contains("bmc-password") && err.to_string().contains("0644"));
         write(dir.path(), "bmc-password", "\n", 0o600);
-        assert!(matches!(from_dir(dir.path(), true), Err(CredentialError::Empty { .. })));
+        assert!(matches!(
+            from_dir(dir.path(), true),
+            Err(CredentialError::Empty { .. })
+        ));
         std::fs::remove_file(dir.path().join("bmc-password")).unwrap();
-        assert!(matches!(from_dir(dir.path(), true), Err(CredentialError::Read { .. })));
+        assert!(matches!(
+            from_dir(dir.path(), true),
+            Err(CredentialError::Read { .. })
+        ));
     }
 
     #[test]
@@ -105,11 +137,24 @@ mod tests {
         let (systemd, configured) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
         write(configured.path(), "bmc-username", "from-etc\n", 0o600);
         write(configured.path(), "bmc-password", "p1\n", 0o600);
-        assert_eq!(load_from(Some(systemd.path()), Some(configured.path())).unwrap().unwrap().user, "from-etc", "an empty credentials dir is skipped");
+        assert_eq!(
+            load_from(Some(systemd.path()), Some(configured.path()))
+                .unwrap()
+                .unwrap()
+                .user,
+            "from-etc",
+            "an empty credentials dir is skipped"
+        );
         // systemd's directory is private to the service by construction: its mode is not checked.
         write(systemd.path(), "bmc-username", "from-systemd", 0o644);
         write(systemd.path(), "bmc-password", "p2", 0o644);
-        assert_eq!(load_from(Some(systemd.path()), Some(configured.path())).unwrap().unwrap().user, "from-systemd");
+        assert_eq!(
+            load_from(Some(systemd.path()), Some(configured.path()))
+                .unwrap()
+                .unwrap()
+                .user,
+            "from-systemd"
+        );
         assert!(load_from(None, None).unwrap().is_none());
     }
 }

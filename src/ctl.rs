@@ -33,7 +33,11 @@ pub struct CtlError {
 
 impl CtlError {
     fn new(exit: i32, code: &'static str, message: impl std::fmt::Display) -> CtlError {
-        CtlError { exit, code, message: message.to_string() }
+        CtlError {
+            exit,
+            code,
+            message: message.to_string(),
+        }
     }
 }
 
@@ -51,7 +55,10 @@ pub async fn run(args: Args) -> i32 {
     match dispatch(args).await {
         Ok((text, value, exit)) => {
             if json {
-                println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&value).unwrap_or_default()
+                );
             } else {
                 print!("{text}");
             }
@@ -59,7 +66,10 @@ pub async fn run(args: Args) -> i32 {
         }
         Err(e) => {
             if json {
-                println!("{}", serde_json::json!({ "error": { "code": e.code, "message": e.message } }));
+                println!(
+                    "{}",
+                    serde_json::json!({ "error": { "code": e.code, "message": e.message } })
+                );
             } else {
                 eprintln!("agentctl: {}", e.message);
             }
@@ -75,14 +85,22 @@ fn init_logging(verbose: u8) {
         2 => "debug",
         _ => "trace",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("HOSTAGENT_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("HOSTAGENT_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 type Output = (String, serde_json::Value, i32);
 
 fn output<T: Serialize>(text: String, value: &T) -> Output {
-    (text, serde_json::to_value(value).unwrap_or_default(), EXIT_OK)
+    (
+        text,
+        serde_json::to_value(value).unwrap_or_default(),
+        EXIT_OK,
+    )
 }
 
 async fn dispatch(args: Args) -> Result<Output, CtlError> {
@@ -95,7 +113,11 @@ async fn dispatch(args: Args) -> Result<Output, CtlError> {
     if !args.standalone {
         return via_daemon(&args).await;
     }
-    let settings = config::load(&Sources { main: args.config.clone(), flags: Vec::new() }).map_err(|e| CtlError::new(EXIT_USAGE, "bad_config", e))?;
+    let settings = config::load(&Sources {
+        main: args.config.clone(),
+        flags: Vec::new(),
+    })
+    .map_err(|e| CtlError::new(EXIT_USAGE, "bad_config", e))?;
     let service = standalone_service(&settings, &args.sysfs_root).await?;
     let result = command(&service, &settings, &args.command).await;
     if let Err(e) = service.agent.logout().await {
@@ -124,15 +146,33 @@ fn discover(dmi_dir: Option<std::path::PathBuf>, sysfs_root: &std::path::Path) -
 
 fn client_error(e: ClientError) -> CtlError {
     match e {
-        ClientError::NotRunning { .. } => CtlError::new(EXIT_NOT_RUNNING, "not_running", format!("{e} (start the service, or use --standalone)")),
-        ClientError::Api { status: 403, message, .. } => CtlError::new(EXIT_NOT_PERMITTED, "forbidden", message),
-        ClientError::Api { ref code, .. } if code == "bmc_unreachable" => CtlError::new(EXIT_UNREACHABLE, "bmc_unreachable", e),
-        ClientError::Api { .. } | ClientError::Protocol(_) => CtlError::new(EXIT_FAILURE, "api_error", e),
+        ClientError::NotRunning { .. } => CtlError::new(
+            EXIT_NOT_RUNNING,
+            "not_running",
+            format!("{e} (start the service, or use --standalone)"),
+        ),
+        ClientError::Api {
+            status: 403,
+            message,
+            ..
+        } => CtlError::new(EXIT_NOT_PERMITTED, "forbidden", message),
+        ClientError::Api { ref code, .. } if code == "bmc_unreachable" => {
+            CtlError::new(EXIT_UNREACHABLE, "bmc_unreachable", e)
+        }
+        ClientError::Api { .. } | ClientError::Protocol(_) => {
+            CtlError::new(EXIT_FAILURE, "api_error", e)
+        }
     }
 }
 
 fn decode<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T, CtlError> {
-    serde_json::from_value(value).map_err(|e| CtlError::new(EXIT_FAILURE, "api_error", format!("unexpected answer from hostagentd: {e}")))
+    serde_json::from_value(value).map_err(|e| {
+        CtlError::new(
+            EXIT_FAILURE,
+            "api_error",
+            format!("unexpected answer from hostagentd: {e}"),
+        )
+    })
 }
 
 /// The commands hostagentd answers over its socket.
@@ -140,64 +180,115 @@ async fn via_daemon(args: &Args) -> Result<Output, CtlError> {
     let socket = &args.socket;
     match &args.command {
         Command::Status => {
-            let report: StatusReport = decode(client::call(socket, http::Method::GET, "/v1/status", None).await.map_err(client_error)?)?;
+            let report: StatusReport = decode(
+                client::call(socket, http::Method::GET, "/v1/status", None)
+                    .await
+                    .map_err(client_error)?,
+            )?;
             Ok(output(crate::render::status(&report), &report))
         }
         Command::List { kinds: names } => {
             kinds(names)?;
             let query: Vec<String> = names.iter().map(|k| format!("kind={k}")).collect();
-            let path = if query.is_empty() { "/v1/sessions".to_string() } else { format!("/v1/sessions?{}", query.join("&")) };
-            let report: ListReport = decode(client::call(socket, http::Method::GET, &path, None).await.map_err(client_error)?)?;
+            let path = if query.is_empty() {
+                "/v1/sessions".to_string()
+            } else {
+                format!("/v1/sessions?{}", query.join("&"))
+            };
+            let report: ListReport = decode(
+                client::call(socket, http::Method::GET, &path, None)
+                    .await
+                    .map_err(client_error)?,
+            )?;
             Ok(output(crate::render::list(&report), &report))
         }
         Command::Clean(c) => {
             let body = serde_json::json!({ "dry_run": c.dry_run, "kinds": kinds(&c.kinds)?, "idle_s": c.idle.map(|m| m * 60), "ids": c.ids, "force": c.force });
             let call = client::call(socket, http::Method::POST, "/v1/clean", Some(body));
-            let report: CleanReport = decode(with_spinner("cleaning", call).await.map_err(client_error)?)?;
+            let report: CleanReport =
+                decode(with_spinner("cleaning", call).await.map_err(client_error)?)?;
             Ok(clean_output(report, c.check))
         }
         Command::Session(sub) => session_command(socket, sub).await,
         Command::Run { ttl, command } => run_with_lease(socket, *ttl, command).await,
         Command::Get { path } => raw_via_daemon(socket, http::Method::GET, path, None).await,
-        Command::Patch { path, data } => raw_via_daemon(socket, http::Method::PATCH, path, Some(json_data(data)?)).await,
+        Command::Patch { path, data } => {
+            raw_via_daemon(socket, http::Method::PATCH, path, Some(json_data(data)?)).await
+        }
         Command::Delete { path } => raw_via_daemon(socket, http::Method::DELETE, path, None).await,
-        other => Err(CtlError::new(EXIT_USAGE, "unsupported", format!("{} is not available yet", command_name(other)))),
+        other => Err(CtlError::new(
+            EXIT_USAGE,
+            "unsupported",
+            format!("{} is not available yet", command_name(other)),
+        )),
     }
 }
 
 /// `get`/`patch`/`delete` through the daemon's Redfish proxy, with the daemon's session.
-async fn raw_via_daemon(socket: &std::path::Path, method: http::Method, path: &str, body: Option<serde_json::Value>) -> Result<Output, CtlError> {
+async fn raw_via_daemon(
+    socket: &std::path::Path,
+    method: http::Method,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> Result<Output, CtlError> {
     let path = redfish_path(path)?;
-    let value = client::call(socket, method, &path, body).await.map_err(client_error)?;
+    let value = client::call(socket, method, &path, body)
+        .await
+        .map_err(client_error)?;
     Ok(pretty(value, EXIT_OK))
 }
 
 /// A raw Redfish answer as output: its JSON, pretty, as the text too.
 fn pretty(value: serde_json::Value, exit: i32) -> Output {
-    (format!("{}\n", serde_json::to_string_pretty(&value).unwrap_or_default()), value, exit)
+    (
+        format!(
+            "{}\n",
+            serde_json::to_string_pretty(&value).unwrap_or_default()
+        ),
+        value,
+        exit,
+    )
 }
 
 /// A Redfish path as the proxy takes it: `/redfish/...`.
 fn redfish_path(path: &str) -> Result<String, CtlError> {
-    let path = if path.starts_with('/') { path.to_string() } else { format!("/{path}") };
+    let path = if path.starts_with('/') {
+        path.to_string()
+    } else {
+        format!("/{path}")
+    };
     if path == "/redfish" || path.starts_with("/redfish/") {
         return Ok(path);
     }
-    Err(CtlError::new(EXIT_USAGE, "bad_path", format!("`{path}` is not a Redfish path (it must start with /redfish/v1)")))
+    Err(CtlError::new(
+        EXIT_USAGE,
+        "bad_path",
+        format!("`{path}` is not a Redfish path (it must start with /redfish/v1)"),
+    ))
 }
 
 fn json_data(data: &str) -> Result<serde_json::Value, CtlError> {
-    serde_json::from_str(data).map_err(|e| CtlError::new(EXIT_USAGE, "bad_data", format!("--data is not JSON: {e}")))
+    serde_json::from_str(data)
+        .map_err(|e| CtlError::new(EXIT_USAGE, "bad_data", format!("--data is not JSON: {e}")))
 }
 
-async fn open_lease(socket: &std::path::Path, ttl: Option<std::time::Duration>, pid: u32) -> Result<serde_json::Value, CtlError> {
+async fn open_lease(
+    socket: &std::path::Path,
+    ttl: Option<std::time::Duration>,
+    pid: u32,
+) -> Result<serde_json::Value, CtlError> {
     let body = serde_json::json!({ "ttl_s": ttl.map(|t| t.as_secs()), "pid": pid });
-    client::call(socket, http::Method::POST, "/v1/leases", Some(body)).await.map_err(client_error)
+    client::call(socket, http::Method::POST, "/v1/leases", Some(body))
+        .await
+        .map_err(client_error)
 }
 
 /// `session open` binds the lease to the calling shell (agentctl itself exits at once) unless
 /// `--pid` names another process.
-async fn session_command(socket: &std::path::Path, sub: &crate::cli::agentctl::SessionCommand) -> Result<Output, CtlError> {
+async fn session_command(
+    socket: &std::path::Path,
+    sub: &crate::cli::agentctl::SessionCommand,
+) -> Result<Output, CtlError> {
     use crate::cli::agentctl::SessionCommand;
     match sub {
         SessionCommand::Open { ttl, pid } => {
@@ -210,15 +301,40 @@ async fn session_command(socket: &std::path::Path, sub: &crate::cli::agentctl::S
             Ok((text, v, EXIT_OK))
         }
         SessionCommand::Close { id } => {
-            let v = client::call(socket, http::Method::DELETE, &format!("/v1/leases/{id}"), None).await.map_err(client_error)?;
+            let v = client::call(
+                socket,
+                http::Method::DELETE,
+                &format!("/v1/leases/{id}"),
+                None,
+            )
+            .await
+            .map_err(client_error)?;
             Ok((format!("lease {id} closed\n"), v, EXIT_OK))
         }
         SessionCommand::List => {
-            let v = client::call(socket, http::Method::GET, "/v1/leases", None).await.map_err(client_error)?;
-            let rows: Vec<Vec<String>> = v["leases"].as_array().cloned().unwrap_or_default().iter().map(|l| {
-                ["id", "uri", "pid", "uid", "expires"].iter().map(|k| match &l[*k] { serde_json::Value::String(s) => s.clone(), other => other.to_string() }).collect()
-            }).collect();
-            Ok((crate::render::table(&["ID", "SESSION", "PID", "UID", "EXPIRES"], &rows), v, EXIT_OK))
+            let v = client::call(socket, http::Method::GET, "/v1/leases", None)
+                .await
+                .map_err(client_error)?;
+            let rows: Vec<Vec<String>> = v["leases"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .iter()
+                .map(|l| {
+                    ["id", "uri", "pid", "uid", "expires"]
+                        .iter()
+                        .map(|k| match &l[*k] {
+                            serde_json::Value::String(s) => s.clone(),
+                            other => other.to_string(),
+                        })
+                        .collect()
+                })
+                .collect();
+            Ok((
+                crate::render::table(&["ID", "SESSION", "PID", "UID", "EXPIRES"], &rows),
+                v,
+                EXIT_OK,
+            ))
         }
     }
 }
@@ -226,22 +342,51 @@ async fn session_command(socket: &std::path::Path, sub: &crate::cli::agentctl::S
 /// `agentctl run -- CMD`: a lease bound to this agentctl (which lives as long as the child),
 /// exported to the child, closed when the child ends however it ends; the child's exit status
 /// is agentctl's (128 + signal for a signal).
-async fn run_with_lease(socket: &std::path::Path, ttl: Option<std::time::Duration>, command: &[String]) -> Result<Output, CtlError> {
+async fn run_with_lease(
+    socket: &std::path::Path,
+    ttl: Option<std::time::Duration>,
+    command: &[String],
+) -> Result<Output, CtlError> {
     let v = open_lease(socket, ttl, std::process::id()).await?;
     let id = v["id"].as_str().unwrap_or_default().to_string();
     let status = tokio::process::Command::new(&command[0])
         .args(&command[1..])
         .env("REDFISH_URL", v["url"].as_str().unwrap_or_default())
-        .env("REDFISH_SESSION_TOKEN", v["token"].as_str().unwrap_or_default())
-        .env("REDFISH_SESSION_LOCATION", v["location"].as_str().unwrap_or_default())
+        .env(
+            "REDFISH_SESSION_TOKEN",
+            v["token"].as_str().unwrap_or_default(),
+        )
+        .env(
+            "REDFISH_SESSION_LOCATION",
+            v["location"].as_str().unwrap_or_default(),
+        )
         .status()
         .await;
-    if let Err(e) = client::call(socket, http::Method::DELETE, &format!("/v1/leases/{id}"), None).await {
+    if let Err(e) = client::call(
+        socket,
+        http::Method::DELETE,
+        &format!("/v1/leases/{id}"),
+        None,
+    )
+    .await
+    {
         tracing::warn!(lease = %id, error = %e, "closing the lease failed; it ends when this process does");
     }
-    let status = status.map_err(|e| CtlError::new(EXIT_USAGE, "spawn", format!("cannot run {}: {e}", command[0])))?;
-    let code = status.code().unwrap_or_else(|| 128 + std::os::unix::process::ExitStatusExt::signal(&status).unwrap_or(0));
-    Ok((String::new(), serde_json::json!({ "lease": id, "exit_code": code }), code))
+    let status = status.map_err(|e| {
+        CtlError::new(
+            EXIT_USAGE,
+            "spawn",
+            format!("cannot run {}: {e}", command[0]),
+        )
+    })?;
+    let code = status.code().unwrap_or_else(|| {
+        128 + std::os::unix::process::ExitStatusExt::signal(&status).unwrap_or(0)
+    });
+    Ok((
+        String::new(),
+        serde_json::json!({ "lease": id, "exit_code": code }),
+        code,
+    ))
 }
 
 /// Shows `cleaning… 12s` on a terminal while the daemon works (it reports only at the end).
@@ -276,7 +421,12 @@ fn progress_bar(done: usize, total: usize) {
         return;
     }
     let filled = done * 30 / total.max(1);
-    let _ = write!(err, "\rdeleting [{}{}] {done}/{total}", "#".repeat(filled), " ".repeat(30 - filled));
+    let _ = write!(
+        err,
+        "\rdeleting [{}{}] {done}/{total}",
+        "#".repeat(filled),
+        " ".repeat(30 - filled)
+    );
     let _ = err.flush();
 }
 
@@ -292,17 +442,36 @@ fn clean_output(report: CleanReport, check: bool) -> Output {
 
 #[cfg(feature = "demo")]
 async fn demo() -> Result<Output, CtlError> {
-    let text = crate::demo::run().await.map_err(|e| CtlError::new(EXIT_FAILURE, "demo_failed", format!("{e:#}")))?;
-    Ok((text.clone(), serde_json::json!({ "transcript": text }), EXIT_OK))
+    let text = crate::demo::run()
+        .await
+        .map_err(|e| CtlError::new(EXIT_FAILURE, "demo_failed", format!("{e:#}")))?;
+    Ok((
+        text.clone(),
+        serde_json::json!({ "transcript": text }),
+        EXIT_OK,
+    ))
 }
 
 #[cfg(not(feature = "demo"))]
 async fn demo() -> Result<Output, CtlError> {
-    Err(CtlError::new(EXIT_USAGE, "unsupported", "this build has no demo (feature `demo` is off)"))
+    Err(CtlError::new(
+        EXIT_USAGE,
+        "unsupported",
+        "this build has no demo (feature `demo` is off)",
+    ))
 }
 
-async fn standalone_service(settings: &Settings, sysfs_root: &std::path::Path) -> Result<Service, CtlError> {
-    crate::daemon::build::service(settings, sysfs_root, &crate::daemon::build::Role::Standalone).await.map_err(|e| match e {
+async fn standalone_service(
+    settings: &Settings,
+    sysfs_root: &std::path::Path,
+) -> Result<Service, CtlError> {
+    crate::daemon::build::service(
+        settings,
+        sysfs_root,
+        &crate::daemon::build::Role::Standalone,
+    )
+    .await
+    .map_err(|e| match e {
         BuildError::Session(e) => session_error(e),
         BuildError::Config(m) => CtlError::new(EXIT_USAGE, "bad_config", m),
         e @ BuildError::Credentials(_) => CtlError::new(EXIT_USAGE, "credentials", e),
@@ -311,10 +480,20 @@ async fn standalone_service(settings: &Settings, sysfs_root: &std::path::Path) -
 }
 
 fn kinds(names: &[String]) -> Result<Vec<Kind>, CtlError> {
-    names.iter().map(|k| k.parse().map_err(|e: String| CtlError::new(EXIT_USAGE, "bad_kind", e))).collect()
+    names
+        .iter()
+        .map(|k| {
+            k.parse()
+                .map_err(|e: String| CtlError::new(EXIT_USAGE, "bad_kind", e))
+        })
+        .collect()
 }
 
-async fn command(service: &Service, settings: &Settings, command: &Command) -> Result<Output, CtlError> {
+async fn command(
+    service: &Service,
+    settings: &Settings,
+    command: &Command,
+) -> Result<Output, CtlError> {
     match command {
         Command::Status => {
             let report = service.status().await.map_err(session_error)?;
@@ -326,9 +505,19 @@ async fn command(service: &Service, settings: &Settings, command: &Command) -> R
         }
         Command::Clean(clean) => clean_command(service, settings, clean).await,
         Command::Get { path } => raw(service, Request::get(redfish_path(path)?)).await,
-        Command::Patch { path, data } => raw(service, Request::json(http::Method::PATCH, redfish_path(path)?, &json_data(data)?)).await,
+        Command::Patch { path, data } => {
+            raw(
+                service,
+                Request::json(http::Method::PATCH, redfish_path(path)?, &json_data(data)?),
+            )
+            .await
+        }
         Command::Delete { path } => raw(service, Request::delete(redfish_path(path)?)).await,
-        other => Err(CtlError::new(EXIT_USAGE, "unsupported", format!("{} needs the daemon (hostagentd)", command_name(other)))),
+        other => Err(CtlError::new(
+            EXIT_USAGE,
+            "unsupported",
+            format!("{} needs the daemon (hostagentd)", command_name(other)),
+        )),
     }
 }
 
@@ -338,9 +527,17 @@ async fn raw(service: &Service, req: Request) -> Result<Output, CtlError> {
     let body: serde_json::Value = if resp.body.is_empty() {
         serde_json::json!({ "status": resp.status.as_u16() })
     } else {
-        serde_json::from_slice(&resp.body).unwrap_or_else(|_| String::from_utf8_lossy(&resp.body).into())
+        serde_json::from_slice(&resp.body)
+            .unwrap_or_else(|_| String::from_utf8_lossy(&resp.body).into())
     };
-    Ok(pretty(body, if resp.status.is_success() { EXIT_OK } else { EXIT_FAILURE }))
+    Ok(pretty(
+        body,
+        if resp.status.is_success() {
+            EXIT_OK
+        } else {
+            EXIT_FAILURE
+        },
+    ))
 }
 
 fn command_name(c: &Command) -> &'static str {
@@ -354,7 +551,11 @@ fn command_name(c: &Command) -> &'static str {
     }
 }
 
-async fn clean_command(service: &Service, settings: &Settings, args: &CleanArgs) -> Result<Output, CtlError> {
+async fn clean_command(
+    service: &Service,
+    settings: &Settings,
+    args: &CleanArgs,
+) -> Result<Output, CtlError> {
     let mut policy = Policy::from_settings(&settings.reaper);
     if !args.kinds.is_empty() {
         policy.kinds = kinds(&args.kinds)?;
@@ -364,8 +565,14 @@ async fn clean_command(service: &Service, settings: &Settings, args: &CleanArgs)
     }
     policy.force = args.force;
     policy.ids = args.ids.clone();
-    let opts = CleanOptions { dry_run: args.dry_run, ..CleanOptions::default() };
-    let report = service.clean(&policy, &opts, &progress_bar).await.map_err(session_error)?;
+    let opts = CleanOptions {
+        dry_run: args.dry_run,
+        ..CleanOptions::default()
+    };
+    let report = service
+        .clean(&policy, &opts, &progress_bar)
+        .await
+        .map_err(session_error)?;
     if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
         eprint!("\r\x1b[2K");
     }

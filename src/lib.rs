@@ -16,23 +16,23 @@
 //!   a bootstrap account), behind the `Ipmi` trait with a scripted stand-in for tests.
 //! - [`cli`]: clap definitions of `hostagentd` and `agentctl` (man pages are generated from them).
 
-pub mod discovery;
-pub mod secret;
-pub mod transport;
-pub mod config;
 pub mod cli;
-pub mod redfish;
-pub mod session;
-pub mod state;
-pub mod reaper;
-pub mod service;
-pub mod render;
-#[cfg(feature = "demo")]
-pub mod demo;
+pub mod config;
 pub mod credentials;
 pub mod ctl;
 pub mod daemon;
+#[cfg(feature = "demo")]
+pub mod demo;
+pub mod discovery;
 pub mod events;
+pub mod ipmi;
 pub mod ipnet;
 pub mod proxy;
-pub mod ipmi;
+pub mod reaper;
+pub mod redfish;
+pub mod render;
+pub mod secret;
+pub mod service;
+pub mod session;
+pub mod state;
+pub mod transport;

@@ -18,7 +18,11 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     }
     let mut out = String::new();
     let line = |cells: Vec<&str>, out: &mut String| {
-        let padded: Vec<String> = cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
         let _ = writeln!(out, "{}", padded.join("  ").trim_end());
     };
     line(header.to_vec(), &mut out);
@@ -44,21 +48,47 @@ pub fn list(report: &ListReport) -> String {
                 s.owner.clone(),
                 or_dash(&s.origin),
                 or_dash(&s.last_access),
-                s.idle_s.map(|i| format!("{i}s")).unwrap_or_else(|| "-".into()),
+                s.idle_s
+                    .map(|i| format!("{i}s"))
+                    .unwrap_or_else(|| "-".into()),
             ]
         })
         .collect();
-    let mut out = table(&["ID", "USER", "KIND", "OWNER", "ORIGIN", "LAST ACCESS", "IDLE"], &rows);
-    let limit = report.limit.map(|l| format!(" of a limit of {l}")).unwrap_or_default();
+    let mut out = table(
+        &[
+            "ID",
+            "USER",
+            "KIND",
+            "OWNER",
+            "ORIGIN",
+            "LAST ACCESS",
+            "IDLE",
+        ],
+        &rows,
+    );
+    let limit = report
+        .limit
+        .map(|l| format!(" of a limit of {l}"))
+        .unwrap_or_default();
     let _ = writeln!(out, "{} sessions{limit}", report.sessions.len());
     out
 }
 
 pub fn clean(report: &CleanReport) -> String {
     let mut out = String::new();
-    let verb = if report.dry_run { "would delete" } else { "deleted" };
+    let verb = if report.dry_run {
+        "would delete"
+    } else {
+        "deleted"
+    };
     for d in &report.deleted {
-        let _ = writeln!(out, "{verb:<12}  {}  {}  {}", d.id, d.kind, d.user.as_deref().unwrap_or("-"));
+        let _ = writeln!(
+            out,
+            "{verb:<12}  {}  {}  {}",
+            d.id,
+            d.kind,
+            d.user.as_deref().unwrap_or("-")
+        );
     }
     for f in &report.failed {
         let _ = writeln!(out, "{:<12}  {}  {}", "failed", f.id, f.error);
@@ -66,16 +96,38 @@ pub fn clean(report: &CleanReport) -> String {
     for k in &report.kept {
         let _ = writeln!(out, "{:<12}  {}  {}  ({})", "kept", k.id, k.kind, k.reason);
     }
-    let _ = writeln!(out, "{} {verb}, {} kept, {} failed", report.deleted.len(), report.kept.len(), report.failed.len());
+    let _ = writeln!(
+        out,
+        "{} {verb}, {} kept, {} failed",
+        report.deleted.len(),
+        report.kept.len(),
+        report.failed.len()
+    );
     out
 }
 
 pub fn status(report: &StatusReport) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "endpoint:       {} ({})", report.endpoint, report.transport);
-    let _ = writeln!(out, "agent session:  {} (auth: {})", if report.agent_session { "yes" } else { "no" }, report.auth);
-    let limit = report.limit.map(|l| l.to_string()).unwrap_or_else(|| "unknown".into());
-    let _ = writeln!(out, "sessions:       {} (limit {limit})", report.sessions.total);
+    let _ = writeln!(
+        out,
+        "endpoint:       {} ({})",
+        report.endpoint, report.transport
+    );
+    let _ = writeln!(
+        out,
+        "agent session:  {} (auth: {})",
+        if report.agent_session { "yes" } else { "no" },
+        report.auth
+    );
+    let limit = report
+        .limit
+        .map(|l| l.to_string())
+        .unwrap_or_else(|| "unknown".into());
+    let _ = writeln!(
+        out,
+        "sessions:       {} (limit {limit})",
+        report.sessions.total
+    );
     let mut kinds: Vec<_> = report.sessions.by_kind.iter().collect();
     kinds.sort();
     for (kind, n) in kinds {
@@ -87,9 +139,20 @@ pub fn status(report: &StatusReport) -> String {
         let _ = writeln!(out, "  owner {owner:<12} {n}");
     }
     if let Some(p) = &report.proxy {
-        let cache = p.cached.map(|n| format!("{n} cached answers")).unwrap_or_else(|| "no cache".into());
-        let https = p.https.as_deref().map(|a| format!(", HTTPS on {a}")).unwrap_or_default();
-        let _ = writeln!(out, "proxy:          {} virtual sessions (none on the BMC), {} leases, {cache}{https}", p.virtual_sessions, p.leases);
+        let cache = p
+            .cached
+            .map(|n| format!("{n} cached answers"))
+            .unwrap_or_else(|| "no cache".into());
+        let https = p
+            .https
+            .as_deref()
+            .map(|a| format!(", HTTPS on {a}"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "proxy:          {} virtual sessions (none on the BMC), {} leases, {cache}{https}",
+            p.virtual_sessions, p.leases
+        );
     }
     out
 }
@@ -98,7 +161,13 @@ pub fn status(report: &StatusReport) -> String {
 mod tests {
     #[test]
     fn columns_line_up() {
-        let out = super::table(&["A", "LONGER"], &[vec!["wide cell".into(), "x".into()], vec!["y".into(), "z".into()]]);
+        let out = super::table(
+            &["A", "LONGER"],
+            &[
+                vec!["wide cell".into(), "x".into()],
+                vec!["y".into(), "z".into()],
+            ],
+        );
         let lines: Vec<&str> = out.lines().collect();
         assert_eq!(lines[0], "A          LONGER");
         assert_eq!(lines[1], "wide cell  x");

@@ -10,9 +10,9 @@ use tokio::sync::Mutex;
 
 use crate::reaper::{self, CleanOptions, CleanReport, EarlierRun, Identity, Owners, Policy};
 use crate::redfish::{ids_equal, ClassifyContext, Kind, Owner, SessionInfo, SessionRow};
-use crate::state::{Ledger, LedgerEntry};
 use crate::session::listing::{list_sessions, ListOptions};
 use crate::session::{AgentSession, SessionError};
+use crate::state::{Ledger, LedgerEntry};
 
 /// The `list` JSON shape of DESIGN §13.
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
@@ -84,7 +84,11 @@ pub struct Recovery {
 }
 
 impl Service {
-    pub fn new(agent: Arc<AgentSession>, classify: ClassifyContext, limit: Option<usize>) -> Service {
+    pub fn new(
+        agent: Arc<AgentSession>,
+        classify: ClassifyContext,
+        limit: Option<usize>,
+    ) -> Service {
         Service {
             leases: crate::session::lease::LeaseTable::new(agent.clone(), context_prefix()),
             agent,
@@ -101,7 +105,11 @@ impl Service {
     /// The BMC refused a login for a full table: the limit is the number of sessions now.
     pub async fn learn_limit_from_full_table(&self) {
         if let Ok((sessions, _)) = self.sessions().await {
-            tracing::warn!(message_id = crate::events::TABLE_NEAR_FULL, limit = sessions.len(), "the BMC's session table is full; its limit is taken to be the current count");
+            tracing::warn!(
+                message_id = crate::events::TABLE_NEAR_FULL,
+                limit = sessions.len(),
+                "the BMC's session table is full; its limit is taken to be the current count"
+            );
             *self.limit.lock().await = Some(sessions.len());
         }
     }
@@ -127,8 +135,12 @@ impl Service {
         if !self.recovery.by_identity || self.identity.get().is_some() {
             return;
         }
-        let Some(own) = self.agent.own_session_uri().await else { return };
-        let Some(own) = sessions.iter().find(|s| ids_equal(&s.uri, &own)) else { return };
+        let Some(own) = self.agent.own_session_uri().await else {
+            return;
+        };
+        let Some(own) = sessions.iter().find(|s| ids_equal(&s.uri, &own)) else {
+            return;
+        };
         // NOTE(hpe): over CHIF every session is "System Administrator", whatever the account:
         // a user that is not the agent's own account would match every tool's session.
         let ours = matches!((own.user.as_deref(), self.agent.user().as_deref()), (Some(a), Some(b)) if a.eq_ignore_ascii_case(b));
@@ -150,7 +162,11 @@ impl Service {
         let now = listing.bmc_now;
         let mut seen = self.first_seen.lock().await;
         seen.retain(|uri, _| listing.sessions.iter().any(|s| &s.uri == uri));
-        for s in listing.sessions.iter_mut().filter(|s| s.login_time.is_none() && s.last_access.is_none()) {
+        for s in listing
+            .sessions
+            .iter_mut()
+            .filter(|s| s.login_time.is_none() && s.last_access.is_none())
+        {
             s.login_time = Some(*seen.entry(s.uri.clone()).or_insert(now));
         }
         drop(seen);
@@ -166,7 +182,10 @@ impl Service {
             .filter(|s| kinds.is_empty() || kinds.contains(&s.kind))
             .map(|s| SessionRow::new(&s, &owners.owner_of(&s), now))
             .collect();
-        Ok(ListReport { sessions, limit: *self.limit.lock().await })
+        Ok(ListReport {
+            sessions,
+            limit: *self.limit.lock().await,
+        })
     }
 
     pub async fn status(&self) -> Result<StatusReport, SessionError> {
@@ -176,7 +195,10 @@ impl Service {
         for s in sessions {
             counts.total += 1;
             *counts.by_kind.entry(s.kind.to_string()).or_default() += 1;
-            *counts.by_owner.entry(owners.owner_of(&s).to_string()).or_default() += 1;
+            *counts
+                .by_owner
+                .entry(owners.owner_of(&s).to_string())
+                .or_default() += 1;
         }
         let auth = self.agent.auth().await;
         Ok(StatusReport {
@@ -197,7 +219,9 @@ impl Service {
         on_progress: &(dyn Fn(usize, usize) + Sync),
     ) -> Result<CleanReport, SessionError> {
         let (sessions, now) = self.sessions().await?;
-        Ok(self.clean_listed(sessions, now, policy, opts, on_progress).await)
+        Ok(self
+            .clean_listed(sessions, now, policy, opts, on_progress)
+            .await)
     }
 
     /// Cleans one listing, then settles the ledger's entries of earlier runs with what it found.
@@ -211,14 +235,42 @@ impl Service {
     ) -> CleanReport {
         let owners = self.owners().await;
         if opts.dry_run {
-            return reaper::clean(&self.agent, sessions, now, &owners, policy, opts, on_progress).await;
+            return reaper::clean(
+                &self.agent,
+                sessions,
+                now,
+                &owners,
+                policy,
+                opts,
+                on_progress,
+            )
+            .await;
         }
-        let listed: Vec<(String, Owner)> = sessions.iter().map(|s| (s.uri.clone(), owners.owner_of(s))).collect();
-        let orphans = listed.iter().filter(|(_, owner)| matches!(owner, Owner::Orphan(_))).count();
+        let listed: Vec<(String, Owner)> = sessions
+            .iter()
+            .map(|s| (s.uri.clone(), owners.owner_of(s)))
+            .collect();
+        let orphans = listed
+            .iter()
+            .filter(|(_, owner)| matches!(owner, Owner::Orphan(_)))
+            .count();
         if orphans > 0 {
-            tracing::warn!(message_id = crate::events::ORPHANS_FOUND, count = orphans, "sessions left by an earlier run of the agent (killed?): deleting them");
+            tracing::warn!(
+                message_id = crate::events::ORPHANS_FOUND,
+                count = orphans,
+                "sessions left by an earlier run of the agent (killed?): deleting them"
+            );
         }
-        let report = reaper::clean(&self.agent, sessions, now, &owners, policy, opts, on_progress).await;
+        let report = reaper::clean(
+            &self.agent,
+            sessions,
+            now,
+            &owners,
+            policy,
+            opts,
+            on_progress,
+        )
+        .await;
         if let Some(ledger) = self.agent.ledger() {
             settle_ledger(ledger, &owners.earlier.ledger, &listed, &report);
         }
@@ -229,17 +281,27 @@ impl Service {
 /// After a clean, an earlier run's ledger entry is dropped when its session is gone (deleted
 /// now, or not listed at all) or when the URI is listed with another user (not provably ours);
 /// it stays only while a delete fails or a policy (`--id`) keeps it.
-fn settle_ledger(ledger: &Ledger, earlier: &[LedgerEntry], listed: &[(String, Owner)], report: &CleanReport) {
+fn settle_ledger(
+    ledger: &Ledger,
+    earlier: &[LedgerEntry],
+    listed: &[(String, Owner)],
+    report: &CleanReport,
+) {
     let failed_or_kept = |uri: &str| {
         let id = crate::redfish::last_segment(uri);
-        report.failed.iter().any(|f| ids_equal(&f.id, &id)) || report.kept.iter().any(|k| ids_equal(&k.id, &id))
+        report.failed.iter().any(|f| ids_equal(&f.id, &id))
+            || report.kept.iter().any(|k| ids_equal(&k.id, &id))
     };
     for entry in earlier {
         match listed.iter().find(|(uri, _)| ids_equal(uri, &entry.uri)) {
-            None => tracing::info!(session = %entry.uri, was = %entry.owner, "a session of an earlier run is gone from the BMC: dropped from the ledger"),
+            None => {
+                tracing::info!(session = %entry.uri, was = %entry.owner, "a session of an earlier run is gone from the BMC: dropped from the ledger")
+            }
             Some((_, Owner::Orphan(_))) if failed_or_kept(&entry.uri) => continue,
             Some((_, Owner::Orphan(_))) => {}
-            Some((_, owner)) => tracing::warn!(session = %entry.uri, %owner, "the BMC lists a ledger entry's URI with another user: not provably ours, left alone and dropped from the ledger"),
+            Some((_, owner)) => {
+                tracing::warn!(session = %entry.uri, %owner, "the BMC lists a ledger entry's URI with another user: not provably ours, left alone and dropped from the ledger")
+            }
         }
         ledger.forget(&entry.uri);
     }

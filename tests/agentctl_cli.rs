@@ -17,13 +17,26 @@ fn agentctl() -> Command {
 fn demo_cleans_the_stale_in_band_sessions_and_keeps_the_peoples() {
     let out = agentctl().arg("demo").output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(text.contains("12 deleted, 8 kept, 0 failed"), "{text}");
-    assert!(text.contains("kept 7 (2 fresh Rest Host, 3 Web UI, 2 REST of people)"), "{text}");
+    assert!(
+        text.contains("kept 7 (2 fresh Rest Host, 3 Web UI, 2 REST of people)"),
+        "{text}"
+    );
     assert!(text.contains("none by the agent"), "{text}");
     assert!(text.contains("HPE ProLiant DL180 Gen10"), "{text}");
-    assert!(text.contains("10 of 10 reads answered by the BMC; 10 virtual sessions left behind"), "{text}");
-    assert!(text.contains("the BMC's table went from 8 to 8 sessions"), "{text}");
+    assert!(
+        text.contains("10 of 10 reads answered by the BMC; 10 virtual sessions left behind"),
+        "{text}"
+    );
+    assert!(
+        text.contains("the BMC's table went from 8 to 8 sessions"),
+        "{text}"
+    );
 }
 
 /// A config for `--standalone` against the simulator: endpoint, pin, credentials directory.
@@ -46,7 +59,8 @@ fn config(dir: &std::path::Path, sim: &bmcsim::SimHandle) -> std::path::PathBuf 
 }
 
 fn json_of(out: &std::process::Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -60,19 +74,48 @@ async fn standalone_list_and_clean_print_the_stable_json_and_log_out() {
     let run = |args: &[&str]| {
         let cfg = cfg.clone();
         let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-        std::thread::spawn(move || agentctl().arg("--standalone").arg("--json").arg("--config").arg(cfg).args(args).output().unwrap())
-            .join()
-            .unwrap()
+        std::thread::spawn(move || {
+            agentctl()
+                .arg("--standalone")
+                .arg("--json")
+                .arg("--config")
+                .arg(cfg)
+                .args(args)
+                .output()
+                .unwrap()
+        })
+        .join()
+        .unwrap()
     };
     let out = run(&["list"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let list = json_of(&out);
     let sessions = list["sessions"].as_array().unwrap();
     assert_eq!(sessions.len(), 7, "5 leaked, 1 person's, the agent's own");
-    for key in ["id", "uri", "user", "kind", "owner", "origin", "login_time", "last_access", "idle_s"] {
+    for key in [
+        "id",
+        "uri",
+        "user",
+        "kind",
+        "owner",
+        "origin",
+        "login_time",
+        "last_access",
+        "idle_s",
+    ] {
         assert!(sessions[0].get(key).is_some(), "list rows carry {key}");
     }
-    assert_eq!(sessions.iter().filter(|s| s["kind"] == "host-application").count(), 5);
+    assert_eq!(
+        sessions
+            .iter()
+            .filter(|s| s["kind"] == "host-application")
+            .count(),
+        5
+    );
     assert_eq!(sessions.iter().filter(|s| s["owner"] == "agent").count(), 1);
     assert!(sim.sessions().len() == 6, "the one-shot logged out");
 
@@ -96,11 +139,17 @@ async fn standalone_list_and_clean_print_the_stable_json_and_log_out() {
 
 #[test]
 fn without_a_daemon_commands_exit_3_with_a_json_error() {
-    let out = agentctl().args(["--socket", "/nonexistent/agent.sock", "--json", "list"]).output().unwrap();
+    let out = agentctl()
+        .args(["--socket", "/nonexistent/agent.sock", "--json", "list"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(3));
     let v = json_of(&out);
     assert_eq!(v["error"]["code"], "not_running");
-    assert!(v["error"]["message"].as_str().unwrap().contains("/nonexistent/agent.sock"));
+    assert!(v["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("/nonexistent/agent.sock"));
 }
 
 #[test]
@@ -108,8 +157,17 @@ fn a_broken_config_exits_2_naming_the_key() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("hostagent.toml");
     std::fs::write(&cfg, "[reaper]\nidle = \"soon\"\n").unwrap();
-    let out = agentctl().arg("--standalone").arg("--config").arg(&cfg).arg("list").output().unwrap();
+    let out = agentctl()
+        .arg("--standalone")
+        .arg("--config")
+        .arg(&cfg)
+        .arg("list")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("reaper.idle") && err.contains(&cfg.display().to_string()), "{err}");
+    assert!(
+        err.contains("reaper.idle") && err.contains(&cfg.display().to_string()),
+        "{err}"
+    );
 }

@@ -16,7 +16,9 @@ const ROUNDS: u32 = 300;
 
 fn direct(url: &str, path: &str) -> usize {
     let mut s = std::net::TcpStream::connect(url.trim_start_matches("http://")).unwrap();
-    let req = format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Bmcsim-Channel: chif\r\n\r\n");
+    let req = format!(
+        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Bmcsim-Channel: chif\r\n\r\n"
+    );
     s.write_all(req.as_bytes()).unwrap();
     let mut out = Vec::new();
     s.read_to_end(&mut out).unwrap();

@@ -133,7 +133,11 @@ async fn sequence_mismatch_is_an_error() {
         "{err:?}"
     );
     assert_eq!(bmc.seen().len(), 1);
-    assert_eq!(sim.counter("blobs"), 0, "the response blob was deleted anyway");
+    assert_eq!(
+        sim.counter("blobs"),
+        0,
+        "the response blob was deleted anyway"
+    );
     // The channel stays usable.
     assert_eq!(
         t.send(Request::get("/redfish/v1/small"))

@@ -28,7 +28,11 @@ fn leak_bystanders(sim: &SimHandle) -> HashSet<String> {
     sim.leak(1, SimKind::WebUi, Some("admin"));
     sim.leak(1, SimKind::Rest, Some("ops"));
     sim.leak(1, SimKind::Rest, Some("admin"));
-    let inband = if sim.profile().is_ilo() { SimKind::RestHost } else { SimKind::HostApplication };
+    let inband = if sim.profile().is_ilo() {
+        SimKind::RestHost
+    } else {
+        SimKind::HostApplication
+    };
     sim.leak(1, inband, Some("root"));
     ids(sim)
 }
@@ -44,7 +48,11 @@ fn open_leases(daemon: &Daemon, n: usize) -> Vec<(String, String, String)> {
         .map(|_| {
             let (code, v, err) = daemon.agentctl(&["session", "open", "--ttl", "1h"]);
             assert_eq!(code, Some(0), "{v} {err}");
-            let field = |k: &str| v[k].as_str().unwrap_or_else(|| panic!("{k} in {v}")).to_string();
+            let field = |k: &str| {
+                v[k].as_str()
+                    .unwrap_or_else(|| panic!("{k} in {v}"))
+                    .to_string()
+            };
             (field("id"), field("token"), field("location"))
         })
         .collect()
@@ -52,7 +60,10 @@ fn open_leases(daemon: &Daemon, n: usize) -> Vec<(String, String, String)> {
 
 /// Starts the daemon, opens 5 leases, SIGKILLs it and starts it again. Returns the daemon,
 /// the bystanders' ids, the dead run's 6 session ids, and the leases' tokens.
-async fn crash_with_six_sessions(sim: &SimHandle, memory_only: bool) -> (Daemon, HashSet<String>, HashSet<String>, Vec<String>) {
+async fn crash_with_six_sessions(
+    sim: &SimHandle,
+    memory_only: bool,
+) -> (Daemon, HashSet<String>, HashSet<String>, Vec<String>) {
     let bystanders = leak_bystanders(sim);
     let mut daemon = Daemon::start(sim, &config(memory_only));
     let daemon_ready = tokio::task::spawn_blocking(move || {
@@ -63,13 +74,23 @@ async fn crash_with_six_sessions(sim: &SimHandle, memory_only: bool) -> (Daemon,
     let (d, leases) = daemon_ready.await.unwrap();
     daemon = d;
     let dead: HashSet<String> = ids(sim).difference(&bystanders).cloned().collect();
-    assert_eq!(dead.len(), 6, "the agent's session and 5 leases: {:?}", sim.sessions());
+    assert_eq!(
+        dead.len(),
+        6,
+        "the agent's session and 5 leases: {:?}",
+        sim.sessions()
+    );
     daemon.kill9();
     // Stands in for systemd's restart delay: the BMC's clock has whole seconds.
     sim.advance_clock(2);
     assert_eq!(ids(sim).len(), 10, "SIGKILL left all 6 behind");
     daemon.restart();
-    (daemon, bystanders, dead, leases.into_iter().map(|(_, token, _)| token).collect())
+    (
+        daemon,
+        bystanders,
+        dead,
+        leases.into_iter().map(|(_, token, _)| token).collect(),
+    )
 }
 
 /// Lists through the restarted daemon before its first reaper cycle: the dead run's sessions
@@ -78,30 +99,61 @@ fn owners_before_the_first_cycle(daemon: &Daemon) -> Vec<(String, String)> {
     daemon.wait_ready();
     let (code, v, err) = daemon.agentctl(&["list"]);
     assert_eq!(code, Some(0), "{err}");
-    v["sessions"].as_array().unwrap().iter().map(|s| (s["id"].as_str().unwrap().to_string(), s["owner"].as_str().unwrap().to_string())).collect()
+    v["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["id"].as_str().unwrap().to_string(),
+                s["owner"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
 }
 
 /// Waits at most one reaper cycle (plus slack for a slow machine) until the dead run's
 /// sessions are gone; then only the bystanders and the new agent session are left.
-async fn assert_cleaned_within_one_cycle(sim: &SimHandle, restarted: Instant, bystanders: &HashSet<String>, dead: &HashSet<String>) {
+async fn assert_cleaned_within_one_cycle(
+    sim: &SimHandle,
+    restarted: Instant,
+    bystanders: &HashSet<String>,
+    dead: &HashSet<String>,
+) {
     let deadline = restarted + Duration::from_secs(INTERVAL_S + 6);
     while ids(sim).intersection(dead).count() > 0 {
-        assert!(Instant::now() < deadline, "orphans left after one cycle: {:?}", sim.sessions());
+        assert!(
+            Instant::now() < deadline,
+            "orphans left after one cycle: {:?}",
+            sim.sessions()
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let left = ids(sim);
-    assert!(bystanders.is_subset(&left), "every bystander survives: {:?}", sim.sessions());
-    let new: Vec<_> = sim.sessions().into_iter().filter(|s| !bystanders.contains(&s.id)).collect();
+    assert!(
+        bystanders.is_subset(&left),
+        "every bystander survives: {:?}",
+        sim.sessions()
+    );
+    let new: Vec<_> = sim
+        .sessions()
+        .into_iter()
+        .filter(|s| !bystanders.contains(&s.id))
+        .collect();
     assert_eq!(new.len(), 1, "only the new agent session: {new:?}");
     assert_eq!(new[0].user, "admin");
 }
 
 fn state_entries(daemon: &Daemon) -> Vec<String> {
-    std::fs::read_dir(&daemon.state).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect()
+    std::fs::read_dir(&daemon.state)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect()
 }
 
 fn ledger(daemon: &Daemon) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(daemon.state.join("ledger.json")).unwrap()).unwrap()
+    serde_json::from_str(&std::fs::read_to_string(daemon.state.join("ledger.json")).unwrap())
+        .unwrap()
 }
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
@@ -110,7 +162,12 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
 
 #[tokio::test(flavor = "multi_thread")]
 async fn default_mode_ilo_deletes_the_ledgers_sessions_after_sigkill() {
-    let sim = common::sim_with(SimConfig { profile: Profile::Ilo6, max_sessions: Some(64), ..SimConfig::default() }).await;
+    let sim = common::sim_with(SimConfig {
+        profile: Profile::Ilo6,
+        max_sessions: Some(64),
+        ..SimConfig::default()
+    })
+    .await;
     let (daemon, bystanders, dead, tokens) = crash_with_six_sessions(&sim, false).await;
     let restarted = Instant::now();
     let (daemon, owners) = blocking(move || {
@@ -118,29 +175,75 @@ async fn default_mode_ilo_deletes_the_ledgers_sessions_after_sigkill() {
         (daemon, owners)
     })
     .await;
-    let orphans: Vec<&String> = owners.iter().filter(|(id, _)| dead.contains(id)).map(|(_, o)| o).collect();
-    assert_eq!(orphans.iter().filter(|o| o.as_str() == "orphan:agent").count(), 1, "{owners:?}");
-    assert_eq!(orphans.iter().filter(|o| o.starts_with("orphan:lease:")).count(), 5, "{owners:?}");
-    assert!(owners.iter().filter(|(id, _)| bystanders.contains(id)).all(|(_, o)| o == "foreign"), "{owners:?}");
+    let orphans: Vec<&String> = owners
+        .iter()
+        .filter(|(id, _)| dead.contains(id))
+        .map(|(_, o)| o)
+        .collect();
+    assert_eq!(
+        orphans
+            .iter()
+            .filter(|o| o.as_str() == "orphan:agent")
+            .count(),
+        1,
+        "{owners:?}"
+    );
+    assert_eq!(
+        orphans
+            .iter()
+            .filter(|o| o.starts_with("orphan:lease:"))
+            .count(),
+        5,
+        "{owners:?}"
+    );
+    assert!(
+        owners
+            .iter()
+            .filter(|(id, _)| bystanders.contains(id))
+            .all(|(_, o)| o == "foreign"),
+        "{owners:?}"
+    );
     assert_cleaned_within_one_cycle(&sim, restarted, &bystanders, &dead).await;
     // The ledger now names only the new agent session: the orphans were dropped from it.
     let deadline = Instant::now() + Duration::from_secs(5);
     while ledger(&daemon)["sessions"].as_array().unwrap().len() != 1 {
-        assert!(Instant::now() < deadline, "ledger not settled: {}", ledger(&daemon));
+        assert!(
+            Instant::now() < deadline,
+            "ledger not settled: {}",
+            ledger(&daemon)
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let entry = &ledger(&daemon)["sessions"][0];
     assert_eq!(entry["owner"], "agent");
-    assert!(ids(&sim).iter().any(|id| entry["uri"].as_str().unwrap().contains(id.as_str())), "{entry}");
+    assert!(
+        ids(&sim)
+            .iter()
+            .any(|id| entry["uri"].as_str().unwrap().contains(id.as_str())),
+        "{entry}"
+    );
     let path = daemon.state.join("ledger.json");
-    assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
     let text = std::fs::read_to_string(&path).unwrap();
     let log = daemon.log();
     for token in &tokens {
-        assert!(!text.contains(token.as_str()) && !log.contains(token.as_str()), "a token in the ledger or the log");
+        assert!(
+            !text.contains(token.as_str()) && !log.contains(token.as_str()),
+            "a token in the ledger or the log"
+        );
     }
-    assert!(log.contains(hostagent::events::ORPHANS_FOUND), "the restart reported the earlier run's sessions");
-    assert_eq!(log.matches(hostagent::events::SESSION_CLEANED).count(), 6, "{log}");
+    assert!(
+        log.contains(hostagent::events::ORPHANS_FOUND),
+        "the restart reported the earlier run's sessions"
+    );
+    assert_eq!(
+        log.matches(hostagent::events::SESSION_CLEANED).count(),
+        6,
+        "{log}"
+    );
     // A clean stop logs out and leaves an empty ledger.
     nix::sys::signal::kill(daemon.pid(), nix::sys::signal::Signal::SIGTERM).unwrap();
     let daemon = blocking(move || {
@@ -156,21 +259,49 @@ async fn default_mode_ilo_deletes_the_ledgers_sessions_after_sigkill() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn memory_only_bmcweb_finds_the_orphans_by_context_and_writes_nothing() {
-    let sim = common::sim_with(SimConfig { profile: Profile::Bmcweb, max_sessions: Some(64), ..SimConfig::default() }).await;
+    let sim = common::sim_with(SimConfig {
+        profile: Profile::Bmcweb,
+        max_sessions: Some(64),
+        ..SimConfig::default()
+    })
+    .await;
     let (daemon, bystanders, dead, _) = crash_with_six_sessions(&sim, true).await;
-    let contexts: Vec<String> = sim.sessions().into_iter().filter(|s| dead.contains(&s.id)).filter_map(|s| s.context).collect();
-    assert_eq!(contexts.len(), 6, "every session of the agent carries its Context tag");
-    assert_eq!(contexts.iter().filter(|c| c.starts_with("hostagent/") && c.ends_with("/agent")).count(), 1, "{contexts:?}");
+    let contexts: Vec<String> = sim
+        .sessions()
+        .into_iter()
+        .filter(|s| dead.contains(&s.id))
+        .filter_map(|s| s.context)
+        .collect();
+    assert_eq!(
+        contexts.len(),
+        6,
+        "every session of the agent carries its Context tag"
+    );
+    assert_eq!(
+        contexts
+            .iter()
+            .filter(|c| c.starts_with("hostagent/") && c.ends_with("/agent"))
+            .count(),
+        1,
+        "{contexts:?}"
+    );
     let restarted = Instant::now();
     let (daemon, owners) = blocking(move || {
         let owners = owners_before_the_first_cycle(&daemon);
         (daemon, owners)
     })
     .await;
-    let orphans = owners.iter().filter(|(id, o)| dead.contains(id) && o.starts_with("orphan:")).count();
+    let orphans = owners
+        .iter()
+        .filter(|(id, o)| dead.contains(id) && o.starts_with("orphan:"))
+        .count();
     assert_eq!(orphans, 6, "{owners:?}");
     assert_cleaned_within_one_cycle(&sim, restarted, &bystanders, &dead).await;
-    assert!(state_entries(&daemon).is_empty(), "memory-only wrote {:?}", state_entries(&daemon));
+    assert!(
+        state_entries(&daemon).is_empty(),
+        "memory-only wrote {:?}",
+        state_entries(&daemon)
+    );
     drop(daemon);
     sim.shutdown().await;
 }
@@ -178,7 +309,12 @@ async fn memory_only_bmcweb_finds_the_orphans_by_context_and_writes_nothing() {
 #[tokio::test(flavor = "multi_thread")]
 async fn memory_only_ilo_finds_the_orphans_by_kind_user_origin_and_idle_time() {
     for profile in [Profile::Ilo5, Profile::Ilo7] {
-        let sim = common::sim_with(SimConfig { profile, max_sessions: Some(64), ..SimConfig::default() }).await;
+        let sim = common::sim_with(SimConfig {
+            profile,
+            max_sessions: Some(64),
+            ..SimConfig::default()
+        })
+        .await;
         let (daemon, bystanders, dead, _) = crash_with_six_sessions(&sim, true).await;
         let restarted = Instant::now();
         let (daemon, owners) = blocking(move || {
@@ -186,10 +322,17 @@ async fn memory_only_ilo_finds_the_orphans_by_kind_user_origin_and_idle_time() {
             (daemon, owners)
         })
         .await;
-        let orphans = owners.iter().filter(|(id, o)| dead.contains(id) && o == "orphan").count();
+        let orphans = owners
+            .iter()
+            .filter(|(id, o)| dead.contains(id) && o == "orphan")
+            .count();
         assert_eq!(orphans, 6, "{profile}: {owners:?}");
         assert_cleaned_within_one_cycle(&sim, restarted, &bystanders, &dead).await;
-        assert!(state_entries(&daemon).is_empty(), "{profile}: memory-only wrote {:?}", state_entries(&daemon));
+        assert!(
+            state_entries(&daemon).is_empty(),
+            "{profile}: memory-only wrote {:?}",
+            state_entries(&daemon)
+        );
         drop(daemon);
         sim.shutdown().await;
     }
@@ -197,16 +340,29 @@ async fn memory_only_ilo_finds_the_orphans_by_kind_user_origin_and_idle_time() {
 
 fn session_uri(sim: &SimHandle, id: &str) -> String {
     let slash = if sim.profile().is_ilo() { "/" } else { "" };
-    format!("/redfish/v1/SessionService/Sessions/{}{slash}", id.replace(' ', "%20"))
+    format!(
+        "/redfish/v1/SessionService/Sessions/{}{slash}",
+        id.replace(' ', "%20")
+    )
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_ledger_entry_is_deleted_only_when_listed_now_with_the_same_user() {
-    let sim = common::sim_with(SimConfig { profile: Profile::Ilo6, max_sessions: Some(64), ..SimConfig::default() }).await;
+    let sim = common::sim_with(SimConfig {
+        profile: Profile::Ilo6,
+        max_sessions: Some(64),
+        ..SimConfig::default()
+    })
+    .await;
     sim.leak(1, SimKind::Rest, Some("ops"));
     let ops = sim.sessions()[0].id.clone();
     sim.leak(1, SimKind::Rest, Some("admin"));
-    let ours = sim.sessions().into_iter().find(|s| s.user == "admin").unwrap().id;
+    let ours = sim
+        .sessions()
+        .into_iter()
+        .find(|s| s.user == "admin")
+        .unwrap()
+        .id;
     let entry = |uri: String, owner: &str| serde_json::json!({"uri": uri, "owner": owner, "user": "admin", "created": "2026-11-30T08:00:00Z"});
     let ledger_text = serde_json::json!({"version": 1, "sessions": [
         entry(session_uri(&sim, &ops), "lease:0a1b2c3d4e5f"),
@@ -223,23 +379,43 @@ async fn a_ledger_entry_is_deleted_only_when_listed_now_with_the_same_user() {
     .await;
     let deadline = restarted + Duration::from_secs(INTERVAL_S + 6);
     while ids(&sim).contains(&ours) {
-        assert!(Instant::now() < deadline, "the ledger's session was not deleted: {:?}", sim.sessions());
+        assert!(
+            Instant::now() < deadline,
+            "the ledger's session was not deleted: {:?}",
+            sim.sessions()
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert!(ids(&sim).contains(&ops), "another user's session under a ledger URI is left alone");
+    assert!(
+        ids(&sim).contains(&ops),
+        "another user's session under a ledger URI is left alone"
+    );
     let deadline = Instant::now() + Duration::from_secs(5);
     while ledger(&daemon)["sessions"].as_array().unwrap().len() != 1 {
-        assert!(Instant::now() < deadline, "the gone and the foreign entries are dropped: {}", ledger(&daemon));
+        assert!(
+            Instant::now() < deadline,
+            "the gone and the foreign entries are dropped: {}",
+            ledger(&daemon)
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert_eq!(ledger(&daemon)["sessions"][0]["owner"], "agent", "only this run's own session");
+    assert_eq!(
+        ledger(&daemon)["sessions"][0]["owner"],
+        "agent",
+        "only this run's own session"
+    );
     drop(daemon);
     sim.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_garbage_ledger_is_moved_aside_reported_and_nothing_unproven_is_deleted() {
-    let sim = common::sim_with(SimConfig { profile: Profile::Ilo6, max_sessions: Some(64), ..SimConfig::default() }).await;
+    let sim = common::sim_with(SimConfig {
+        profile: Profile::Ilo6,
+        max_sessions: Some(64),
+        ..SimConfig::default()
+    })
+    .await;
     let bystanders = leak_bystanders(&sim);
     let truncated = "{\"version\":1,\"sessions\":[{\"uri\":\"/redfish/v1/SessionService/Sess";
     let daemon = Daemon::start_with_state(&sim, &config(false), &[("ledger.json", truncated)]);
@@ -248,11 +424,21 @@ async fn a_garbage_ledger_is_moved_aside_reported_and_nothing_unproven_is_delete
         daemon
     })
     .await;
-    let aside: Vec<String> = state_entries(&daemon).into_iter().filter(|n| n.starts_with("ledger.json.bad-")).collect();
+    let aside: Vec<String> = state_entries(&daemon)
+        .into_iter()
+        .filter(|n| n.starts_with("ledger.json.bad-"))
+        .collect();
     assert_eq!(aside.len(), 1, "{:?}", state_entries(&daemon));
-    assert_eq!(std::fs::read_to_string(daemon.state.join(&aside[0])).unwrap(), truncated);
+    assert_eq!(
+        std::fs::read_to_string(daemon.state.join(&aside[0])).unwrap(),
+        truncated
+    );
     let log = daemon.log();
-    assert!(log.contains(hostagent::events::LEDGER_UNREADABLE) && log.contains(&daemon.state.join("ledger.json").display().to_string()), "{log}");
+    assert!(
+        log.contains(hostagent::events::LEDGER_UNREADABLE)
+            && log.contains(&daemon.state.join("ledger.json").display().to_string()),
+        "{log}"
+    );
     // A whole reaper cycle later: the agent runs on a fresh ledger and deleted nothing.
     tokio::time::sleep(Duration::from_secs(INTERVAL_S + 1)).await;
     assert!(bystanders.is_subset(&ids(&sim)), "{:?}", sim.sessions());
@@ -264,7 +450,12 @@ async fn a_garbage_ledger_is_moved_aside_reported_and_nothing_unproven_is_delete
 
 #[tokio::test(flavor = "multi_thread")]
 async fn agentctl_standalone_never_takes_a_running_daemons_sessions_for_orphans() {
-    let sim = common::sim_with(SimConfig { profile: Profile::Bmcweb, max_sessions: Some(64), ..SimConfig::default() }).await;
+    let sim = common::sim_with(SimConfig {
+        profile: Profile::Bmcweb,
+        max_sessions: Some(64),
+        ..SimConfig::default()
+    })
+    .await;
     let daemon = Daemon::start(&sim, &config(true));
     let daemon = blocking(move || {
         daemon.wait_ready();
@@ -276,20 +467,39 @@ async fn agentctl_standalone_never_takes_a_running_daemons_sessions_for_orphans(
     assert_eq!(before.len(), 3);
     let config = daemon.config.clone();
     let out = blocking(move || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_agentctl")).arg("--standalone").arg("--config").arg(&config).args(["--json", "clean"]).output().unwrap()
+        std::process::Command::new(env!("CARGO_BIN_EXE_agentctl"))
+            .arg("--standalone")
+            .arg("--config")
+            .arg(&config)
+            .args(["--json", "clean"])
+            .output()
+            .unwrap()
     })
     .await;
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["deleted"], serde_json::json!([]), "{report}");
-    assert!(before.is_subset(&ids(&sim)), "the daemon's tagged sessions are not the standalone's orphans");
+    assert!(
+        before.is_subset(&ids(&sim)),
+        "the daemon's tagged sessions are not the standalone's orphans"
+    );
     drop(daemon);
     sim.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_lease_whose_delete_failed_is_deleted_by_the_next_reaper_cycle() {
-    let sim = common::sim_with(SimConfig { profile: Profile::Ilo6, max_sessions: Some(64), ..SimConfig::default() }).await;
+    let sim = common::sim_with(SimConfig {
+        profile: Profile::Ilo6,
+        max_sessions: Some(64),
+        ..SimConfig::default()
+    })
+    .await;
     let daemon = Daemon::start(&sim, &config(false));
     let daemon = blocking(move || {
         daemon.wait_ready();
@@ -300,7 +510,10 @@ async fn a_lease_whose_delete_failed_is_deleted_by_the_next_reaper_cycle() {
     let mut failed = None;
     for _ in 0..3 {
         let (id, _, location) = open_leases(&daemon, 1).remove(0);
-        sim.set_faults(bmcsim::Faults { fail_next: 1, ..bmcsim::Faults::default() });
+        sim.set_faults(bmcsim::Faults {
+            fail_next: 1,
+            ..bmcsim::Faults::default()
+        });
         let code = {
             let socket = daemon.socket.clone();
             blocking(move || common::daemon::agentctl(&socket, &["session", "close", &id]).0).await
@@ -311,11 +524,22 @@ async fn a_lease_whose_delete_failed_is_deleted_by_the_next_reaper_cycle() {
         }
     }
     let location = failed.expect("a lease close that failed");
-    let id = location.trim_end_matches('/').rsplit('/').next().unwrap().to_string();
-    assert!(ids(&sim).contains(&id), "the failed DELETE left the session");
+    let id = location
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(
+        ids(&sim).contains(&id),
+        "the failed DELETE left the session"
+    );
     let deadline = Instant::now() + Duration::from_secs(INTERVAL_S + 6);
     while ids(&sim).contains(&id) {
-        assert!(Instant::now() < deadline, "the abandoned lease session outlived a reaper cycle");
+        assert!(
+            Instant::now() < deadline,
+            "the abandoned lease session outlived a reaper cycle"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let deadline = Instant::now() + Duration::from_secs(5);

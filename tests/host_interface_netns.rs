@@ -23,11 +23,20 @@ struct Netns(String);
 
 impl Netns {
     fn new(name: String) -> Netns {
-        assert!(Command::new("ip").args(["netns", "add", &name]).status().unwrap().success());
+        assert!(Command::new("ip")
+            .args(["netns", "add", &name])
+            .status()
+            .unwrap()
+            .success());
         Netns(name)
     }
     fn ip(&self, args: &[&str]) {
-        let ok = Command::new("ip").args(["-n", &self.0]).args(args).status().unwrap().success();
+        let ok = Command::new("ip")
+            .args(["-n", &self.0])
+            .args(args)
+            .status()
+            .unwrap()
+            .success();
         assert!(ok, "ip -n {} {args:?}", self.0);
     }
     /// Runs `f` on a thread inside this namespace.
@@ -48,7 +57,11 @@ fn fake_sysfs(root: &Path, ifname: &str) {
     let iface = usbdev.join("1-1:1.0");
     let netdir = iface.join(format!("net/{ifname}"));
     std::fs::create_dir_all(&netdir).unwrap();
-    for (k, v) in [("idVendor", "046b"), ("idProduct", "ffb0"), ("serial", "AMI0123456AB")] {
+    for (k, v) in [
+        ("idVendor", "046b"),
+        ("idProduct", "ffb0"),
+        ("serial", "AMI0123456AB"),
+    ] {
         std::fs::write(usbdev.join(k), v).unwrap();
     }
     std::fs::write(netdir.join("address"), "02:11:22:33:44:55\n").unwrap();
@@ -87,18 +100,42 @@ fn world(tag: &str) -> Option<World> {
 /// As [`world`], with the BMC's address (and a VLAN sub-interface when `vlan` is set).
 fn world_with(tag: &str, vlan: Option<u16>, service_cidr: &str) -> Option<World> {
     let have_ip = Command::new("ip").arg("-V").output().is_ok();
-    if !common::require(common::is_root() && have_ip, "root and iproute2, for network namespaces") {
+    if !common::require(
+        common::is_root() && have_ip,
+        "root and iproute2, for network namespaces",
+    ) {
         return None;
     }
     let id = std::process::id() % 100_000;
-    let (host, bmc) = (Netns::new(format!("ha-h{tag}-{id}")), Netns::new(format!("ha-b{tag}-{id}")));
+    let (host, bmc) = (
+        Netns::new(format!("ha-h{tag}-{id}")),
+        Netns::new(format!("ha-b{tag}-{id}")),
+    );
     let (hv, bv) = (format!("hv{tag}{id}"), format!("bv{tag}{id}"));
-    assert!(Command::new("ip").args(["link", "add", &hv, "netns", &host.0, "type", "veth", "peer", "name", &bv, "netns", &bmc.0]).status().unwrap().success());
+    assert!(Command::new("ip")
+        .args([
+            "link", "add", &hv, "netns", &host.0, "type", "veth", "peer", "name", &bv, "netns",
+            &bmc.0
+        ])
+        .status()
+        .unwrap()
+        .success());
     bmc.ip(&["link", "set", &bv, "up"]);
     let bmc_if = match vlan {
         Some(vid) => {
             let name = format!("{bv}.{vid}");
-            bmc.ip(&["link", "add", "link", &bv, "name", &name, "type", "vlan", "id", &vid.to_string()]);
+            bmc.ip(&[
+                "link",
+                "add",
+                "link",
+                &bv,
+                "name",
+                &name,
+                "type",
+                "vlan",
+                "id",
+                &vid.to_string(),
+            ]);
             bmc.ip(&["link", "set", &name, "up"]);
             name
         }
@@ -111,7 +148,13 @@ fn world_with(tag: &str, vlan: Option<u16>, service_cidr: &str) -> Option<World>
         bmc.ip(&["addr", "add", service_cidr, "dev", &bmc_if]);
     }
     // A link-local address cannot be bound without its scope: the BMC listens on every address.
-    let listen: std::net::SocketAddr = if v6 { "[::]:443".parse().unwrap() } else { format!("{}:443", service_cidr.split('/').next().unwrap()).parse().unwrap() };
+    let listen: std::net::SocketAddr = if v6 {
+        "[::]:443".parse().unwrap()
+    } else {
+        format!("{}:443", service_cidr.split('/').next().unwrap())
+            .parse()
+            .unwrap()
+    };
     bmc.ip(&["link", "set", "lo", "up"]);
     host.ip(&["link", "set", "lo", "up"]);
     let (tx, rx) = mpsc::channel();
@@ -119,9 +162,16 @@ fn world_with(tag: &str, vlan: Option<u16>, service_cidr: &str) -> Option<World>
     let bmc_name = bmc.0.clone();
     let bmc_thread = std::thread::spawn(move || {
         Netns(bmc_name).enter_and_forget();
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         rt.block_on(async {
-            let cfg = SimConfig { profile: Profile::Bmcweb, listen: vec![listen], ..SimConfig::default() };
+            let cfg = SimConfig {
+                profile: Profile::Bmcweb,
+                listen: vec![listen],
+                ..SimConfig::default()
+            };
             let sim = bmcsim::start(cfg).await.unwrap();
             tx.send(sim.cert_sha256()).unwrap();
             let _ = stop_rx.await;
@@ -129,7 +179,15 @@ fn world_with(tag: &str, vlan: Option<u16>, service_cidr: &str) -> Option<World>
         });
     });
     let cert = rx.recv().unwrap();
-    Some(World { host, hv, bv, cert, stop: Some(stop_tx), bmc_thread: Some(bmc_thread), _bmc: bmc })
+    Some(World {
+        host,
+        hv,
+        bv,
+        cert,
+        stop: Some(stop_tx),
+        bmc_thread: Some(bmc_thread),
+        _bmc: bmc,
+    })
 }
 
 #[test]
@@ -140,27 +198,61 @@ fn a_static_host_interface_is_matched_brought_up_and_used() {
     fake_sysfs(sysfs.path(), &hv);
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/smbios/ami-megarac");
     let report = discover_report(&DirSource::new(fixture));
-    let record = report.decode.as_ref().unwrap().records.iter().find(|r| r.device.is_some()).unwrap().clone();
+    let record = report
+        .decode
+        .as_ref()
+        .unwrap()
+        .records
+        .iter()
+        .find(|r| r.device.is_some())
+        .unwrap()
+        .clone();
     let matched = find_netdev(sysfs.path(), record.device.as_ref().unwrap()).unwrap();
     assert_eq!(matched.ifname, hv);
-    let Protocol::RedfishOverIp(redfish) = &record.protocols[0] else { panic!("no Redfish record") };
+    let Protocol::RedfishOverIp(redfish) = &record.protocols[0] else {
+        panic!("no Redfish record")
+    };
     let plan = plan(redfish, &matched.ifname).unwrap();
-    assert_eq!(plan.host, hostagent::discovery::link::HostAddress::Static("169.254.0.18".parse().unwrap(), 16));
+    assert_eq!(
+        plan.host,
+        hostagent::discovery::link::HostAddress::Static("169.254.0.18".parse().unwrap(), 16)
+    );
 
     let host_name = host.0.clone();
     let outcome = std::thread::spawn(move || {
         Netns(host_name).enter_and_forget();
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         rt.block_on(async move {
             let up = bring_up(&plan).await.unwrap();
             let again = bring_up(&plan).await.unwrap();
             assert_eq!(up, again, "idempotent");
-            let mut opts = hostagent::transport::https::HttpsOptions::new(up.url(), hostagent::transport::trust::Trust::Pin(hostagent::transport::trust::Fingerprint::parse(&cert).unwrap()));
+            let mut opts = hostagent::transport::https::HttpsOptions::new(
+                up.url(),
+                hostagent::transport::trust::Trust::Pin(
+                    hostagent::transport::trust::Fingerprint::parse(&cert).unwrap(),
+                ),
+            );
             opts.interface = Some(up.ifname.clone());
-            let transport = std::sync::Arc::new(hostagent::transport::https::HttpsTransport::new(opts).unwrap());
-            let agent = hostagent::session::AgentSession::connect(transport, Some(common::creds()), Default::default()).await.unwrap();
+            let transport = std::sync::Arc::new(
+                hostagent::transport::https::HttpsTransport::new(opts).unwrap(),
+            );
+            let agent = hostagent::session::AgentSession::connect(
+                transport,
+                Some(common::creds()),
+                Default::default(),
+            )
+            .await
+            .unwrap();
             agent.login().await.unwrap();
-            let resp = agent.send(hostagent::transport::Request::get("/redfish/v1/Systems/system")).await.unwrap();
+            let resp = agent
+                .send(hostagent::transport::Request::get(
+                    "/redfish/v1/Systems/system",
+                ))
+                .await
+                .unwrap();
             agent.logout().await.unwrap();
             (up.url(), resp.status.as_u16())
         })
@@ -168,8 +260,15 @@ fn a_static_host_interface_is_matched_brought_up_and_used() {
     .join()
     .unwrap();
     assert_eq!(outcome, ("https://169.254.0.17:443".to_string(), 200));
-    let routes = Command::new("ip").args(["-n", &host.0, "route", "show", "default"]).output().unwrap();
-    assert!(routes.stdout.is_empty(), "no default route: {}", String::from_utf8_lossy(&routes.stdout));
+    let routes = Command::new("ip")
+        .args(["-n", &host.0, "route", "show", "default"])
+        .output()
+        .unwrap();
+    assert!(
+        routes.stdout.is_empty(),
+        "no default route: {}",
+        String::from_utf8_lossy(&routes.stdout)
+    );
 }
 
 #[test]
@@ -192,7 +291,13 @@ fn hostagentd_without_an_endpoint_discovers_the_host_interface_and_logs_in() {
         w.cert, creds.display(), socket.display()
     )).unwrap();
     let mut daemon = Command::new("ip")
-        .args(["netns", "exec", &w.host.0, env!("CARGO_BIN_EXE_hostagentd"), "--config"])
+        .args([
+            "netns",
+            "exec",
+            &w.host.0,
+            env!("CARGO_BIN_EXE_hostagentd"),
+            "--config",
+        ])
         .arg(&config)
         .arg("--sysfs-root")
         .arg(&sysfs)
@@ -201,14 +306,26 @@ fn hostagentd_without_an_endpoint_discovers_the_host_interface_and_logs_in() {
         .unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     let status = loop {
-        let out = Command::new(env!("CARGO_BIN_EXE_agentctl")).arg("--socket").arg(&socket).args(["--json", "status"]).output().unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_agentctl"))
+            .arg("--socket")
+            .arg(&socket)
+            .args(["--json", "status"])
+            .output()
+            .unwrap();
         if out.status.success() {
             break serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap();
         }
-        assert!(std::time::Instant::now() < deadline, "no status: {}", String::from_utf8_lossy(&out.stdout));
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no status: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
         std::thread::sleep(std::time::Duration::from_millis(100));
     };
-    let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(daemon.id() as i32), nix::sys::signal::Signal::SIGTERM);
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(daemon.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    );
     let _ = daemon.wait();
     assert_eq!(status["endpoint"], "https://169.254.0.17:443", "{status}");
     assert_eq!(status["agent_session"], true, "{status}");
@@ -229,8 +346,19 @@ impl EnterAndForget for Netns {
 /// Whether this kernel can make VLAN links (the 8021q module); probed in a scratch namespace.
 fn kernel_has_vlans() -> bool {
     let ns = Netns::new(format!("ha-probe-{}", std::process::id() % 100_000));
-    let ok = |args: &[&str]| Command::new("ip").args(["-n", &ns.0]).args(args).stderr(std::process::Stdio::null()).status().unwrap().success();
-    ok(&["link", "add", "pa", "type", "veth", "peer", "name", "pb"]) && ok(&["link", "add", "link", "pa", "name", "pa.42", "type", "vlan", "id", "42"])
+    let ok = |args: &[&str]| {
+        Command::new("ip")
+            .args(["-n", &ns.0])
+            .args(args)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .unwrap()
+            .success()
+    };
+    ok(&["link", "add", "pa", "type", "veth", "peer", "name", "pb"])
+        && ok(&[
+            "link", "add", "link", "pa", "name", "pa.42", "type", "vlan", "id", "42",
+        ])
 }
 
 /// A PCI v2 NIC (matched by its MAC) on VLAN 42: the pci-v2-vlan fixture. Where the kernel has
@@ -242,13 +370,21 @@ fn a_vlan_host_interface_gets_its_sub_interface_and_reaches_the_bmc() {
         return;
     }
     let vlans = kernel_has_vlans();
-    let Some(w) = world_with("v", vlans.then_some(42), "10.99.0.1/30") else { return };
-    w.host.ip(&["link", "set", &w.hv, "address", "00:25:90:ab:cd:ef"]);
+    let Some(w) = world_with("v", vlans.then_some(42), "10.99.0.1/30") else {
+        return;
+    };
+    w.host
+        .ip(&["link", "set", &w.hv, "address", "00:25:90:ab:cd:ef"]);
     let sysfs = tempfile::tempdir().unwrap();
     let dev = sysfs.path().join("devices/pci0000:00/0000:03:00.1");
     let netdir = dev.join(format!("net/{}", w.hv));
     std::fs::create_dir_all(&netdir).unwrap();
-    for (k, v) in [("vendor", "0x8086"), ("device", "0x1533"), ("subsystem_vendor", "0x15d9"), ("subsystem_device", "0x1533")] {
+    for (k, v) in [
+        ("vendor", "0x8086"),
+        ("device", "0x1533"),
+        ("subsystem_vendor", "0x15d9"),
+        ("subsystem_device", "0x1533"),
+    ] {
         std::fs::write(dev.join(k), v).unwrap();
     }
     std::fs::write(netdir.join("address"), "00:25:90:ab:cd:ef\n").unwrap();
@@ -263,65 +399,129 @@ fn a_vlan_host_interface_gets_its_sub_interface_and_reaches_the_bmc() {
     }
     let (host_name, cert, root) = (w.host.0.clone(), w.cert.clone(), sysfs.path().to_path_buf());
     if !vlans {
-        eprintln!("this kernel has no VLAN support: checking that the agent refuses with a netlink error");
+        eprintln!(
+            "this kernel has no VLAN support: checking that the agent refuses with a netlink error"
+        );
         let result = std::thread::spawn(move || {
             Netns(host_name).enter_and_forget();
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-            rt.block_on(hostagent::discovery::host_interface::bring_up_host_interface(&root)).map(|up| up.link.ifname)
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(hostagent::discovery::host_interface::bring_up_host_interface(&root))
+                .map(|up| up.link.ifname)
         })
         .join()
         .unwrap();
         let err = result.unwrap_err();
         assert!(err.to_string().starts_with("netlink:"), "{err}");
-        let addrs = Command::new("ip").args(["-n", &w.host.0, "-4", "addr", "show", "dev", &w.hv]).output().unwrap();
-        assert!(!String::from_utf8_lossy(&addrs.stdout).contains("10.99.0.2"), "the untagged parent got no address");
+        let addrs = Command::new("ip")
+            .args(["-n", &w.host.0, "-4", "addr", "show", "dev", &w.hv])
+            .output()
+            .unwrap();
+        assert!(
+            !String::from_utf8_lossy(&addrs.stdout).contains("10.99.0.2"),
+            "the untagged parent got no address"
+        );
         return;
     }
     let (url, ifname, status) = std::thread::spawn(move || {
         Netns(host_name).enter_and_forget();
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         rt.block_on(async move {
-            let up = hostagent::discovery::host_interface::bring_up_host_interface(&root).await.unwrap();
-            let mut opts = hostagent::transport::https::HttpsOptions::new(up.link.url(), hostagent::transport::trust::Trust::Pin(hostagent::transport::trust::Fingerprint::parse(&cert).unwrap()));
+            let up = hostagent::discovery::host_interface::bring_up_host_interface(&root)
+                .await
+                .unwrap();
+            let mut opts = hostagent::transport::https::HttpsOptions::new(
+                up.link.url(),
+                hostagent::transport::trust::Trust::Pin(
+                    hostagent::transport::trust::Fingerprint::parse(&cert).unwrap(),
+                ),
+            );
             opts.interface = Some(up.link.ifname.clone());
             let t = hostagent::transport::https::HttpsTransport::new(opts).unwrap();
-            let resp = hostagent::transport::Transport::send(&t, hostagent::transport::Request::get("/redfish/v1/")).await.unwrap();
+            let resp = hostagent::transport::Transport::send(
+                &t,
+                hostagent::transport::Request::get("/redfish/v1/"),
+            )
+            .await
+            .unwrap();
             (up.link.url(), up.link.ifname, resp.status.as_u16())
         })
     })
     .join()
     .unwrap();
-    assert_eq!((url.as_str(), ifname, status), ("https://10.99.0.1:443", format!("{}.42", w.hv), 200));
+    assert_eq!(
+        (url.as_str(), ifname, status),
+        ("https://10.99.0.1:443", format!("{}.42", w.hv), 200)
+    );
 }
 
 /// A DHCP case: dnsmasq in the BMC namespace (which has `bmc_cidr`) leases `range`; the fake
 /// sysfs names the host end as the USB NIC `vid:pid`; the fixture's table is decoded, matched,
 /// brought up and read through. Returns (endpoint URL, host address, HTTP status).
-fn dhcp_case(tag: &str, fixture: &str, (vid, pid): (&str, &str), bmc_cidr: &str, range: &str) -> Option<(String, (std::net::IpAddr, u8), u16)> {
+fn dhcp_case(
+    tag: &str,
+    fixture: &str,
+    (vid, pid): (&str, &str),
+    bmc_cidr: &str,
+    range: &str,
+) -> Option<(String, (std::net::IpAddr, u8), u16)> {
     let have = Command::new("dnsmasq").arg("--version").output().is_ok();
-    if !common::require(common::is_root() && have, "root and dnsmasq (Debian package dnsmasq-base)") {
+    if !common::require(
+        common::is_root() && have,
+        "root and dnsmasq (Debian package dnsmasq-base)",
+    ) {
         return None;
     }
     usb_case(tag, fixture, (vid, pid), bmc_cidr, Some(range))
 }
 
 /// The USB NIC case with or without a DHCP server in the BMC namespace.
-fn usb_case(tag: &str, fixture: &str, (vid, pid): (&str, &str), bmc_cidr: &str, range: Option<&str>) -> Option<(String, (std::net::IpAddr, u8), u16)> {
+fn usb_case(
+    tag: &str,
+    fixture: &str,
+    (vid, pid): (&str, &str),
+    bmc_cidr: &str,
+    range: Option<&str>,
+) -> Option<(String, (std::net::IpAddr, u8), u16)> {
     let w = world_with(tag, None, bmc_cidr)?;
     let leases = tempfile::tempdir().unwrap();
     let mut dnsmasq = range.map(|range| {
         Command::new("ip")
-            .args(["netns", "exec", &w._bmc.0, "dnsmasq", "--no-daemon", "--port=0", "--conf-file=/dev/null", "--bind-interfaces"])
+            .args([
+                "netns",
+                "exec",
+                &w._bmc.0,
+                "dnsmasq",
+                "--no-daemon",
+                "--port=0",
+                "--conf-file=/dev/null",
+                "--bind-interfaces",
+            ])
             .arg(format!("--interface={}", w.bv))
             .arg(format!("--dhcp-range={range},1h"))
-            .args(["--dhcp-option=3", "--dhcp-option=6", "--pid-file=", "--no-ping"])
-            .arg(format!("--dhcp-leasefile={}", leases.path().join("leases").display()))
+            .args([
+                "--dhcp-option=3",
+                "--dhcp-option=6",
+                "--pid-file=",
+                "--no-ping",
+            ])
+            .arg(format!(
+                "--dhcp-leasefile={}",
+                leases.path().join("leases").display()
+            ))
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap()
     });
     let sysfs = tempfile::tempdir().unwrap();
-    let usbdev = sysfs.path().join("devices/pci0000:00/0000:00:14.0/usb1/1-1");
+    let usbdev = sysfs
+        .path()
+        .join("devices/pci0000:00/0000:00:14.0/usb1/1-1");
     let iface = usbdev.join("1-1:1.0");
     let netdir = iface.join(format!("net/{}", w.hv));
     std::fs::create_dir_all(&netdir).unwrap();
@@ -334,27 +534,49 @@ fn usb_case(tag: &str, fixture: &str, (vid, pid): (&str, &str), bmc_cidr: &str, 
     std::os::unix::fs::symlink(&netdir, sysfs.path().join(format!("class/net/{}", w.hv))).unwrap();
     let tables = sysfs.path().join("firmware/dmi/tables");
     std::fs::create_dir_all(&tables).unwrap();
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/smbios").join(fixture);
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/smbios")
+        .join(fixture);
     for f in ["smbios_entry_point", "DMI"] {
         std::fs::copy(fixture.join(f), tables.join(f)).unwrap();
     }
     let (host_name, cert, root) = (w.host.0.clone(), w.cert.clone(), sysfs.path().to_path_buf());
     let outcome = std::thread::spawn(move || {
         Netns(host_name).enter_and_forget();
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         rt.block_on(async move {
             let up = hostagent::discovery::host_interface::bring_up_host_interface(&root).await?;
-            let mut opts = hostagent::transport::https::HttpsOptions::new(up.link.url(), hostagent::transport::trust::Trust::Pin(hostagent::transport::trust::Fingerprint::parse(&cert).unwrap()));
+            let mut opts = hostagent::transport::https::HttpsOptions::new(
+                up.link.url(),
+                hostagent::transport::trust::Trust::Pin(
+                    hostagent::transport::trust::Fingerprint::parse(&cert).unwrap(),
+                ),
+            );
             opts.interface = Some(up.link.ifname.clone());
             let t = hostagent::transport::https::HttpsTransport::new(opts).unwrap();
-            let resp = hostagent::transport::Transport::send(&t, hostagent::transport::Request::get("/redfish/v1/")).await.unwrap();
-            Ok::<_, hostagent::discovery::host_interface::DiscoveryError>((up.link.url(), up.host, resp.status.as_u16()))
+            let resp = hostagent::transport::Transport::send(
+                &t,
+                hostagent::transport::Request::get("/redfish/v1/"),
+            )
+            .await
+            .unwrap();
+            Ok::<_, hostagent::discovery::host_interface::DiscoveryError>((
+                up.link.url(),
+                up.host,
+                resp.status.as_u16(),
+            ))
         })
     })
     .join()
     .unwrap();
     if let Some(d) = dnsmasq.as_mut() {
-        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(d.id() as i32), nix::sys::signal::Signal::SIGTERM);
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(d.id() as i32),
+            nix::sys::signal::Signal::SIGTERM,
+        );
         let _ = d.wait();
     }
     Some(outcome.unwrap())
@@ -365,8 +587,19 @@ fn usb_case(tag: &str, fixture: &str, (vid, pid): (&str, &str), bmc_cidr: &str, 
 /// from the server identifier.
 #[test]
 fn a_dhcp_host_interface_learns_the_bmc_from_the_server_identifier() {
-    let Some((url, host, status)) = dhcp_case("p", "hpe-ilo-vnic", ("03f0", "2927"), "16.1.15.1/30", "16.1.15.2,16.1.15.2,255.255.255.252") else { return };
-    assert_eq!(url, "https://16.1.15.1:443", "the service address came from the DHCP server identifier");
+    let Some((url, host, status)) = dhcp_case(
+        "p",
+        "hpe-ilo-vnic",
+        ("03f0", "2927"),
+        "16.1.15.1/30",
+        "16.1.15.2,16.1.15.2,255.255.255.252",
+    ) else {
+        return;
+    };
+    assert_eq!(
+        url, "https://16.1.15.1:443",
+        "the service address came from the DHCP server identifier"
+    );
     assert_eq!(host, ("16.1.15.2".parse().unwrap(), 30));
     assert_eq!(status, 200);
 }
@@ -374,7 +607,15 @@ fn a_dhcp_host_interface_learns_the_bmc_from_the_server_identifier() {
 /// Dell iDRAC 9 (the dell-r740-idrac9 fixture): the host by DHCP, the service static.
 #[test]
 fn a_dhcp_host_with_a_static_service_uses_the_tables_address() {
-    let Some((url, host, status)) = dhcp_case("e", "dell-r740-idrac9", ("413c", "a102"), "169.254.2.2/24", "169.254.2.1,169.254.2.1,255.255.255.0") else { return };
+    let Some((url, host, status)) = dhcp_case(
+        "e",
+        "dell-r740-idrac9",
+        ("413c", "a102"),
+        "169.254.2.2/24",
+        "169.254.2.1,169.254.2.1,255.255.255.0",
+    ) else {
+        return;
+    };
     assert_eq!(url, "https://169.254.2.2:443");
     assert_eq!(host, ("169.254.2.1".parse().unwrap(), 24));
     assert_eq!(status, 200);
@@ -386,7 +627,15 @@ fn an_autoconfigure_record_with_addresses_uses_them() {
     if !common::require(common::is_root(), "root, for network namespaces") {
         return;
     }
-    let Some((url, host, status)) = usb_case("s", "supermicro-autoconf", ("0b1f", "03ee"), "169.254.3.254/24", None) else { return };
+    let Some((url, host, status)) = usb_case(
+        "s",
+        "supermicro-autoconf",
+        ("0b1f", "03ee"),
+        "169.254.3.254/24",
+        None,
+    ) else {
+        return;
+    };
     assert_eq!(url, "https://169.254.3.254:443");
     assert_eq!(host, ("169.254.3.1".parse().unwrap(), 24));
     assert_eq!(status, 200);
@@ -402,18 +651,35 @@ fn the_link_watcher_recovers_the_host_interface_after_it_flaps() {
     fake_sysfs(sysfs.path(), &w.hv);
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/smbios/ami-megarac");
     let report = discover_report(&DirSource::new(fixture));
-    let record = report.decode.as_ref().unwrap().records.iter().find(|r| r.device.is_some()).unwrap().clone();
-    let Protocol::RedfishOverIp(redfish) = &record.protocols[0] else { panic!() };
+    let record = report
+        .decode
+        .as_ref()
+        .unwrap()
+        .records
+        .iter()
+        .find(|r| r.device.is_some())
+        .unwrap()
+        .clone();
+    let Protocol::RedfishOverIp(redfish) = &record.protocols[0] else {
+        panic!()
+    };
     let plan = plan(redfish, &w.hv).unwrap();
     let (ready_tx, ready_rx) = mpsc::channel();
     let (host_name, cert) = (w.host.0.clone(), w.cert.clone());
     let agent_thread = std::thread::spawn(move || {
         Netns(host_name).enter_and_forget();
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         rt.block_on(async move {
             let up = bring_up(&plan).await.unwrap();
             let (tx, mut events) = tokio::sync::mpsc::channel(8);
-            tokio::spawn(hostagent::discovery::watch::watch(plan.clone(), Some(up.ifindex), tx));
+            tokio::spawn(hostagent::discovery::watch::watch(
+                plan.clone(),
+                Some(up.ifindex),
+                tx,
+            ));
             tokio::time::sleep(std::time::Duration::from_millis(200)).await;
             ready_tx.send(up.ifindex).unwrap();
             let mut seen = Vec::new();
@@ -425,12 +691,22 @@ fn the_link_watcher_recovers_the_host_interface_after_it_flaps() {
                     break;
                 }
             }
-            let mut opts = hostagent::transport::https::HttpsOptions::new(up.url(), hostagent::transport::trust::Trust::Pin(hostagent::transport::trust::Fingerprint::parse(&cert).unwrap()));
+            let mut opts = hostagent::transport::https::HttpsOptions::new(
+                up.url(),
+                hostagent::transport::trust::Trust::Pin(
+                    hostagent::transport::trust::Fingerprint::parse(&cert).unwrap(),
+                ),
+            );
             opts.interface = Some(up.ifname.clone());
             let t = hostagent::transport::https::HttpsTransport::new(opts).unwrap();
             let mut status = 0;
             for _ in 0..50 {
-                if let Ok(r) = hostagent::transport::Transport::send(&t, hostagent::transport::Request::get("/redfish/v1/")).await {
+                if let Ok(r) = hostagent::transport::Transport::send(
+                    &t,
+                    hostagent::transport::Request::get("/redfish/v1/"),
+                )
+                .await
+                {
                     status = r.status.as_u16();
                     break;
                 }
@@ -441,17 +717,39 @@ fn the_link_watcher_recovers_the_host_interface_after_it_flaps() {
     });
     ready_rx.recv().unwrap();
     // The flap: the NIC disappears and a new one with the same identity appears.
-    assert!(Command::new("ip").args(["-n", &w.host.0, "link", "del", &w.hv]).status().unwrap().success());
-    assert!(Command::new("ip").args(["link", "add", &w.hv, "netns", &w.host.0, "type", "veth", "peer", "name", &w.bv, "netns", &w._bmc.0]).status().unwrap().success());
+    assert!(Command::new("ip")
+        .args(["-n", &w.host.0, "link", "del", &w.hv])
+        .status()
+        .unwrap()
+        .success());
+    assert!(Command::new("ip")
+        .args([
+            "link", "add", &w.hv, "netns", &w.host.0, "type", "veth", "peer", "name", &w.bv,
+            "netns", &w._bmc.0
+        ])
+        .status()
+        .unwrap()
+        .success());
     w._bmc.ip(&["addr", "add", "169.254.0.17/16", "dev", &w.bv]);
     w._bmc.ip(&["link", "set", &w.bv, "up"]);
     let (first_index, seen, status) = agent_thread.join().unwrap();
-    assert!(matches!(seen.first(), Some(hostagent::discovery::watch::LinkEvent::Down)), "{seen:?}");
+    assert!(
+        matches!(
+            seen.first(),
+            Some(hostagent::discovery::watch::LinkEvent::Down)
+        ),
+        "{seen:?}"
+    );
     match seen.last() {
-        Some(hostagent::discovery::watch::LinkEvent::Up(up)) => assert_ne!(up.ifindex, first_index, "a new link"),
+        Some(hostagent::discovery::watch::LinkEvent::Up(up)) => {
+            assert_ne!(up.ifindex, first_index, "a new link")
+        }
         other => panic!("no Up event: {other:?} in {seen:?}"),
     }
-    assert_eq!(status, 200, "read through the returned link without a restart");
+    assert_eq!(
+        status, 200,
+        "read through the returned link without a restart"
+    );
 }
 
 /// An IPv6 link-local host interface (a synthetic table: DSP0270 allows it, no fixture has it):
@@ -463,12 +761,28 @@ fn an_ipv6_link_local_service_is_reached_through_its_interface() {
         return;
     }
     use smbios_support::{ep64, table, usb_net, Rf};
-    let rf = Rf { host: (1, 2, "fe80::2", "ffff:ffff:ffff:ffff::"), service: (1, 2, "fe80::1", "ffff:ffff:ffff:ffff::"), ..Rf::default() };
+    let rf = Rf {
+        host: (1, 2, "fe80::2", "ffff:ffff:ffff:ffff::"),
+        service: (1, 2, "fe80::1", "ffff:ffff:ffff:ffff::"),
+        ..Rf::default()
+    };
     let t = table(&[usb_net(0x30, &[rf.bytes()])]);
     let fixture = tempfile::tempdir().unwrap();
-    std::fs::write(fixture.path().join("smbios_entry_point"), ep64(3, 3, t.len())).unwrap();
+    std::fs::write(
+        fixture.path().join("smbios_entry_point"),
+        ep64(3, 3, t.len()),
+    )
+    .unwrap();
     std::fs::write(fixture.path().join("DMI"), &t).unwrap();
-    let Some((url, host, status)) = usb_case("6", fixture.path().to_str().unwrap(), ("03f0", "2927"), "fe80::1/64", None) else { return };
+    let Some((url, host, status)) = usb_case(
+        "6",
+        fixture.path().to_str().unwrap(),
+        ("03f0", "2927"),
+        "fe80::1/64",
+        None,
+    ) else {
+        return;
+    };
     assert_eq!(url, "https://[fe80::1]:443");
     assert_eq!(host, ("fe80::2".parse().unwrap(), 64));
     assert_eq!(status, 200);

@@ -19,10 +19,15 @@ fn fields(datagram: &[u8]) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let mut rest = datagram;
     while !rest.is_empty() {
-        let Some(nl) = rest.iter().position(|b| *b == b'\n') else { break };
+        let Some(nl) = rest.iter().position(|b| *b == b'\n') else {
+            break;
+        };
         let line = &rest[..nl];
         if let Some(eq) = line.iter().position(|b| *b == b'=') {
-            out.push((String::from_utf8_lossy(&line[..eq]).into_owned(), String::from_utf8_lossy(&line[eq + 1..]).into_owned()));
+            out.push((
+                String::from_utf8_lossy(&line[..eq]).into_owned(),
+                String::from_utf8_lossy(&line[eq + 1..]).into_owned(),
+            ));
             rest = &rest[nl + 1..];
         } else {
             let key = String::from_utf8_lossy(line).into_owned();
@@ -41,14 +46,21 @@ async fn session_cleaned_records_carry_their_fields_and_no_record_carries_a_secr
     if !common::require(common::is_root(), "root, for a private mount namespace") {
         return;
     }
-    let sim = common::sim_with(SimConfig { profile: Profile::Ilo5, password: PASSWORD.into(), ..SimConfig::default() }).await;
+    let sim = common::sim_with(SimConfig {
+        profile: Profile::Ilo5,
+        password: PASSWORD.into(),
+        ..SimConfig::default()
+    })
+    .await;
     sim.leak(3, SimKind::RestHost, None);
     sim.advance_clock(20 * 60);
     let dir = tempfile::tempdir().unwrap();
     let journal_dir = dir.path().join("journal");
     std::fs::create_dir(&journal_dir).unwrap();
     let journal = UnixDatagram::bind(journal_dir.join("socket")).unwrap();
-    journal.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+    journal
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
     let creds = dir.path().join("creds");
     std::fs::create_dir(&creds).unwrap();
     for (name, value) in [("bmc-username", "admin"), ("bmc-password", PASSWORD)] {
@@ -65,7 +77,12 @@ async fn session_cleaned_records_carry_their_fields_and_no_record_carries_a_secr
          export JOURNAL_STREAM=$(stat -L -c '%d:%i' /proc/self/fd/2) && exec {} --config {}",
         journal_dir.display(), env!("CARGO_BIN_EXE_hostagentd"), config.display()
     );
-    let child = Command::new("unshare").args(["-m", "sh", "-c", &script]).env("HOSTAGENT_LOG", "trace").stderr(Stdio::piped()).spawn().unwrap();
+    let child = Command::new("unshare")
+        .args(["-m", "sh", "-c", &script])
+        .env("HOSTAGENT_LOG", "trace")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     let records = tokio::task::spawn_blocking(move || {
         let (mut records, mut buf) = (Vec::new(), vec![0u8; 1 << 16]);
         let deadline = Instant::now() + Duration::from_secs(15);
@@ -73,7 +90,14 @@ async fn session_cleaned_records_carry_their_fields_and_no_record_carries_a_secr
             if let Ok(n) = journal.recv(&mut buf) {
                 records.push(buf[..n].to_vec());
             }
-            let cleaned = records.iter().filter(|r| fields(r).iter().any(|(k, v)| k == "MESSAGE" && v == "session cleaned")).count();
+            let cleaned = records
+                .iter()
+                .filter(|r| {
+                    fields(r)
+                        .iter()
+                        .any(|(k, v)| k == "MESSAGE" && v == "session cleaned")
+                })
+                .count();
             if cleaned >= 3 {
                 break;
             }
@@ -82,25 +106,49 @@ async fn session_cleaned_records_carry_their_fields_and_no_record_carries_a_secr
     })
     .await
     .unwrap();
-    let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGTERM);
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    );
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains(PASSWORD), "the password reached stderr");
-    assert!(!records.is_empty(), "no journal record at all; stderr: {stderr}");
+    assert!(
+        !records.is_empty(),
+        "no journal record at all; stderr: {stderr}"
+    );
     for r in &records {
-        assert!(!String::from_utf8_lossy(r).contains(PASSWORD), "a journal record carries the password");
+        assert!(
+            !String::from_utf8_lossy(r).contains(PASSWORD),
+            "a journal record carries the password"
+        );
     }
-    let cleaned: Vec<Vec<(String, String)>> = records.iter().map(|r| fields(r)).filter(|f| f.iter().any(|(k, v)| k == "MESSAGE" && v == "session cleaned")).collect();
+    let cleaned: Vec<Vec<(String, String)>> = records
+        .iter()
+        .map(|r| fields(r))
+        .filter(|f| {
+            f.iter()
+                .any(|(k, v)| k == "MESSAGE" && v == "session cleaned")
+        })
+        .collect();
     assert_eq!(cleaned.len(), 3, "one record per cleaned session");
     let ids: Vec<String> = sim.sessions().iter().map(|s| s.id.clone()).collect();
     for f in &cleaned {
-        let get = |key: &str| f.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()).unwrap_or_else(|| panic!("no {key} in {f:?}"));
+        let get = |key: &str| {
+            f.iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_else(|| panic!("no {key} in {f:?}"))
+        };
         assert_eq!(get("MESSAGE_ID"), hostagent::events::SESSION_CLEANED);
         // tracing-journald maps INFO to notice (5).
         assert_eq!(get("PRIORITY"), "5");
         assert_eq!(get("KIND"), "rest-host");
         assert!(get("SESSION_ID").starts_with("system administrator"));
-        assert!(!ids.contains(&get("SESSION_ID")), "the logged session is the one deleted");
+        assert!(
+            !ids.contains(&get("SESSION_ID")),
+            "the logged session is the one deleted"
+        );
     }
     sim.shutdown().await;
 }

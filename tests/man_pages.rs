@@ -104,7 +104,10 @@ fn config_page() -> String {
             section = t.trim_matches(|c| c == '[' || c == ']').to_string();
             comments.clear();
         } else if let Some((key, value)) = t.split_once('=') {
-            docs.insert(format!("{section}.{}", key.trim()), (value.trim().to_string(), comments.join(" ")));
+            docs.insert(
+                format!("{section}.{}", key.trim()),
+                (value.trim().to_string(), comments.join(" ")),
+            );
             comments.clear();
         } else {
             comments.clear();
@@ -113,14 +116,22 @@ fn config_page() -> String {
     for (section, keys) in SCHEMA {
         out.push_str(&format!(".SH \"[{section}]\"\n"));
         for (key, ty) in keys.iter() {
-            let (default, doc) = docs.get(&format!("{section}.{key}")).cloned().unwrap_or_default();
+            let (default, doc) = docs
+                .get(&format!("{section}.{key}"))
+                .cloned()
+                .unwrap_or_default();
             let ty = match ty {
                 KeyType::Str => "string",
                 KeyType::Bool => "boolean",
                 KeyType::Float => "number",
                 KeyType::StrList => "list of strings",
             };
-            out.push_str(&format!(".TP\n\\fB{}\\fR (\\fI{ty}\\fR, default \\fB{}\\fR)\n{}\n", roff_escape(key), roff_escape(&default), roff_escape(&doc)));
+            out.push_str(&format!(
+                ".TP\n\\fB{}\\fR (\\fI{ty}\\fR, default \\fB{}\\fR)\n{}\n",
+                roff_escape(key),
+                roff_escape(&default),
+                roff_escape(&doc)
+            ));
         }
     }
     out.push_str(".SH \"SEE ALSO\"\n\\fBhostagentd\\fR(8), \\fBagentctl\\fR(1)\n");
@@ -137,14 +148,33 @@ fn expected_files() -> Vec<(PathBuf, String)> {
     let see_also_ctl = ".SH \"SEE ALSO\"\n\\fBhostagentd\\fR(8), \\fBhostagent.toml\\fR(5)\n";
     let see_also_d = ".SH \"SEE ALSO\"\n\\fBagentctl\\fR(1), \\fBhostagent.toml\\fR(5), \\fBsystemd.exec\\fR(5)\n";
     let mut files = vec![
-        (root().join("man/agentctl.1"), man_page(agentctl::Args::command(), &[EXIT_STATUS, AGENTCTL_EXTRA, FILES, see_also_ctl])),
-        (root().join("man/hostagentd.8"), man_page(hostagentd::Args::command(), &[FILES, see_also_d])),
+        (
+            root().join("man/agentctl.1"),
+            man_page(
+                agentctl::Args::command(),
+                &[EXIT_STATUS, AGENTCTL_EXTRA, FILES, see_also_ctl],
+            ),
+        ),
+        (
+            root().join("man/hostagentd.8"),
+            man_page(hostagentd::Args::command(), &[FILES, see_also_d]),
+        ),
         (root().join("man/hostagent.toml.5"), config_page()),
     ];
     subcommand_pages(&agentctl::Args::command(), "agentctl", &mut files);
-    for (shell, ext) in [(clap_complete::Shell::Bash, "bash"), (clap_complete::Shell::Zsh, "zsh"), (clap_complete::Shell::Fish, "fish")] {
-        for (mut cmd, name) in [(agentctl::Args::command(), "agentctl"), (hostagentd::Args::command(), "hostagentd")] {
-            files.push((root().join(format!("completions/{name}.{ext}")), completions(shell, &mut cmd, name)));
+    for (shell, ext) in [
+        (clap_complete::Shell::Bash, "bash"),
+        (clap_complete::Shell::Zsh, "zsh"),
+        (clap_complete::Shell::Fish, "fish"),
+    ] {
+        for (mut cmd, name) in [
+            (agentctl::Args::command(), "agentctl"),
+            (hostagentd::Args::command(), "hostagentd"),
+        ] {
+            files.push((
+                root().join(format!("completions/{name}.{ext}")),
+                completions(shell, &mut cmd, name),
+            ));
         }
     }
     files
@@ -156,7 +186,10 @@ fn subcommand_pages(cmd: &clap::Command, prefix: &str, files: &mut Vec<(PathBuf,
         let name = format!("{prefix}-{}", sub.get_name());
         let leaked: &'static str = Box::leak(name.clone().into_boxed_str());
         let page = sub.clone().name(leaked).display_name(leaked);
-        files.push((root().join(format!("man/{name}.1")), man_page(page, &[EXIT_STATUS])));
+        files.push((
+            root().join(format!("man/{name}.1")),
+            man_page(page, &[EXIT_STATUS]),
+        ));
         subcommand_pages(sub, &name, files);
     }
 }
@@ -171,10 +204,18 @@ fn committed_man_pages_and_completions_are_up_to_date() {
             continue;
         }
         if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
-            stale.push(path.strip_prefix(root()).unwrap_or(Path::new("?")).display().to_string());
+            stale.push(
+                path.strip_prefix(root())
+                    .unwrap_or(Path::new("?"))
+                    .display()
+                    .to_string(),
+            );
         }
     }
-    assert!(stale.is_empty(), "stale: {stale:?}; regenerate with HOSTAGENT_BLESS=1 cargo test --test man_pages");
+    assert!(
+        stale.is_empty(),
+        "stale: {stale:?}; regenerate with HOSTAGENT_BLESS=1 cargo test --test man_pages"
+    );
 }
 
 #[test]
@@ -182,7 +223,10 @@ fn the_config_page_documents_every_key() {
     let page = config_page();
     for (section, keys) in SCHEMA {
         for (key, _) in keys.iter() {
-            assert!(page.contains(&format!("\\fB{}\\fR", roff_escape(key))), "{section}.{key} missing");
+            assert!(
+                page.contains(&format!("\\fB{}\\fR", roff_escape(key))),
+                "{section}.{key} missing"
+            );
         }
     }
     assert!(page.contains("conf.d"), "precedence documented");

@@ -14,7 +14,13 @@ fn checkable_unit(dir: &std::path::Path) -> std::path::PathBuf {
     let text: String = UNIT
         .lines()
         .filter(|l| !l.starts_with("Documentation="))
-        .map(|l| if l.starts_with("ExecStart=") { format!("ExecStart={}", env!("CARGO_BIN_EXE_hostagentd")) } else { l.to_string() })
+        .map(|l| {
+            if l.starts_with("ExecStart=") {
+                format!("ExecStart={}", env!("CARGO_BIN_EXE_hostagentd"))
+            } else {
+                l.to_string()
+            }
+        })
         .collect::<Vec<_>>()
         .join("\n");
     let path = dir.join("hostagentd.service");
@@ -23,7 +29,13 @@ fn checkable_unit(dir: &std::path::Path) -> std::path::PathBuf {
 }
 
 fn systemd_analyze() -> bool {
-    common::require(Command::new("systemd-analyze").arg("--version").output().is_ok(), "systemd-analyze (Debian package systemd)")
+    common::require(
+        Command::new("systemd-analyze")
+            .arg("--version")
+            .output()
+            .is_ok(),
+        "systemd-analyze (Debian package systemd)",
+    )
 }
 
 #[test]
@@ -32,10 +44,21 @@ fn the_unit_verifies() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new("systemd-analyze").arg("verify").arg(checkable_unit(dir.path())).output().unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(checkable_unit(dir.path()))
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(out.status.success(), "{text}");
-    assert!(!text.contains("Unknown key") && !text.contains("Failed to parse"), "{text}");
+    assert!(
+        !text.contains("Unknown key") && !text.contains("Failed to parse"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -44,10 +67,25 @@ fn the_units_exposure_is_at_most_2_0() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new("systemd-analyze").args(["security", "--offline=true"]).arg(checkable_unit(dir.path())).output().unwrap();
+    let out = Command::new("systemd-analyze")
+        .args(["security", "--offline=true"])
+        .arg(checkable_unit(dir.path()))
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    let line = text.lines().find(|l| l.contains("Overall exposure level")).unwrap_or_else(|| panic!("{text}"));
-    let score: f64 = line.split(": ").nth(1).unwrap().split_whitespace().next().unwrap().parse().unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.contains("Overall exposure level"))
+        .unwrap_or_else(|| panic!("{text}"));
+    let score: f64 = line
+        .split(": ")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
     println!("systemd-analyze security --offline=true: exposure {score}");
     assert!(score <= 2.0, "{line}");
 }
@@ -56,23 +94,58 @@ fn the_units_exposure_is_at_most_2_0() {
 /// grants that one capability, nothing else.
 #[test]
 fn the_listen_https_drop_in_grants_only_net_bind_service() {
-    let drop_in = include_str!("../packaging/systemd/hostagentd.service.d/listen-https.conf.example");
-    let settings: Vec<&str> = drop_in.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()).collect();
-    assert_eq!(settings, ["[Service]", "CapabilityBoundingSet=CAP_NET_BIND_SERVICE", "AmbientCapabilities=CAP_NET_BIND_SERVICE"]);
+    let drop_in =
+        include_str!("../packaging/systemd/hostagentd.service.d/listen-https.conf.example");
+    let settings: Vec<&str> = drop_in
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .collect();
+    assert_eq!(
+        settings,
+        [
+            "[Service]",
+            "CapabilityBoundingSet=CAP_NET_BIND_SERVICE",
+            "AmbientCapabilities=CAP_NET_BIND_SERVICE"
+        ]
+    );
     if !systemd_analyze() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
     let unit = checkable_unit(dir.path());
     std::fs::create_dir(dir.path().join("hostagentd.service.d")).unwrap();
-    std::fs::write(dir.path().join("hostagentd.service.d/listen-https.conf"), drop_in).unwrap();
-    let out = Command::new("systemd-analyze").arg("verify").arg(unit).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    std::fs::write(
+        dir.path().join("hostagentd.service.d/listen-https.conf"),
+        drop_in,
+    )
+    .unwrap();
+    let out = Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(unit)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
 fn the_unit_keeps_what_the_agent_needs() {
-    for needed in ["Type=notify", "WatchdogSec=", "Restart=on-failure", "RuntimeDirectory=hostagent", "StateDirectory=hostagent", "CAP_NET_ADMIN", "CAP_DAC_READ_SEARCH", "AF_NETLINK", "char-hpilo", "/dev/ipmi0", "LoadCredentialEncrypted="] {
+    for needed in [
+        "Type=notify",
+        "WatchdogSec=",
+        "Restart=on-failure",
+        "RuntimeDirectory=hostagent",
+        "StateDirectory=hostagent",
+        "CAP_NET_ADMIN",
+        "CAP_DAC_READ_SEARCH",
+        "AF_NETLINK",
+        "char-hpilo",
+        "/dev/ipmi0",
+        "LoadCredentialEncrypted=",
+    ] {
         assert!(UNIT.contains(needed), "the unit lacks {needed}");
     }
 }
@@ -82,19 +155,34 @@ fn parse_rule(line: &str) -> Result<Vec<(String, String, String)>, String> {
     let mut pairs = Vec::new();
     let mut rest = line.trim();
     while !rest.is_empty() {
-        let op_at = rest.find(['=', '!', '+', ':']).ok_or(format!("no operator in `{rest}`"))?;
+        let op_at = rest
+            .find(['=', '!', '+', ':'])
+            .ok_or(format!("no operator in `{rest}`"))?;
         let key = rest[..op_at].trim().to_string();
         let after = &rest[op_at..];
-        let op = ["==", "!=", "+=", "-=", ":=", "="].iter().find(|op| after.starts_with(**op)).ok_or(format!("bad operator in `{after}`"))?;
+        let op = ["==", "!=", "+=", "-=", ":=", "="]
+            .iter()
+            .find(|op| after.starts_with(**op))
+            .ok_or(format!("bad operator in `{after}`"))?;
         let value_part = after[op.len()..].trim_start();
-        let value_part = value_part.strip_prefix('"').ok_or(format!("value of {key} is not quoted"))?;
-        let end = value_part.find('"').ok_or(format!("unterminated value of {key}"))?;
-        let valid_key = key.chars().all(|c| c.is_ascii_alphanumeric() || "{}_-".contains(c)) && !key.is_empty();
+        let value_part = value_part
+            .strip_prefix('"')
+            .ok_or(format!("value of {key} is not quoted"))?;
+        let end = value_part
+            .find('"')
+            .ok_or(format!("unterminated value of {key}"))?;
+        let valid_key = key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "{}_-".contains(c))
+            && !key.is_empty();
         if !valid_key {
             return Err(format!("bad key `{key}`"));
         }
         pairs.push((key, op.to_string(), value_part[..end].to_string()));
-        rest = value_part[end + 1..].trim_start().trim_start_matches(',').trim_start();
+        rest = value_part[end + 1..]
+            .trim_start()
+            .trim_start_matches(',')
+            .trim_start();
     }
     Ok(pairs)
 }
@@ -108,17 +196,35 @@ fn every_udev_rule_line_parses_and_every_bmc_nic_is_covered() {
         }
         rules.push(parse_rule(line).unwrap_or_else(|e| panic!("line {}: {e}", n + 1)));
     }
-    for (vendor, product) in [("03f0", "2927"), ("413c", "a102"), ("04b3", "4010"), ("046b", "ffb0"), ("0b05", "1976"), ("0b1f", "03ee")] {
+    for (vendor, product) in [
+        ("03f0", "2927"),
+        ("413c", "a102"),
+        ("04b3", "4010"),
+        ("046b", "ffb0"),
+        ("0b05", "1976"),
+        ("0b1f", "03ee"),
+    ] {
         let covered = rules.iter().any(|r| {
-            r.iter().any(|(k, op, v)| k == "ATTRS{idVendor}" && op == "==" && v == vendor)
-                && r.iter().any(|(k, op, v)| k == "ATTRS{idProduct}" && op == "==" && v == product)
-                && r.iter().any(|(k, op, _)| k == "ENV{HOSTAGENT_BMC_NIC}" && op == "=")
+            r.iter()
+                .any(|(k, op, v)| k == "ATTRS{idVendor}" && op == "==" && v == vendor)
+                && r.iter()
+                    .any(|(k, op, v)| k == "ATTRS{idProduct}" && op == "==" && v == product)
+                && r.iter()
+                    .any(|(k, op, _)| k == "ENV{HOSTAGENT_BMC_NIC}" && op == "=")
         });
         assert!(covered, "{vendor}:{product} is not matched");
     }
-    let sets = |key: &str, value: &str| rules.iter().any(|r| r.iter().any(|(k, op, v)| k == key && op != "==" && v == value));
+    let sets = |key: &str, value: &str| {
+        rules.iter().any(|r| {
+            r.iter()
+                .any(|(k, op, v)| k == key && op != "==" && v == value)
+        })
+    };
     assert!(sets("ENV{NM_UNMANAGED}", "1"));
     assert!(sets("ENV{SYSTEMD_WANTS}", "hostagentd.service"));
     assert!(sets("TAG", "systemd"));
-    assert!(parse_rule("ATTRS{idVendor}==\"03f0\" ENV{X}=").is_err(), "the parser refuses an unquoted value");
+    assert!(
+        parse_rule("ATTRS{idVendor}==\"03f0\" ENV{X}=").is_err(),
+        "the parser refuses an unquoted value"
+    );
 }

@@ -31,7 +31,10 @@ struct Evidence {
 const SECRET_PLACE: &str = "secret: a virtual session's token";
 
 fn evidence(place: impl Into<String>, text: impl Into<String>) -> Evidence {
-    Evidence { place: place.into(), text: text.into() }
+    Evidence {
+        place: place.into(),
+        text: text.into(),
+    }
 }
 
 fn random(prefix: &str) -> String {
@@ -45,21 +48,28 @@ fn from_runs(label: &str, runs: &[Ran]) -> Vec<Evidence> {
     for r in runs {
         let mut stdout = r.stdout.clone();
         if r.args.iter().any(|a| a == "open") {
-            let token = r.json()["token"].as_str().expect("session open returns the token").to_string();
+            let token = r.json()["token"]
+                .as_str()
+                .expect("session open returns the token")
+                .to_string();
             assert!(stdout.contains(&token));
             stdout = stdout.replace(&token, "<the lease token, handed to its caller>");
         }
         // A login through the proxy hands its caller a virtual session's token: a secret too.
         let virtual_token = stdout.lines().find_map(|l| {
             let (name, value) = l.split_once(':')?;
-            name.eq_ignore_ascii_case("x-auth-token").then(|| value.trim().to_string())
+            name.eq_ignore_ascii_case("x-auth-token")
+                .then(|| value.trim().to_string())
         });
         if let Some(token) = virtual_token {
             stdout = stdout.replace(&token, "<a virtual session's token, handed to its caller>");
             out.push(evidence(SECRET_PLACE, token));
         }
         out.push(evidence(format!("{label}: stdout of {:?}", r.args), stdout));
-        out.push(evidence(format!("{label}: stderr of {:?}", r.args), r.stderr.clone()));
+        out.push(evidence(
+            format!("{label}: stderr of {:?}", r.args),
+            r.stderr.clone(),
+        ));
     }
     out
 }
@@ -87,7 +97,10 @@ fn files(label: &str, setup: &Setup) -> Vec<Evidence> {
 
 fn daemon_output(label: &str, setup: &Setup) -> Vec<Evidence> {
     let (stdout, stderr) = setup.daemon_output();
-    vec![evidence(format!("{label}: hostagentd stdout"), stdout), evidence(format!("{label}: hostagentd stderr"), stderr)]
+    vec![
+        evidence(format!("{label}: hostagentd stdout"), stdout),
+        evidence(format!("{label}: hostagentd stderr"), stderr),
+    ]
 }
 
 /// The scenario with hostagentd started by `cmd`, then agentctl --standalone, then SIGTERM.
@@ -96,13 +109,29 @@ fn full_run(label: &str, sim: &SimHandle, setup: &Setup, cmd: Command) -> Vec<Ev
     scenario::wait_ready(&setup.socket, &mut child);
     let mut runs = scenario::drive(sim, &setup.socket);
     // An error message from the API.
-    runs.push(scenario::agentctl(&setup.socket, &["session", "close", "no-such-lease"]));
+    runs.push(scenario::agentctl(
+        &setup.socket,
+        &["session", "close", "no-such-lease"],
+    ));
     assert_ne!(runs.last().unwrap().code, Some(0), "{:?}", runs.last());
     let config = setup.config.to_str().unwrap();
-    runs.push(scenario::run(env!("CARGO_BIN_EXE_agentctl"), &["--standalone", "--config", config, "--json", "-vvv", "status"]));
+    runs.push(scenario::run(
+        env!("CARGO_BIN_EXE_agentctl"),
+        &[
+            "--standalone",
+            "--config",
+            config,
+            "--json",
+            "-vvv",
+            "status",
+        ],
+    ));
     assert_eq!(runs.last().unwrap().code, Some(0), "{:?}", runs.last());
     let status = scenario::terminate(child.id() as i32, &mut child);
-    assert!(status.success(), "{label}: hostagentd stopped cleanly: {status}");
+    assert!(
+        status.success(),
+        "{label}: hostagentd stopped cleanly: {status}"
+    );
     let mut out = from_runs(label, &runs);
     out.extend(daemon_output(label, setup));
     out.extend(files(label, setup));
@@ -121,7 +150,9 @@ impl Journal {
     fn start() -> Journal {
         let dir = tempfile::tempdir().unwrap();
         let socket = UnixDatagram::bind(dir.path().join("socket")).unwrap();
-        socket.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
+        socket
+            .set_read_timeout(Some(Duration::from_millis(100)))
+            .unwrap();
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let reader = std::thread::spawn(move || {
@@ -150,7 +181,13 @@ fn receive(socket: &UnixDatagram) -> Option<Vec<u8>> {
     let mut buf = vec![0u8; 1 << 20];
     let mut cmsg = nix::cmsg_space!([std::os::fd::RawFd; 4]);
     let mut iov = [std::io::IoSliceMut::new(&mut buf)];
-    let msg = recvmsg::<()>(socket.as_raw_fd(), &mut iov, Some(&mut cmsg), MsgFlags::empty()).ok()?;
+    let msg = recvmsg::<()>(
+        socket.as_raw_fd(),
+        &mut iov,
+        Some(&mut cmsg),
+        MsgFlags::empty(),
+    )
+    .ok()?;
     let mut record = Vec::new();
     for c in msg.cmsgs().into_iter().flatten() {
         if let ControlMessageOwned::ScmRights(fds) = c {
@@ -178,12 +215,20 @@ fn journal_run(sim: &SimHandle, password: &str) -> Vec<Evidence> {
         journal.dir.path().display()
     );
     let mut cmd = Command::new("unshare");
-    cmd.args(["-m", "sh", "-c", &script, "sh"]).args(scenario::hostagentd_args(&setup));
+    cmd.args(["-m", "sh", "-c", &script, "sh"])
+        .args(scenario::hostagentd_args(&setup));
     let mut out = full_run("journald", sim, &setup, cmd);
     let records = journal.finish();
-    assert!(records.len() > 20, "the journal received the trace records ({} records)", records.len());
+    assert!(
+        records.len() > 20,
+        "the journal received the trace records ({} records)",
+        records.len()
+    );
     for (i, r) in records.iter().enumerate() {
-        out.push(evidence(format!("journald: record {i}"), String::from_utf8_lossy(r)));
+        out.push(evidence(
+            format!("journald: record {i}"),
+            String::from_utf8_lossy(r),
+        ));
     }
     out
 }
@@ -195,13 +240,32 @@ fn failed_login_run(sim: &SimHandle, wrong: &str) -> Vec<Evidence> {
     cmd.args(&scenario::hostagentd_args(&setup)[1..]);
     let mut child = setup.spawn(cmd);
     let status = scenario::terminate_after(Duration::from_secs(30), &mut child);
-    assert!(!status.success(), "a refused login ends hostagentd with an error");
+    assert!(
+        !status.success(),
+        "a refused login ends hostagentd with an error"
+    );
     let (_, stderr) = setup.daemon_output();
-    assert!(stderr.contains("hostagentd:"), "the error is printed: {stderr}");
+    assert!(
+        stderr.contains("hostagentd:"),
+        "the error is printed: {stderr}"
+    );
     let config = setup.config.to_str().unwrap();
-    let standalone = scenario::run(env!("CARGO_BIN_EXE_agentctl"), &["--standalone", "--config", config, "--json", "-vvv", "status"]);
+    let standalone = scenario::run(
+        env!("CARGO_BIN_EXE_agentctl"),
+        &[
+            "--standalone",
+            "--config",
+            config,
+            "--json",
+            "-vvv",
+            "status",
+        ],
+    );
     assert_ne!(standalone.code, Some(0), "{standalone:?}");
-    assert!(standalone.json()["error"]["message"].is_string(), "{standalone:?}");
+    assert!(
+        standalone.json()["error"]["message"].is_string(),
+        "{standalone:?}"
+    );
     let mut out = from_runs("wrong password", &[standalone]);
     out.extend(daemon_output("wrong password", &setup));
     out.extend(files("wrong password", &setup));
@@ -212,17 +276,29 @@ fn failed_login_run(sim: &SimHandle, wrong: &str) -> Vec<Evidence> {
 fn no_password_or_token_reaches_any_output_log_journal_or_file() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let (password, wrong) = (random("pw-"), random("wrong-pw-"));
-    let cfg = SimConfig { profile: Profile::Ilo5, password: password.clone(), max_sessions: Some(64), ..SimConfig::default() };
+    let cfg = SimConfig {
+        profile: Profile::Ilo5,
+        password: password.clone(),
+        max_sessions: Some(64),
+        ..SimConfig::default()
+    };
     let sim = runtime.block_on(common::sim_with(cfg));
 
     let setup = scenario::setup(&sim, &password);
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_hostagentd"));
     cmd.args(&scenario::hostagentd_args(&setup)[1..]);
     let mut all = full_run("stderr", &sim, &setup, cmd);
-    let stderr = &all.iter().find(|e| e.place == "stderr: hostagentd stderr").unwrap().text;
+    let stderr = &all
+        .iter()
+        .find(|e| e.place == "stderr: hostagentd stderr")
+        .unwrap()
+        .text;
     assert!(stderr.contains("TRACE"), "hostagentd logged at trace level");
 
-    if common::require(common::is_root() && scenario::have("unshare"), "root and unshare, for the stand-in journal socket") {
+    if common::require(
+        common::is_root() && scenario::have("unshare"),
+        "root and unshare, for the stand-in journal socket",
+    ) {
         all.extend(journal_run(&sim, &password));
     }
     all.extend(failed_login_run(&sim, &wrong));
@@ -232,15 +308,32 @@ fn no_password_or_token_reaches_any_output_log_journal_or_file() {
         secrets.push(base64::engine::general_purpose::STANDARD.encode(format!("admin:{pw}")));
     }
     let tokens = sim.issued_tokens();
-    assert!(tokens.len() >= 10, "the agent's sessions, the leases' and the leaked ones: {}", tokens.len());
+    assert!(
+        tokens.len() >= 10,
+        "the agent's sessions, the leases' and the leaked ones: {}",
+        tokens.len()
+    );
     secrets.extend(tokens);
-    let virtual_tokens: Vec<String> = all.iter().filter(|e| e.place == SECRET_PLACE).map(|e| e.text.clone()).collect();
-    assert!(!virtual_tokens.is_empty(), "the scenario logged in through the proxy");
+    let virtual_tokens: Vec<String> = all
+        .iter()
+        .filter(|e| e.place == SECRET_PLACE)
+        .map(|e| e.text.clone())
+        .collect();
+    assert!(
+        !virtual_tokens.is_empty(),
+        "the scenario logged in through the proxy"
+    );
     secrets.extend(virtual_tokens);
     let leaks: Vec<String> = all
         .iter()
         .filter(|e| e.place != SECRET_PLACE)
-        .flat_map(|e| secrets.iter().enumerate().filter(|(_, s)| e.text.contains(s.as_str())).map(move |(i, _)| format!("secret #{i} in {}", e.place)))
+        .flat_map(|e| {
+            secrets
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| e.text.contains(s.as_str()))
+                .map(move |(i, _)| format!("secret #{i} in {}", e.place))
+        })
         .collect();
     assert!(leaks.is_empty(), "secrets leaked (#0 password, #1 wrong password, #2/#3 Basic, #4.. BMC tokens, then virtual tokens):\n{}", leaks.join("\n"));
     runtime.block_on(sim.shutdown());

@@ -21,12 +21,26 @@ async fn login_request_logout_leaves_the_table_as_it_was_on_every_profile() {
         sim.leak(2, SimKind::WebUi, None);
         let before: Vec<String> = sim.sessions().into_iter().map(|s| s.id).collect();
         let agent = common::agent(&sim).await;
-        assert_eq!(agent.login().await.unwrap(), LoginOutcome::Session, "{profile}");
-        assert_eq!(sim.sessions().len(), before.len() + 1, "{profile}: one session for the agent");
-        let resp = agent.send(Request::get("/redfish/v1/SessionService")).await.unwrap();
+        assert_eq!(
+            agent.login().await.unwrap(),
+            LoginOutcome::Session,
+            "{profile}"
+        );
+        assert_eq!(
+            sim.sessions().len(),
+            before.len() + 1,
+            "{profile}: one session for the agent"
+        );
+        let resp = agent
+            .send(Request::get("/redfish/v1/SessionService"))
+            .await
+            .unwrap();
         assert!(resp.status.is_success(), "{profile}: {}", resp.status);
         let uri = agent.own_session_uri().await.unwrap();
-        assert!(uri.starts_with("/redfish/v1/SessionService/Sessions/"), "{profile}: Location kept as a path: {uri}");
+        assert!(
+            uri.starts_with("/redfish/v1/SessionService/Sessions/"),
+            "{profile}: Location kept as a path: {uri}"
+        );
         agent.logout().await.unwrap();
         let after: Vec<String> = sim.sessions().into_iter().map(|s| s.id).collect();
         assert_eq!(after, before, "{profile}");
@@ -42,12 +56,22 @@ async fn a_session_the_bmc_expired_is_replaced_by_one_relogin_on_every_profile()
         agent.login().await.unwrap();
         let first = agent.own_session_uri().await.unwrap();
         sim.advance_clock(1801);
-        assert!(sim.sessions().is_empty(), "{profile}: the simulator expired the session");
-        let resp = agent.send(Request::get("/redfish/v1/SessionService")).await.unwrap();
+        assert!(
+            sim.sessions().is_empty(),
+            "{profile}: the simulator expired the session"
+        );
+        let resp = agent
+            .send(Request::get("/redfish/v1/SessionService"))
+            .await
+            .unwrap();
         assert_eq!(resp.status, 200, "{profile}");
         let second = agent.own_session_uri().await.unwrap();
         assert_ne!(first, second, "{profile}");
-        assert_eq!(sim.sessions().len(), 1, "{profile}: exactly one new session");
+        assert_eq!(
+            sim.sessions().len(),
+            1,
+            "{profile}: exactly one new session"
+        );
         sim.shutdown().await;
     }
 }
@@ -55,8 +79,13 @@ async fn a_session_the_bmc_expired_is_replaced_by_one_relogin_on_every_profile()
 #[tokio::test]
 async fn no_relogin_loop_when_the_login_itself_is_refused() {
     let sim = common::sim(Profile::Ilo6).await;
-    let bad = hostagent::session::Credentials { user: "admin".into(), password: hostagent::secret::Secret::new("wrong") };
-    let agent = AgentSession::connect(common::transport(&sim), Some(bad), AgentOptions::default()).await.unwrap();
+    let bad = hostagent::session::Credentials {
+        user: "admin".into(),
+        password: hostagent::secret::Secret::new("wrong"),
+    };
+    let agent = AgentSession::connect(common::transport(&sim), Some(bad), AgentOptions::default())
+        .await
+        .unwrap();
     match agent.login().await {
         Err(SessionError::Login(e)) => assert_eq!(e.status, 401),
         other => panic!("{other:?}"),
@@ -68,7 +97,12 @@ async fn no_relogin_loop_when_the_login_itself_is_refused() {
 #[tokio::test]
 async fn keep_alive_holds_the_session_across_three_timeouts_on_every_profile() {
     for profile in Profile::ALL {
-        let sim = common::sim_with(SimConfig { profile, session_timeout: Some(600), ..SimConfig::default() }).await;
+        let sim = common::sim_with(SimConfig {
+            profile,
+            session_timeout: Some(600),
+            ..SimConfig::default()
+        })
+        .await;
         let agent = common::agent(&sim).await;
         agent.login().await.unwrap();
         let uri = agent.own_session_uri().await.unwrap();
@@ -79,7 +113,11 @@ async fn keep_alive_holds_the_session_across_three_timeouts_on_every_profile() {
             sim.advance_clock(interval.as_secs() as i64);
             agent.keep_alive().await.unwrap();
         }
-        assert_eq!(agent.own_session_uri().await.unwrap(), uri, "{profile}: same session after 3 timeouts of simulated time");
+        assert_eq!(
+            agent.own_session_uri().await.unwrap(),
+            uri,
+            "{profile}: same session after 3 timeouts of simulated time"
+        );
         assert_eq!(sim.sessions().len(), 1, "{profile}");
         sim.shutdown().await;
     }
@@ -88,13 +126,28 @@ async fn keep_alive_holds_the_session_across_three_timeouts_on_every_profile() {
 #[tokio::test]
 async fn a_full_table_falls_back_to_basic_auth_which_leaves_no_session() {
     for profile in [Profile::Ilo5, Profile::Idrac, Profile::Bmcweb] {
-        let sim = common::sim_with(SimConfig { profile, max_sessions: Some(4), ..SimConfig::default() }).await;
+        let sim = common::sim_with(SimConfig {
+            profile,
+            max_sessions: Some(4),
+            ..SimConfig::default()
+        })
+        .await;
         assert_eq!(sim.leak(4, SimKind::RestHost, None), 4);
         let agent = common::agent(&sim).await;
-        assert_eq!(agent.login().await.unwrap(), LoginOutcome::BasicFallback, "{profile}");
+        assert_eq!(
+            agent.login().await.unwrap(),
+            LoginOutcome::BasicFallback,
+            "{profile}"
+        );
         assert!(matches!(agent.auth().await, AuthState::Basic));
-        let listing = list_sessions(&agent, &ClassifyContext::default(), &ListOptions::default()).await.unwrap();
-        assert_eq!(listing.sessions.len(), 4, "{profile}: listing works with Basic");
+        let listing = list_sessions(&agent, &ClassifyContext::default(), &ListOptions::default())
+            .await
+            .unwrap();
+        assert_eq!(
+            listing.sessions.len(),
+            4,
+            "{profile}: listing works with Basic"
+        );
         assert_eq!(sim.sessions().len(), 4, "{profile}: Basic left no session");
         sim.shutdown().await;
     }
@@ -104,20 +157,30 @@ async fn a_full_table_falls_back_to_basic_auth_which_leaves_no_session() {
 async fn a_pinned_certificate_that_changed_is_refused_naming_both_fingerprints() {
     let sim = common::sim(Profile::Ilo6).await;
     let wrong = Fingerprint::parse(&"ab".repeat(32)).unwrap();
-    let t = HttpsTransport::new(HttpsOptions::new(sim.base_url(), Trust::Pin(wrong.clone()))).unwrap();
-    let err = match AgentSession::connect(Arc::new(t), Some(common::creds()), AgentOptions::default()).await {
-        Err(SessionError::Transport(e)) => e,
-        other => panic!("{:?}", other.err()),
-    };
+    let t =
+        HttpsTransport::new(HttpsOptions::new(sim.base_url(), Trust::Pin(wrong.clone()))).unwrap();
+    let err =
+        match AgentSession::connect(Arc::new(t), Some(common::creds()), AgentOptions::default())
+            .await
+        {
+            Err(SessionError::Transport(e)) => e,
+            other => panic!("{:?}", other.err()),
+        };
     let actual = Fingerprint::parse(&sim.cert_sha256()).unwrap();
     match &err {
-        TransportError::CertificateChanged { expected, actual: got } => {
+        TransportError::CertificateChanged {
+            expected,
+            actual: got,
+        } => {
             assert_eq!(expected, &wrong.to_string());
             assert_eq!(got, &actual.to_string());
         }
         other => panic!("{other:?}"),
     }
-    assert!(err.to_string().contains(&wrong.to_string()) && err.to_string().contains(&actual.to_string()));
+    assert!(
+        err.to_string().contains(&wrong.to_string())
+            && err.to_string().contains(&actual.to_string())
+    );
     sim.shutdown().await;
 }
 
@@ -126,16 +189,36 @@ async fn tofu_learns_on_first_contact_and_refuses_a_new_certificate_at_the_same_
     let sim = common::sim(Profile::Ilo6).await;
     let addr = sim.listen_addrs()[0];
     let pins = Arc::new(MemoryPins::default());
-    let tofu = || HttpsTransport::new(HttpsOptions::new(format!("https://{addr}"), Trust::Tofu(pins.clone()))).unwrap();
-    let resp = hostagent::transport::Transport::send(&tofu(), Request::get("/redfish/v1/")).await.unwrap();
+    let tofu = || {
+        HttpsTransport::new(HttpsOptions::new(
+            format!("https://{addr}"),
+            Trust::Tofu(pins.clone()),
+        ))
+        .unwrap()
+    };
+    let resp = hostagent::transport::Transport::send(&tofu(), Request::get("/redfish/v1/"))
+        .await
+        .unwrap();
     assert_eq!(resp.status, 200);
-    let learned = hostagent::transport::trust::PinStore::get(pins.as_ref(), &format!("https://{addr}")).unwrap();
+    let learned =
+        hostagent::transport::trust::PinStore::get(pins.as_ref(), &format!("https://{addr}"))
+            .unwrap();
     assert_eq!(learned, Fingerprint::parse(&sim.cert_sha256()).unwrap());
     sim.shutdown().await;
     // A new simulator on the same address has a new certificate.
-    let sim2 = common::sim_with(SimConfig { profile: Profile::Ilo6, listen: vec![addr], ..SimConfig::default() }).await;
-    let err = hostagent::transport::Transport::send(&tofu(), Request::get("/redfish/v1/")).await.unwrap_err();
-    assert!(matches!(err, TransportError::CertificateChanged { .. }), "{err:?}");
+    let sim2 = common::sim_with(SimConfig {
+        profile: Profile::Ilo6,
+        listen: vec![addr],
+        ..SimConfig::default()
+    })
+    .await;
+    let err = hostagent::transport::Transport::send(&tofu(), Request::get("/redfish/v1/"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, TransportError::CertificateChanged { .. }),
+        "{err:?}"
+    );
     sim2.shutdown().await;
 }
 
@@ -143,18 +226,29 @@ async fn tofu_learns_on_first_contact_and_refuses_a_new_certificate_at_the_same_
 async fn sessions_the_simulator_makes_are_classified_by_kind_on_every_profile() {
     for profile in Profile::ALL {
         let sim = common::sim(profile).await;
-        for kind in [SimKind::RestHost, SimKind::HostApplication, SimKind::Rest, SimKind::WebUi, SimKind::Console] {
+        for kind in [
+            SimKind::RestHost,
+            SimKind::HostApplication,
+            SimKind::Rest,
+            SimKind::WebUi,
+            SimKind::Console,
+        ] {
             sim.leak(1, kind, None);
         }
         let agent = common::agent(&sim).await;
         agent.login().await.unwrap();
         let mut ctx = ClassifyContext::hpe_default();
         ctx.in_band.push(("169.254.0.0".parse().unwrap(), 16));
-        let listing = list_sessions(&agent, &ctx, &ListOptions::default()).await.unwrap();
+        let listing = list_sessions(&agent, &ctx, &ListOptions::default())
+            .await
+            .unwrap();
         let truth = sim.sessions();
         assert_eq!(listing.sessions.len(), truth.len(), "{profile}");
         for s in &listing.sessions {
-            let t = truth.iter().find(|t| t.id == s.id).unwrap_or_else(|| panic!("{profile}: unknown id {}", s.id));
+            let t = truth
+                .iter()
+                .find(|t| t.id == s.id)
+                .unwrap_or_else(|| panic!("{profile}: unknown id {}", s.id));
             let expected = match (profile, t.kind) {
                 (_, SimKind::HostApplication) => Kind::HostApplication,
                 // NOTE(bmcweb): its sessions carry no SessionType, so a person's session cannot
@@ -173,18 +267,36 @@ async fn sessions_the_simulator_makes_are_classified_by_kind_on_every_profile() 
 
 #[tokio::test]
 async fn listing_pages_through_next_links_with_and_without_expand() {
-    let sim = common::sim_with(SimConfig { profile: Profile::Ilo5, page_size: Some(7), max_sessions: Some(100), ..SimConfig::default() }).await;
+    let sim = common::sim_with(SimConfig {
+        profile: Profile::Ilo5,
+        page_size: Some(7),
+        max_sessions: Some(100),
+        ..SimConfig::default()
+    })
+    .await;
     sim.leak(40, SimKind::RestHost, None);
     let agent = common::agent(&sim).await;
     agent.login().await.unwrap();
     let ctx = ClassifyContext::hpe_default();
-    let expanded = list_sessions(&agent, &ctx, &ListOptions::default()).await.unwrap();
+    let expanded = list_sessions(&agent, &ctx, &ListOptions::default())
+        .await
+        .unwrap();
     assert_eq!(expanded.sessions.len(), 41);
     assert_eq!(expanded.requests, 6, "41 sessions in pages of 7");
-    let opts = ListOptions { expand: false, ..ListOptions::default() };
+    let opts = ListOptions {
+        expand: false,
+        ..ListOptions::default()
+    };
     let fetched = list_sessions(&agent, &ctx, &opts).await.unwrap();
     assert_eq!(fetched.sessions.len(), 41);
     assert_eq!(fetched.requests, 6 + 41);
-    assert!(fetched.sessions.iter().filter(|s| s.kind == Kind::RestHost).count() == 40);
+    assert!(
+        fetched
+            .sessions
+            .iter()
+            .filter(|s| s.kind == Kind::RestHost)
+            .count()
+            == 40
+    );
     sim.shutdown().await;
 }

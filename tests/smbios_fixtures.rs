@@ -26,19 +26,33 @@ fn discover(dir: &Path) -> (i32, Value, String) {
         .arg("--json")
         .output()
         .expect("run agentctl");
-    let v: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{}: stdout is not JSON ({e}): {}", dir.display(), String::from_utf8_lossy(&out.stdout)));
-    (out.status.code().unwrap_or(-1), v, String::from_utf8_lossy(&out.stderr).into_owned())
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{}: stdout is not JSON ({e}): {}",
+            dir.display(),
+            String::from_utf8_lossy(&out.stdout)
+        )
+    });
+    (
+        out.status.code().unwrap_or(-1),
+        v,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 fn expected(dir: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(dir.join("expected.json")).expect("expected.json")).expect("expected.json parses")
+    serde_json::from_slice(&std::fs::read(dir.join("expected.json")).expect("expected.json"))
+        .expect("expected.json parses")
 }
 
 fn endpoint_of(name: &str) -> Value {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/smbios").join(name);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/smbios")
+        .join(name);
     let (_, mut v, _) = discover(&dir);
-    v.as_object_mut().and_then(|m| m.remove("endpoint")).expect("endpoint key")
+    v.as_object_mut()
+        .and_then(|m| m.remove("endpoint"))
+        .expect("endpoint key")
 }
 
 #[test]
@@ -48,26 +62,48 @@ fn discover_json_matches_expected_for_every_fixture() {
     for dir in dirs {
         let (code, mut got, stderr) = discover(&dir);
         let obj = got.as_object_mut().expect("JSON object");
-        assert!(obj.remove("endpoint").is_some(), "{}: no endpoint key", dir.display());
+        assert!(
+            obj.remove("endpoint").is_some(),
+            "{}: no endpoint key",
+            dir.display()
+        );
         let want = expected(&dir);
-        assert_eq!(got, want, "{}: decode differs from expected.json", dir.display());
+        assert_eq!(
+            got,
+            want,
+            "{}: decode differs from expected.json",
+            dir.display()
+        );
         let malformed = want.get("error").is_some();
-        assert_eq!(code, if malformed { 1 } else { 0 }, "{}: exit code; stderr: {stderr}", dir.display());
+        assert_eq!(
+            code,
+            if malformed { 1 } else { 0 },
+            "{}: exit code; stderr: {stderr}",
+            dir.display()
+        );
         if malformed {
             // The log form names the structure handle and the byte offset.
-            assert!(stderr.contains("handle 0x") && stderr.contains("byte "), "{}: stderr {stderr}", dir.display());
+            assert!(
+                stderr.contains("handle 0x") && stderr.contains("byte "),
+                "{}: stderr {stderr}",
+                dir.display()
+            );
         }
     }
 }
 
 #[test]
 fn malformed_table_error_names_handle_and_offset() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/smbios/malformed-hostname-overrun");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/smbios/malformed-hostname-overrun");
     let (_, _, stderr) = discover(&dir);
     // Structure 0x00b1 at table offset 62; its hostname length byte is at 62+6+7+1+2+90 = 168.
     assert!(stderr.contains("handle 0x00b1"), "{stderr}");
     assert!(stderr.contains("byte 168"), "{stderr}");
-    assert!(stderr.contains("the hostname length runs past the protocol record"), "{stderr}");
+    assert!(
+        stderr.contains("the hostname length runs past the protocol record"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -75,7 +111,10 @@ fn endpoint_static_service_address() {
     let e = endpoint_of("ami-megarac");
     assert_eq!(e["source"], "smbios");
     assert_eq!(e["url"], "https://169.254.0.17:443");
-    assert_eq!(e["handle"], 81, "the network record, not the KCS one beside it");
+    assert_eq!(
+        e["handle"], 81,
+        "the network record, not the KCS one beside it"
+    );
     assert_eq!(e["needs_interface_scope"], false);
 }
 
@@ -108,7 +147,11 @@ fn endpoint_carries_vlan() {
 
 #[test]
 fn no_endpoint_without_a_usable_host_interface() {
-    for name in ["no-host-interface", "legacy-smbios30", "malformed-protocol-count"] {
+    for name in [
+        "no-host-interface",
+        "legacy-smbios30",
+        "malformed-protocol-count",
+    ] {
         assert_eq!(endpoint_of(name), Value::Null, "{name}");
     }
 }
@@ -127,7 +170,10 @@ fn missing_tables_exit_1_with_json_error() {
     assert_eq!(v["smbios_version"], Value::Null);
     assert_eq!(v["endpoint"], Value::Null);
     let msg = v["error"].as_str().expect("error text");
-    assert!(msg.contains("firmware/dmi/tables/smbios_entry_point"), "{msg}");
+    assert!(
+        msg.contains("firmware/dmi/tables/smbios_entry_point"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -154,11 +200,18 @@ fn sysfs_root_reads_firmware_dmi_tables() {
 #[test]
 fn human_summary_without_json() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/smbios/hpe-ilo-vnic");
-    let out = Command::new(env!("CARGO_BIN_EXE_agentctl")).args(["discover", "--dmi-dir"]).arg(&dir).output().expect("run");
+    let out = Command::new(env!("CARGO_BIN_EXE_agentctl"))
+        .args(["discover", "--dmi-dir"])
+        .arg(&dir)
+        .output()
+        .expect("run");
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("SMBIOS 3.3"), "{text}");
     assert!(text.contains("handle 0x002a: network"), "{text}");
     assert!(text.contains("learned by DHCP"), "{text}");
-    assert!(serde_json::from_str::<Value>(&text).is_err(), "not JSON without --json");
+    assert!(
+        serde_json::from_str::<Value>(&text).is_err(),
+        "not JSON without --json"
+    );
 }

@@ -6,7 +6,11 @@ use hostagent::cli::agentctl::Args;
 
 fn main() {
     let args = Args::parse();
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
     let code = runtime.block_on(hostagent::ctl::run(args));
     std::process::exit(code);
 }

@@ -8,7 +8,10 @@ use hostagent::config::{self, Sources};
 fn main() {
     let args = Args::parse();
     hostagent::daemon::logging::init(args.verbose);
-    let sources = Sources { main: args.config.clone(), flags: args.config_flags() };
+    let sources = Sources {
+        main: args.config.clone(),
+        flags: args.config_flags(),
+    };
     let settings = match config::load(&sources) {
         Ok(s) => s,
         Err(e) => {
@@ -16,7 +19,11 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
     if let Err(e) = runtime.block_on(run(settings, args.sysfs_root.clone())) {
         eprintln!("hostagentd: {e:#}");
         std::process::exit(1);
@@ -24,8 +31,12 @@ fn main() {
 }
 
 async fn run(settings: config::Settings, sysfs_root: std::path::PathBuf) -> anyhow::Result<()> {
-    let listener = hostagent::daemon::server::bind(&settings.api.socket)
-        .map_err(|e| anyhow::anyhow!("binding the API socket {}: {e}", settings.api.socket.display()))?;
+    let listener = hostagent::daemon::server::bind(&settings.api.socket).map_err(|e| {
+        anyhow::anyhow!(
+            "binding the API socket {}: {e}",
+            settings.api.socket.display()
+        )
+    })?;
     let socket = settings.api.socket.clone();
     let result = hostagent::daemon::run(settings, sysfs_root, listener, shutdown_signal()).await;
     let _ = std::fs::remove_file(&socket);
@@ -34,7 +45,10 @@ async fn run(settings: config::Settings, sysfs_root: std::path::PathBuf) -> anyh
 
 async fn shutdown_signal() {
     use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
         return std::future::pending().await;
     };
     tokio::select! {

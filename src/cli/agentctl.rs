@@ -13,7 +13,12 @@ use super::parse_duration;
 #[command(name = "agentctl", version, about, long_about = None)]
 pub struct Args {
     /// The daemon's API socket.
-    #[arg(long, global = true, value_name = "PATH", default_value = "/run/hostagent/agent.sock")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "PATH",
+        default_value = "/run/hostagent/agent.sock"
+    )]
     pub socket: PathBuf,
     /// Machine-readable output (stable JSON shapes) for Chef, Puppet and scripts.
     #[arg(long, global = true)]
@@ -61,7 +66,12 @@ pub enum Command {
         #[arg(long, value_name = "DUR", value_parser = parse_duration)]
         ttl: Option<Duration>,
         /// The command and its arguments.
-        #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "CMD")]
+        #[arg(
+            required = true,
+            trailing_var_arg = true,
+            allow_hyphen_values = true,
+            value_name = "CMD"
+        )]
         command: Vec<String>,
     },
     /// GET a Redfish path through the agent.
@@ -131,7 +141,17 @@ mod tests {
 
     #[test]
     fn run_takes_the_rest_of_the_line_verbatim() {
-        let args = Args::parse_from(["agentctl", "run", "--ttl", "5m", "--", "ilorest", "--nocache", "rawget", "/x"]);
+        let args = Args::parse_from([
+            "agentctl",
+            "run",
+            "--ttl",
+            "5m",
+            "--",
+            "ilorest",
+            "--nocache",
+            "rawget",
+            "/x",
+        ]);
         match args.command {
             Command::Run { ttl, command } => {
                 assert_eq!(ttl, Some(Duration::from_secs(300)));

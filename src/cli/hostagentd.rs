@@ -40,7 +40,10 @@ impl Args {
             flags.push(("state.memory_only", toml::Value::Boolean(true)));
         }
         if let Some(socket) = &self.socket {
-            flags.push(("api.socket", toml::Value::String(socket.display().to_string())));
+            flags.push((
+                "api.socket",
+                toml::Value::String(socket.display().to_string()),
+            ));
         }
         if let Some(endpoint) = &self.endpoint {
             flags.push(("bmc.endpoint", toml::Value::String(endpoint.clone())));

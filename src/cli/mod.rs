@@ -9,5 +9,6 @@ use std::time::Duration;
 
 /// Parses durations such as `90s`, `15m`, `1h 30m` for flags.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    humantime::parse_duration(text.trim()).map_err(|e| format!("`{text}` is not a duration like 90s or 15m: {e}"))
+    humantime::parse_duration(text.trim())
+        .map_err(|e| format!("`{text}` is not a duration like 90s or 15m: {e}"))
 }

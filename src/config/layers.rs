@@ -28,7 +28,9 @@ impl KeyType {
 
     fn accepts(self, value: &toml::Value) -> bool {
         match (self, value) {
-            (KeyType::Str, toml::Value::String(_)) | (KeyType::Bool, toml::Value::Boolean(_)) => true,
+            (KeyType::Str, toml::Value::String(_)) | (KeyType::Bool, toml::Value::Boolean(_)) => {
+                true
+            }
             (KeyType::Float, toml::Value::Float(_) | toml::Value::Integer(_)) => true,
             (KeyType::StrList, toml::Value::Array(items)) => items.iter().all(toml::Value::is_str),
             _ => false,
@@ -75,7 +77,10 @@ pub const SCHEMA: &[(&str, &[(&str, KeyType)])] = &[
             ("near_full_idle", KeyType::Str),
         ],
     ),
-    ("state", &[("memory_only", KeyType::Bool), ("dir", KeyType::Str)]),
+    (
+        "state",
+        &[("memory_only", KeyType::Bool), ("dir", KeyType::Str)],
+    ),
 ];
 
 /// One parsed source, e.g. `/etc/hostagent/conf.d/10-site.toml` or `command line`.
@@ -88,13 +93,19 @@ pub struct Layer {
 impl Layer {
     /// Parses TOML text and checks every key against [`SCHEMA`].
     pub fn parse(origin: &str, text: &str) -> Result<Layer, ConfigError> {
-        let table: toml::Table = text
-            .parse()
-            .map_err(|e: toml::de::Error| ConfigError::Syntax { origin: origin.to_string(), message: e.to_string() })?;
+        let table: toml::Table =
+            text.parse()
+                .map_err(|e: toml::de::Error| ConfigError::Syntax {
+                    origin: origin.to_string(),
+                    message: e.to_string(),
+                })?;
         let mut values = BTreeMap::new();
         for (section, body) in table {
             let Some((_, keys)) = SCHEMA.iter().find(|(name, _)| *name == section) else {
-                return Err(ConfigError::UnknownKey { origin: origin.to_string(), key: section });
+                return Err(ConfigError::UnknownKey {
+                    origin: origin.to_string(),
+                    key: section,
+                });
             };
             let toml::Value::Table(body) = body else {
                 return Err(wrong_type(origin, &section, "a table"));
@@ -102,7 +113,10 @@ impl Layer {
             for (key, value) in body {
                 let dotted = format!("{section}.{key}");
                 let Some((_, ty)) = keys.iter().find(|(name, _)| *name == key) else {
-                    return Err(ConfigError::UnknownKey { origin: origin.to_string(), key: dotted });
+                    return Err(ConfigError::UnknownKey {
+                        origin: origin.to_string(),
+                        key: dotted,
+                    });
                 };
                 if !ty.accepts(&value) {
                     return Err(wrong_type(origin, &dotted, ty.name()));
@@ -110,25 +124,40 @@ impl Layer {
                 values.insert(dotted, value);
             }
         }
-        Ok(Layer { origin: origin.to_string(), values })
+        Ok(Layer {
+            origin: origin.to_string(),
+            values,
+        })
     }
 
     /// Reads and parses a file; the error names the path.
     pub fn read(path: &Path) -> Result<Layer, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ConfigError::Read { path: path.display().to_string(), reason: e.to_string() })?;
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
         Layer::parse(&path.display().to_string(), &text)
     }
 
     /// A layer built in code (command-line flags).
-    pub fn from_pairs(origin: &str, pairs: impl IntoIterator<Item = (&'static str, toml::Value)>) -> Layer {
+    pub fn from_pairs(
+        origin: &str,
+        pairs: impl IntoIterator<Item = (&'static str, toml::Value)>,
+    ) -> Layer {
         let values = pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
-        Layer { origin: origin.to_string(), values }
+        Layer {
+            origin: origin.to_string(),
+            values,
+        }
     }
 }
 
 fn wrong_type(origin: &str, key: &str, expected: &str) -> ConfigError {
-    ConfigError::WrongType { origin: origin.to_string(), key: key.to_string(), expected: expected.to_string() }
+    ConfigError::WrongType {
+        origin: origin.to_string(),
+        key: key.to_string(),
+        expected: expected.to_string(),
+    }
 }
 
 /// The merged view: each key's value and the layer that set it last.
@@ -153,6 +182,9 @@ impl Merged {
     }
 
     pub fn origin(&self, key: &str) -> String {
-        self.entries.get(key).map(|(_, o)| o.clone()).unwrap_or_else(|| "built-in default".into())
+        self.entries
+            .get(key)
+            .map(|(_, o)| o.clone())
+            .unwrap_or_else(|| "built-in default".into())
     }
 }

@@ -11,7 +11,10 @@ mod settings;
 use std::path::{Path, PathBuf};
 
 pub use layers::{KeyType, Layer, Merged, SCHEMA};
-pub use settings::{ApiSettings, BmcSettings, BootstrapChoice, ReaperSettings, Settings, StateSettings, TlsChoice, TransportChoice};
+pub use settings::{
+    ApiSettings, BmcSettings, BootstrapChoice, ReaperSettings, Settings, StateSettings, TlsChoice,
+    TransportChoice,
+};
 
 /// The commented default config that packages install; also the lowest layer.
 pub const SHIPPED_DEFAULTS: &str = include_str!("../../packaging/hostagent.toml");
@@ -28,9 +31,17 @@ pub enum ConfigError {
     #[error("{origin}: unknown key `{key}`")]
     UnknownKey { origin: String, key: String },
     #[error("{origin}: `{key}` must be {expected}")]
-    WrongType { origin: String, key: String, expected: String },
+    WrongType {
+        origin: String,
+        key: String,
+        expected: String,
+    },
     #[error("{origin}: `{key}`: {problem}")]
-    Invalid { origin: String, key: String, problem: String },
+    Invalid {
+        origin: String,
+        key: String,
+        problem: String,
+    },
 }
 
 /// Where to read the config from. `main` missing is fine when it is the default path (a host
@@ -66,7 +77,12 @@ fn dropins(main: &Path) -> Result<Vec<PathBuf>, ConfigError> {
     let entries = match std::fs::read_dir(&dir) {
         Ok(entries) => entries,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(ConfigError::Read { path: dir.display().to_string(), reason: e.to_string() }),
+        Err(e) => {
+            return Err(ConfigError::Read {
+                path: dir.display().to_string(),
+                reason: e.to_string(),
+            })
+        }
     };
     let mut files: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))

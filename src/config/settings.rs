@@ -8,8 +8,17 @@ use super::{ConfigError, Merged};
 
 /// The kinds the reaper knows (DESIGN §3). Kept here as text so config validation needs no
 /// Redfish types; the reaper parses them again into its own enum.
-pub const KNOWN_KINDS: &[&str] =
-    &["rest-host", "host-application", "rest", "web-ui", "console", "shell", "ipmi", "other", "unknown"];
+pub const KNOWN_KINDS: &[&str] = &[
+    "rest-host",
+    "host-application",
+    "rest",
+    "web-ui",
+    "console",
+    "shell",
+    "ipmi",
+    "other",
+    "unknown",
+];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TransportChoice {
@@ -97,11 +106,19 @@ struct Reader<'a>(&'a Merged);
 
 impl Reader<'_> {
     fn invalid(&self, key: &str, problem: impl Into<String>) -> ConfigError {
-        ConfigError::Invalid { origin: self.0.origin(key), key: key.to_string(), problem: problem.into() }
+        ConfigError::Invalid {
+            origin: self.0.origin(key),
+            key: key.to_string(),
+            problem: problem.into(),
+        }
     }
 
     fn string(&self, key: &str) -> String {
-        self.0.get(key).and_then(|(v, _)| v.as_str()).unwrap_or_default().to_string()
+        self.0
+            .get(key)
+            .and_then(|(v, _)| v.as_str())
+            .unwrap_or_default()
+            .to_string()
     }
 
     fn optional(&self, key: &str) -> Option<String> {
@@ -110,43 +127,77 @@ impl Reader<'_> {
 
     fn path(&self, key: &str) -> Result<Option<PathBuf>, ConfigError> {
         match self.optional(key) {
-            Some(p) if !p.starts_with('/') => Err(self.invalid(key, format!("`{p}` must be an absolute path"))),
+            Some(p) if !p.starts_with('/') => {
+                Err(self.invalid(key, format!("`{p}` must be an absolute path")))
+            }
             other => Ok(other.map(PathBuf::from)),
         }
     }
 
     fn duration(&self, key: &str) -> Result<Duration, ConfigError> {
         let text = self.string(key);
-        humantime::parse_duration(text.trim())
-            .map_err(|e| self.invalid(key, format!("`{text}` is not a duration like \"90s\" or \"15m\" ({e})")))
+        humantime::parse_duration(text.trim()).map_err(|e| {
+            self.invalid(
+                key,
+                format!("`{text}` is not a duration like \"90s\" or \"15m\" ({e})"),
+            )
+        })
     }
 
     fn list(&self, key: &str) -> Vec<String> {
-        let items = self.0.get(key).and_then(|(v, _)| v.as_array().cloned()).unwrap_or_default();
-        items.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()
+        let items = self
+            .0
+            .get(key)
+            .and_then(|(v, _)| v.as_array().cloned())
+            .unwrap_or_default();
+        items
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect()
     }
 
     fn choice<T: Copy>(&self, key: &str, options: &[(&str, T)]) -> Result<T, ConfigError> {
         let text = self.string(key);
-        options.iter().find(|(name, _)| *name == text).map(|(_, v)| *v).ok_or_else(|| {
-            let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
-            self.invalid(key, format!("`{text}` is not one of {}", names.join(", ")))
-        })
+        options
+            .iter()
+            .find(|(name, _)| *name == text)
+            .map(|(_, v)| *v)
+            .ok_or_else(|| {
+                let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
+                self.invalid(key, format!("`{text}` is not one of {}", names.join(", ")))
+            })
     }
 }
 
 impl Settings {
     pub fn from_merged(merged: &Merged) -> Result<Settings, ConfigError> {
         let r = Reader(merged);
-        let settings = Settings { bmc: bmc(&r)?, api: api(&r)?, reaper: reaper(&r)?, state: state(&r)? };
+        let settings = Settings {
+            bmc: bmc(&r)?,
+            api: api(&r)?,
+            reaper: reaper(&r)?,
+            state: state(&r)?,
+        };
         Ok(settings)
     }
 }
 
 fn bmc(r: &Reader) -> Result<BmcSettings, ConfigError> {
     use TlsChoice::*;
-    let transports = [("auto", TransportChoice::Auto), ("https", TransportChoice::Https), ("chif", TransportChoice::Chif)];
-    let tls = r.choice("bmc.tls", &[("pin", Pin), ("tofu", Tofu), ("ca", Ca), ("insecure", Insecure)])?;
+    let transports = [
+        ("auto", TransportChoice::Auto),
+        ("https", TransportChoice::Https),
+        ("chif", TransportChoice::Chif),
+    ];
+    let tls = r.choice(
+        "bmc.tls",
+        &[
+            ("pin", Pin),
+            ("tofu", Tofu),
+            ("ca", Ca),
+            ("insecure", Insecure),
+        ],
+    )?;
     let endpoint = r.optional("bmc.endpoint");
     if let Some(url) = &endpoint {
         if !(url.starts_with("https://") || url.starts_with("http://")) || url.len() < 10 {
@@ -170,9 +221,15 @@ fn bmc(r: &Reader) -> Result<BmcSettings, ConfigError> {
         credentials_dir: r.path("bmc.credentials_dir")?,
         credential_bootstrapping: r.choice(
             "bmc.credential_bootstrapping",
-            &[("auto", BootstrapChoice::Auto), ("always", BootstrapChoice::Always), ("never", BootstrapChoice::Never)],
+            &[
+                ("auto", BootstrapChoice::Auto),
+                ("always", BootstrapChoice::Always),
+                ("never", BootstrapChoice::Never),
+            ],
         )?,
-        ipmi_device: r.path("bmc.ipmi_device")?.ok_or_else(|| r.invalid("bmc.ipmi_device", "must not be empty"))?,
+        ipmi_device: r
+            .path("bmc.ipmi_device")?
+            .ok_or_else(|| r.invalid("bmc.ipmi_device", "must not be empty"))?,
         chif_library: r.path("bmc.chif_library")?,
         session_limit: session_limit(r)?,
         max_concurrency: max_concurrency(r)?,
@@ -180,19 +237,31 @@ fn bmc(r: &Reader) -> Result<BmcSettings, ConfigError> {
 }
 
 fn max_concurrency(r: &Reader) -> Result<usize, ConfigError> {
-    let value = r.0.get("bmc.max_concurrency").and_then(|(v, _)| v.as_integer().or(v.as_float().map(|f| f as i64))).unwrap_or(8);
+    let value =
+        r.0.get("bmc.max_concurrency")
+            .and_then(|(v, _)| v.as_integer().or(v.as_float().map(|f| f as i64)))
+            .unwrap_or(8);
     match value {
         n if (1..=256).contains(&n) => Ok(n as usize),
-        n => Err(r.invalid("bmc.max_concurrency", format!("{n} is not between 1 and 256 requests"))),
+        n => Err(r.invalid(
+            "bmc.max_concurrency",
+            format!("{n} is not between 1 and 256 requests"),
+        )),
     }
 }
 
 fn session_limit(r: &Reader) -> Result<Option<usize>, ConfigError> {
-    let value = r.0.get("bmc.session_limit").and_then(|(v, _)| v.as_integer().or(v.as_float().map(|f| f as i64))).unwrap_or(0);
+    let value =
+        r.0.get("bmc.session_limit")
+            .and_then(|(v, _)| v.as_integer().or(v.as_float().map(|f| f as i64)))
+            .unwrap_or(0);
     match value {
         0 => Ok(None),
         n if (1..=100_000).contains(&n) => Ok(Some(n as usize)),
-        n => Err(r.invalid("bmc.session_limit", format!("{n} is not a session count (0 = unknown)"))),
+        n => Err(r.invalid(
+            "bmc.session_limit",
+            format!("{n} is not a session count (0 = unknown)"),
+        )),
     }
 }
 
@@ -200,16 +269,24 @@ fn api(r: &Reader) -> Result<ApiSettings, ConfigError> {
     let listen_https = match r.optional("api.listen_https") {
         None => None,
         Some(text) => {
-            let addr: SocketAddr = text
-                .parse()
-                .map_err(|_| r.invalid("api.listen_https", format!("`{text}` is not an address:port")))?;
+            let addr: SocketAddr = text.parse().map_err(|_| {
+                r.invalid(
+                    "api.listen_https",
+                    format!("`{text}` is not an address:port"),
+                )
+            })?;
             if !addr.ip().is_loopback() {
-                return Err(r.invalid("api.listen_https", format!("{addr} is not a loopback address")));
+                return Err(r.invalid(
+                    "api.listen_https",
+                    format!("{addr} is not a loopback address"),
+                ));
             }
             Some(addr)
         }
     };
-    let socket = r.path("api.socket")?.ok_or_else(|| r.invalid("api.socket", "must not be empty"))?;
+    let socket = r
+        .path("api.socket")?
+        .ok_or_else(|| r.invalid("api.socket", "must not be empty"))?;
     Ok(ApiSettings {
         socket,
         reader_group: r.string("api.reader_group"),
@@ -222,12 +299,20 @@ fn api(r: &Reader) -> Result<ApiSettings, ConfigError> {
 fn reaper(r: &Reader) -> Result<ReaperSettings, ConfigError> {
     let kinds = r.list("reaper.kinds");
     if let Some(bad) = kinds.iter().find(|k| !KNOWN_KINDS.contains(&k.as_str())) {
-        return Err(r.invalid("reaper.kinds", format!("unknown kind `{bad}` (known: {})", KNOWN_KINDS.join(", "))));
+        return Err(r.invalid(
+            "reaper.kinds",
+            format!("unknown kind `{bad}` (known: {})", KNOWN_KINDS.join(", ")),
+        ));
     }
-    let near_full = r.0.get("reaper.near_full").and_then(|(v, _)| v.as_float().or(v.as_integer().map(|i| i as f64)));
+    let near_full =
+        r.0.get("reaper.near_full")
+            .and_then(|(v, _)| v.as_float().or(v.as_integer().map(|i| i as f64)));
     let near_full = near_full.unwrap_or(0.75);
     if !(0.0..=1.0).contains(&near_full) || near_full == 0.0 {
-        return Err(r.invalid("reaper.near_full", format!("{near_full} is not a fraction in (0, 1]")));
+        return Err(r.invalid(
+            "reaper.near_full",
+            format!("{near_full} is not a fraction in (0, 1]"),
+        ));
     }
     let interval = r.duration("reaper.interval")?;
     if interval < Duration::from_secs(1) {
@@ -244,7 +329,12 @@ fn reaper(r: &Reader) -> Result<ReaperSettings, ConfigError> {
 }
 
 fn state(r: &Reader) -> Result<StateSettings, ConfigError> {
-    let memory_only = r.0.get("state.memory_only").and_then(|(v, _)| v.as_bool()).unwrap_or(false);
-    let dir = r.path("state.dir")?.ok_or_else(|| r.invalid("state.dir", "must not be empty"))?;
+    let memory_only =
+        r.0.get("state.memory_only")
+            .and_then(|(v, _)| v.as_bool())
+            .unwrap_or(false);
+    let dir = r
+        .path("state.dir")?
+        .ok_or_else(|| r.invalid("state.dir", "must not be empty"))?;
     Ok(StateSettings { memory_only, dir })
 }

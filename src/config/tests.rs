@@ -12,7 +12,10 @@ fn write(dir: &std::path::Path, name: &str, text: &str) -> PathBuf {
 fn load_main(text: &str) -> (tempfile::TempDir, Result<Settings, ConfigError>) {
     let dir = tempfile::tempdir().unwrap();
     let main = write(dir.path(), "hostagent.toml", text);
-    let result = load(&Sources { main: Some(main), flags: vec![] });
+    let result = load(&Sources {
+        main: Some(main),
+        flags: vec![],
+    });
     (dir, result)
 }
 
@@ -41,7 +44,10 @@ fn max_concurrency_is_a_bounded_count() {
     for bad in ["0", "1000", "\"many\""] {
         let (_d, err) = load_main(&format!("[bmc]\nmax_concurrency = {bad}\n"));
         let text = err.unwrap_err().to_string();
-        assert!(text.contains("bmc.max_concurrency") && text.contains("hostagent.toml"), "{bad}: {text}");
+        assert!(
+            text.contains("bmc.max_concurrency") && text.contains("hostagent.toml"),
+            "{bad}: {text}"
+        );
     }
 }
 
@@ -49,29 +55,63 @@ fn max_concurrency_is_a_bounded_count() {
 fn bootstrapping_keys_are_validated_naming_file_and_key() {
     let (dir, err) = load_main("[bmc]\ncredential_bootstrapping = \"sometimes\"\n");
     let text = err.unwrap_err().to_string();
-    assert!(text.contains("bmc.credential_bootstrapping") && text.contains("`sometimes` is not one of auto, always, never"), "{text}");
+    assert!(
+        text.contains("bmc.credential_bootstrapping")
+            && text.contains("`sometimes` is not one of auto, always, never"),
+        "{text}"
+    );
     assert!(text.contains(&dir.path().display().to_string()), "{text}");
     let (_d, err) = load_main("[bmc]\nipmi_device = \"ipmi0\"\n");
     let text = err.unwrap_err().to_string();
-    assert!(text.contains("bmc.ipmi_device") && text.contains("absolute path"), "{text}");
+    assert!(
+        text.contains("bmc.ipmi_device") && text.contains("absolute path"),
+        "{text}"
+    );
     let (_d, err) = load_main("[bmc]\nipmi_device = \"\"\n");
-    assert!(err.unwrap_err().to_string().contains("bmc.ipmi_device`: must not be empty"));
+    assert!(err
+        .unwrap_err()
+        .to_string()
+        .contains("bmc.ipmi_device`: must not be empty"));
     let (_d, err) = load_main("[bmc]\ncredential_bootstrapping = true\n");
     assert!(err.unwrap_err().to_string().contains("must be a string"));
-    let (_d, ok) = load_main("[bmc]\ncredential_bootstrapping = \"always\"\nipmi_device = \"/dev/ipmi1\"\n");
+    let (_d, ok) =
+        load_main("[bmc]\ncredential_bootstrapping = \"always\"\nipmi_device = \"/dev/ipmi1\"\n");
     let s = ok.unwrap();
-    assert_eq!((s.bmc.credential_bootstrapping, s.bmc.ipmi_device), (BootstrapChoice::Always, PathBuf::from("/dev/ipmi1")));
+    assert_eq!(
+        (s.bmc.credential_bootstrapping, s.bmc.ipmi_device),
+        (BootstrapChoice::Always, PathBuf::from("/dev/ipmi1"))
+    );
 }
 
 #[test]
 fn dropins_override_the_main_file_in_name_order_and_flags_override_all() {
     let dir = tempfile::tempdir().unwrap();
-    let main = write(dir.path(), "hostagent.toml", "[reaper]\nidle = \"5m\"\ninterval = \"30s\"\n");
-    write(dir.path(), "conf.d/20-late.toml", "[reaper]\nidle = \"20m\"\n");
-    write(dir.path(), "conf.d/10-early.toml", "[reaper]\nidle = \"10m\"\n[state]\nmemory_only = true\n");
-    write(dir.path(), "conf.d/ignored.txt", "this is not toml at all [");
+    let main = write(
+        dir.path(),
+        "hostagent.toml",
+        "[reaper]\nidle = \"5m\"\ninterval = \"30s\"\n",
+    );
+    write(
+        dir.path(),
+        "conf.d/20-late.toml",
+        "[reaper]\nidle = \"20m\"\n",
+    );
+    write(
+        dir.path(),
+        "conf.d/10-early.toml",
+        "[reaper]\nidle = \"10m\"\n[state]\nmemory_only = true\n",
+    );
+    write(
+        dir.path(),
+        "conf.d/ignored.txt",
+        "this is not toml at all [",
+    );
     let flags = vec![("state.dir", toml::Value::String("/tmp/state".into()))];
-    let s = load(&Sources { main: Some(main), flags }).unwrap();
+    let s = load(&Sources {
+        main: Some(main),
+        flags,
+    })
+    .unwrap();
     assert_eq!(s.reaper.idle, Duration::from_secs(20 * 60));
     assert_eq!(s.reaper.interval, Duration::from_secs(30));
     assert!(s.state.memory_only);
@@ -83,7 +123,11 @@ fn a_syntax_error_names_the_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
     let main = write(dir.path(), "hostagent.toml", "");
     let bad = write(dir.path(), "conf.d/50-bad.toml", "[reaper]\nidle = \n");
-    let err = load(&Sources { main: Some(main), flags: vec![] }).unwrap_err();
+    let err = load(&Sources {
+        main: Some(main),
+        flags: vec![],
+    })
+    .unwrap_err();
     let text = err.to_string();
     assert!(text.contains(&bad.display().to_string()), "{text}");
     assert!(text.contains("line 2"), "{text}");
@@ -92,43 +136,79 @@ fn a_syntax_error_names_the_file_and_line() {
 #[test]
 fn unknown_keys_and_sections_are_named() {
     let (_d, err) = load_main("[reaper]\nidel = \"5m\"\n");
-    assert!(matches!(err, Err(ConfigError::UnknownKey { ref key, .. }) if key == "reaper.idel"), "{err:?}");
+    assert!(
+        matches!(err, Err(ConfigError::UnknownKey { ref key, .. }) if key == "reaper.idel"),
+        "{err:?}"
+    );
     let (_d, err) = load_main("[reapr]\nidle = \"5m\"\n");
-    assert!(matches!(err, Err(ConfigError::UnknownKey { ref key, .. }) if key == "reapr"), "{err:?}");
+    assert!(
+        matches!(err, Err(ConfigError::UnknownKey { ref key, .. }) if key == "reapr"),
+        "{err:?}"
+    );
 }
 
 #[test]
 fn wrong_types_and_values_name_file_key_and_problem() {
     let (dir, err) = load_main("[state]\nmemory_only = \"yes\"\n");
     let text = err.unwrap_err().to_string();
-    assert!(text.contains("state.memory_only") && text.contains("true or false"), "{text}");
+    assert!(
+        text.contains("state.memory_only") && text.contains("true or false"),
+        "{text}"
+    );
     assert!(text.contains(&dir.path().display().to_string()), "{text}");
 
     let (_d, err) = load_main("[reaper]\nidle = \"soon\"\n");
     let text = err.unwrap_err().to_string();
-    assert!(text.contains("reaper.idle") && text.contains("`soon`"), "{text}");
+    assert!(
+        text.contains("reaper.idle") && text.contains("`soon`"),
+        "{text}"
+    );
 
     let (_d, err) = load_main("[reaper]\nkinds = [\"rest-host\", \"people\"]\n");
-    assert!(err.unwrap_err().to_string().contains("unknown kind `people`"));
+    assert!(err
+        .unwrap_err()
+        .to_string()
+        .contains("unknown kind `people`"));
 
     let (_d, err) = load_main("[bmc]\ntls = \"maybe\"\n");
-    assert!(err.unwrap_err().to_string().contains("`maybe` is not one of pin, tofu, ca, insecure"));
+    assert!(err
+        .unwrap_err()
+        .to_string()
+        .contains("`maybe` is not one of pin, tofu, ca, insecure"));
 }
 
 #[test]
 fn cross_key_rules_are_enforced() {
     let (_d, err) = load_main("[bmc]\ntls = \"pin\"\n");
-    assert!(err.unwrap_err().to_string().contains("needs bmc.fingerprint"));
+    assert!(err
+        .unwrap_err()
+        .to_string()
+        .contains("needs bmc.fingerprint"));
     let (_d, err) = load_main("[api]\nlisten_https = \"10.0.0.1:443\"\n");
-    assert!(err.unwrap_err().to_string().contains("not a loopback address"));
+    assert!(err
+        .unwrap_err()
+        .to_string()
+        .contains("not a loopback address"));
     let (_d, err) = load_main("[state]\ndir = \"relative/dir\"\n");
-    assert!(err.unwrap_err().to_string().contains("must be an absolute path"));
+    assert!(err
+        .unwrap_err()
+        .to_string()
+        .contains("must be an absolute path"));
     let (_d, ok) = load_main("[api]\nlisten_https = \"127.0.0.2:443\"\n");
-    assert_eq!(ok.unwrap().api.listen_https, Some("127.0.0.2:443".parse().unwrap()));
+    assert_eq!(
+        ok.unwrap().api.listen_https,
+        Some("127.0.0.2:443".parse().unwrap())
+    );
 }
 
 #[test]
 fn a_missing_explicit_config_file_is_an_error() {
-    let err = load(&Sources { main: Some("/nonexistent/hostagent.toml".into()), flags: vec![] }).unwrap_err();
-    assert!(matches!(err, ConfigError::Read { ref path, .. } if path == "/nonexistent/hostagent.toml"));
+    let err = load(&Sources {
+        main: Some("/nonexistent/hostagent.toml".into()),
+        flags: vec![],
+    })
+    .unwrap_err();
+    assert!(
+        matches!(err, ConfigError::Read { ref path, .. } if path == "/nonexistent/hostagent.toml")
+    );
 }

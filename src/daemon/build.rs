@@ -12,8 +12,8 @@ use crate::config::{Settings, TlsChoice, TransportChoice};
 use crate::ipmi::Ipmi;
 use crate::redfish::{ClassifyContext, Vendor};
 use crate::service::{Recovery, Service};
-use crate::state::Ledger;
 use crate::session::{AgentOptions, AgentSession, LoginOutcome, SessionError};
+use crate::state::Ledger;
 use crate::transport::chif::{ChifConfig, ChifTransport};
 use crate::transport::https::{HttpsOptions, HttpsTransport};
 use crate::transport::trust::{FilePins, Fingerprint, MemoryPins, Trust};
@@ -41,9 +41,16 @@ impl BuildError {
 pub fn trust(settings: &Settings) -> Result<Trust, BuildError> {
     let bmc = &settings.bmc;
     Ok(match bmc.tls {
-        TlsChoice::Pin => Trust::Pin(Fingerprint::parse(bmc.fingerprint.as_deref().unwrap_or_default()).map_err(|e| BuildError::Config(format!("bmc.fingerprint: {e}")))?),
-        TlsChoice::Tofu if settings.state.memory_only => Trust::Tofu(Arc::new(MemoryPins::default())),
-        TlsChoice::Tofu => Trust::Tofu(Arc::new(FilePins::open(&settings.state.dir.join("pins.json")))),
+        TlsChoice::Pin => Trust::Pin(
+            Fingerprint::parse(bmc.fingerprint.as_deref().unwrap_or_default())
+                .map_err(|e| BuildError::Config(format!("bmc.fingerprint: {e}")))?,
+        ),
+        TlsChoice::Tofu if settings.state.memory_only => {
+            Trust::Tofu(Arc::new(MemoryPins::default()))
+        }
+        TlsChoice::Tofu => Trust::Tofu(Arc::new(FilePins::open(
+            &settings.state.dir.join("pins.json"),
+        ))),
         TlsChoice::Ca => Trust::Ca(bmc.ca_file.clone().unwrap_or_default()),
         TlsChoice::Insecure => Trust::Insecure,
     })
@@ -74,7 +81,11 @@ fn pinned(settings: &Settings, ipmi: &Fingerprint) -> Result<Trust, BuildError> 
 /// host interface under `sysfs_root`, matched and brought up; else CHIF when `/dev/hpilo`
 /// exists or a CHIF library is configured. Never a built-in guess of a BMC address. A `pin`
 /// (from IPMI) replaces the configured trust of HTTPS.
-pub async fn transport(settings: &Settings, sysfs_root: &Path, pin: Option<Fingerprint>) -> Result<Reach, BuildError> {
+pub async fn transport(
+    settings: &Settings,
+    sysfs_root: &Path,
+    pin: Option<Fingerprint>,
+) -> Result<Reach, BuildError> {
     let bmc = &settings.bmc;
     if bmc.transport == TransportChoice::Chif {
         return chif(settings).await;
@@ -87,7 +98,11 @@ pub async fn transport(settings: &Settings, sysfs_root: &Path, pin: Option<Finge
         let mut opts = HttpsOptions::new(endpoint.clone(), trust(settings)?);
         opts.max_in_flight = bmc.max_concurrency;
         let t = HttpsTransport::new(opts).map_err(SessionError::from)?;
-        return Ok(Reach { transport: Arc::new(t), host: None, link: None });
+        return Ok(Reach {
+            transport: Arc::new(t),
+            host: None,
+            link: None,
+        });
     }
     match crate::discovery::host_interface::bring_up_host_interface(sysfs_root).await {
         Ok(up) => {
@@ -95,20 +110,38 @@ pub async fn transport(settings: &Settings, sysfs_root: &Path, pin: Option<Finge
             opts.interface = Some(up.link.ifname.clone());
             opts.max_in_flight = bmc.max_concurrency;
             let t = HttpsTransport::new(opts).map_err(SessionError::from)?;
-            Ok(Reach { transport: Arc::new(t), host: Some(up.host), link: Some((up.plan, up.link.ifindex)) })
+            Ok(Reach {
+                transport: Arc::new(t),
+                host: Some(up.host),
+                link: Some((up.plan, up.link.ifindex)),
+            })
         }
-        Err(e) if bmc.transport == TransportChoice::Auto && (crate::transport::chif::device_present() || bmc.chif_library.is_some()) => {
+        Err(e)
+            if bmc.transport == TransportChoice::Auto
+                && (crate::transport::chif::device_present() || bmc.chif_library.is_some()) =>
+        {
             tracing::info!(reason = %e, "no usable host interface: using CHIF");
             chif(settings).await
         }
-        Err(e) => Err(BuildError::Config(format!("no BMC endpoint configured and discovery failed: {e}"))),
+        Err(e) => Err(BuildError::Config(format!(
+            "no BMC endpoint configured and discovery failed: {e}"
+        ))),
     }
 }
 
 async fn chif(settings: &Settings) -> Result<Reach, BuildError> {
-    let config = ChifConfig { library: settings.bmc.chif_library.clone(), ..ChifConfig::default() };
-    let t = ChifTransport::connect(config).await.map_err(SessionError::from)?;
-    Ok(Reach { transport: Arc::new(t), host: None, link: None })
+    let config = ChifConfig {
+        library: settings.bmc.chif_library.clone(),
+        ..ChifConfig::default()
+    };
+    let t = ChifTransport::connect(config)
+        .await
+        .map_err(SessionError::from)?;
+    Ok(Reach {
+        transport: Arc::new(t),
+        host: None,
+        link: None,
+    })
 }
 
 /// Who the service is for. The daemon tags its sessions with `Context`, keeps the ledger (not
@@ -124,7 +157,8 @@ pub enum Role {
 impl Role {
     /// The daemon's role; reads `<state.dir>/ledger.json` unless memory-only.
     pub fn daemon(settings: &Settings) -> Role {
-        let ledger = (!settings.state.memory_only).then(|| Arc::new(Ledger::open(&settings.state.dir.join("ledger.json"))));
+        let ledger = (!settings.state.memory_only)
+            .then(|| Arc::new(Ledger::open(&settings.state.dir.join("ledger.json"))));
         Role::Daemon { ledger }
     }
 
@@ -144,22 +178,42 @@ impl Role {
     fn recovery(&self, supports_context: bool) -> Recovery {
         match self {
             Role::Standalone => Recovery::default(),
-            Role::Daemon { ledger } => Recovery { by_context: true, by_identity: ledger.is_none() && !supports_context },
+            Role::Daemon { ledger } => Recovery {
+                by_context: true,
+                by_identity: ledger.is_none() && !supports_context,
+            },
         }
     }
 }
 
 /// Connects, logs in (or settles for Basic / sessionless) and wraps it all in a [`Service`].
-pub async fn service(settings: &Settings, sysfs_root: &Path, role: &Role) -> Result<Service, BuildError> {
+pub async fn service(
+    settings: &Settings,
+    sysfs_root: &Path,
+    role: &Role,
+) -> Result<Service, BuildError> {
     let ipmi = bootstrap_ipmi(settings, sysfs_root)?;
     service_with_ipmi(settings, sysfs_root, role, ipmi).await
 }
 
 /// [`service`] with the IPMI channel for credential bootstrapping given (tests pass a
 /// scripted one); `None` = no bootstrapping.
-pub async fn service_with_ipmi(settings: &Settings, sysfs_root: &Path, role: &Role, ipmi: Option<Arc<dyn Ipmi>>) -> Result<Service, BuildError> {
-    let CredentialPlan { creds, pin, refresh } = plan(settings, ipmi).await?;
-    let Reach { transport, host, link } = transport(settings, sysfs_root, pin).await?;
+pub async fn service_with_ipmi(
+    settings: &Settings,
+    sysfs_root: &Path,
+    role: &Role,
+    ipmi: Option<Arc<dyn Ipmi>>,
+) -> Result<Service, BuildError> {
+    let CredentialPlan {
+        creds,
+        pin,
+        refresh,
+    } = plan(settings, ipmi).await?;
+    let Reach {
+        transport,
+        host,
+        link,
+    } = transport(settings, sysfs_root, pin).await?;
     let mut agent = AgentSession::connect(transport, creds, role.agent_options()).await?;
     if let Some(refresh) = refresh {
         agent = agent.with_credential_refresh(refresh);
@@ -167,10 +221,17 @@ pub async fn service_with_ipmi(settings: &Settings, sysfs_root: &Path, role: &Ro
     let outcome = agent.login().await?;
     let recovery = role.recovery(agent.root().supports_context);
     let vendor = agent.root().info.vendor;
-    let mut ctx = if vendor == Vendor::Hpe { ClassifyContext::hpe_default() } else { ClassifyContext::default() };
+    let mut ctx = if vendor == Vendor::Hpe {
+        ClassifyContext::hpe_default()
+    } else {
+        ClassifyContext::default()
+    };
     ctx.in_band.extend(host);
     // NOTE(dell): iDRAC allows 8 sessions; other vendors do not publish their limit.
-    let known = settings.bmc.session_limit.or((vendor == Vendor::Dell).then_some(8));
+    let known = settings
+        .bmc
+        .session_limit
+        .or((vendor == Vendor::Dell).then_some(8));
     let mut service = Service::new(Arc::new(agent), ctx, known);
     service.link = link;
     service.recovery = recovery;
@@ -182,7 +243,10 @@ pub async fn service_with_ipmi(settings: &Settings, sysfs_root: &Path, role: &Ro
 
 /// [`service`], retried with backoff (1 s doubling to 30 s) while the BMC is unreachable;
 /// other errors (configuration, refused credentials) are final.
-pub async fn connect_with_retry(settings: &Settings, sysfs_root: &Path) -> Result<Service, BuildError> {
+pub async fn connect_with_retry(
+    settings: &Settings,
+    sysfs_root: &Path,
+) -> Result<Service, BuildError> {
     let mut wait = Duration::from_secs(1);
     let role = Role::daemon(settings);
     loop {

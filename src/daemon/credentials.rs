@@ -13,7 +13,9 @@ use std::time::Duration;
 
 use super::build::BuildError;
 use crate::config::{BootstrapChoice, Settings};
-use crate::ipmi::bootstrap::{fetch_credentials, fetch_fingerprint, BootstrapError, IpmiCredentials};
+use crate::ipmi::bootstrap::{
+    fetch_credentials, fetch_fingerprint, BootstrapError, IpmiCredentials,
+};
 use crate::ipmi::dev::DevIpmi;
 use crate::ipmi::Ipmi;
 use crate::session::{CredentialRefresh, Credentials};
@@ -34,13 +36,20 @@ pub struct CredentialPlan {
 
 /// The IPMI device to bootstrap through, when the settings (and for `auto` the SMBIOS type 42
 /// record and the device's presence) say so. `always` makes a missing device an error.
-pub fn bootstrap_ipmi(settings: &Settings, sysfs_root: &Path) -> Result<Option<Arc<dyn Ipmi>>, BuildError> {
+pub fn bootstrap_ipmi(
+    settings: &Settings,
+    sysfs_root: &Path,
+) -> Result<Option<Arc<dyn Ipmi>>, BuildError> {
     let bmc = &settings.bmc;
     match bmc.credential_bootstrapping {
         BootstrapChoice::Never => Ok(None),
-        BootstrapChoice::Always => Ok(Some(Arc::new(DevIpmi::open(&bmc.ipmi_device, IPMI_TIMEOUT).map_err(BootstrapError::from)?))),
+        BootstrapChoice::Always => Ok(Some(Arc::new(
+            DevIpmi::open(&bmc.ipmi_device, IPMI_TIMEOUT).map_err(BootstrapError::from)?,
+        ))),
         BootstrapChoice::Auto => {
-            if !bmc.ipmi_device.exists() || !crate::discovery::host_interface::bootstrapping_supported(sysfs_root) {
+            if !bmc.ipmi_device.exists()
+                || !crate::discovery::host_interface::bootstrapping_supported(sysfs_root)
+            {
                 return Ok(None);
             }
             match DevIpmi::open(&bmc.ipmi_device, IPMI_TIMEOUT) {
@@ -57,18 +66,30 @@ pub fn bootstrap_ipmi(settings: &Settings, sysfs_root: &Path) -> Result<Option<A
 /// Credential files first; else, with `ipmi`, the fingerprint and a bootstrap account.
 /// Under `auto` a failed bootstrap is a warning (the transport may need no credentials);
 /// under `always` it is an error.
-pub async fn plan(settings: &Settings, ipmi: Option<Arc<dyn Ipmi>>) -> Result<CredentialPlan, BuildError> {
+pub async fn plan(
+    settings: &Settings,
+    ipmi: Option<Arc<dyn Ipmi>>,
+) -> Result<CredentialPlan, BuildError> {
     if let Some(creds) = crate::credentials::load(settings.bmc.credentials_dir.as_deref())? {
         if ipmi.is_some() {
             tracing::info!("credential files exist: not asking the BMC for a bootstrap account");
         }
-        return Ok(CredentialPlan { creds: Some(creds), ..CredentialPlan::default() });
+        return Ok(CredentialPlan {
+            creds: Some(creds),
+            ..CredentialPlan::default()
+        });
     }
-    let Some(ipmi) = ipmi else { return Ok(CredentialPlan::default()) };
+    let Some(ipmi) = ipmi else {
+        return Ok(CredentialPlan::default());
+    };
     match bootstrap(ipmi.clone()).await {
         Ok((pin, creds)) => {
             tracing::info!(device = %ipmi.describe(), fingerprint = %pin, "credential bootstrapping: pinning the BMC's certificate to the fingerprint from IPMI");
-            Ok(CredentialPlan { creds: Some(creds), pin: Some(pin), refresh: Some(Arc::new(IpmiCredentials(ipmi))) })
+            Ok(CredentialPlan {
+                creds: Some(creds),
+                pin: Some(pin),
+                refresh: Some(Arc::new(IpmiCredentials(ipmi))),
+            })
         }
         Err(e) if settings.bmc.credential_bootstrapping == BootstrapChoice::Auto => {
             tracing::warn!(error = %e, "credential bootstrapping failed: continuing without credentials");
@@ -80,9 +101,18 @@ pub async fn plan(settings: &Settings, ipmi: Option<Arc<dyn Ipmi>>) -> Result<Cr
 
 /// Both commands, in the order DSP0270 gives: the fingerprint, then the account.
 async fn bootstrap(ipmi: Arc<dyn Ipmi>) -> Result<(Fingerprint, Credentials), BootstrapError> {
-    let task = tokio::task::spawn_blocking(move || Ok((fetch_fingerprint(ipmi.as_ref())?, fetch_credentials(ipmi.as_ref())?)));
+    let task = tokio::task::spawn_blocking(move || {
+        Ok((
+            fetch_fingerprint(ipmi.as_ref())?,
+            fetch_credentials(ipmi.as_ref())?,
+        ))
+    });
     task.await.unwrap_or_else(|e| {
-        Err(BootstrapError::Ipmi(crate::ipmi::IpmiError::Io { path: "ipmi".into(), what: "task", reason: e.to_string() }))
+        Err(BootstrapError::Ipmi(crate::ipmi::IpmiError::Io {
+            path: "ipmi".into(),
+            what: "task",
+            reason: e.to_string(),
+        }))
     })
 }
 
@@ -97,9 +127,16 @@ mod tests {
     fn settings(bootstrapping: &str, device: &Path) -> Settings {
         let dir = tempfile::tempdir().unwrap();
         let main = dir.path().join("hostagent.toml");
-        let text = format!("[bmc]\ncredential_bootstrapping = \"{bootstrapping}\"\nipmi_device = \"{}\"\n", device.display());
+        let text = format!(
+            "[bmc]\ncredential_bootstrapping = \"{bootstrapping}\"\nipmi_device = \"{}\"\n",
+            device.display()
+        );
         std::fs::write(&main, text).unwrap();
-        load(&Sources { main: Some(main), flags: vec![] }).unwrap()
+        load(&Sources {
+            main: Some(main),
+            flags: vec![],
+        })
+        .unwrap()
     }
 
     /// A sysfs root whose DMI tables are a fixture's.
@@ -107,7 +144,9 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let tables = root.path().join("firmware/dmi/tables");
         std::fs::create_dir_all(&tables).unwrap();
-        let from = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/smbios").join(fixture);
+        let from = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/smbios")
+            .join(fixture);
         for name in ["smbios_entry_point", "DMI"] {
             std::fs::copy(from.join(name), tables.join(name)).unwrap();
         }
@@ -117,12 +156,20 @@ mod tests {
     #[test]
     fn the_type_42_bit_decides_under_auto() {
         // nvidia-grace-usbv2 sets Device Characteristics bit 0; hpe-ilo-vnic does not.
-        assert!(crate::discovery::host_interface::bootstrapping_supported(sysfs_with("nvidia-grace-usbv2").path()));
-        assert!(!crate::discovery::host_interface::bootstrapping_supported(sysfs_with("hpe-ilo-vnic").path()));
-        assert!(!crate::discovery::host_interface::bootstrapping_supported(Path::new("/nonexistent")));
+        assert!(crate::discovery::host_interface::bootstrapping_supported(
+            sysfs_with("nvidia-grace-usbv2").path()
+        ));
+        assert!(!crate::discovery::host_interface::bootstrapping_supported(
+            sysfs_with("hpe-ilo-vnic").path()
+        ));
+        assert!(!crate::discovery::host_interface::bootstrapping_supported(
+            Path::new("/nonexistent")
+        ));
         // The record says yes but there is no IPMI device: no bootstrapping, no error.
         let s = settings("auto", Path::new("/nonexistent/ipmi0"));
-        assert!(bootstrap_ipmi(&s, sysfs_with("nvidia-grace-usbv2").path()).unwrap().is_none());
+        assert!(bootstrap_ipmi(&s, sysfs_with("nvidia-grace-usbv2").path())
+            .unwrap()
+            .is_none());
     }
 
     #[test]
@@ -131,7 +178,9 @@ mod tests {
         let err = bootstrap_ipmi(&s, Path::new("/nonexistent")).err().unwrap();
         assert!(err.to_string().contains("/nonexistent/ipmi0"), "{err}");
         let s = settings("never", Path::new("/nonexistent/ipmi0"));
-        assert!(bootstrap_ipmi(&s, sysfs_with("nvidia-grace-usbv2").path()).unwrap().is_none());
+        assert!(bootstrap_ipmi(&s, sysfs_with("nvidia-grace-usbv2").path())
+            .unwrap()
+            .is_none());
     }
 
     #[tokio::test]
@@ -142,9 +191,14 @@ mod tests {
             fake.answer_always(crate::ipmi::bootstrap::CMD_GET_FINGERPRINT, vec![0x80]);
             Some(Arc::new(fake) as Arc<dyn Ipmi>)
         };
-        let auto = plan(&settings("auto", Path::new("/dev/ipmi0")), disabled()).await.unwrap();
+        let auto = plan(&settings("auto", Path::new("/dev/ipmi0")), disabled())
+            .await
+            .unwrap();
         assert!(auto.creds.is_none() && auto.pin.is_none() && auto.refresh.is_none());
-        let err = plan(&settings("always", Path::new("/dev/ipmi0")), disabled()).await.err().unwrap();
+        let err = plan(&settings("always", Path::new("/dev/ipmi0")), disabled())
+            .await
+            .err()
+            .unwrap();
         assert!(err.to_string().contains("80h"), "{err}");
     }
 }

@@ -7,9 +7,15 @@ use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::EnvFilter;
 
 fn under_journald() -> bool {
-    let Ok(stream) = std::env::var("JOURNAL_STREAM") else { return false };
-    let Some((dev, ino)) = stream.split_once(':') else { return false };
-    let Ok(meta) = nix::sys::stat::fstat(2) else { return false };
+    let Ok(stream) = std::env::var("JOURNAL_STREAM") else {
+        return false;
+    };
+    let Some((dev, ino)) = stream.split_once(':') else {
+        return false;
+    };
+    let Ok(meta) = nix::sys::stat::fstat(2) else {
+        return false;
+    };
     dev.parse::<u64>().ok() == Some(meta.st_dev) && ino.parse::<u64>().ok() == Some(meta.st_ino)
 }
 
@@ -18,10 +24,16 @@ pub fn init(verbose: u8) {
     let filter = EnvFilter::try_from_env("HOSTAGENT_LOG").unwrap_or_else(|_| EnvFilter::new(level));
     if under_journald() {
         if let Ok(journald) = tracing_journald::layer() {
-            let _ = tracing_subscriber::registry().with(filter).with(journald.with_field_prefix(None)).try_init();
+            let _ = tracing_subscriber::registry()
+                .with(filter)
+                .with(journald.with_field_prefix(None))
+                .try_init();
             return;
         }
     }
     let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
-    let _ = tracing_subscriber::registry().with(filter).with(fmt).try_init();
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(fmt)
+        .try_init();
 }

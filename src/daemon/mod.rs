@@ -33,7 +33,12 @@ pub struct Daemon {
 }
 
 /// Runs until `shutdown` resolves, then logs out with a fresh timeout.
-pub async fn run(settings: Settings, sysfs_root: std::path::PathBuf, listener: UnixListener, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+pub async fn run(
+    settings: Settings,
+    sysfs_root: std::path::PathBuf,
+    listener: UnixListener,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
     let notifier = systemd::Notifier::from_env();
     let (stop_tx, stop_rx) = watch::channel(false);
     tokio::pin!(shutdown);
@@ -47,20 +52,41 @@ pub async fn run(settings: Settings, sysfs_root: std::path::PathBuf, listener: U
         Some(addr) => Some(tls_listener::bind(addr).await?),
         None => None,
     };
-    let proxy = crate::proxy::Proxy::new(service.agent.clone(), timeout, settings.api.cache_ttl).await;
-    let daemon = Arc::new(Daemon { settings, service: service.clone(), proxy });
+    let proxy =
+        crate::proxy::Proxy::new(service.agent.clone(), timeout, settings.api.cache_ttl).await;
+    let daemon = Arc::new(Daemon {
+        settings,
+        service: service.clone(),
+        proxy,
+    });
     notifier.ready();
-    notifier.status(&format!("serving; BMC at {}", service.agent.transport().endpoint()));
+    notifier.status(&format!(
+        "serving; BMC at {}",
+        service.agent.transport().endpoint()
+    ));
     let mut tasks = vec![
-        tokio::spawn(keep_alive_loop(service.agent.clone(), keep_alive_interval(timeout), stop_rx.clone())),
+        tokio::spawn(keep_alive_loop(
+            service.agent.clone(),
+            keep_alive_interval(timeout),
+            stop_rx.clone(),
+        )),
         tokio::spawn(reaper_loop(daemon.clone(), stop_rx.clone())),
         tokio::spawn(server::serve(daemon.clone(), listener, stop_rx.clone())),
     ];
     if let Some(https) = https {
-        tasks.push(tokio::spawn(tls_listener::serve(daemon.clone(), https, stop_rx.clone())));
+        tasks.push(tokio::spawn(tls_listener::serve(
+            daemon.clone(),
+            https,
+            stop_rx.clone(),
+        )));
     }
     if let Some((plan, index)) = service.link.clone() {
-        tasks.push(tokio::spawn(link_loop(service.clone(), plan, index, stop_rx.clone())));
+        tasks.push(tokio::spawn(link_loop(
+            service.clone(),
+            plan,
+            index,
+            stop_rx.clone(),
+        )));
     }
     if let Some(every) = systemd::Notifier::watchdog_interval() {
         tasks.push(tokio::spawn(watchdog_loop(every, stop_rx.clone())));
@@ -82,7 +108,12 @@ pub async fn run(settings: Settings, sysfs_root: std::path::PathBuf, listener: U
 
 /// Re-applies the host interface when it comes back (a BMC reset re-enumerates its NIC) and
 /// logs in again at once rather than at the next request.
-async fn link_loop(service: Arc<Service>, plan: crate::discovery::link::LinkPlan, index: u32, mut stop: watch::Receiver<bool>) {
+async fn link_loop(
+    service: Arc<Service>,
+    plan: crate::discovery::link::LinkPlan,
+    index: u32,
+    mut stop: watch::Receiver<bool>,
+) {
     let (tx, mut events) = tokio::sync::mpsc::channel(8);
     let watcher = tokio::spawn(crate::discovery::watch::watch(plan, Some(index), tx));
     loop {
@@ -98,7 +129,10 @@ async fn link_loop(service: Arc<Service>, plan: crate::discovery::link::LinkPlan
                 }
             }
             Some(crate::discovery::watch::LinkEvent::Down) => {
-                tracing::warn!(message_id = crate::events::BMC_UNREACHABLE, "the host interface is gone (BMC reset?)")
+                tracing::warn!(
+                    message_id = crate::events::BMC_UNREACHABLE,
+                    "the host interface is gone (BMC reset?)"
+                )
             }
             None => break,
         }
@@ -123,8 +157,15 @@ async fn reaper_loop(daemon: Arc<Daemon>, mut stop: watch::Receiver<bool>) {
     let r = &daemon.settings.reaper;
     // A full or near-full table at start (Basic fallback, or the limit known) is cleaned at
     // once; otherwise the first cycle comes one interval after start.
-    let full = matches!(daemon.service.agent.auth().await, crate::session::AuthState::Basic) || daemon.near_full().await;
-    let first = if full { tokio::time::Instant::now() } else { tokio::time::Instant::now() + r.interval };
+    let full = matches!(
+        daemon.service.agent.auth().await,
+        crate::session::AuthState::Basic
+    ) || daemon.near_full().await;
+    let first = if full {
+        tokio::time::Instant::now()
+    } else {
+        tokio::time::Instant::now() + r.interval
+    };
     let mut tick = tokio::time::interval_at(first, r.interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -144,7 +185,9 @@ async fn reaper_loop(daemon: Arc<Daemon>, mut stop: watch::Receiver<bool>) {
 impl Daemon {
     /// Whether `count` sessions fill the table to `reaper.near_full` of its known limit.
     async fn is_near_full(&self, count: usize) -> bool {
-        let Some(limit) = *self.service.limit.lock().await else { return false };
+        let Some(limit) = *self.service.limit.lock().await else {
+            return false;
+        };
         count as f64 >= limit as f64 * self.settings.reaper.near_full
     }
 
@@ -161,12 +204,22 @@ impl Daemon {
         let (sessions, now) = self.service.sessions().await?;
         let mut policy = Policy::from_settings(r);
         if self.is_near_full(sessions.len()).await {
-            tracing::warn!(message_id = crate::events::TABLE_NEAR_FULL, "the BMC's session table is near full: cleaning with the shorter idle threshold");
+            tracing::warn!(
+                message_id = crate::events::TABLE_NEAR_FULL,
+                "the BMC's session table is near full: cleaning with the shorter idle threshold"
+            );
             policy.idle = r.near_full_idle;
         }
-        let report = self.service.clean_listed(sessions, now, &policy, &CleanOptions::default(), &|_, _| {}).await;
+        let report = self
+            .service
+            .clean_listed(sessions, now, &policy, &CleanOptions::default(), &|_, _| {})
+            .await;
         if !report.deleted.is_empty() || !report.failed.is_empty() {
-            tracing::info!(deleted = report.deleted.len(), failed = report.failed.len(), "reaper cycle");
+            tracing::info!(
+                deleted = report.deleted.len(),
+                failed = report.failed.len(),
+                "reaper cycle"
+            );
         }
         Ok(())
     }

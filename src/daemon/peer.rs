@@ -23,8 +23,12 @@ pub struct Peer {
 
 /// The groups of a user: primary and supplementary, from the group database.
 pub fn groups_of(uid: u32, gid: u32) -> Vec<u32> {
-    let Ok(Some(user)) = User::from_uid(Uid::from_raw(uid)) else { return vec![gid] };
-    let Ok(name) = std::ffi::CString::new(user.name) else { return vec![gid] };
+    let Ok(Some(user)) = User::from_uid(Uid::from_raw(uid)) else {
+        return vec![gid];
+    };
+    let Ok(name) = std::ffi::CString::new(user.name) else {
+        return vec![gid];
+    };
     match getgrouplist(&name, Gid::from_raw(gid)) {
         Ok(groups) => groups.into_iter().map(Gid::as_raw).collect(),
         Err(_) => vec![gid],
@@ -32,7 +36,10 @@ pub fn groups_of(uid: u32, gid: u32) -> Vec<u32> {
 }
 
 fn gid_of(group: &str) -> Option<u32> {
-    Group::from_name(group).ok().flatten().map(|g| g.gid.as_raw())
+    Group::from_name(group)
+        .ok()
+        .flatten()
+        .map(|g| g.gid.as_raw())
 }
 
 /// The role of a peer given its uid and groups.
@@ -50,10 +57,19 @@ pub fn role_of(uid: u32, groups: &[u32], admin_group: &str, reader_group: &str) 
 }
 
 impl Peer {
-    pub fn of_unix(stream: &tokio::net::UnixStream, admin_group: &str, reader_group: &str) -> std::io::Result<Peer> {
+    pub fn of_unix(
+        stream: &tokio::net::UnixStream,
+        admin_group: &str,
+        reader_group: &str,
+    ) -> std::io::Result<Peer> {
         let cred = stream.peer_cred()?;
         let groups = groups_of(cred.uid(), cred.gid());
-        Ok(Peer { uid: cred.uid(), gid: cred.gid(), pid: cred.pid(), role: role_of(cred.uid(), &groups, admin_group, reader_group) })
+        Ok(Peer {
+            uid: cred.uid(),
+            gid: cred.gid(),
+            pid: cred.pid(),
+            role: role_of(cred.uid(), &groups, admin_group, reader_group),
+        })
     }
 }
 
@@ -63,10 +79,19 @@ mod tests {
 
     #[test]
     fn root_is_admin_and_strangers_are_nobody() {
-        assert_eq!(role_of(0, &[], "nosuchgroup-x", "nosuchgroup-y"), Role::Admin);
-        assert_eq!(role_of(65534, &[65534], "nosuchgroup-x", "nosuchgroup-y"), Role::None);
+        assert_eq!(
+            role_of(0, &[], "nosuchgroup-x", "nosuchgroup-y"),
+            Role::Admin
+        );
+        assert_eq!(
+            role_of(65534, &[65534], "nosuchgroup-x", "nosuchgroup-y"),
+            Role::None
+        );
         // gid 0 is group `root` on every Linux: membership makes an admin.
-        assert_eq!(role_of(1000, &[100, 0], "root", "nosuchgroup-y"), Role::Admin);
+        assert_eq!(
+            role_of(1000, &[100, 0], "root", "nosuchgroup-y"),
+            Role::Admin
+        );
         assert_eq!(role_of(1000, &[0], "nosuchgroup-x", "root"), Role::Reader);
     }
 }

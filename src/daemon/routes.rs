@@ -19,12 +19,18 @@ pub type Reply = Response<Bytes>;
 pub fn json(status: StatusCode, value: &impl serde::Serialize) -> Reply {
     let mut resp = Response::new(Bytes::from(serde_json::to_vec(value).unwrap_or_default()));
     *resp.status_mut() = status;
-    resp.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
+    resp.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
     resp
 }
 
 pub fn error(status: StatusCode, code: &str, message: impl std::fmt::Display) -> Reply {
-    json(status, &serde_json::json!({ "error": { "code": code, "message": message.to_string() } }))
+    json(
+        status,
+        &serde_json::json!({ "error": { "code": code, "message": message.to_string() } }),
+    )
 }
 
 fn bmc_error(e: SessionError) -> Reply {
@@ -58,7 +64,12 @@ pub fn is_proxy_path(path: &str) -> bool {
     path == "/redfish" || path.starts_with("/redfish/")
 }
 
-pub async fn handle(daemon: &Daemon, peer: Peer, via: crate::proxy::Via, req: Request<Bytes>) -> Reply {
+pub async fn handle(
+    daemon: &Daemon,
+    peer: Peer,
+    via: crate::proxy::Via,
+    req: Request<Bytes>,
+) -> Reply {
     let path = req.uri().path().to_string();
     if is_proxy_path(&path) {
         let method = req.method().clone();
@@ -67,28 +78,47 @@ pub async fn handle(daemon: &Daemon, peer: Peer, via: crate::proxy::Via, req: Re
         return reply;
     }
     let reply = match (req.method().clone(), path.as_str()) {
-        (Method::GET, "/v1/status") if peer.role >= Role::Reader => match daemon.service.status().await {
-            Ok(mut report) => {
-                report.proxy = Some(crate::service::ProxyStatus {
-                    virtual_sessions: daemon.proxy.virtual_sessions().len(),
-                    leases: daemon.service.leases.len().await,
-                    cached: daemon.proxy.cached(),
-                    https: daemon.settings.api.listen_https.map(|a| a.to_string()),
-                });
-                json(StatusCode::OK, &report)
+        (Method::GET, "/v1/status") if peer.role >= Role::Reader => {
+            match daemon.service.status().await {
+                Ok(mut report) => {
+                    report.proxy = Some(crate::service::ProxyStatus {
+                        virtual_sessions: daemon.proxy.virtual_sessions().len(),
+                        leases: daemon.service.leases.len().await,
+                        cached: daemon.proxy.cached(),
+                        https: daemon.settings.api.listen_https.map(|a| a.to_string()),
+                    });
+                    json(StatusCode::OK, &report)
+                }
+                Err(e) => bmc_error(e),
             }
-            Err(e) => bmc_error(e),
-        },
+        }
         (Method::GET, "/v1/sessions") if peer.role >= Role::Reader => list(daemon, &req).await,
         (Method::POST, "/v1/clean") if peer.role >= Role::Admin => clean(daemon, &req).await,
-        (Method::POST, "/v1/leases") if peer.role >= Role::Admin => open_lease(daemon, &peer, &req).await,
-        (Method::GET, "/v1/leases") if peer.role >= Role::Admin => json(StatusCode::OK, &serde_json::json!({ "leases": daemon.service.leases.list().await })),
-        (Method::DELETE, p) if p.starts_with("/v1/leases/") && peer.role >= Role::Admin => close_lease(daemon, &p["/v1/leases/".len()..]).await,
-        (_, p) if p == "/v1/leases" || p.starts_with("/v1/leases/") => forbidden(&peer, "use leases"),
+        (Method::POST, "/v1/leases") if peer.role >= Role::Admin => {
+            open_lease(daemon, &peer, &req).await
+        }
+        (Method::GET, "/v1/leases") if peer.role >= Role::Admin => json(
+            StatusCode::OK,
+            &serde_json::json!({ "leases": daemon.service.leases.list().await }),
+        ),
+        (Method::DELETE, p) if p.starts_with("/v1/leases/") && peer.role >= Role::Admin => {
+            close_lease(daemon, &p["/v1/leases/".len()..]).await
+        }
+        (_, p) if p == "/v1/leases" || p.starts_with("/v1/leases/") => {
+            forbidden(&peer, "use leases")
+        }
         (Method::GET, "/v1/status" | "/v1/sessions") => forbidden(&peer, "read the BMC's sessions"),
         (Method::POST, "/v1/clean") => forbidden(&peer, "clean sessions"),
-        (_, "/v1/status" | "/v1/sessions" | "/v1/clean") => error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", format!("{} is not allowed on {path}", req.method())),
-        _ => error(StatusCode::NOT_FOUND, "not_found", format!("no API endpoint {path}")),
+        (_, "/v1/status" | "/v1/sessions" | "/v1/clean") => error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            format!("{} is not allowed on {path}", req.method()),
+        ),
+        _ => error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no API endpoint {path}"),
+        ),
     };
     tracing::debug!(uid = peer.uid, pid = peer.pid, method = %req.method(), %path, status = reply.status().as_u16(), "api request");
     reply
@@ -96,13 +126,25 @@ pub async fn handle(daemon: &Daemon, peer: Peer, via: crate::proxy::Via, req: Re
 
 async fn list(daemon: &Daemon, req: &Request<Bytes>) -> Reply {
     let mut kinds = Vec::new();
-    for pair in req.uri().query().unwrap_or_default().split('&').filter(|p| !p.is_empty()) {
+    for pair in req
+        .uri()
+        .query()
+        .unwrap_or_default()
+        .split('&')
+        .filter(|p| !p.is_empty())
+    {
         match pair.split_once('=') {
             Some(("kind", value)) => match value.parse::<Kind>() {
                 Ok(k) => kinds.push(k),
                 Err(e) => return error(StatusCode::BAD_REQUEST, "bad_request", e),
             },
-            _ => return error(StatusCode::BAD_REQUEST, "bad_request", format!("unknown query parameter `{pair}`")),
+            _ => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "bad_request",
+                    format!("unknown query parameter `{pair}`"),
+                )
+            }
         }
     }
     match daemon.service.list(&kinds).await {
@@ -117,7 +159,13 @@ async fn clean(daemon: &Daemon, req: &Request<Bytes>) -> Reply {
     } else {
         match serde_json::from_slice(req.body()) {
             Ok(b) => b,
-            Err(e) => return error(StatusCode::BAD_REQUEST, "bad_request", format!("clean request body: {e}")),
+            Err(e) => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "bad_request",
+                    format!("clean request body: {e}"),
+                )
+            }
         }
     };
     let mut policy = Policy::from_settings(&daemon.settings.reaper);
@@ -129,7 +177,10 @@ async fn clean(daemon: &Daemon, req: &Request<Bytes>) -> Reply {
     }
     policy.ids = body.ids;
     policy.force = body.force;
-    let opts = CleanOptions { dry_run: body.dry_run, ..CleanOptions::default() };
+    let opts = CleanOptions {
+        dry_run: body.dry_run,
+        ..CleanOptions::default()
+    };
     match daemon.service.clean(&policy, &opts, &|_, _| {}).await {
         Ok(report) => json(StatusCode::OK, &report),
         Err(e) => bmc_error(e),
@@ -150,7 +201,13 @@ async fn open_lease(daemon: &Daemon, peer: &Peer, req: &Request<Bytes>) -> Reply
     } else {
         match serde_json::from_slice(req.body()) {
             Ok(b) => b,
-            Err(e) => return error(StatusCode::BAD_REQUEST, "bad_request", format!("lease request body: {e}")),
+            Err(e) => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "bad_request",
+                    format!("lease request body: {e}"),
+                )
+            }
         }
     };
     let pid = body.pid.or(peer.pid);
@@ -166,7 +223,11 @@ async fn open_lease(daemon: &Daemon, peer: &Peer, req: &Request<Bytes>) -> Reply
             v["token"] = grant.token.expose().into();
             json(StatusCode::CREATED, &v)
         }
-        Err(crate::session::lease::LeaseError::Pid { pid, reason }) => error(StatusCode::BAD_REQUEST, "bad_request", format!("process {pid}: {reason}")),
+        Err(crate::session::lease::LeaseError::Pid { pid, reason }) => error(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            format!("process {pid}: {reason}"),
+        ),
         Err(e) => error(StatusCode::BAD_GATEWAY, "bmc_error", e),
     }
 }
@@ -174,7 +235,9 @@ async fn open_lease(daemon: &Daemon, peer: &Peer, req: &Request<Bytes>) -> Reply
 async fn close_lease(daemon: &Daemon, id: &str) -> Reply {
     match daemon.service.leases.close(id, "closed by request").await {
         Ok(info) => json(StatusCode::OK, &info),
-        Err(crate::session::lease::LeaseError::NotFound(id)) => error(StatusCode::NOT_FOUND, "not_found", format!("no lease {id}")),
+        Err(crate::session::lease::LeaseError::NotFound(id)) => {
+            error(StatusCode::NOT_FOUND, "not_found", format!("no lease {id}"))
+        }
         Err(e) => error(StatusCode::BAD_GATEWAY, "bmc_error", e),
     }
 }

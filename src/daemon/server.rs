@@ -44,18 +44,33 @@ pub async fn serve(daemon: Arc<Daemon>, listener: UnixListener, stop: watch::Rec
                 continue;
             }
         };
-        tokio::spawn(serve_connection(daemon.clone(), stream, peer, Via::Unix, stop.clone(), permit));
+        tokio::spawn(serve_connection(
+            daemon.clone(),
+            stream,
+            peer,
+            Via::Unix,
+            stop.clone(),
+            permit,
+        ));
     }
 }
 
 /// Serves HTTP/1.1 on one accepted connection until it closes or the daemon stops.
-pub async fn serve_connection<S>(daemon: Arc<Daemon>, stream: S, peer: Peer, via: Via, mut stop: watch::Receiver<bool>, _permit: OwnedSemaphorePermit)
-where
+pub async fn serve_connection<S>(
+    daemon: Arc<Daemon>,
+    stream: S,
+    peer: Peer,
+    via: Via,
+    mut stop: watch::Receiver<bool>,
+    _permit: OwnedSemaphorePermit,
+) where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
         let daemon = daemon.clone();
-        async move { Ok::<_, std::convert::Infallible>(one(&daemon, peer, via, req).await.map(Full::new)) }
+        async move {
+            Ok::<_, std::convert::Infallible>(one(&daemon, peer, via, req).await.map(Full::new))
+        }
     });
     let conn = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
@@ -70,10 +85,20 @@ where
 
 async fn one(daemon: &Daemon, peer: Peer, via: Via, req: Request<Incoming>) -> routes::Reply {
     let (parts, body) = req.into_parts();
-    let limit = if routes::is_proxy_path(parts.uri.path()) { crate::proxy::MAX_REQUEST } else { MAX_REQUEST };
+    let limit = if routes::is_proxy_path(parts.uri.path()) {
+        crate::proxy::MAX_REQUEST
+    } else {
+        MAX_REQUEST
+    };
     let body: Bytes = match Limited::new(body, limit).collect().await {
         Ok(b) => b.to_bytes(),
-        Err(_) => return routes::error(StatusCode::PAYLOAD_TOO_LARGE, "too_large", format!("request bodies are limited to {limit} bytes here")),
+        Err(_) => {
+            return routes::error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                format!("request bodies are limited to {limit} bytes here"),
+            )
+        }
     };
     routes::handle(daemon, peer, via, Request::from_parts(parts, body)).await
 }
@@ -87,7 +112,10 @@ pub fn bind(path: &std::path::Path) -> std::io::Result<UnixListener> {
     }
     if path.exists() {
         if std::os::unix::net::UnixStream::connect(path).is_ok() {
-            return Err(std::io::Error::new(std::io::ErrorKind::AddrInUse, format!("another hostagentd answers on {}", path.display())));
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::AddrInUse,
+                format!("another hostagentd answers on {}", path.display()),
+            ));
         }
         std::fs::remove_file(path)?;
     }

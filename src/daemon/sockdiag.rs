@@ -41,15 +41,30 @@ pub fn tcp_peer_uid(local: SocketAddr, peer: SocketAddr) -> io::Result<u32> {
 }
 
 fn socket() -> io::Result<OwnedFd> {
-    let fd = unsafe { libc::socket(libc::AF_NETLINK, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, NETLINK_SOCK_DIAG) };
+    let fd = unsafe {
+        libc::socket(
+            libc::AF_NETLINK,
+            libc::SOCK_DGRAM | libc::SOCK_CLOEXEC,
+            NETLINK_SOCK_DIAG,
+        )
+    };
     if fd < 0 {
         return Err(io::Error::last_os_error());
     }
     let fd = unsafe { OwnedFd::from_raw_fd(fd) };
     // A reply that never comes must not hang the accept loop's task.
-    let timeout = libc::timeval { tv_sec: 1, tv_usec: 0 };
+    let timeout = libc::timeval {
+        tv_sec: 1,
+        tv_usec: 0,
+    };
     unsafe {
-        libc::setsockopt(fd.as_raw_fd(), libc::SOL_SOCKET, libc::SO_RCVTIMEO, (&timeout as *const libc::timeval).cast(), std::mem::size_of::<libc::timeval>() as u32);
+        libc::setsockopt(
+            fd.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_RCVTIMEO,
+            (&timeout as *const libc::timeval).cast(),
+            std::mem::size_of::<libc::timeval>() as u32,
+        );
     }
     Ok(fd)
 }
@@ -62,7 +77,11 @@ fn request(src: SocketAddr, dst: SocketAddr) -> Vec<u8> {
     msg.extend_from_slice(&NLM_F_REQUEST.to_ne_bytes());
     msg.extend_from_slice(&1u32.to_ne_bytes()); // seq
     msg.extend_from_slice(&0u32.to_ne_bytes()); // pid
-    let family = if src.is_ipv4() { libc::AF_INET } else { libc::AF_INET6 } as u8;
+    let family = if src.is_ipv4() {
+        libc::AF_INET
+    } else {
+        libc::AF_INET6
+    } as u8;
     msg.extend_from_slice(&[family, libc::IPPROTO_TCP as u8, 0, 0]);
     msg.extend_from_slice(&u32::MAX.to_ne_bytes()); // every state
     msg.extend_from_slice(&src.port().to_be_bytes());
@@ -86,14 +105,22 @@ fn address(ip: IpAddr) -> [u8; 16] {
 }
 
 fn parse_reply(buf: &[u8]) -> io::Result<u32> {
-    let bad = |what: &str| io::Error::new(io::ErrorKind::InvalidData, format!("sock_diag reply: {what}"));
+    let bad = |what: &str| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("sock_diag reply: {what}"),
+        )
+    };
     if buf.len() < NLMSG_HDR {
         return Err(bad("shorter than a netlink header"));
     }
     let kind = u16::from_ne_bytes([buf[4], buf[5]]);
     let payload = &buf[NLMSG_HDR..];
     if kind == NLMSG_ERROR {
-        let errno = payload.get(..4).map(|b| i32::from_ne_bytes([b[0], b[1], b[2], b[3]])).ok_or_else(|| bad("truncated error"))?;
+        let errno = payload
+            .get(..4)
+            .map(|b| i32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
+            .ok_or_else(|| bad("truncated error"))?;
         return Err(match errno {
             0 => bad("no socket in the answer"),
             e => io::Error::from_raw_os_error(-e),
@@ -102,7 +129,9 @@ fn parse_reply(buf: &[u8]) -> io::Result<u32> {
     if kind != SOCK_DIAG_BY_FAMILY {
         return Err(bad(&format!("unexpected message type {kind}")));
     }
-    let uid = payload.get(MSG_UID_OFFSET..MSG_UID_OFFSET + 4).ok_or_else(|| bad("truncated inet_diag_msg"))?;
+    let uid = payload
+        .get(MSG_UID_OFFSET..MSG_UID_OFFSET + 4)
+        .ok_or_else(|| bad("truncated inet_diag_msg"))?;
     Ok(u32::from_ne_bytes([uid[0], uid[1], uid[2], uid[3]]))
 }
 

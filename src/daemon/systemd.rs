@@ -10,18 +10,24 @@ pub struct Notifier {
 
 impl Notifier {
     pub fn from_env() -> Notifier {
-        let Some(path) = std::env::var_os("NOTIFY_SOCKET").and_then(|p| p.into_string().ok()) else {
+        let Some(path) = std::env::var_os("NOTIFY_SOCKET").and_then(|p| p.into_string().ok())
+        else {
             return Notifier { socket: None };
         };
-        Notifier { socket: UnixDatagram::unbound().ok().map(|s| (s, path)) }
+        Notifier {
+            socket: UnixDatagram::unbound().ok().map(|s| (s, path)),
+        }
     }
 
     fn send(&self, text: &str) {
-        let Some((socket, path)) = &self.socket else { return };
+        let Some((socket, path)) = &self.socket else {
+            return;
+        };
         let sent = match path.strip_prefix('@') {
             Some(name) => {
                 use std::os::linux::net::SocketAddrExt;
-                std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes()).and_then(|a| socket.send_to_addr(text.as_bytes(), &a))
+                std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes())
+                    .and_then(|a| socket.send_to_addr(text.as_bytes(), &a))
             }
             None => socket.send_to(text.as_bytes(), path),
         };

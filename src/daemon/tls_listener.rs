@@ -67,7 +67,9 @@ pub async fn serve(daemon: Arc<Daemon>, https: HttpsListener, stop: watch::Recei
             a = https.listener.accept() => a,
             _ = stop_accept.changed() => return,
         };
-        let Ok((stream, remote)) = accepted else { continue };
+        let Ok((stream, remote)) = accepted else {
+            continue;
+        };
         let Ok(permit) = slots.clone().try_acquire_owned() else {
             tracing::warn!("too many HTTPS connections: refusing one");
             continue;
@@ -94,10 +96,19 @@ pub async fn serve(daemon: Arc<Daemon>, https: HttpsListener, stop: watch::Recei
 /// The peer's uid from the kernel, its groups from the user database, its role from both.
 fn peer_of(daemon: &Daemon, local: SocketAddr, remote: SocketAddr) -> std::io::Result<Peer> {
     let uid = super::sockdiag::tcp_peer_uid(local, remote)?;
-    let gid = User::from_uid(Uid::from_raw(uid)).ok().flatten().map(|u| u.gid.as_raw()).unwrap_or(u32::MAX);
+    let gid = User::from_uid(Uid::from_raw(uid))
+        .ok()
+        .flatten()
+        .map(|u| u.gid.as_raw())
+        .unwrap_or(u32::MAX);
     let groups = groups_of(uid, gid);
     let s = &daemon.settings.api;
-    Ok(Peer { uid, gid, pid: None, role: role_of(uid, &groups, &s.admin_group, &s.reader_group) })
+    Ok(Peer {
+        uid,
+        gid,
+        pid: None,
+        role: role_of(uid, &groups, &s.admin_group, &s.reader_group),
+    })
 }
 
 /// How long a TLS handshake may take (the same bound as header reads on the socket).

@@ -23,7 +23,11 @@ pub struct Lease {
 #[derive(Debug, thiserror::Error)]
 pub enum DhcpError {
     #[error("no DHCP answer on {ifname} within {after:?} (waiting for {waiting})")]
-    Timeout { ifname: String, after: Duration, waiting: &'static str },
+    Timeout {
+        ifname: String,
+        after: Duration,
+        waiting: &'static str,
+    },
     #[error("DHCP server refused the lease (NAK) on {0}")]
     Nak(String),
     #[error("DHCP socket on {ifname}: {reason}")]
@@ -85,7 +89,10 @@ pub fn parse_reply(p: &[u8]) -> Option<(u32, Ipv4Addr, u8, Vec<(u8, Vec<u8>)>)> 
 }
 
 fn option(options: &[(u8, Vec<u8>)], code: u8) -> Option<&[u8]> {
-    options.iter().find(|(c, _)| *c == code).map(|(_, v)| v.as_slice())
+    options
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|(_, v)| v.as_slice())
 }
 
 fn ipv4(v: Option<&[u8]>) -> Option<Ipv4Addr> {
@@ -94,13 +101,26 @@ fn ipv4(v: Option<&[u8]>) -> Option<Ipv4Addr> {
 }
 
 fn bound_socket(ifname: &str) -> Result<UdpSocket, DhcpError> {
-    let err = |e: std::io::Error| DhcpError::Socket { ifname: ifname.to_string(), reason: e.to_string() };
-    let std_sock = std::net::UdpSocket::bind(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 68)).map_err(err)?;
+    let err = |e: std::io::Error| DhcpError::Socket {
+        ifname: ifname.to_string(),
+        reason: e.to_string(),
+    };
+    let std_sock =
+        std::net::UdpSocket::bind(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 68)).map_err(err)?;
     std_sock.set_broadcast(true).map_err(err)?;
-    let name = std::ffi::CString::new(ifname).map_err(|_| DhcpError::Socket { ifname: ifname.into(), reason: "bad interface name".into() })?;
+    let name = std::ffi::CString::new(ifname).map_err(|_| DhcpError::Socket {
+        ifname: ifname.into(),
+        reason: "bad interface name".into(),
+    })?;
     // SAFETY: setsockopt on our own socket with a NUL-terminated name and its length.
     let rc = unsafe {
-        libc::setsockopt(std_sock.as_raw_fd(), libc::SOL_SOCKET, libc::SO_BINDTODEVICE, name.as_ptr().cast(), name.as_bytes_with_nul().len() as libc::socklen_t)
+        libc::setsockopt(
+            std_sock.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_BINDTODEVICE,
+            name.as_ptr().cast(),
+            name.as_bytes_with_nul().len() as libc::socklen_t,
+        )
     };
     if rc != 0 {
         return Err(err(std::io::Error::last_os_error()));
@@ -112,17 +132,34 @@ fn bound_socket(ifname: &str) -> Result<UdpSocket, DhcpError> {
 /// Sends `packet` until a reply of one of `want` types with our xid comes, resending after
 /// 250 ms, doubling to 4 s: the vNIC is point to point and its server may start after the link
 /// (RFC 2131's 4 s first retry would cost seconds at every BMC reset).
-async fn exchange(sock: &UdpSocket, ifname: &str, packet: &[u8], xid: u32, want: &[u8], timeout: Duration, waiting: &'static str) -> Result<(Ipv4Addr, u8, Vec<(u8, Vec<u8>)>), DhcpError> {
+async fn exchange(
+    sock: &UdpSocket,
+    ifname: &str,
+    packet: &[u8],
+    xid: u32,
+    want: &[u8],
+    timeout: Duration,
+    waiting: &'static str,
+) -> Result<(Ipv4Addr, u8, Vec<(u8, Vec<u8>)>), DhcpError> {
     let to = SocketAddr::from((Ipv4Addr::BROADCAST, 67));
     let deadline = tokio::time::Instant::now() + timeout;
     let mut buf = vec![0u8; 1500];
     let mut wait = Duration::from_millis(250);
     loop {
-        sock.send_to(packet, to).await.map_err(|e| DhcpError::Socket { ifname: ifname.into(), reason: e.to_string() })?;
+        sock.send_to(packet, to)
+            .await
+            .map_err(|e| DhcpError::Socket {
+                ifname: ifname.into(),
+                reason: e.to_string(),
+            })?;
         let resend = tokio::time::Instant::now() + wait;
         wait = (wait * 2).min(Duration::from_secs(4));
         while tokio::time::Instant::now() < resend.min(deadline) {
-            let Ok(Ok((n, _))) = tokio::time::timeout_at(resend.min(deadline), sock.recv_from(&mut buf)).await else { break };
+            let Ok(Ok((n, _))) =
+                tokio::time::timeout_at(resend.min(deadline), sock.recv_from(&mut buf)).await
+            else {
+                break;
+            };
             if let Some((rx, yiaddr, t, opts)) = parse_reply(&buf[..n]) {
                 if rx == xid && want.contains(&t) {
                     return Ok((yiaddr, t, opts));
@@ -130,7 +167,11 @@ async fn exchange(sock: &UdpSocket, ifname: &str, packet: &[u8], xid: u32, want:
             }
         }
         if tokio::time::Instant::now() >= deadline {
-            return Err(DhcpError::Timeout { ifname: ifname.into(), after: timeout, waiting });
+            return Err(DhcpError::Timeout {
+                ifname: ifname.into(),
+                after: timeout,
+                waiting,
+            });
         }
     }
 }
@@ -139,18 +180,49 @@ async fn exchange(sock: &UdpSocket, ifname: &str, packet: &[u8], xid: u32, want:
 pub async fn acquire(ifname: &str, mac: [u8; 6], timeout: Duration) -> Result<Lease, DhcpError> {
     let sock = bound_socket(ifname)?;
     let xid: u32 = rand::random();
-    let (offered, _, offer) = exchange(&sock, ifname, &request_packet(xid, mac, DISCOVER, &[]), xid, &[OFFER], timeout, "an offer").await?;
+    let (offered, _, offer) = exchange(
+        &sock,
+        ifname,
+        &request_packet(xid, mac, DISCOVER, &[]),
+        xid,
+        &[OFFER],
+        timeout,
+        "an offer",
+    )
+    .await?;
     let server = ipv4(option(&offer, 54)).unwrap_or(Ipv4Addr::UNSPECIFIED);
-    let extra = [(50, offered.octets().to_vec()), (54, server.octets().to_vec())];
-    let (address, t, ack) = exchange(&sock, ifname, &request_packet(xid, mac, REQUEST, &extra), xid, &[ACK, NAK], timeout, "an ack").await?;
+    let extra = [
+        (50, offered.octets().to_vec()),
+        (54, server.octets().to_vec()),
+    ];
+    let (address, t, ack) = exchange(
+        &sock,
+        ifname,
+        &request_packet(xid, mac, REQUEST, &extra),
+        xid,
+        &[ACK, NAK],
+        timeout,
+        "an ack",
+    )
+    .await?;
     if t == NAK {
         return Err(DhcpError::Nak(ifname.into()));
     }
-    let prefix = ipv4(option(&ack, 1)).map(|m| u32::from(m).count_ones() as u8).unwrap_or(24);
-    let lease_s = option(&ack, 51).and_then(|v| v.try_into().ok()).map(u32::from_be_bytes).unwrap_or(0);
+    let prefix = ipv4(option(&ack, 1))
+        .map(|m| u32::from(m).count_ones() as u8)
+        .unwrap_or(24);
+    let lease_s = option(&ack, 51)
+        .and_then(|v| v.try_into().ok())
+        .map(u32::from_be_bytes)
+        .unwrap_or(0);
     let server = ipv4(option(&ack, 54)).unwrap_or(server);
     tracing::info!(%ifname, %address, prefix, %server, lease_s, "DHCP lease");
-    Ok(Lease { address, prefix, server, lease_s })
+    Ok(Lease {
+        address,
+        prefix,
+        server,
+        lease_s,
+    })
 }
 
 #[cfg(test)]
@@ -159,14 +231,22 @@ mod tests {
 
     #[test]
     fn requests_carry_the_broadcast_flag_and_replies_parse_bounded() {
-        let p = request_packet(0x01020304, [2, 0, 0, 0, 0, 1], DISCOVER, &[(50, vec![16, 1, 15, 2])]);
+        let p = request_packet(
+            0x01020304,
+            [2, 0, 0, 0, 0, 1],
+            DISCOVER,
+            &[(50, vec![16, 1, 15, 2])],
+        );
         assert_eq!((p[0], p[10], &p[4..8]), (1, 0x80, &[1u8, 2, 3, 4][..]));
         assert_eq!(&p[236..240], &MAGIC);
         let mut reply = p.clone();
         reply[0] = 2;
         reply[16..20].copy_from_slice(&[16, 1, 15, 2]);
         let (xid, yiaddr, t, opts) = parse_reply(&reply).unwrap();
-        assert_eq!((xid, yiaddr, t), (0x01020304, Ipv4Addr::new(16, 1, 15, 2), DISCOVER));
+        assert_eq!(
+            (xid, yiaddr, t),
+            (0x01020304, Ipv4Addr::new(16, 1, 15, 2), DISCOVER)
+        );
         assert_eq!(option(&opts, 50), Some(&[16u8, 1, 15, 2][..]));
         for cut in 0..reply.len() {
             let _ = parse_reply(&reply[..cut]);

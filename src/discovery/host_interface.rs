@@ -37,7 +37,14 @@ pub fn bootstrapping_supported(sysfs_root: &Path) -> bool {
     let report = discover_report(&DirSource::from_sysfs_root(sysfs_root));
     let records = report.decode.map(|d| d.records).unwrap_or_default();
     records.iter().any(|r| match &r.device {
-        Some(Device::UsbV2 { bootstrap: Some(b), .. } | Device::PciV2 { bootstrap: Some(b), .. }) => b.supported,
+        Some(
+            Device::UsbV2 {
+                bootstrap: Some(b), ..
+            }
+            | Device::PciV2 {
+                bootstrap: Some(b), ..
+            },
+        ) => b.supported,
         _ => false,
     })
 }
@@ -52,9 +59,13 @@ pub async fn bring_up_host_interface(sysfs_root: &Path) -> Result<HostInterfaceU
     };
     let mut refusals = Vec::new();
     for record in decode.records.iter() {
-        let Some(device) = &record.device else { continue };
+        let Some(device) = &record.device else {
+            continue;
+        };
         for protocol in &record.protocols {
-            let Protocol::RedfishOverIp(redfish) = protocol else { continue };
+            let Protocol::RedfishOverIp(redfish) = protocol else {
+                continue;
+            };
             let nic = match find_netdev(sysfs_root, device) {
                 Ok(nic) => nic,
                 Err(e) => {
@@ -65,11 +76,19 @@ pub async fn bring_up_host_interface(sysfs_root: &Path) -> Result<HostInterfaceU
             match plan(redfish, &nic.ifname) {
                 Ok(p) => {
                     let link = bring_up(&p).await?;
-                    return Ok(HostInterfaceUp { host: link.host, link, plan: p });
+                    return Ok(HostInterfaceUp {
+                        host: link.host,
+                        link,
+                        plan: p,
+                    });
                 }
                 Err(e) => refusals.push(format!("handle {:#06x}: {e}", record.handle)),
             }
         }
     }
-    Err(DiscoveryError::NoRecord(if refusals.is_empty() { "the table has none".into() } else { refusals.join("; ") }))
+    Err(DiscoveryError::NoRecord(if refusals.is_empty() {
+        "the table has none".into()
+    } else {
+        refusals.join("; ")
+    }))
 }

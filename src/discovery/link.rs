@@ -92,8 +92,12 @@ fn prefix_len(mask: IpAddr) -> u8 {
 pub fn plan(record: &RedfishOverIp, ifname: &str) -> Result<LinkPlan, LinkError> {
     let host = match record.host_ip_assignment {
         Assignment::Static => {
-            let addr = record.host_address.ok_or(LinkError::Incomplete("no host address"))?;
-            let mask = record.host_mask.ok_or(LinkError::Incomplete("no host mask"))?;
+            let addr = record
+                .host_address
+                .ok_or(LinkError::Incomplete("no host address"))?;
+            let mask = record
+                .host_mask
+                .ok_or(LinkError::Incomplete("no host mask"))?;
             HostAddress::Static(addr, prefix_len(mask))
         }
         Assignment::Dhcp => HostAddress::Dhcp,
@@ -101,24 +105,48 @@ pub fn plan(record: &RedfishOverIp, ifname: &str) -> Result<LinkPlan, LinkError>
         // (host 169.254.3.1/24, service 169.254.3.254): use them as given.
         Assignment::AutoConfigure => match (record.host_address, record.host_mask) {
             (Some(addr), Some(mask)) => HostAddress::Static(addr, prefix_len(mask)),
-            _ => return Err(LinkError::Unsupported("host IP assignment autoconfigure without an address in the record".into())),
+            _ => {
+                return Err(LinkError::Unsupported(
+                    "host IP assignment autoconfigure without an address in the record".into(),
+                ))
+            }
         },
-        other => return Err(LinkError::Unsupported(format!("host IP assignment {}", other.name()))),
+        other => {
+            return Err(LinkError::Unsupported(format!(
+                "host IP assignment {}",
+                other.name()
+            )))
+        }
     };
     let service = match (record.service_ip_discovery, &host) {
         (Assignment::Static | Assignment::AutoConfigure, _) if record.service_address.is_some() => {
-            ServiceAddress::Static(record.service_address.ok_or(LinkError::Incomplete("no service address"))?)
+            ServiceAddress::Static(
+                record
+                    .service_address
+                    .ok_or(LinkError::Incomplete("no service address"))?,
+            )
         }
         (Assignment::Static, _) => return Err(LinkError::Incomplete("no service address")),
         (Assignment::Dhcp, HostAddress::Dhcp) => ServiceAddress::FromDhcp,
-        (other, _) => return Err(LinkError::Unsupported(format!("service IP discovery {} with this host assignment", other.name()))),
+        (other, _) => {
+            return Err(LinkError::Unsupported(format!(
+                "service IP discovery {} with this host assignment",
+                other.name()
+            )))
+        }
     };
     let vlan = match record.vlan_id {
         Some(v @ 1..=4094) => Some(v as u16),
         Some(v) => return Err(LinkError::Unsupported(format!("VLAN {v}"))),
         None => None,
     };
-    Ok(LinkPlan { ifname: ifname.to_string(), host, service, port: record.service_port, vlan })
+    Ok(LinkPlan {
+        ifname: ifname.to_string(),
+        host,
+        service,
+        port: record.service_port,
+        vlan,
+    })
 }
 
 async fn index_of(handle: &mut rtnetlink::Handle, name: &str) -> Result<Option<u32>, LinkError> {
@@ -149,39 +177,71 @@ pub async fn bring_up(plan: &LinkPlan) -> Result<LinkUp, LinkError> {
 }
 
 async fn apply(handle: &mut rtnetlink::Handle, plan: &LinkPlan) -> Result<LinkUp, LinkError> {
-    let parent = index_of(handle, &plan.ifname).await?.ok_or_else(|| LinkError::NoDevice(plan.ifname.clone()))?;
-    handle.link().set(LinkUnspec::new_with_index(parent).up().build()).execute().await.map_err(netlink)?;
+    let parent = index_of(handle, &plan.ifname)
+        .await?
+        .ok_or_else(|| LinkError::NoDevice(plan.ifname.clone()))?;
+    handle
+        .link()
+        .set(LinkUnspec::new_with_index(parent).up().build())
+        .execute()
+        .await
+        .map_err(netlink)?;
     let (ifname, index) = match plan.vlan {
         None => (plan.ifname.clone(), parent),
         Some(vid) => {
             let name = format!("{}.{vid}", plan.ifname);
             if index_of(handle, &name).await?.is_none() {
-                exists_ok(handle.link().add(LinkVlan::new(&name, parent, vid).build()).execute().await)?;
+                exists_ok(
+                    handle
+                        .link()
+                        .add(LinkVlan::new(&name, parent, vid).build())
+                        .execute()
+                        .await,
+                )?;
             }
-            let index = index_of(handle, &name).await?.ok_or_else(|| LinkError::NoDevice(name.clone()))?;
-            handle.link().set(LinkUnspec::new_with_index(index).up().build()).execute().await.map_err(netlink)?;
+            let index = index_of(handle, &name)
+                .await?
+                .ok_or_else(|| LinkError::NoDevice(name.clone()))?;
+            handle
+                .link()
+                .set(LinkUnspec::new_with_index(index).up().build())
+                .execute()
+                .await
+                .map_err(netlink)?;
             (name, index)
         }
     };
     let (host, prefix, service) = match (&plan.host, &plan.service) {
-        (HostAddress::Static(addr, prefix), ServiceAddress::Static(service)) => (*addr, *prefix, *service),
+        (HostAddress::Static(addr, prefix), ServiceAddress::Static(service)) => {
+            (*addr, *prefix, *service)
+        }
         (HostAddress::Dhcp, service) => {
             let mac = mac_of(handle, index).await?;
-            let lease = super::dhcp::acquire(&ifname, mac, std::time::Duration::from_secs(20)).await?;
+            let lease =
+                super::dhcp::acquire(&ifname, mac, std::time::Duration::from_secs(20)).await?;
             let service = match service {
                 ServiceAddress::Static(ip) => *ip,
                 ServiceAddress::FromDhcp => IpAddr::V4(lease.server),
             };
             (IpAddr::V4(lease.address), lease.prefix, service)
         }
-        (HostAddress::Static(..), ServiceAddress::FromDhcp) => return Err(LinkError::Unsupported("a DHCP-learned service with a static host".into())),
+        (HostAddress::Static(..), ServiceAddress::FromDhcp) => {
+            return Err(LinkError::Unsupported(
+                "a DHCP-learned service with a static host".into(),
+            ))
+        }
     };
     let mut add = handle.address().add(index, host, prefix);
     if host.is_ipv6() {
         // The other end is the BMC alone: duplicate address detection would only keep the
         // address tentative (unusable) for a second or two.
-        add.message_mut().header.flags |= rtnetlink::packet_route::address::AddressHeaderFlags::Nodad;
-        add.message_mut().attributes.push(rtnetlink::packet_route::address::AddressAttribute::Flags(rtnetlink::packet_route::address::AddressFlags::Nodad));
+        add.message_mut().header.flags |=
+            rtnetlink::packet_route::address::AddressHeaderFlags::Nodad;
+        add.message_mut().attributes.push(
+            rtnetlink::packet_route::address::AddressAttribute::Flags(
+                rtnetlink::packet_route::address::AddressFlags::Nodad,
+            ),
+        );
     }
     exists_ok(add.execute().await)?;
     if let (false, IpAddr::V4(service)) = (in_prefix(host, service, prefix), service) {
@@ -193,14 +253,24 @@ async fn apply(handle: &mut rtnetlink::Handle, plan: &LinkPlan) -> Result<LinkUp
         exists_ok(handle.route().add(route).execute().await)?;
     }
     tracing::info!(%ifname, host = %host, prefix, service = %service, "host interface configured");
-    Ok(LinkUp { ifname, ifindex: index, host: (host, prefix), service, port: plan.port })
+    Ok(LinkUp {
+        ifname,
+        ifindex: index,
+        host: (host, prefix),
+        service,
+        port: plan.port,
+    })
 }
 
 /// The link's hardware address, for the DHCP client's chaddr.
 async fn mac_of(handle: &mut rtnetlink::Handle, index: u32) -> Result<[u8; 6], LinkError> {
     use rtnetlink::packet_route::link::LinkAttribute;
     let mut links = handle.link().get().match_index(index).execute();
-    let msg = links.try_next().await.map_err(netlink)?.ok_or_else(|| LinkError::NoDevice(format!("index {index}")))?;
+    let msg = links
+        .try_next()
+        .await
+        .map_err(netlink)?
+        .ok_or_else(|| LinkError::NoDevice(format!("index {index}")))?;
     msg.attributes
         .iter()
         .find_map(|a| match a {

@@ -10,5 +10,5 @@ pub mod dhcp;
 pub mod host_interface;
 pub mod link;
 pub mod netdev;
-pub mod watch;
 pub mod smbios;
+pub mod watch;

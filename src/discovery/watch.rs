@@ -27,9 +27,17 @@ fn name_of(msg: &LinkMessage) -> Option<&str> {
 }
 
 /// Runs until `events` is closed. `known_index` is the interface's index as configured now.
-pub async fn watch(plan: LinkPlan, known_index: Option<u32>, events: mpsc::Sender<LinkEvent>) -> Result<(), LinkError> {
-    let (mut conn, _, mut messages) = rtnetlink::new_connection().map_err(|e| LinkError::Netlink(e.to_string()))?;
-    conn.socket_mut().socket_mut().bind(&SocketAddr::new(0, rtnetlink::constants::RTMGRP_LINK)).map_err(|e| LinkError::Netlink(e.to_string()))?;
+pub async fn watch(
+    plan: LinkPlan,
+    known_index: Option<u32>,
+    events: mpsc::Sender<LinkEvent>,
+) -> Result<(), LinkError> {
+    let (mut conn, _, mut messages) =
+        rtnetlink::new_connection().map_err(|e| LinkError::Netlink(e.to_string()))?;
+    conn.socket_mut()
+        .socket_mut()
+        .bind(&SocketAddr::new(0, rtnetlink::constants::RTMGRP_LINK))
+        .map_err(|e| LinkError::Netlink(e.to_string()))?;
     let conn = tokio::spawn(conn);
     let mut index = known_index;
     while let Some((message, _)) = messages.next().await {

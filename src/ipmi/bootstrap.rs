@@ -67,8 +67,12 @@ pub enum Command {
 impl fmt::Display for Command {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Command::Fingerprint => f.write_str("IPMI Get Manager Certificate Fingerprint (NetFn 2Ch, cmd 01h)"),
-            Command::Credentials => f.write_str("IPMI Get Bootstrap Account Credentials (NetFn 2Ch, cmd 02h)"),
+            Command::Fingerprint => {
+                f.write_str("IPMI Get Manager Certificate Fingerprint (NetFn 2Ch, cmd 01h)")
+            }
+            Command::Credentials => {
+                f.write_str("IPMI Get Bootstrap Account Credentials (NetFn 2Ch, cmd 02h)")
+            }
         }
     }
 }
@@ -80,20 +84,39 @@ pub enum BootstrapError {
     Ipmi(#[from] IpmiError),
     #[error("{command}: credential bootstrapping is disabled on the BMC (completion code 80h in byte 1); an administrator can enable it in the host interface settings")]
     Disabled { command: Command },
-    #[error("{command}: the BMC does not implement it (completion code C1h in byte 1, invalid command)")]
+    #[error(
+        "{command}: the BMC does not implement it (completion code C1h in byte 1, invalid command)"
+    )]
     NotImplemented { command: Command },
     #[error("{command}: the BMC answered with completion code {code:02X}h in byte 1 ({meaning})")]
-    Completion { command: Command, code: u8, meaning: &'static str },
+    Completion {
+        command: Command,
+        code: u8,
+        meaning: &'static str,
+    },
     #[error("{command}: the answer has {got} bytes; expected {expected}")]
-    Length { command: Command, got: usize, expected: &'static str },
+    Length {
+        command: Command,
+        got: usize,
+        expected: &'static str,
+    },
     #[error("{command}: byte 2 (group extension) is {got:02X}h, not 52h")]
     Group { command: Command, got: u8 },
-    #[error("{}: byte 3 (fingerprint hash algorithm) is {got:02X}h; only 01h (SHA-256) is supported", Command::Fingerprint)]
+    #[error(
+        "{}: byte 3 (fingerprint hash algorithm) is {got:02X}h; only 01h (SHA-256) is supported",
+        Command::Fingerprint
+    )]
     HashType { got: u8 },
     #[error("{}: the {field} ({bytes}) is not UTF-8", Command::Credentials)]
-    NotUtf8 { field: &'static str, bytes: &'static str },
+    NotUtf8 {
+        field: &'static str,
+        bytes: &'static str,
+    },
     #[error("{}: the {field} ({bytes}) is empty", Command::Credentials)]
-    EmptyField { field: &'static str, bytes: &'static str },
+    EmptyField {
+        field: &'static str,
+        bytes: &'static str,
+    },
 }
 
 /// What an IPMI completion code means (IPMI 2.0 table 5-2, and DSP0270 for 80h and CBh).
@@ -119,21 +142,42 @@ pub fn completion_meaning(command: Command, code: u8) -> &'static str {
 }
 
 /// The completion code and group byte, common to both answers; returns the bytes after them.
-fn header<'a>(command: Command, bytes: &'a [u8], expected: &'static str) -> Result<&'a [u8], BootstrapError> {
+fn header<'a>(
+    command: Command,
+    bytes: &'a [u8],
+    expected: &'static str,
+) -> Result<&'a [u8], BootstrapError> {
     let Some((&code, rest)) = bytes.split_first() else {
-        return Err(BootstrapError::Length { command, got: 0, expected });
+        return Err(BootstrapError::Length {
+            command,
+            got: 0,
+            expected,
+        });
     };
     match code {
         0x00 => {}
         CC_DISABLED => return Err(BootstrapError::Disabled { command }),
         CC_INVALID_COMMAND => return Err(BootstrapError::NotImplemented { command }),
-        code => return Err(BootstrapError::Completion { command, code, meaning: completion_meaning(command, code) }),
+        code => {
+            return Err(BootstrapError::Completion {
+                command,
+                code,
+                meaning: completion_meaning(command, code),
+            })
+        }
     }
     let Some((&group, rest)) = rest.split_first() else {
-        return Err(BootstrapError::Length { command, got: bytes.len(), expected });
+        return Err(BootstrapError::Length {
+            command,
+            got: bytes.len(),
+            expected,
+        });
     };
     if group != GROUP_REDFISH {
-        return Err(BootstrapError::Group { command, got: group });
+        return Err(BootstrapError::Group {
+            command,
+            got: group,
+        });
     }
     Ok(rest)
 }
@@ -143,13 +187,20 @@ pub fn parse_fingerprint(bytes: &[u8]) -> Result<Fingerprint, BootstrapError> {
     const EXPECTED: &str = "35 (completion code, 52h, hash algorithm, 32-byte SHA-256 digest)";
     let rest = header(Command::Fingerprint, bytes, EXPECTED)?;
     let Some((&hash, digest)) = rest.split_first() else {
-        return Err(BootstrapError::Length { command: Command::Fingerprint, got: bytes.len(), expected: EXPECTED });
+        return Err(BootstrapError::Length {
+            command: Command::Fingerprint,
+            got: bytes.len(),
+            expected: EXPECTED,
+        });
     };
     if hash != HASH_SHA256 {
         return Err(BootstrapError::HashType { got: hash });
     }
-    let digest: [u8; 32] =
-        digest.try_into().map_err(|_| BootstrapError::Length { command: Command::Fingerprint, got: bytes.len(), expected: EXPECTED })?;
+    let digest: [u8; 32] = digest.try_into().map_err(|_| BootstrapError::Length {
+        command: Command::Fingerprint,
+        got: bytes.len(),
+        expected: EXPECTED,
+    })?;
     Ok(Fingerprint::from_bytes(digest))
 }
 
@@ -157,7 +208,11 @@ pub fn parse_fingerprint(bytes: &[u8]) -> Result<Fingerprint, BootstrapError> {
 pub fn parse_credentials(bytes: &[u8]) -> Result<Credentials, BootstrapError> {
     const EXPECTED: &str = "34 (completion code, 52h, 16-byte user name, 16-byte password)";
     let fields = header(Command::Credentials, bytes, EXPECTED)?;
-    let length = || BootstrapError::Length { command: Command::Credentials, got: bytes.len(), expected: EXPECTED };
+    let length = || BootstrapError::Length {
+        command: Command::Credentials,
+        got: bytes.len(),
+        expected: EXPECTED,
+    };
     let (user, password) = if fields.len() == 2 * FIELD_LEN {
         let (u, p) = fields.split_at(FIELD_LEN);
         (until_nul(u), until_nul(p))
@@ -166,12 +221,18 @@ pub fn parse_credentials(bytes: &[u8]) -> Result<Credentials, BootstrapError> {
     };
     let user = text(user, "user name", "bytes 3-18")?;
     let password = text(password, "password", "bytes 19-34")?;
-    Ok(Credentials { user: user.to_string(), password: Secret::new(password) })
+    Ok(Credentials {
+        user: user.to_string(),
+        password: Secret::new(password),
+    })
 }
 
 /// A field up to its first NUL (all of it when it has none: exactly 16 characters).
 fn until_nul(field: &[u8]) -> &[u8] {
-    field.iter().position(|b| *b == 0).map_or(field, |end| &field[..end])
+    field
+        .iter()
+        .position(|b| *b == 0)
+        .map_or(field, |end| &field[..end])
 }
 
 /// NOTE(openbmc): `user NUL password NUL`, each at most 16 bytes with its NUL.
@@ -183,8 +244,13 @@ fn unpadded(fields: &[u8]) -> Option<(&[u8], &[u8])> {
     ok.then(|| (user, &rest[..end]))
 }
 
-fn text<'a>(field: &'a [u8], name: &'static str, bytes: &'static str) -> Result<&'a str, BootstrapError> {
-    let s = std::str::from_utf8(field).map_err(|_| BootstrapError::NotUtf8 { field: name, bytes })?;
+fn text<'a>(
+    field: &'a [u8],
+    name: &'static str,
+    bytes: &'static str,
+) -> Result<&'a str, BootstrapError> {
+    let s =
+        std::str::from_utf8(field).map_err(|_| BootstrapError::NotUtf8 { field: name, bytes })?;
     if s.is_empty() {
         return Err(BootstrapError::EmptyField { field: name, bytes });
     }
@@ -193,15 +259,22 @@ fn text<'a>(field: &'a [u8], name: &'static str, bytes: &'static str) -> Result<
 
 /// Asks for the fingerprint of the BMC's (first) TLS certificate.
 pub fn fetch_fingerprint(ipmi: &dyn Ipmi) -> Result<Fingerprint, BootstrapError> {
-    let req = IpmiRequest { netfn: NETFN_GROUP_EXTENSION, cmd: CMD_GET_FINGERPRINT, data: vec![GROUP_REDFISH, CERTIFICATE_NUMBER] };
+    let req = IpmiRequest {
+        netfn: NETFN_GROUP_EXTENSION,
+        cmd: CMD_GET_FINGERPRINT,
+        data: vec![GROUP_REDFISH, CERTIFICATE_NUMBER],
+    };
     parse_fingerprint(ipmi.exchange(&req)?.bytes())
 }
 
 /// Asks for a bootstrap account, keeping bootstrapping enabled (A5h) so that the agent can
 /// ask again after a BMC reset. Each call makes the BMC create an account.
 pub fn fetch_credentials(ipmi: &dyn Ipmi) -> Result<Credentials, BootstrapError> {
-    let req =
-        IpmiRequest { netfn: NETFN_GROUP_EXTENSION, cmd: CMD_GET_BOOTSTRAP_CREDENTIALS, data: vec![GROUP_REDFISH, KEEP_BOOTSTRAPPING_ENABLED] };
+    let req = IpmiRequest {
+        netfn: NETFN_GROUP_EXTENSION,
+        cmd: CMD_GET_BOOTSTRAP_CREDENTIALS,
+        data: vec![GROUP_REDFISH, KEEP_BOOTSTRAPPING_ENABLED],
+    };
     parse_credentials(ipmi.exchange(&req)?.bytes())
 }
 

@@ -95,29 +95,55 @@ impl DevIpmi {
             .read(true)
             .write(true)
             .open(path)
-            .map_err(|e| IpmiError::Open { path: path.to_path_buf(), reason: e.to_string() })?;
-        Ok(DevIpmi { file, path: path.to_path_buf(), timeout, next_msgid: Mutex::new(1) })
+            .map_err(|e| IpmiError::Open {
+                path: path.to_path_buf(),
+                reason: e.to_string(),
+            })?;
+        Ok(DevIpmi {
+            file,
+            path: path.to_path_buf(),
+            timeout,
+            next_msgid: Mutex::new(1),
+        })
     }
 
     fn io(&self, what: &'static str, e: nix::Error) -> IpmiError {
-        IpmiError::Io { path: self.path.clone(), what, reason: e.desc().to_string() }
+        IpmiError::Io {
+            path: self.path.clone(),
+            what,
+            reason: e.desc().to_string(),
+        }
     }
 
     fn send(&self, req: &IpmiRequest, msgid: c_long) -> Result<(), IpmiError> {
         if req.data.len() > MAX_MSG_LENGTH {
-            return Err(IpmiError::Io { path: self.path.clone(), what: "send", reason: format!("{} data bytes; at most {MAX_MSG_LENGTH}", req.data.len()) });
+            return Err(IpmiError::Io {
+                path: self.path.clone(),
+                what: "send",
+                reason: format!("{} data bytes; at most {MAX_MSG_LENGTH}", req.data.len()),
+            });
         }
-        let mut addr = SystemInterfaceAddr { addr_type: SYSTEM_INTERFACE_ADDR_TYPE, channel: BMC_CHANNEL, lun: 0 };
+        let mut addr = SystemInterfaceAddr {
+            addr_type: SYSTEM_INTERFACE_ADDR_TYPE,
+            channel: BMC_CHANNEL,
+            lun: 0,
+        };
         let mut data = req.data.clone();
         let mut raw = IpmiReq {
             addr: (&mut addr as *mut SystemInterfaceAddr).cast(),
             addr_len: std::mem::size_of::<SystemInterfaceAddr>() as c_uint,
             msgid,
-            msg: IpmiMsg { netfn: req.netfn, cmd: req.cmd, data_len: data.len() as u16, data: data.as_mut_ptr() },
+            msg: IpmiMsg {
+                netfn: req.netfn,
+                cmd: req.cmd,
+                data_len: data.len() as u16,
+                data: data.as_mut_ptr(),
+            },
         };
         // SAFETY: `raw` points at `addr` and `data`, which outlive the call; the kernel only
         // reads them (copy_from_user) during the ioctl.
-        unsafe { ipmictl_send_command(self.file.as_raw_fd(), &mut raw) }.map_err(|e| self.io("send (IPMICTL_SEND_COMMAND)", e))?;
+        unsafe { ipmictl_send_command(self.file.as_raw_fd(), &mut raw) }
+            .map_err(|e| self.io("send (IPMICTL_SEND_COMMAND)", e))?;
         Ok(())
     }
 
@@ -128,7 +154,11 @@ impl DevIpmi {
             if left.is_zero() {
                 return Ok(false);
             }
-            let mut pfd = libc::pollfd { fd: self.file.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+            let mut pfd = libc::pollfd {
+                fd: self.file.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            };
             let ms = left.as_millis().clamp(1, c_int::MAX as u128) as c_int;
             // SAFETY: one valid pollfd for the duration of the call.
             let n = unsafe { libc::poll(&mut pfd, 1, ms) };
@@ -146,13 +176,22 @@ impl DevIpmi {
     /// Reads one queued message (`None` when nothing was queued).
     fn receive(&self) -> Result<Option<Received>, IpmiError> {
         let mut buf = Zeroizing::new(vec![0u8; MAX_MSG_LENGTH]);
-        let mut addr = IpmiAddr { addr_type: 0, channel: 0, data: [0; MAX_ADDR_SIZE] };
+        let mut addr = IpmiAddr {
+            addr_type: 0,
+            channel: 0,
+            data: [0; MAX_ADDR_SIZE],
+        };
         let mut raw = IpmiRecv {
             recv_type: 0,
             addr: (&mut addr as *mut IpmiAddr).cast(),
             addr_len: std::mem::size_of::<IpmiAddr>() as c_uint,
             msgid: 0,
-            msg: IpmiMsg { netfn: 0, cmd: 0, data_len: MAX_MSG_LENGTH as u16, data: buf.as_mut_ptr() },
+            msg: IpmiMsg {
+                netfn: 0,
+                cmd: 0,
+                data_len: MAX_MSG_LENGTH as u16,
+                data: buf.as_mut_ptr(),
+            },
         };
         // SAFETY: `raw` points at `addr` and `buf` with their true sizes; the kernel writes at
         // most that much (the _TRUNC variant truncates instead of failing).
@@ -163,7 +202,11 @@ impl DevIpmi {
         }
         let len = usize::from(raw.msg.data_len).min(MAX_MSG_LENGTH);
         let data = Zeroizing::new(buf[..len].to_vec());
-        Ok(Some(Received { recv_type: raw.recv_type, msgid: raw.msgid, data }))
+        Ok(Some(Received {
+            recv_type: raw.recv_type,
+            msgid: raw.msgid,
+            data,
+        }))
     }
 }
 
@@ -181,7 +224,12 @@ impl Ipmi for DevIpmi {
         *next = next.wrapping_add(1);
         self.send(req, msgid)?;
         let deadline = Instant::now() + self.timeout;
-        let timeout = || IpmiError::Timeout { path: self.path.clone(), netfn: req.netfn, cmd: req.cmd, after: self.timeout };
+        let timeout = || IpmiError::Timeout {
+            path: self.path.clone(),
+            netfn: req.netfn,
+            cmd: req.cmd,
+            after: self.timeout,
+        };
         loop {
             if !self.wait(deadline)? {
                 return Err(timeout());
@@ -190,7 +238,11 @@ impl Ipmi for DevIpmi {
                 Some(mut m) if m.recv_type == RESPONSE_RECV_TYPE && m.msgid == msgid => {
                     return Ok(IpmiResponse(Zeroizing::new(std::mem::take(&mut *m.data))));
                 }
-                Some(m) => tracing::debug!(recv_type = m.recv_type, msgid = m.msgid, "dropping an IPMI message that is not our answer"),
+                Some(m) => tracing::debug!(
+                    recv_type = m.recv_type,
+                    msgid = m.msgid,
+                    "dropping an IPMI message that is not our answer"
+                ),
                 None => {}
             }
         }
@@ -209,8 +261,13 @@ mod tests {
 
     #[test]
     fn opening_a_missing_device_names_the_path() {
-        let err = DevIpmi::open(Path::new("/nonexistent/ipmi0"), Duration::from_secs(1)).err().unwrap();
-        assert!(matches!(&err, IpmiError::Open { path, .. } if path == Path::new("/nonexistent/ipmi0")), "{err:?}");
+        let err = DevIpmi::open(Path::new("/nonexistent/ipmi0"), Duration::from_secs(1))
+            .err()
+            .unwrap();
+        assert!(
+            matches!(&err, IpmiError::Open { path, .. } if path == Path::new("/nonexistent/ipmi0")),
+            "{err:?}"
+        );
         assert!(err.to_string().contains("/nonexistent/ipmi0"), "{err}");
     }
 
@@ -220,18 +277,43 @@ mod tests {
     #[test]
     fn struct_layouts_match_linux_ipmi_h() {
         assert_eq!(size_of::<SystemInterfaceAddr>(), 8);
-        assert_eq!((offset_of!(SystemInterfaceAddr, channel), offset_of!(SystemInterfaceAddr, lun)), (4, 6));
+        assert_eq!(
+            (
+                offset_of!(SystemInterfaceAddr, channel),
+                offset_of!(SystemInterfaceAddr, lun)
+            ),
+            (4, 6)
+        );
         assert_eq!(size_of::<IpmiAddr>(), 40);
         assert_eq!(size_of::<IpmiMsg>(), 16);
         assert_eq!(
-            [offset_of!(IpmiMsg, netfn), offset_of!(IpmiMsg, cmd), offset_of!(IpmiMsg, data_len), offset_of!(IpmiMsg, data)],
+            [
+                offset_of!(IpmiMsg, netfn),
+                offset_of!(IpmiMsg, cmd),
+                offset_of!(IpmiMsg, data_len),
+                offset_of!(IpmiMsg, data)
+            ],
             [0, 1, 2, 8]
         );
         assert_eq!(size_of::<IpmiReq>(), 40);
-        assert_eq!([offset_of!(IpmiReq, addr), offset_of!(IpmiReq, addr_len), offset_of!(IpmiReq, msgid), offset_of!(IpmiReq, msg)], [0, 8, 16, 24]);
+        assert_eq!(
+            [
+                offset_of!(IpmiReq, addr),
+                offset_of!(IpmiReq, addr_len),
+                offset_of!(IpmiReq, msgid),
+                offset_of!(IpmiReq, msg)
+            ],
+            [0, 8, 16, 24]
+        );
         assert_eq!(size_of::<IpmiRecv>(), 48);
         assert_eq!(
-            [offset_of!(IpmiRecv, recv_type), offset_of!(IpmiRecv, addr), offset_of!(IpmiRecv, addr_len), offset_of!(IpmiRecv, msgid), offset_of!(IpmiRecv, msg)],
+            [
+                offset_of!(IpmiRecv, recv_type),
+                offset_of!(IpmiRecv, addr),
+                offset_of!(IpmiRecv, addr_len),
+                offset_of!(IpmiRecv, msgid),
+                offset_of!(IpmiRecv, msg)
+            ],
             [0, 8, 16, 24, 32]
         );
     }
@@ -241,8 +323,14 @@ mod tests {
     #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
     #[test]
     fn ioctl_numbers_match_linux_ipmi_h() {
-        assert_eq!(nix::request_code_read!(b'i', 13, size_of::<IpmiReq>()) as u64, 0x8028_690d);
-        assert_eq!(nix::request_code_readwrite!(b'i', 11, size_of::<IpmiRecv>()) as u64, 0xc030_690b);
+        assert_eq!(
+            nix::request_code_read!(b'i', 13, size_of::<IpmiReq>()) as u64,
+            0x8028_690d
+        );
+        assert_eq!(
+            nix::request_code_readwrite!(b'i', 11, size_of::<IpmiRecv>()) as u64,
+            0xc030_690b
+        );
     }
 
     /// A regular file accepts neither ioctl: the error names the step and the path.
@@ -250,8 +338,16 @@ mod tests {
     fn a_device_that_is_not_ipmi_gives_an_error_naming_the_ioctl() {
         let file = tempfile::NamedTempFile::new().unwrap();
         let dev = DevIpmi::open(file.path(), Duration::from_millis(100)).unwrap();
-        let req = IpmiRequest { netfn: 0x2c, cmd: 0x01, data: vec![0x52, 0x01] };
+        let req = IpmiRequest {
+            netfn: 0x2c,
+            cmd: 0x01,
+            data: vec![0x52, 0x01],
+        };
         let err = dev.exchange(&req).unwrap_err();
-        assert!(err.to_string().contains("IPMICTL_SEND_COMMAND") && err.to_string().contains(&file.path().display().to_string()), "{err}");
+        assert!(
+            err.to_string().contains("IPMICTL_SEND_COMMAND")
+                && err.to_string().contains(&file.path().display().to_string()),
+            "{err}"
+        );
     }
 }

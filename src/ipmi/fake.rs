@@ -5,7 +5,9 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
-use super::bootstrap::{CMD_GET_BOOTSTRAP_CREDENTIALS, CMD_GET_FINGERPRINT, FIELD_LEN, GROUP_REDFISH, HASH_SHA256};
+use super::bootstrap::{
+    CMD_GET_BOOTSTRAP_CREDENTIALS, CMD_GET_FINGERPRINT, FIELD_LEN, GROUP_REDFISH, HASH_SHA256,
+};
 use super::{Ipmi, IpmiError, IpmiRequest, IpmiResponse, NETFN_GROUP_EXTENSION};
 
 type Key = (u8, u8);
@@ -24,13 +26,21 @@ impl FakeIpmi {
 
     /// Answers the next request for `cmd` of NetFn 2Ch with `bytes` (completion code first).
     pub fn answer_once(&self, cmd: u8, bytes: Vec<u8>) -> &Self {
-        self.queued.lock().unwrap_or_else(|e| e.into_inner()).entry((NETFN_GROUP_EXTENSION, cmd)).or_default().push_back(bytes);
+        self.queued
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry((NETFN_GROUP_EXTENSION, cmd))
+            .or_default()
+            .push_back(bytes);
         self
     }
 
     /// Answers every request for `cmd` of NetFn 2Ch with `bytes` once the queue is empty.
     pub fn answer_always(&self, cmd: u8, bytes: Vec<u8>) -> &Self {
-        self.standing.lock().unwrap_or_else(|e| e.into_inner()).insert((NETFN_GROUP_EXTENSION, cmd), bytes);
+        self.standing
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert((NETFN_GROUP_EXTENSION, cmd), bytes);
         self
     }
 
@@ -38,7 +48,10 @@ impl FakeIpmi {
     pub fn bootstrapping(fingerprint: &[u8; 32], user: &str, password: &str) -> FakeIpmi {
         let fake = FakeIpmi::new();
         fake.answer_always(CMD_GET_FINGERPRINT, fingerprint_answer(fingerprint));
-        fake.answer_always(CMD_GET_BOOTSTRAP_CREDENTIALS, credentials_answer(user, password));
+        fake.answer_always(
+            CMD_GET_BOOTSTRAP_CREDENTIALS,
+            credentials_answer(user, password),
+        );
         fake
     }
 
@@ -49,17 +62,37 @@ impl FakeIpmi {
 
     /// How many requests for `cmd` of NetFn 2Ch were sent.
     pub fn count(&self, cmd: u8) -> usize {
-        self.requests().iter().filter(|r| r.netfn == NETFN_GROUP_EXTENSION && r.cmd == cmd).count()
+        self.requests()
+            .iter()
+            .filter(|r| r.netfn == NETFN_GROUP_EXTENSION && r.cmd == cmd)
+            .count()
     }
 }
 
 impl Ipmi for FakeIpmi {
     fn exchange(&self, req: &IpmiRequest) -> Result<IpmiResponse, IpmiError> {
-        self.sent.lock().unwrap_or_else(|e| e.into_inner()).push(req.clone());
+        self.sent
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(req.clone());
         let key = (req.netfn, req.cmd);
-        let once = self.queued.lock().unwrap_or_else(|e| e.into_inner()).get_mut(&key).and_then(VecDeque::pop_front);
-        let bytes = once.or_else(|| self.standing.lock().unwrap_or_else(|e| e.into_inner()).get(&key).cloned());
-        bytes.map(IpmiResponse::new).ok_or(IpmiError::Unscripted { netfn: req.netfn, cmd: req.cmd })
+        let once = self
+            .queued
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get_mut(&key)
+            .and_then(VecDeque::pop_front);
+        let bytes = once.or_else(|| {
+            self.standing
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(&key)
+                .cloned()
+        });
+        bytes.map(IpmiResponse::new).ok_or(IpmiError::Unscripted {
+            netfn: req.netfn,
+            cmd: req.cmd,
+        })
     }
 
     fn describe(&self) -> String {

@@ -55,9 +55,18 @@ pub enum IpmiError {
     #[error("cannot open the IPMI device {path}: {reason}")]
     Open { path: PathBuf, reason: String },
     #[error("IPMI {what} on {path} failed: {reason}")]
-    Io { path: PathBuf, what: &'static str, reason: String },
+    Io {
+        path: PathBuf,
+        what: &'static str,
+        reason: String,
+    },
     #[error("no IPMI answer to NetFn {netfn:02X}h command {cmd:02X}h on {path} within {after:?}")]
-    Timeout { path: PathBuf, netfn: u8, cmd: u8, after: Duration },
+    Timeout {
+        path: PathBuf,
+        netfn: u8,
+        cmd: u8,
+        after: Duration,
+    },
     #[error("the scripted IPMI stand-in has no answer for NetFn {netfn:02X}h command {cmd:02X}h")]
     Unscripted { netfn: u8, cmd: u8 },
 }

@@ -35,7 +35,10 @@ pub struct Cache {
 impl Cache {
     /// `None` when the TTL is zero: no cache.
     pub fn new(ttl: Duration) -> Option<Cache> {
-        (!ttl.is_zero()).then(|| Cache { ttl, entries: Mutex::new(HashMap::new()) })
+        (!ttl.is_zero()).then(|| Cache {
+            ttl,
+            entries: Mutex::new(HashMap::new()),
+        })
     }
 
     /// `key` is the path and query as sent to the BMC.
@@ -60,21 +63,44 @@ impl Cache {
         entries.retain(|_, e| now.duration_since(e.stored) < self.ttl);
         let mut bytes: usize = entries.values().map(|e| e.value.body.len()).sum();
         while entries.len() >= MAX_ENTRIES || bytes + value.body.len() > MAX_BYTES {
-            let Some(oldest) = entries.iter().min_by_key(|(_, e)| e.stored).map(|(k, _)| k.clone()) else { break };
+            let Some(oldest) = entries
+                .iter()
+                .min_by_key(|(_, e)| e.stored)
+                .map(|(k, _)| k.clone())
+            else {
+                break;
+            };
             if let Some(e) = entries.remove(&oldest) {
                 bytes -= e.value.body.len();
             }
         }
-        entries.insert(key.to_string(), Entry { value, stored: now, path_key: key_of(path) });
+        entries.insert(
+            key.to_string(),
+            Entry {
+                value,
+                stored: now,
+                path_key: key_of(path),
+            },
+        );
     }
 
     /// A write to `path`: forget it (any query), everything below it, and its parent
     /// collection (whose members may have changed).
     pub fn invalidate(&self, path: &str) {
         let written = key_of(path);
-        let parent = written.rsplit_once('/').map(|(p, _)| if p.is_empty() { "/".to_string() } else { p.to_string() });
+        let parent = written.rsplit_once('/').map(|(p, _)| {
+            if p.is_empty() {
+                "/".to_string()
+            } else {
+                p.to_string()
+            }
+        });
         let below = format!("{written}/");
-        self.lock().retain(|_, e| e.path_key != written && !e.path_key.starts_with(&below) && Some(&e.path_key) != parent.as_ref());
+        self.lock().retain(|_, e| {
+            e.path_key != written
+                && !e.path_key.starts_with(&below)
+                && Some(&e.path_key) != parent.as_ref()
+        });
     }
 
     pub fn len(&self) -> usize {
@@ -86,7 +112,9 @@ impl Cache {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
-        self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -95,7 +123,10 @@ mod tests {
     use super::*;
 
     fn value(text: &str) -> Cached {
-        Cached { headers: HeaderMap::new(), body: Bytes::from(text.to_string()) }
+        Cached {
+            headers: HeaderMap::new(),
+            body: Bytes::from(text.to_string()),
+        }
     }
 
     #[test]
@@ -115,10 +146,20 @@ mod tests {
     #[test]
     fn a_write_drops_the_resource_its_children_and_its_collection_only() {
         let c = Cache::new(Duration::from_secs(60)).unwrap();
-        for p in ["/redfish/v1/Systems", "/redfish/v1/Systems/1/", "/redfish/v1/Systems/1/Bios", "/redfish/v1/Systems/10", "/redfish/v1/Chassis/1"] {
+        for p in [
+            "/redfish/v1/Systems",
+            "/redfish/v1/Systems/1/",
+            "/redfish/v1/Systems/1/Bios",
+            "/redfish/v1/Systems/10",
+            "/redfish/v1/Chassis/1",
+        ] {
             c.put(p, p, value(p));
         }
-        c.put("/redfish/v1/Systems/1?$select=Name", "/redfish/v1/Systems/1", value("q"));
+        c.put(
+            "/redfish/v1/Systems/1?$select=Name",
+            "/redfish/v1/Systems/1",
+            value("q"),
+        );
         c.invalidate("/redfish/v1/Systems/1");
         assert!(c.get("/redfish/v1/Systems/1/").is_none());
         assert!(c.get("/redfish/v1/Systems/1?$select=Name").is_none());

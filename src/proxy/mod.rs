@@ -35,11 +35,25 @@ pub const MAX_REQUEST: usize = 1 << 20;
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1800);
 
 /// Client headers passed to the BMC; everything else (credentials above all) stays here.
-const FORWARDED_REQUEST_HEADERS: &[HeaderName] =
-    &[header::CONTENT_TYPE, header::ACCEPT, header::IF_MATCH, header::IF_NONE_MATCH, header::ACCEPT_LANGUAGE];
+const FORWARDED_REQUEST_HEADERS: &[HeaderName] = &[
+    header::CONTENT_TYPE,
+    header::ACCEPT,
+    header::IF_MATCH,
+    header::IF_NONE_MATCH,
+    header::ACCEPT_LANGUAGE,
+];
 /// BMC headers passed back to the client (`Location` is rewritten).
-const RETURNED_RESPONSE_HEADERS: &[&str] =
-    &["content-type", "etag", "allow", "link", "odata-version", "retry-after", "cache-control", "content-language", "www-authenticate"];
+const RETURNED_RESPONSE_HEADERS: &[&str] = &[
+    "content-type",
+    "etag",
+    "allow",
+    "link",
+    "odata-version",
+    "retry-after",
+    "cache-control",
+    "content-language",
+    "www-authenticate",
+];
 
 pub type Reply = Response<Bytes>;
 
@@ -62,7 +76,11 @@ pub struct Proxy {
 
 impl Proxy {
     /// `session_timeout` is the BMC's `SessionTimeout`: virtual sessions expire like the BMC's.
-    pub async fn new(agent: Arc<AgentSession>, session_timeout: Option<Duration>, cache_ttl: Duration) -> Proxy {
+    pub async fn new(
+        agent: Arc<AgentSession>,
+        session_timeout: Option<Duration>,
+        cache_ttl: Duration,
+    ) -> Proxy {
         let endpoint = agent.transport().endpoint();
         let login_url = agent.login_location().await;
         let names = BmcNames::new([endpoint.as_str()].into_iter().chain(login_url.as_deref()));
@@ -93,7 +111,11 @@ impl Proxy {
             Ok(t) => t,
             Err(e) => return error(StatusCode::NOT_FOUND, "ResourceMissingAtURI", e),
         };
-        let caller = match req.headers().get("x-auth-token").map(|v| v.to_str().unwrap_or_default()) {
+        let caller = match req
+            .headers()
+            .get("x-auth-token")
+            .map(|v| v.to_str().unwrap_or_default())
+        {
             None => None,
             Some(token) => match self.sessions.authenticate(token) {
                 Some(s) => Some(s),
@@ -106,24 +128,53 @@ impl Proxy {
         };
         let sessions_path = &self.agent.root().sessions_path;
         if req.method() == Method::POST && path::is_session_collection(&target, sessions_path) {
-            return self.login(peer, base.as_deref(), sessions_path, req.body()).await;
+            return self
+                .login(peer, base.as_deref(), sessions_path, req.body())
+                .await;
         }
         if let Some(id) = path::session_member(&target, sessions_path) {
-            if let Some(reply) = self.session_member(peer, caller.as_ref(), req.method(), &id).await {
+            if let Some(reply) = self
+                .session_member(peer, caller.as_ref(), req.method(), &id)
+                .await
+            {
                 return reply;
             }
         }
         if !is_read(req.method()) && peer.role < Role::Admin {
-            return error(StatusCode::FORBIDDEN, "InsufficientPrivilege", format!("uid {} may not {} through the proxy: writes need the admin role", peer.uid, req.method()));
+            return error(
+                StatusCode::FORBIDDEN,
+                "InsufficientPrivilege",
+                format!(
+                    "uid {} may not {} through the proxy: writes need the admin role",
+                    peer.uid,
+                    req.method()
+                ),
+            );
         }
         self.forward(req, &target, base.as_deref()).await
     }
 
     /// A login: a virtual session, with the BMC's session shape.
-    async fn login(&self, peer: &Peer, base: Option<&str>, sessions_path: &str, body: &[u8]) -> Reply {
+    async fn login(
+        &self,
+        peer: &Peer,
+        base: Option<&str>,
+        sessions_path: &str,
+        body: &[u8],
+    ) -> Reply {
         let user = match serde_json::from_slice::<serde_json::Value>(body) {
-            Ok(serde_json::Value::Object(map)) => map.get("UserName").and_then(|v| v.as_str()).unwrap_or_default().to_string(),
-            _ => return error(StatusCode::BAD_REQUEST, "MalformedJSON", "a login needs a JSON object body with UserName and Password"),
+            Ok(serde_json::Value::Object(map)) => map
+                .get("UserName")
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_string(),
+            _ => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "MalformedJSON",
+                    "a login needs a JSON object body with UserName and Password",
+                )
+            }
         };
         let (session, token) = self.sessions.create(&user, peer.uid);
         let uri = member_uri(sessions_path, &session.id);
@@ -146,16 +197,31 @@ impl Proxy {
 
     /// A request on one member of the session collection: a virtual session is served here;
     /// the agent's own session may be read but not deleted or changed. `None`: forward it.
-    async fn session_member(&self, peer: &Peer, caller: Option<&VirtualSession>, method: &Method, id: &str) -> Option<Reply> {
+    async fn session_member(
+        &self,
+        peer: &Peer,
+        caller: Option<&VirtualSession>,
+        method: &Method,
+        id: &str,
+    ) -> Option<Reply> {
         let sessions_path = &self.agent.root().sessions_path;
         let uri = member_uri(sessions_path, id);
         if let Some(session) = self.sessions.by_id(id) {
             return Some(match *method {
-                Method::GET | Method::HEAD => json_reply(StatusCode::OK, self.body.render(&self.agent, &session, &uri).await),
+                Method::GET | Method::HEAD => json_reply(
+                    StatusCode::OK,
+                    self.body.render(&self.agent, &session, &uri).await,
+                ),
                 Method::DELETE => {
-                    let own = caller.is_some_and(|c| c.id == session.id) || peer.uid == session.uid || peer.role == Role::Admin;
+                    let own = caller.is_some_and(|c| c.id == session.id)
+                        || peer.uid == session.uid
+                        || peer.role == Role::Admin;
                     if !own {
-                        return Some(error(StatusCode::FORBIDDEN, "InsufficientPrivilege", format!("virtual session {id} belongs to uid {}", session.uid)));
+                        return Some(error(
+                            StatusCode::FORBIDDEN,
+                            "InsufficientPrivilege",
+                            format!("virtual session {id} belongs to uid {}", session.uid),
+                        ));
                     }
                     self.sessions.remove(id);
                     tracing::debug!(uid = peer.uid, session = %id, "virtual session ended");
@@ -166,7 +232,11 @@ impl Proxy {
         }
         if id.to_ascii_lowercase().starts_with("hostagent-") {
             // An expired or ended virtual session: it never existed on the BMC.
-            return Some(error(StatusCode::NOT_FOUND, "ResourceMissingAtURI", format!("no session {id}")));
+            return Some(error(
+                StatusCode::NOT_FOUND,
+                "ResourceMissingAtURI",
+                format!("no session {id}"),
+            ));
         }
         let agent_uri = self.agent.own_session_uri().await;
         if agent_uri.is_some_and(|a| ids_equal(&a, &uri)) && !is_read(method) {
@@ -195,8 +265,20 @@ impl Proxy {
         out.body = body;
         let resp = match self.agent.send(out).await {
             Ok(r) => r,
-            Err(e) if e.is_unreachable() => return error(StatusCode::BAD_GATEWAY, "ServiceTemporarilyUnavailable", format!("the BMC is unreachable: {e}")),
-            Err(e) => return error(StatusCode::BAD_GATEWAY, "GeneralError", format!("the BMC's answer could not be used: {e}")),
+            Err(e) if e.is_unreachable() => {
+                return error(
+                    StatusCode::BAD_GATEWAY,
+                    "ServiceTemporarilyUnavailable",
+                    format!("the BMC is unreachable: {e}"),
+                )
+            }
+            Err(e) => {
+                return error(
+                    StatusCode::BAD_GATEWAY,
+                    "GeneralError",
+                    format!("the BMC's answer could not be used: {e}"),
+                )
+            }
         };
         if let Some(cache) = &self.cache {
             if !is_read(&parts.method) {
@@ -205,7 +287,14 @@ impl Proxy {
         }
         let reply = self.reply_from_bmc(resp, base);
         if let (true, Some(cache), true) = (is_get, &self.cache, reply.status() == StatusCode::OK) {
-            cache.put(&key, &target.path, Cached { headers: reply.headers().clone(), body: reply.body().clone() });
+            cache.put(
+                &key,
+                &target.path,
+                Cached {
+                    headers: reply.headers().clone(),
+                    body: reply.body().clone(),
+                },
+            );
         }
         reply
     }
@@ -223,7 +312,11 @@ impl Proxy {
                 headers.append(HeaderName::from_static(name), v.clone());
             }
         }
-        if let Some(loc) = resp.headers.get(header::LOCATION).and_then(|v| v.to_str().ok()) {
+        if let Some(loc) = resp
+            .headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+        {
             if let Ok(v) = HeaderValue::from_str(&self.names.location(loc, base)) {
                 headers.insert(header::LOCATION, v);
             }
@@ -240,22 +333,33 @@ fn is_read(method: &Method) -> bool {
 /// `https://HOST` from the client's `Host` header, when it is a plain authority.
 fn client_base(headers: &HeaderMap) -> Option<String> {
     let host = headers.get(header::HOST)?.to_str().ok()?;
-    let plain = !host.is_empty() && host.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b));
+    let plain = !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b));
     plain.then(|| format!("https://{host}"))
 }
 
 /// The URI of member `id` in the collection, in the BMC's trailing-slash style.
 fn member_uri(sessions_path: &str, id: &str) -> String {
-    let encoded = percent_encoding::utf8_percent_encode(id, percent_encoding::NON_ALPHANUMERIC).to_string();
+    let encoded =
+        percent_encoding::utf8_percent_encode(id, percent_encoding::NON_ALPHANUMERIC).to_string();
     let encoded = encoded.replace("%2D", "-").replace("%5F", "_");
-    if sessions_path.ends_with('/') { format!("{sessions_path}{encoded}/") } else { format!("{sessions_path}/{encoded}") }
+    if sessions_path.ends_with('/') {
+        format!("{sessions_path}{encoded}/")
+    } else {
+        format!("{sessions_path}/{encoded}")
+    }
 }
 
 fn json_reply(status: StatusCode, body: serde_json::Value) -> Reply {
     let mut reply = Response::new(Bytes::from(serde_json::to_vec(&body).unwrap_or_default()));
     *reply.status_mut() = status;
     let headers = reply.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
     headers.insert("odata-version", HeaderValue::from_static("4.0"));
     reply
 }
@@ -264,28 +368,47 @@ fn json_reply(status: StatusCode, body: serde_json::Value) -> Reply {
 pub fn error(status: StatusCode, message_id: &str, message: impl std::fmt::Display) -> Reply {
     let message = message.to_string();
     let id = format!("Base.1.8.{message_id}");
-    json_reply(status, serde_json::json!({ "error": {
-        "code": id, "message": message,
-        "@Message.ExtendedInfo": [{ "MessageId": id, "Message": message, "Severity": "Critical" }]
-    }}))
+    json_reply(
+        status,
+        serde_json::json!({ "error": {
+            "code": id, "message": message,
+            "@Message.ExtendedInfo": [{ "MessageId": id, "Message": message, "Severity": "Critical" }]
+        }}),
+    )
 }
 
 fn no_valid_session() -> Reply {
-    let mut reply = error(StatusCode::UNAUTHORIZED, "NoValidSession", "the session token is unknown or has expired: log in again");
-    reply.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("X-Auth-Token"));
+    let mut reply = error(
+        StatusCode::UNAUTHORIZED,
+        "NoValidSession",
+        "the session token is unknown or has expired: log in again",
+    );
+    reply.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("X-Auth-Token"),
+    );
     reply
 }
 
 fn success() -> Reply {
-    json_reply(StatusCode::OK, serde_json::json!({ "error": {
-        "code": "Base.1.8.Success", "message": "Successfully Completed Request",
-        "@Message.ExtendedInfo": [{ "MessageId": "Base.1.8.Success", "Severity": "OK" }]
-    }}))
+    json_reply(
+        StatusCode::OK,
+        serde_json::json!({ "error": {
+            "code": "Base.1.8.Success", "message": "Successfully Completed Request",
+            "@Message.ExtendedInfo": [{ "MessageId": "Base.1.8.Success", "Severity": "OK" }]
+        }}),
+    )
 }
 
 fn method_not_allowed(allow: &'static str) -> Reply {
-    let mut reply = error(StatusCode::METHOD_NOT_ALLOWED, "OperationNotAllowed", format!("allowed here: {allow}"));
-    reply.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allow));
+    let mut reply = error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "OperationNotAllowed",
+        format!("allowed here: {allow}"),
+    );
+    reply
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static(allow));
     reply
 }
 
@@ -295,8 +418,14 @@ mod tests {
 
     #[test]
     fn member_uris_follow_the_collections_slash_style() {
-        assert_eq!(member_uri("/redfish/v1/SessionService/Sessions/", "hostagent-ab"), "/redfish/v1/SessionService/Sessions/hostagent-ab/");
-        assert_eq!(member_uri("/redfish/v1/SessionService/Sessions", "a b"), "/redfish/v1/SessionService/Sessions/a%20b");
+        assert_eq!(
+            member_uri("/redfish/v1/SessionService/Sessions/", "hostagent-ab"),
+            "/redfish/v1/SessionService/Sessions/hostagent-ab/"
+        );
+        assert_eq!(
+            member_uri("/redfish/v1/SessionService/Sessions", "a b"),
+            "/redfish/v1/SessionService/Sessions/a%20b"
+        );
     }
 
     #[test]

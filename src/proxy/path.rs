@@ -30,7 +30,11 @@ impl Target {
 /// `path` decoded, lowercased and without trailing slashes (the root stays `/`).
 pub fn key_of(path: &str) -> String {
     let normalized = crate::redfish::normalize(path);
-    if normalized.is_empty() { "/".to_string() } else { normalized.to_ascii_lowercase() }
+    if normalized.is_empty() {
+        "/".to_string()
+    } else {
+        normalized.to_ascii_lowercase()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -54,14 +58,20 @@ pub fn parse(path: &str, query: Option<&str>) -> Result<Target, PathError> {
         return Err(PathError::Encoded(path.to_string()));
     }
     let segments: Vec<&str> = decoded.trim_end_matches('/').split('/').skip(1).collect();
-    if segments.iter().any(|s| s.is_empty() || *s == "." || *s == "..") {
+    if segments
+        .iter()
+        .any(|s| s.is_empty() || *s == "." || *s == "..")
+    {
         return Err(PathError::DotSegment(path.to_string()));
     }
     let under_v1 = matches!(segments.as_slice(), ["redfish"] | ["redfish", "v1", ..]);
     if !under_v1 {
         return Err(PathError::Outside(path.to_string()));
     }
-    Ok(Target { path: path.to_string(), query: query.filter(|q| !q.is_empty()).map(str::to_string) })
+    Ok(Target {
+        path: path.to_string(),
+        query: query.filter(|q| !q.is_empty()).map(str::to_string),
+    })
 }
 
 fn lower_contains(haystack: &str, needle: &str) -> bool {
@@ -72,12 +82,22 @@ fn lower_contains(haystack: &str, needle: &str) -> bool {
 /// absolute `Location` and the port it parsed, and sends `DELETE /None:8443/redfish/v1/...`.
 /// The path it meant is what follows the first segment.
 pub fn strip_ilorest_prefix(path: &str) -> &str {
-    let Some(rest) = path.strip_prefix('/') else { return path };
-    let Some((first, _)) = rest.split_once('/') else { return path };
-    let malformed = first
-        .split_once(':')
-        .is_some_and(|(host, port)| host.eq_ignore_ascii_case("none") && !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()));
-    if malformed { &path[1 + first.len()..] } else { path }
+    let Some(rest) = path.strip_prefix('/') else {
+        return path;
+    };
+    let Some((first, _)) = rest.split_once('/') else {
+        return path;
+    };
+    let malformed = first.split_once(':').is_some_and(|(host, port)| {
+        host.eq_ignore_ascii_case("none")
+            && !port.is_empty()
+            && port.bytes().all(|b| b.is_ascii_digit())
+    });
+    if malformed {
+        &path[1 + first.len()..]
+    } else {
+        path
+    }
 }
 
 /// Whether `target` is the session collection at `sessions_path` (or its `Members`), where a
@@ -94,7 +114,8 @@ pub fn session_member(target: &Target, sessions_path: &str) -> Option<String> {
     let sessions = key_of(sessions_path);
     let id = key.strip_prefix(&sessions)?.strip_prefix('/')?;
     // The id as the client spelled it (case kept), decoded.
-    (!id.is_empty() && !id.contains('/') && id != "members").then(|| crate::redfish::last_segment(&target.path))
+    (!id.is_empty() && !id.contains('/') && id != "members")
+        .then(|| crate::redfish::last_segment(&target.path))
 }
 
 #[cfg(test)]
@@ -108,29 +129,65 @@ mod tests {
         assert!(parse("/redfish/v1/Systems/1/", None).is_ok());
         assert!(parse("/redfish", None).is_ok());
         assert!(parse("/redfish/v1", Some("$expand=.")).is_ok());
-        assert_eq!(parse("/v1/status", None), Err(PathError::Outside("/v1/status".into())));
-        assert!(matches!(parse("/redfish/v2/x", None), Err(PathError::Outside(_))));
-        assert!(matches!(parse("/redfishx/v1", None), Err(PathError::Outside(_))));
+        assert_eq!(
+            parse("/v1/status", None),
+            Err(PathError::Outside("/v1/status".into()))
+        );
+        assert!(matches!(
+            parse("/redfish/v2/x", None),
+            Err(PathError::Outside(_))
+        ));
+        assert!(matches!(
+            parse("/redfishx/v1", None),
+            Err(PathError::Outside(_))
+        ));
         assert!(matches!(parse("/", None), Err(PathError::Outside(_))));
         // Found by fuzzing: a target that does not start with `/` was read as if it did.
-        assert!(matches!(parse("x/redfish/v1/Systems", None), Err(PathError::Outside(_))));
+        assert!(matches!(
+            parse("x/redfish/v1/Systems", None),
+            Err(PathError::Outside(_))
+        ));
         assert!(matches!(parse("", None), Err(PathError::Outside(_))));
     }
 
     #[test]
     fn dot_segments_and_encoded_slashes_are_refused() {
-        assert!(matches!(parse("/redfish/v1/../../etc/passwd", None), Err(PathError::DotSegment(_))));
-        assert!(matches!(parse("/redfish/v1/%2e%2e/x", None), Err(PathError::DotSegment(_))));
-        assert!(matches!(parse("/redfish/v1//Systems", None), Err(PathError::DotSegment(_))));
-        assert!(matches!(parse("/redfish/v1/Systems%2F1", None), Err(PathError::Encoded(_))));
-        assert!(matches!(parse("/redfish/v1/Systems%001", None), Err(PathError::Encoded(_))));
+        assert!(matches!(
+            parse("/redfish/v1/../../etc/passwd", None),
+            Err(PathError::DotSegment(_))
+        ));
+        assert!(matches!(
+            parse("/redfish/v1/%2e%2e/x", None),
+            Err(PathError::DotSegment(_))
+        ));
+        assert!(matches!(
+            parse("/redfish/v1//Systems", None),
+            Err(PathError::DotSegment(_))
+        ));
+        assert!(matches!(
+            parse("/redfish/v1/Systems%2F1", None),
+            Err(PathError::Encoded(_))
+        ));
+        assert!(matches!(
+            parse("/redfish/v1/Systems%001", None),
+            Err(PathError::Encoded(_))
+        ));
     }
 
     #[test]
     fn ilorest_logout_with_none_and_port_means_the_path_after_it() {
-        assert_eq!(strip_ilorest_prefix("/None:8443/redfish/v1/SessionService/Sessions/abc/"), "/redfish/v1/SessionService/Sessions/abc/");
-        assert_eq!(strip_ilorest_prefix("/none:443/redfish/v1/"), "/redfish/v1/");
-        assert_eq!(strip_ilorest_prefix("/None:/redfish/v1/"), "/None:/redfish/v1/");
+        assert_eq!(
+            strip_ilorest_prefix("/None:8443/redfish/v1/SessionService/Sessions/abc/"),
+            "/redfish/v1/SessionService/Sessions/abc/"
+        );
+        assert_eq!(
+            strip_ilorest_prefix("/none:443/redfish/v1/"),
+            "/redfish/v1/"
+        );
+        assert_eq!(
+            strip_ilorest_prefix("/None:/redfish/v1/"),
+            "/None:/redfish/v1/"
+        );
         assert_eq!(strip_ilorest_prefix("/redfish/v1/"), "/redfish/v1/");
         let t = parse("/None:8443/redfish/v1/SessionService/Sessions/abc/", None).unwrap();
         assert_eq!(session_member(&t, SESSIONS).as_deref(), Some("abc"));
@@ -139,13 +196,34 @@ mod tests {
     #[test]
     fn session_collection_and_members_are_recognised_whatever_the_spelling() {
         let t = |p: &str| parse(p, None).unwrap();
-        assert!(is_session_collection(&t("/redfish/v1/SessionService/Sessions"), SESSIONS));
-        assert!(is_session_collection(&t("/redfish/v1/sessionservice/sessions/"), SESSIONS));
-        assert!(is_session_collection(&t("/redfish/v1/SessionService/Sessions/Members"), SESSIONS));
-        assert!(!is_session_collection(&t("/redfish/v1/SessionService"), SESSIONS));
-        assert_eq!(session_member(&t("/redfish/v1/SessionService/Sessions/Ab%20c/"), SESSIONS).as_deref(), Some("Ab c"));
-        assert_eq!(session_member(&t("/redfish/v1/SessionService/Sessions"), SESSIONS), None);
-        assert_eq!(session_member(&t("/redfish/v1/SessionService/Sessions/a/b"), SESSIONS), None);
+        assert!(is_session_collection(
+            &t("/redfish/v1/SessionService/Sessions"),
+            SESSIONS
+        ));
+        assert!(is_session_collection(
+            &t("/redfish/v1/sessionservice/sessions/"),
+            SESSIONS
+        ));
+        assert!(is_session_collection(
+            &t("/redfish/v1/SessionService/Sessions/Members"),
+            SESSIONS
+        ));
+        assert!(!is_session_collection(
+            &t("/redfish/v1/SessionService"),
+            SESSIONS
+        ));
+        assert_eq!(
+            session_member(&t("/redfish/v1/SessionService/Sessions/Ab%20c/"), SESSIONS).as_deref(),
+            Some("Ab c")
+        );
+        assert_eq!(
+            session_member(&t("/redfish/v1/SessionService/Sessions"), SESSIONS),
+            None
+        );
+        assert_eq!(
+            session_member(&t("/redfish/v1/SessionService/Sessions/a/b"), SESSIONS),
+            None
+        );
     }
 
     #[test]
@@ -165,7 +243,10 @@ mod tests {
             let text = String::from_utf8_lossy(&bytes);
             if let Ok(t) = parse(&text, None) {
                 let key = t.key();
-                assert!(key == "/redfish" || key.starts_with("/redfish/v1"), "{text:?} -> {key}");
+                assert!(
+                    key == "/redfish" || key.starts_with("/redfish/v1"),
+                    "{text:?} -> {key}"
+                );
                 assert!(!key.split('/').any(|s| s == ".." || s == "."), "{text:?}");
             }
         }

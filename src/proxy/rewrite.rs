@@ -13,7 +13,10 @@ pub struct BmcNames {
 
 impl BmcNames {
     pub fn new<'a>(urls: impl IntoIterator<Item = &'a str>) -> BmcNames {
-        let mut hosts: Vec<String> = urls.into_iter().filter_map(|u| split_absolute(u).map(|(host, _)| host)).collect();
+        let mut hosts: Vec<String> = urls
+            .into_iter()
+            .filter_map(|u| split_absolute(u).map(|(host, _)| host))
+            .collect();
         hosts.sort();
         hosts.dedup();
         BmcNames { hosts }
@@ -44,8 +47,12 @@ impl BmcNames {
                 }
                 None => false,
             },
-            serde_json::Value::Array(items) => items.iter_mut().fold(false, |acc, v| self.rewrite_value(v) | acc),
-            serde_json::Value::Object(map) => map.values_mut().fold(false, |acc, v| self.rewrite_value(v) | acc),
+            serde_json::Value::Array(items) => items
+                .iter_mut()
+                .fold(false, |acc, v| self.rewrite_value(v) | acc),
+            serde_json::Value::Object(map) => map
+                .values_mut()
+                .fold(false, |acc, v| self.rewrite_value(v) | acc),
             _ => false,
         }
     }
@@ -64,7 +71,10 @@ impl BmcNames {
 /// `(host, path)` of an absolute http(s) URL: host lowercased, without port or brackets, path
 /// `/` when absent.
 fn split_absolute(url: &str) -> Option<(String, &str)> {
-    let lower_scheme = url.get(..8).map(str::to_ascii_lowercase).unwrap_or_default();
+    let lower_scheme = url
+        .get(..8)
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
     let rest = if lower_scheme.starts_with("https://") {
         &url[8..]
     } else if lower_scheme.starts_with("http://") {
@@ -90,14 +100,23 @@ mod tests {
     use super::*;
 
     fn names() -> BmcNames {
-        BmcNames::new(["https://127.0.0.1:8443", "https://16.1.15.1/redfish/v1/SessionService/Sessions/x/"])
+        BmcNames::new([
+            "https://127.0.0.1:8443",
+            "https://16.1.15.1/redfish/v1/SessionService/Sessions/x/",
+        ])
     }
 
     #[test]
     fn urls_naming_the_bmc_become_paths_and_others_stay() {
         let n = names();
-        assert_eq!(n.local_path("https://16.1.15.1/redfish/v1/Systems/1/"), Some("/redfish/v1/Systems/1/"));
-        assert_eq!(n.local_path("HTTPS://127.0.0.1:443/redfish/v1"), Some("/redfish/v1"));
+        assert_eq!(
+            n.local_path("https://16.1.15.1/redfish/v1/Systems/1/"),
+            Some("/redfish/v1/Systems/1/")
+        );
+        assert_eq!(
+            n.local_path("HTTPS://127.0.0.1:443/redfish/v1"),
+            Some("/redfish/v1")
+        );
         assert_eq!(n.local_path("https://example.com/redfish/v1"), None);
         assert_eq!(n.local_path("/redfish/v1/Systems/1"), None);
         assert_eq!(n.local_path("https://user@16.1.15.1"), Some("/"));
@@ -107,9 +126,13 @@ mod tests {
     fn bodies_are_rewritten_deeply_and_only_when_needed() {
         let n = names();
         let body = br#"{"@odata.id":"https://16.1.15.1/redfish/v1/Systems/1/","Members":[{"@odata.id":"https://16.1.15.1:443/redfish/v1/Systems/1/Bios/"}],"Link":"https://www.dmtf.org/x"}"#;
-        let out: serde_json::Value = serde_json::from_slice(&n.rewrite_body(body).unwrap()).unwrap();
+        let out: serde_json::Value =
+            serde_json::from_slice(&n.rewrite_body(body).unwrap()).unwrap();
         assert_eq!(out["@odata.id"], "/redfish/v1/Systems/1/");
-        assert_eq!(out["Members"][0]["@odata.id"], "/redfish/v1/Systems/1/Bios/");
+        assert_eq!(
+            out["Members"][0]["@odata.id"],
+            "/redfish/v1/Systems/1/Bios/"
+        );
         assert_eq!(out["Link"], "https://www.dmtf.org/x");
         assert_eq!(n.rewrite_body(br#"{"@odata.id":"/redfish/v1/"}"#), None);
         assert_eq!(n.rewrite_body(b"not json ://"), None);
@@ -119,8 +142,17 @@ mod tests {
     fn location_gets_the_clients_base_or_a_path() {
         let n = names();
         let loc = "https://16.1.15.1/redfish/v1/SessionService/Sessions/abc/";
-        assert_eq!(n.location(loc, Some("https://127.0.0.2")), "https://127.0.0.2/redfish/v1/SessionService/Sessions/abc/");
-        assert_eq!(n.location(loc, None), "/redfish/v1/SessionService/Sessions/abc/");
-        assert_eq!(n.location("/redfish/v1/TaskService/Tasks/1", Some("https://127.0.0.2")), "/redfish/v1/TaskService/Tasks/1");
+        assert_eq!(
+            n.location(loc, Some("https://127.0.0.2")),
+            "https://127.0.0.2/redfish/v1/SessionService/Sessions/abc/"
+        );
+        assert_eq!(
+            n.location(loc, None),
+            "/redfish/v1/SessionService/Sessions/abc/"
+        );
+        assert_eq!(
+            n.location("/redfish/v1/TaskService/Tasks/1", Some("https://127.0.0.2")),
+            "/redfish/v1/TaskService/Tasks/1"
+        );
     }
 }

@@ -13,10 +13,22 @@ use crate::transport::Request;
 pub struct Template(OnceCell<serde_json::Value>);
 
 /// Fields of the agent's session that describe the agent, not the client.
-const DROPPED: &[&str] = &["ClientOriginIPAddress", "Context", "CreatedTime", "Token", "Password", "Actions"];
+const DROPPED: &[&str] = &[
+    "ClientOriginIPAddress",
+    "Context",
+    "CreatedTime",
+    "Token",
+    "Password",
+    "Actions",
+];
 
 impl Template {
-    pub async fn render(&self, agent: &AgentSession, session: &VirtualSession, uri: &str) -> serde_json::Value {
+    pub async fn render(
+        &self,
+        agent: &AgentSession,
+        session: &VirtualSession,
+        uri: &str,
+    ) -> serde_json::Value {
         let template = self.0.get_or_init(|| fetch(agent)).await;
         let mut body = template.clone();
         if let Some(map) = body.as_object_mut() {
@@ -26,7 +38,11 @@ impl Template {
             map.insert("@odata.id".into(), uri.into());
             map.insert("Id".into(), session.id.clone().into());
             map.insert("UserName".into(), session.user.clone().into());
-            if let Some(hpe) = map.get_mut("Oem").and_then(|o| o.get_mut("Hpe")).and_then(|h| h.as_object_mut()) {
+            if let Some(hpe) = map
+                .get_mut("Oem")
+                .and_then(|o| o.get_mut("Hpe"))
+                .and_then(|h| h.as_object_mut())
+            {
                 hpe.insert("MySession".into(), true.into());
                 hpe.remove("UserIP");
             }
@@ -41,12 +57,16 @@ async fn fetch(agent: &AgentSession) -> serde_json::Value {
         "Name": "User Session",
         "Description": "Session held by the hostagent proxy",
     });
-    let Some(uri) = agent.own_session_uri().await else { return plain };
+    let Some(uri) = agent.own_session_uri().await else {
+        return plain;
+    };
     match agent.send(Request::get(uri)).await {
-        Ok(resp) if resp.status.is_success() => match serde_json::from_slice::<serde_json::Value>(&resp.body) {
-            Ok(v) if v.is_object() => v,
-            _ => plain,
-        },
+        Ok(resp) if resp.status.is_success() => {
+            match serde_json::from_slice::<serde_json::Value>(&resp.body) {
+                Ok(v) if v.is_object() => v,
+                _ => plain,
+            }
+        }
         _ => plain,
     }
 }

@@ -44,7 +44,10 @@ fn digest(token: &str) -> [u8; 32] {
 
 impl VirtualSessions {
     pub fn new(timeout: Duration) -> VirtualSessions {
-        VirtualSessions { timeout, table: Mutex::new(HashMap::new()) }
+        VirtualSessions {
+            timeout,
+            table: Mutex::new(HashMap::new()),
+        }
     }
 
     pub fn timeout(&self) -> Duration {
@@ -60,14 +63,27 @@ impl VirtualSessions {
         rand::rng().fill_bytes(raw.as_mut());
         let token = Secret::new(hex::encode(raw.as_ref()));
         let now = Instant::now();
-        let session = VirtualSession { id, user: user.chars().take(64).collect(), uid, created: now, last_access: now };
+        let session = VirtualSession {
+            id,
+            user: user.chars().take(64).collect(),
+            uid,
+            created: now,
+            last_access: now,
+        };
         let mut table = self.lock();
         self.expire(&mut table, now);
         let own = table.values().filter(|s| s.uid == uid).count();
         let victim = if own >= MAX_PER_UID {
-            table.iter().filter(|(_, s)| s.uid == uid).min_by_key(|(_, s)| s.last_access).map(|(k, _)| *k)
+            table
+                .iter()
+                .filter(|(_, s)| s.uid == uid)
+                .min_by_key(|(_, s)| s.last_access)
+                .map(|(k, _)| *k)
         } else if table.len() >= MAX_VIRTUAL {
-            table.iter().min_by_key(|(_, s)| s.last_access).map(|(k, _)| *k)
+            table
+                .iter()
+                .min_by_key(|(_, s)| s.last_access)
+                .map(|(k, _)| *k)
         } else {
             None
         };
@@ -83,7 +99,9 @@ impl VirtualSessions {
         let now = Instant::now();
         let mut table = self.lock();
         let key = digest(token);
-        let live = table.get(&key).is_some_and(|s| now.duration_since(s.last_access) < self.timeout);
+        let live = table
+            .get(&key)
+            .is_some_and(|s| now.duration_since(s.last_access) < self.timeout);
         if !live {
             table.remove(&key);
             return None;
@@ -98,7 +116,10 @@ impl VirtualSessions {
         let now = Instant::now();
         let mut table = self.lock();
         self.expire(&mut table, now);
-        table.values().find(|s| s.id.eq_ignore_ascii_case(id)).cloned()
+        table
+            .values()
+            .find(|s| s.id.eq_ignore_ascii_case(id))
+            .cloned()
     }
 
     /// Ends the session with this id; whether it existed.
@@ -124,7 +145,9 @@ impl VirtualSessions {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], VirtualSession>> {
-        self.table.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.table
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -136,7 +159,10 @@ mod tests {
     fn a_token_authenticates_its_session_until_logout() {
         let v = VirtualSessions::new(Duration::from_secs(60));
         let (s, token) = v.create("admin", 1000);
-        assert_eq!(v.authenticate(token.expose()).map(|x| x.id), Some(s.id.clone()));
+        assert_eq!(
+            v.authenticate(token.expose()).map(|x| x.id),
+            Some(s.id.clone())
+        );
         assert!(v.authenticate("not-a-token").is_none());
         assert_eq!(v.by_id(&s.id.to_uppercase()).map(|x| x.uid), Some(1000));
         assert!(v.remove(&s.id));
@@ -161,9 +187,19 @@ mod tests {
         for _ in 0..MAX_PER_UID * 2 {
             v.create("x", 2000);
         }
-        assert_eq!(v.len(), MAX_PER_UID + 1, "uid 2000 holds its quota, uid 1000 its one");
-        assert!(v.authenticate(theirs.expose()).is_some(), "the other user's session stays");
-        assert!(v.authenticate(first_mine.expose()).is_none(), "the leaking user's oldest went");
+        assert_eq!(
+            v.len(),
+            MAX_PER_UID + 1,
+            "uid 2000 holds its quota, uid 1000 its one"
+        );
+        assert!(
+            v.authenticate(theirs.expose()).is_some(),
+            "the other user's session stays"
+        );
+        assert!(
+            v.authenticate(first_mine.expose()).is_none(),
+            "the leaking user's oldest went"
+        );
     }
 
     #[test]
@@ -175,10 +211,16 @@ mod tests {
             v.create("c", 2 + (i / MAX_PER_UID) as u32);
         }
         std::thread::sleep(Duration::from_millis(2));
-        assert!(v.authenticate(first.expose()).is_some(), "touching keeps it");
+        assert!(
+            v.authenticate(first.expose()).is_some(),
+            "touching keeps it"
+        );
         v.create("d", 99);
         assert_eq!(v.len(), MAX_VIRTUAL);
         assert!(v.authenticate(first.expose()).is_some());
-        assert!(v.authenticate(second.expose()).is_none(), "the least recently used went");
+        assert!(
+            v.authenticate(second.expose()).is_none(),
+            "the least recently used went"
+        );
     }
 }

@@ -17,7 +17,10 @@ pub struct CleanOptions {
 
 impl Default for CleanOptions {
     fn default() -> Self {
-        CleanOptions { dry_run: false, concurrency: 8 }
+        CleanOptions {
+            dry_run: false,
+            concurrency: 8,
+        }
     }
 }
 
@@ -61,13 +64,20 @@ pub async fn clean(
     opts: &CleanOptions,
     on_progress: &(dyn Fn(usize, usize) + Sync),
 ) -> CleanReport {
-    let mut report = CleanReport { dry_run: opts.dry_run, ..CleanReport::default() };
+    let mut report = CleanReport {
+        dry_run: opts.dry_run,
+        ..CleanReport::default()
+    };
     let mut doomed = Vec::new();
     for session in sessions {
         let owner = owners.owner_of(&session);
         match policy.judge(&session, &owner, now) {
             Verdict::Delete => doomed.push((session, owner)),
-            Verdict::Keep(reason) => report.kept.push(Kept { id: session.id, kind: session.kind, reason }),
+            Verdict::Keep(reason) => report.kept.push(Kept {
+                id: session.id,
+                kind: session.kind,
+                reason,
+            }),
         }
     }
     if opts.dry_run {
@@ -78,8 +88,13 @@ pub async fn clean(
     let done = std::sync::atomic::AtomicUsize::new(0);
     let outcomes: Vec<(SessionInfo, Owner, Result<(), String>)> = stream::iter(doomed)
         .map(|(session, owner)| async {
-            let result = delete_session(agent, &session.uri).await.map_err(|e| e.to_string());
-            on_progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1, total);
+            let result = delete_session(agent, &session.uri)
+                .await
+                .map_err(|e| e.to_string());
+            on_progress(
+                done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1,
+                total,
+            );
             (session, owner, result)
         })
         .buffer_unordered(opts.concurrency.max(1))
@@ -91,12 +106,19 @@ pub async fn clean(
                 tracing::info!(message_id = crate::events::SESSION_CLEANED, session_id = %session.id, kind = %session.kind, user = session.user.as_deref().unwrap_or("-"), %owner, "session cleaned");
                 report.deleted.push(deleted(session));
             }
-            Err(error) => report.failed.push(Failed { id: session.id, error }),
+            Err(error) => report.failed.push(Failed {
+                id: session.id,
+                error,
+            }),
         }
     }
     report
 }
 
 fn deleted(session: SessionInfo) -> Deleted {
-    Deleted { id: session.id, user: session.user, kind: session.kind }
+    Deleted {
+        id: session.id,
+        user: session.user,
+        kind: session.kind,
+    }
 }

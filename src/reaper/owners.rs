@@ -74,11 +74,19 @@ impl Identity {
     pub fn of(own: &SessionInfo) -> Option<Identity> {
         let (user, since) = (own.user.clone()?, own.login_time?);
         own.last_access?;
-        PROGRAM_KINDS.contains(&own.kind).then(|| Identity { kind: own.kind, user, origin: own.origin.clone(), since })
+        PROGRAM_KINDS.contains(&own.kind).then(|| Identity {
+            kind: own.kind,
+            user,
+            origin: own.origin.clone(),
+            since,
+        })
     }
 
     pub fn matches(&self, s: &SessionInfo) -> bool {
-        let same_user = s.user.as_deref().is_some_and(|u| u.eq_ignore_ascii_case(&self.user));
+        let same_user = s
+            .user
+            .as_deref()
+            .is_some_and(|u| u.eq_ignore_ascii_case(&self.user));
         let unused_since = s.last_access.is_some_and(|t| t < self.since);
         s.kind == self.kind && same_user && s.origin == self.origin && unused_since
     }
@@ -86,13 +94,26 @@ impl Identity {
 
 impl Owners {
     pub fn owner_of(&self, session: &SessionInfo) -> Owner {
-        if self.agent_uri.as_deref().is_some_and(|uri| ids_equal(uri, &session.uri)) {
+        if self
+            .agent_uri
+            .as_deref()
+            .is_some_and(|uri| ids_equal(uri, &session.uri))
+        {
             return Owner::Agent;
         }
-        if let Some((_, lease)) = self.leases.iter().find(|(uri, _)| ids_equal(uri, &session.uri)) {
+        if let Some((_, lease)) = self
+            .leases
+            .iter()
+            .find(|(uri, _)| ids_equal(uri, &session.uri))
+        {
             return Owner::Lease(lease.clone());
         }
-        if let Some(entry) = self.earlier.ledger.iter().find(|e| ids_equal(&e.uri, &session.uri)) {
+        if let Some(entry) = self
+            .earlier
+            .ledger
+            .iter()
+            .find(|e| ids_equal(&e.uri, &session.uri))
+        {
             if same_user(entry.user.as_deref(), session.user.as_deref()) {
                 return Owner::Orphan(Some(entry.owner.clone()));
             }
@@ -100,7 +121,12 @@ impl Owners {
         if let Some(owner) = self.by_context(session) {
             return owner;
         }
-        if self.earlier.identity.as_ref().is_some_and(|id| id.matches(session)) {
+        if self
+            .earlier
+            .identity
+            .as_ref()
+            .is_some_and(|id| id.matches(session))
+        {
             return Owner::Orphan(None);
         }
         Owner::Foreign
@@ -118,7 +144,11 @@ impl Owners {
         if who == "agent" && self.agent_logging_in {
             return None;
         }
-        let was = if who == "agent" { who } else { format!("lease:{who}") };
+        let was = if who == "agent" {
+            who
+        } else {
+            format!("lease:{who}")
+        };
         Some(Owner::Orphan(Some(was)))
     }
 }

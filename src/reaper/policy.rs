@@ -34,8 +34,18 @@ pub enum Verdict {
 impl Policy {
     /// The reaper's policy from config: the configured kinds and idle threshold.
     pub fn from_settings(settings: &crate::config::ReaperSettings) -> Policy {
-        let kinds = settings.kinds.iter().filter_map(|k| k.parse().ok()).collect();
-        Policy { kinds, idle: settings.idle, keep_users: settings.keep_users.clone(), force: false, ids: Vec::new() }
+        let kinds = settings
+            .kinds
+            .iter()
+            .filter_map(|k| k.parse().ok())
+            .collect();
+        Policy {
+            kinds,
+            idle: settings.idle,
+            keep_users: settings.keep_users.clone(),
+            force: false,
+            ids: Vec::new(),
+        }
     }
 
     pub fn judge(&self, session: &SessionInfo, owner: &Owner, now: OffsetDateTime) -> Verdict {
@@ -60,14 +70,24 @@ impl Policy {
             }
         }
         if !self.kinds.contains(&session.kind) {
-            return keep(&format!("kind {} is not cleaned by this policy", session.kind));
+            return keep(&format!(
+                "kind {} is not cleaned by this policy",
+                session.kind
+            ));
         }
         if !IN_BAND_KINDS.contains(&session.kind) && !self.force {
-            return keep(&format!("kind {} belongs to a person: needs --force", session.kind));
+            return keep(&format!(
+                "kind {} belongs to a person: needs --force",
+                session.kind
+            ));
         }
         match session.idle(now) {
             Some(idle) if idle >= self.idle => Verdict::Delete,
-            Some(idle) => keep(&format!("idle {}s, below {}s", idle.as_secs(), self.idle.as_secs())),
+            Some(idle) => keep(&format!(
+                "idle {}s, below {}s",
+                idle.as_secs(),
+                self.idle.as_secs()
+            )),
             None => keep("idle time unknown"),
         }
     }

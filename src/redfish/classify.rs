@@ -5,8 +5,8 @@ use std::net::IpAddr;
 use serde_json::Value;
 
 use super::kinds::Kind;
-use crate::ipnet::in_prefix;
 use super::session::{text, time_of, SessionInfo};
+use crate::ipnet::in_prefix;
 
 /// What classification needs to know about this host.
 #[derive(Debug, Clone, Default)]
@@ -21,12 +21,19 @@ pub struct ClassifyContext {
 impl ClassifyContext {
     /// NOTE(hpe): the iLO 7 vNIC gives the host 16.1.15.2/30 (openSUSE wicked-redfish(8)).
     pub fn hpe_default() -> ClassifyContext {
-        ClassifyContext { in_band: vec![("16.1.15.0".parse().expect("literal"), 30)], app_accounts: Vec::new() }
+        ClassifyContext {
+            in_band: vec![("16.1.15.0".parse().expect("literal"), 30)],
+            app_accounts: Vec::new(),
+        }
     }
 
     pub fn is_in_band(&self, origin: &str) -> bool {
-        let Some(ip) = parse_origin(origin) else { return false };
-        self.in_band.iter().any(|(net, prefix)| in_prefix(ip, *net, *prefix))
+        let Some(ip) = parse_origin(origin) else {
+            return false;
+        };
+        self.in_band
+            .iter()
+            .any(|(net, prefix)| in_prefix(ip, *net, *prefix))
     }
 }
 
@@ -35,11 +42,14 @@ fn parse_origin(origin: &str) -> Option<IpAddr> {
     let trimmed = origin.trim().trim_start_matches('[').trim_end_matches(']');
     let no_zone = trimmed.split('%').next().unwrap_or(trimmed);
     match no_zone.parse::<IpAddr>().ok()? {
-        IpAddr::V6(v6) => Some(v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(IpAddr::V6(v6))),
+        IpAddr::V6(v6) => Some(
+            v6.to_ipv4_mapped()
+                .map(IpAddr::V4)
+                .unwrap_or(IpAddr::V6(v6)),
+        ),
         v4 => Some(v4),
     }
 }
-
 
 /// HPE iLO: `Oem.Hpe.UserTag` says how the session was made.
 pub(super) fn classify_hpe(info: &mut SessionInfo, hpe: &Value, ctx: &ClassifyContext) {
@@ -48,11 +58,17 @@ pub(super) fn classify_hpe(info: &mut SessionInfo, hpe: &Value, ctx: &ClassifyCo
     info.login_time = time_of(hpe, "LoginTime");
     info.last_access = time_of(hpe, "AccessTime");
     info.expires = time_of(hpe, "UserExpires");
-    info.my_session = hpe.get("MySession").and_then(Value::as_bool).unwrap_or(false);
+    info.my_session = hpe
+        .get("MySession")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
     if info.user.is_none() {
         info.user = text(hpe, "UserAccount");
     }
-    let app_user = info.user.as_deref().is_some_and(|u| ctx.app_accounts.iter().any(|a| a.eq_ignore_ascii_case(u)));
+    let app_user = info
+        .user
+        .as_deref()
+        .is_some_and(|u| ctx.app_accounts.iter().any(|a| a.eq_ignore_ascii_case(u)));
     let from_host = info.origin.as_deref().is_some_and(|o| ctx.is_in_band(o));
     info.kind = match tag.as_deref() {
         Some("RESTHost") => Kind::RestHost,

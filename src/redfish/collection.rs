@@ -31,14 +31,27 @@ pub fn decode_collection(body: &Value) -> Result<CollectionPage, CollectionError
     if !body.is_object() {
         return Err(CollectionError::NotAnObject);
     }
-    let members = body.get("Members").and_then(Value::as_array).ok_or(CollectionError::NoMembers)?;
+    let members = body
+        .get("Members")
+        .and_then(Value::as_array)
+        .ok_or(CollectionError::NoMembers)?;
     let members = members.iter().filter_map(member).collect();
-    let next_link = body.get("Members@odata.nextLink").and_then(Value::as_str).map(str::to_string);
-    let my_session = ["/Oem/Hpe/Links/MySession/@odata.id", "/Links/MySession/@odata.id"]
-        .iter()
-        .find_map(|p| body.pointer(p).and_then(Value::as_str))
+    let next_link = body
+        .get("Members@odata.nextLink")
+        .and_then(Value::as_str)
         .map(str::to_string);
-    Ok(CollectionPage { members, next_link, my_session })
+    let my_session = [
+        "/Oem/Hpe/Links/MySession/@odata.id",
+        "/Links/MySession/@odata.id",
+    ]
+    .iter()
+    .find_map(|p| body.pointer(p).and_then(Value::as_str))
+    .map(str::to_string);
+    Ok(CollectionPage {
+        members,
+        next_link,
+        my_session,
+    })
 }
 
 /// A member with more than `@odata.id` (and `@odata.*` annotations) is expanded.

@@ -60,7 +60,11 @@ fn text(v: Option<&Value>) -> Option<String> {
 fn message_info(v: &Value) -> Option<MessageInfo> {
     // NOTE(hpe): older iLO firmware spells it `MessageID`.
     let id = text(v.get("MessageId")).or_else(|| text(v.get("MessageID")))?;
-    let args = v.get("MessageArgs").and_then(Value::as_array).map(|a| a.iter().map(arg_text).collect()).unwrap_or_default();
+    let args = v
+        .get("MessageArgs")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().map(arg_text).collect())
+        .unwrap_or_default();
     Some(MessageInfo {
         message_id: id,
         message: text(v.get("Message")),
@@ -71,7 +75,9 @@ fn message_info(v: &Value) -> Option<MessageInfo> {
 }
 
 fn arg_text(v: &Value) -> String {
-    v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())
+    v.as_str()
+        .map(str::to_string)
+        .unwrap_or_else(|| v.to_string())
 }
 
 /// The registry and key of a MessageId, without its version:
@@ -88,7 +94,13 @@ impl RedfishError {
     }
 
     pub fn from_body(status: u16, body: &[u8]) -> RedfishError {
-        let mut err = RedfishError { status, code: None, message: None, extended_info: Vec::new(), snippet: None };
+        let mut err = RedfishError {
+            status,
+            code: None,
+            message: None,
+            extended_info: Vec::new(),
+            snippet: None,
+        };
         let Ok(json) = serde_json::from_slice::<Value>(body) else {
             err.snippet = snippet(body);
             return err;
@@ -96,9 +108,15 @@ impl RedfishError {
         let inner = json.get("error").filter(|e| e.is_object()).unwrap_or(&json);
         err.code = text(inner.get("code"));
         err.message = text(inner.get("message"));
-        let infos = inner.get("@Message.ExtendedInfo").or_else(|| json.get("@Message.ExtendedInfo"));
-        err.extended_info = infos.and_then(Value::as_array).map(|a| a.iter().filter_map(message_info).collect()).unwrap_or_default();
-        err.extended_info.sort_by_key(|m| severity_rank(m.severity.as_deref()));
+        let infos = inner
+            .get("@Message.ExtendedInfo")
+            .or_else(|| json.get("@Message.ExtendedInfo"));
+        err.extended_info = infos
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(message_info).collect())
+            .unwrap_or_default();
+        err.extended_info
+            .sort_by_key(|m| severity_rank(m.severity.as_deref()));
         if err.code.is_none() && err.extended_info.is_empty() {
             err.snippet = snippet(body);
         }
@@ -108,7 +126,11 @@ impl RedfishError {
     /// Whether any message (or the code) has this registry key, any version.
     pub fn has_message(&self, key: &str) -> bool {
         let code = self.code.iter().map(String::as_str);
-        self.extended_info.iter().map(|m| m.message_id.as_str()).chain(code).any(|id| message_key(id).1 == key)
+        self.extended_info
+            .iter()
+            .map(|m| m.message_id.as_str())
+            .chain(code)
+            .any(|id| message_key(id).1 == key)
     }
 
     /// The BMC's session table is full (`SessionLimitExceeded`; iDRAC `RAC0218`).
@@ -119,7 +141,8 @@ impl RedfishError {
 
     /// The token is unknown or expired.
     pub fn is_no_valid_session(&self) -> bool {
-        self.has_message("NoValidSession") || (self.status == 401 && !self.has_message("ResourceAtUriUnauthorized"))
+        self.has_message("NoValidSession")
+            || (self.status == 401 && !self.has_message("ResourceAtUriUnauthorized"))
     }
 
     /// Credentials refused (a 401 that is not about a session token).
@@ -142,6 +165,16 @@ fn snippet(body: &[u8]) -> Option<String> {
     if body.is_empty() {
         return None;
     }
-    let text: String = String::from_utf8_lossy(body).chars().take(120).map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '.' }).collect();
+    let text: String = String::from_utf8_lossy(body)
+        .chars()
+        .take(120)
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '.'
+            }
+        })
+        .collect();
     Some(text)
 }

@@ -31,24 +31,45 @@ impl ServiceRootInfo {
             .and_then(Value::as_str)
             .map(super::uri::path_of)
             .unwrap_or_else(|| DEFAULT_SESSIONS_PATH.to_string());
-        let vendor_text = root.get("Vendor").and_then(Value::as_str).unwrap_or_default().to_ascii_lowercase();
+        let vendor_text = root
+            .get("Vendor")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_ascii_lowercase();
         let vendor = if root.pointer("/Oem/Hpe").is_some() || root.pointer("/Oem/Hp").is_some() {
             Vendor::Hpe
         } else if root.pointer("/Oem/Dell").is_some() || vendor_text.contains("dell") {
             Vendor::Dell
-        } else if vendor_text.contains("openbmc") || root.get("Product").and_then(Value::as_str).is_some_and(|p| p.contains("OpenBMC")) {
+        } else if vendor_text.contains("openbmc")
+            || root
+                .get("Product")
+                .and_then(Value::as_str)
+                .is_some_and(|p| p.contains("OpenBMC"))
+        {
             Vendor::Openbmc
         } else {
             Vendor::Other
         };
-        let expand_all = root.pointer("/ProtocolFeaturesSupported/ExpandQuery/ExpandAll").and_then(Value::as_bool).unwrap_or(false)
-            || root.pointer("/ProtocolFeaturesSupported/ExpandQuery/NoLinks").and_then(Value::as_bool).unwrap_or(false);
+        let expand_all = root
+            .pointer("/ProtocolFeaturesSupported/ExpandQuery/ExpandAll")
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
+            || root
+                .pointer("/ProtocolFeaturesSupported/ExpandQuery/NoLinks")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
         ServiceRootInfo {
             vendor,
             sessions_path,
-            manager_type: root.pointer("/Oem/Hpe/Manager/0/ManagerType").and_then(Value::as_str).map(str::to_string),
+            manager_type: root
+                .pointer("/Oem/Hpe/Manager/0/ManagerType")
+                .and_then(Value::as_str)
+                .map(str::to_string),
             expand_all,
-            redfish_version: root.get("RedfishVersion").and_then(Value::as_str).map(str::to_string),
+            redfish_version: root
+                .get("RedfishVersion")
+                .and_then(Value::as_str)
+                .map(str::to_string),
         }
     }
 

@@ -59,11 +59,16 @@ impl SessionInfo {
 }
 
 pub(super) fn text(v: &Value, key: &str) -> Option<String> {
-    v.get(key).and_then(Value::as_str).map(str::to_string).filter(|s| !s.is_empty())
+    v.get(key)
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .filter(|s| !s.is_empty())
 }
 
 pub(super) fn time_of(v: &Value, key: &str) -> Option<OffsetDateTime> {
-    v.get(key).and_then(Value::as_str).and_then(|s| OffsetDateTime::parse(s, &Rfc3339).ok())
+    v.get(key)
+        .and_then(Value::as_str)
+        .and_then(|s| OffsetDateTime::parse(s, &Rfc3339).ok())
 }
 
 /// Decodes and classifies one session body. Never fails.

@@ -43,17 +43,30 @@ mod tests {
     #[test]
     fn absolute_locations_keep_only_the_path() {
         let loc = "https://192.168.1.101/redfish/v1/SessionService/Sessions/admin0000000063bc4f87659ddce4/";
-        assert_eq!(path_of(loc), "/redfish/v1/SessionService/Sessions/admin0000000063bc4f87659ddce4/");
-        assert_eq!(path_of("/redfish/v1/SessionService/Sessions/Xk3cW9pQ2m"), "/redfish/v1/SessionService/Sessions/Xk3cW9pQ2m");
-        assert_eq!(path_of("https://[fe80::1%25usb0]:443/redfish/v1/"), "/redfish/v1/");
+        assert_eq!(
+            path_of(loc),
+            "/redfish/v1/SessionService/Sessions/admin0000000063bc4f87659ddce4/"
+        );
+        assert_eq!(
+            path_of("/redfish/v1/SessionService/Sessions/Xk3cW9pQ2m"),
+            "/redfish/v1/SessionService/Sessions/Xk3cW9pQ2m"
+        );
+        assert_eq!(
+            path_of("https://[fe80::1%25usb0]:443/redfish/v1/"),
+            "/redfish/v1/"
+        );
     }
 
     #[test]
     fn encoded_and_decoded_ids_compare_equal() {
-        let a = "/redfish/v1/SessionService/Sessions/system%20administrator000000005b76e3a1849ba511/";
+        let a =
+            "/redfish/v1/SessionService/Sessions/system%20administrator000000005b76e3a1849ba511/";
         let b = "/redfish/v1/SessionService/Sessions/system administrator000000005b76e3a1849ba511";
         assert!(ids_equal(a, b));
-        assert_eq!(last_segment(a), "system administrator000000005b76e3a1849ba511");
+        assert_eq!(
+            last_segment(a),
+            "system administrator000000005b76e3a1849ba511"
+        );
         assert!(!ids_equal(a, "/redfish/v1/SessionService/Sessions/admin"));
     }
 }

@@ -49,7 +49,10 @@ struct Arena {
     current: Option<usize>,
 }
 
-static ARENA: Mutex<Arena> = Mutex::new(Arena { pages: BTreeMap::new(), current: None });
+static ARENA: Mutex<Arena> = Mutex::new(Arena {
+    pages: BTreeMap::new(),
+    current: None,
+});
 static WARN_UNLOCKED: Once = Once::new();
 
 fn arena() -> MutexGuard<'static, Arena> {
@@ -59,7 +62,10 @@ fn arena() -> MutexGuard<'static, Arena> {
 fn page_size() -> usize {
     // SAFETY: sysconf has no preconditions.
     let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    usize::try_from(size).ok().filter(|s| *s > 0).unwrap_or(4096)
+    usize::try_from(size)
+        .ok()
+        .filter(|s| *s > 0)
+        .unwrap_or(4096)
 }
 
 /// Copies `bytes` (not empty) into locked memory.
@@ -69,7 +75,11 @@ pub(super) fn store(bytes: &[u8]) -> Slot {
     let ptr = (page + offset) as *mut u8;
     // SAFETY: `reserve` handed out `len` unused bytes at `ptr` in a live, writable mapping.
     unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), ptr, bytes.len()) };
-    Slot { ptr: NonNull::new(ptr).expect("mapped memory is not null"), len: bytes.len(), page }
+    Slot {
+        ptr: NonNull::new(ptr).expect("mapped memory is not null"),
+        len: bytes.len(),
+        page,
+    }
 }
 
 /// Zeroes the slot's bytes; unlocks and unmaps its page when it was the page's last secret.
@@ -87,7 +97,10 @@ pub(super) fn is_locked(slot: &Slot) -> bool {
 impl Arena {
     /// `len` bytes in the current page, or in a new one: (page base, offset).
     fn reserve(&mut self, len: usize) -> (usize, usize) {
-        if let Some(page) = self.current.and_then(|base| self.pages.get_mut(&base).map(|p| (base, p))) {
+        if let Some(page) = self
+            .current
+            .and_then(|base| self.pages.get_mut(&base).map(|p| (base, p)))
+        {
             let (base, p) = page;
             if p.size - p.used >= len {
                 let offset = p.used;
@@ -99,13 +112,23 @@ impl Arena {
         let size = len.div_ceil(page_size()) * page_size();
         let base = map(size);
         let locked = lock(base, size);
-        self.pages.insert(base, Page { size, used: len, live: 1, locked });
+        self.pages.insert(
+            base,
+            Page {
+                size,
+                used: len,
+                live: 1,
+                locked,
+            },
+        );
         self.current = Some(base);
         (base, 0)
     }
 
     fn release(&mut self, base: usize) {
-        let Some(p) = self.pages.get_mut(&base) else { return };
+        let Some(p) = self.pages.get_mut(&base) else {
+            return;
+        };
         p.live -= 1;
         if p.live > 0 {
             return;
@@ -123,7 +146,14 @@ impl Arena {
 fn map(size: usize) -> usize {
     // SAFETY: a fresh private anonymous mapping; no existing memory is touched.
     let addr = unsafe {
-        libc::mmap(std::ptr::null_mut(), size, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0)
+        libc::mmap(
+            std::ptr::null_mut(),
+            size,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )
     };
     if addr == libc::MAP_FAILED {
         let layout = std::alloc::Layout::from_size_align(size, page_size()).expect("page layout");

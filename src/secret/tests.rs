@@ -31,7 +31,10 @@ fn locked_kb_at(addr: usize) -> Option<u64> {
     for line in smaps.lines() {
         let first = line.split_whitespace().next().unwrap_or_default();
         if let Some((start, end)) = first.split_once('-').filter(|_| !first.ends_with(':')) {
-            if let (Ok(start), Ok(end)) = (usize::from_str_radix(start, 16), usize::from_str_radix(end, 16)) {
+            if let (Ok(start), Ok(end)) = (
+                usize::from_str_radix(start, 16),
+                usize::from_str_radix(end, 16),
+            ) {
                 inside = start <= addr && addr < end;
                 continue;
             }
@@ -54,17 +57,25 @@ fn the_bytes_are_locked_and_stay_locked_while_a_page_neighbour_is_dropped() {
     let a = Secret::new("token-a-0123456789abcdef");
     let b = Secret::new("token-b-0123456789abcdef");
     if !a.is_locked() {
-        eprintln!("SKIPPED: mlock refused here (RLIMIT_MEMLOCK); the unlocked path is tested below");
+        eprintln!(
+            "SKIPPED: mlock refused here (RLIMIT_MEMLOCK); the unlocked path is tested below"
+        );
         return;
     }
     let addr = b.expose().as_ptr() as usize;
     assert!(vm_lck_kb() >= 4, "VmLck counts the arena's page");
-    assert!(locked_kb_at(addr).unwrap_or(0) >= 4, "smaps shows the page holding b as locked");
+    assert!(
+        locked_kb_at(addr).unwrap_or(0) >= 4,
+        "smaps shows the page holding b as locked"
+    );
     // a and b are small and made one after the other: most likely on one page. Dropping a
     // must not unlock b's bytes.
     drop(a);
     assert!(b.is_locked());
-    assert!(locked_kb_at(addr).unwrap_or(0) >= 4, "b's page is still locked after a's drop");
+    assert!(
+        locked_kb_at(addr).unwrap_or(0) >= 4,
+        "b's page is still locked after a's drop"
+    );
     assert_eq!(b.expose(), "token-b-0123456789abcdef");
 }
 
@@ -96,16 +107,28 @@ fn forbid_mlock() {
         inheritable: u32,
     }
     const CAP_IPC_LOCK: u32 = 14;
-    let mut header = Header { version: 0x2008_0522, pid: 0 };
+    let mut header = Header {
+        version: 0x2008_0522,
+        pid: 0,
+    };
     let mut data = [Data::default(); 2];
     // SAFETY: capget/capset with a v3 header and two data words, as capget(2) describes.
     unsafe {
-        assert_eq!(libc::syscall(libc::SYS_capget, &mut header, data.as_mut_ptr()), 0);
+        assert_eq!(
+            libc::syscall(libc::SYS_capget, &mut header, data.as_mut_ptr()),
+            0
+        );
         data[0].effective &= !(1 << CAP_IPC_LOCK);
         data[0].permitted &= !(1 << CAP_IPC_LOCK);
-        assert_eq!(libc::syscall(libc::SYS_capset, &mut header, data.as_ptr()), 0);
+        assert_eq!(
+            libc::syscall(libc::SYS_capset, &mut header, data.as_ptr()),
+            0
+        );
     }
-    let zero = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    let zero = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
     // SAFETY: a plain setrlimit with a valid struct.
     assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_MEMLOCK, &zero) }, 0);
 }
@@ -114,9 +137,13 @@ fn forbid_mlock() {
 fn without_memlock_secrets_still_work_and_the_process_warns_once() {
     if std::env::var_os(CHILD).is_some() {
         forbid_mlock();
-        tracing_subscriber::fmt().with_writer(std::io::stderr).init();
+        tracing_subscriber::fmt()
+            .with_writer(std::io::stderr)
+            .init();
         // Enough to need several pages, so that every page is refused.
-        let secrets: Vec<Secret> = (0..5).map(|i| Secret::new(format!("{i}").repeat(3000))).collect();
+        let secrets: Vec<Secret> = (0..5)
+            .map(|i| Secret::new(format!("{i}").repeat(3000)))
+            .collect();
         for (i, s) in secrets.iter().enumerate() {
             assert_eq!(s.expose(), format!("{i}").repeat(3000));
             assert!(!s.is_locked());
@@ -125,11 +152,24 @@ fn without_memlock_secrets_still_work_and_the_process_warns_once() {
     }
     let exe = std::env::current_exe().unwrap();
     let out = std::process::Command::new(exe)
-        .args(["secret::tests::without_memlock_secrets_still_work_and_the_process_warns_once", "--exact", "--nocapture", "--test-threads=1"])
+        .args([
+            "secret::tests::without_memlock_secrets_still_work_and_the_process_warns_once",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD, "1")
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "the child failed: {}\n{stderr}", String::from_utf8_lossy(&out.stdout));
-    assert_eq!(stderr.matches(WARNING).count(), 1, "one warning for the process: {stderr}");
+    assert!(
+        out.status.success(),
+        "the child failed: {}\n{stderr}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(
+        stderr.matches(WARNING).count(),
+        1,
+        "one warning for the process: {stderr}"
+    );
 }

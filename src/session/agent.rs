@@ -35,7 +35,11 @@ pub struct AgentOptions {
 
 impl Default for AgentOptions {
     fn default() -> Self {
-        AgentOptions { context: None, logout_timeout: Duration::from_secs(10), ledger: None }
+        AgentOptions {
+            context: None,
+            logout_timeout: Duration::from_secs(10),
+            ledger: None,
+        }
     }
 }
 
@@ -77,7 +81,17 @@ impl AgentSession {
     ) -> Result<AgentSession, SessionError> {
         let root = ServiceRoot::fetch(transport.as_ref()).await?;
         let creds = std::sync::RwLock::new(creds);
-        Ok(AgentSession { transport, creds, refresh: None, refresh_lock: Mutex::new(()), opts, root, state: RwLock::new((AuthState::None, 0)), login_lock: Mutex::new(()), login_location: RwLock::new(None) })
+        Ok(AgentSession {
+            transport,
+            creds,
+            refresh: None,
+            refresh_lock: Mutex::new(()),
+            opts,
+            root,
+            state: RwLock::new((AuthState::None, 0)),
+            login_lock: Mutex::new(()),
+            login_location: RwLock::new(None),
+        })
     }
 
     /// Where to get new credentials when a login is refused with 401.
@@ -153,7 +167,11 @@ impl AgentSession {
             return Ok(LoginOutcome::Sessionless);
         }
         match self.create_session(self.opts.context.clone()).await {
-            Ok(NewSession { token, uri, location }) => {
+            Ok(NewSession {
+                token,
+                uri,
+                location,
+            }) => {
                 tracing::info!(session = %uri, "logged in to the BMC");
                 *self.login_location.write().await = Some(location);
                 self.record(&uri, "agent");
@@ -173,10 +191,15 @@ impl AgentSession {
     /// this too. When the login is refused with 401 and a [`CredentialRefresh`] is set, asks it
     /// once for new credentials and tries once more (the one exception to "never log in again
     /// after a failed login POST": a bootstrap account is known to vanish with a BMC reset).
-    pub async fn create_session(&self, context: Option<String>) -> Result<NewSession, SessionError> {
+    pub async fn create_session(
+        &self,
+        context: Option<String>,
+    ) -> Result<NewSession, SessionError> {
         let used = self.creds();
         let first = self.post_login(used.as_ref(), context.clone()).await;
-        let (Err(SessionError::Login(err)), Some(refresh)) = (&first, &self.refresh) else { return first };
+        let (Err(SessionError::Login(err)), Some(refresh)) = (&first, &self.refresh) else {
+            return first;
+        };
         if err.status != StatusCode::UNAUTHORIZED.as_u16() {
             return first;
         }
@@ -185,7 +208,11 @@ impl AgentSession {
     }
 
     /// Asks for new credentials unless another task already replaced `used` meanwhile.
-    async fn refresh_credentials(&self, refresh: &Arc<dyn CredentialRefresh>, used: Option<&Credentials>) -> Result<(), SessionError> {
+    async fn refresh_credentials(
+        &self,
+        refresh: &Arc<dyn CredentialRefresh>,
+        used: Option<&Credentials>,
+    ) -> Result<(), SessionError> {
         let _one_at_a_time = self.refresh_lock.lock().await;
         if !same(self.creds().as_ref(), used) {
             return Ok(());
@@ -202,14 +229,24 @@ impl AgentSession {
 
     /// One login POST. On a sessionless transport (CHIF, Production mode) no credentials are
     /// needed.
-    async fn post_login(&self, held: Option<&Credentials>, context: Option<String>) -> Result<NewSession, SessionError> {
-        let anonymous = Credentials { user: String::new(), password: crate::secret::Secret::new("") };
+    async fn post_login(
+        &self,
+        held: Option<&Credentials>,
+        context: Option<String>,
+    ) -> Result<NewSession, SessionError> {
+        let anonymous = Credentials {
+            user: String::new(),
+            password: crate::secret::Secret::new(""),
+        };
         let creds = match (held, self.transport.sessionless()) {
             (Some(creds), _) => creds,
             (None, true) => &anonymous,
             (None, false) => return Err(SessionError::NoCredentials),
         };
-        let resp = self.transport.send(self.login_request(creds, context)).await?;
+        let resp = self
+            .transport
+            .send(self.login_request(creds, context))
+            .await?;
         if resp.status.is_success() {
             return session_from_login(&resp);
         }
@@ -217,12 +254,16 @@ impl AgentSession {
     }
 
     fn login_request(&self, creds: &Credentials, context: Option<String>) -> Request {
-        let mut body = serde_json::json!({ "UserName": creds.user, "Password": creds.password.expose() });
+        let mut body =
+            serde_json::json!({ "UserName": creds.user, "Password": creds.password.expose() });
         if let (Some(context), true) = (context, self.root.supports_context) {
             body["Context"] = serde_json::Value::String(context);
         }
         let mut req = Request::new(Method::POST, self.root.sessions_path.clone());
-        req.headers.insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
+        req.headers.insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/json"),
+        );
         // The body holds the password: keep it in a buffer that is zeroized when dropped.
         let bytes = zeroize::Zeroizing::new(serde_json::to_vec(&body).unwrap_or_default());
         req.body = Bytes::from_owner(ZeroizingBuf(bytes));
@@ -246,7 +287,10 @@ impl AgentSession {
     /// request is retried once.
     pub async fn send(&self, req: Request) -> Result<Response, SessionError> {
         let (header, used, generation) = self.current_header().await;
-        let resp = self.transport.send(with_header(req.clone(), header)).await?;
+        let resp = self
+            .transport
+            .send(with_header(req.clone(), header))
+            .await?;
         if resp.status != StatusCode::UNAUTHORIZED {
             return Ok(resp);
         }
@@ -256,7 +300,9 @@ impl AgentSession {
                 self.relogin(generation).await?;
             }
             Used::Basic(creds) => {
-                let Some(refresh) = &self.refresh else { return Ok(resp) };
+                let Some(refresh) = &self.refresh else {
+                    return Ok(resp);
+                };
                 self.refresh_credentials(refresh, creds.as_ref()).await?;
             }
             Used::Nothing => return Ok(resp),
@@ -309,7 +355,9 @@ impl AgentSession {
 
     /// Touches the agent's session so the BMC's idle timer restarts. A 401 logs in again.
     pub async fn keep_alive(&self) -> Result<(), SessionError> {
-        let Some(uri) = self.own_session_uri().await else { return Ok(()) };
+        let Some(uri) = self.own_session_uri().await else {
+            return Ok(());
+        };
         let resp = self.send(Request::get(uri)).await?;
         if resp.status.is_success() {
             return Ok(());
@@ -319,7 +367,10 @@ impl AgentSession {
 
     /// `SessionService.SessionTimeout`; `None` when the BMC does not say or says 0 (never).
     pub async fn session_timeout(&self) -> Option<Duration> {
-        let resp = self.send(Request::get("/redfish/v1/SessionService")).await.ok()?;
+        let resp = self
+            .send(Request::get("/redfish/v1/SessionService"))
+            .await
+            .ok()?;
         let body: serde_json::Value = serde_json::from_slice(&resp.body).ok()?;
         let secs = body.get("SessionTimeout")?.as_u64()?;
         (secs > 0).then(|| Duration::from_secs(secs))
@@ -330,8 +381,12 @@ impl AgentSession {
     pub async fn logout(&self) -> Result<(), SessionError> {
         let (auth, _) = self.state.read().await.clone();
         self.set_state(AuthState::None).await;
-        let AuthState::Session { uri, .. } = &auth else { return Ok(()) };
-        let req = self.authorize(Request::delete(uri.clone()), &auth).with_timeout(self.opts.logout_timeout);
+        let AuthState::Session { uri, .. } = &auth else {
+            return Ok(());
+        };
+        let req = self
+            .authorize(Request::delete(uri.clone()), &auth)
+            .with_timeout(self.opts.logout_timeout);
         let resp = self.transport.send(req).await?;
         if resp.status.is_success() || resp.status == StatusCode::NOT_FOUND {
             tracing::info!(session = %uri, "logged out of the BMC");
@@ -377,9 +432,18 @@ pub struct NewSession {
 
 /// Reads token and session path from a successful login's headers (never from the body).
 fn session_from_login(resp: &Response) -> Result<NewSession, SessionError> {
-    let token = resp.header_str("x-auth-token").filter(|t| !t.is_empty()).ok_or(SessionError::NoToken)?;
-    let location = resp.header_str("location").ok_or(SessionError::NoLocation)?;
-    Ok(NewSession { token: crate::secret::Secret::new(token), uri: path_of(location), location: location.to_string() })
+    let token = resp
+        .header_str("x-auth-token")
+        .filter(|t| !t.is_empty())
+        .ok_or(SessionError::NoToken)?;
+    let location = resp
+        .header_str("location")
+        .ok_or(SessionError::NoLocation)?;
+    Ok(NewSession {
+        token: crate::secret::Secret::new(token),
+        uri: path_of(location),
+        location: location.to_string(),
+    })
 }
 
 /// Owner of a buffer that zeroizes on drop, for `Bytes::from_owner`.
@@ -392,7 +456,11 @@ impl AsRef<[u8]> for ZeroizingBuf {
 }
 
 /// Keeps the session alive every `interval` until `shutdown` resolves.
-pub async fn keep_alive_loop(session: Arc<AgentSession>, interval: Duration, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+pub async fn keep_alive_loop(
+    session: Arc<AgentSession>,
+    interval: Duration,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) {
     let mut tick = tokio::time::interval(interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     tick.tick().await;

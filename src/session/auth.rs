@@ -46,7 +46,9 @@ impl AuthState {
                 value.set_sensitive(true);
                 Some((HeaderName::from_static("x-auth-token"), value))
             }
-            AuthState::Basic => creds.and_then(basic_header).map(|v| (http::header::AUTHORIZATION, v)),
+            AuthState::Basic => creds
+                .and_then(basic_header)
+                .map(|v| (http::header::AUTHORIZATION, v)),
             AuthState::None | AuthState::Sessionless => None,
         }
     }
@@ -71,7 +73,10 @@ impl AuthState {
 /// `Authorization: Basic ...` for the credentials, marked sensitive.
 pub fn basic_header(creds: &Credentials) -> Option<HeaderValue> {
     let raw = Secret::new(format!("{}:{}", creds.user, creds.password.expose()));
-    let encoded = Secret::new(format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(raw.expose())));
+    let encoded = Secret::new(format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(raw.expose())
+    ));
     let mut value = HeaderValue::from_str(encoded.expose()).ok()?;
     value.set_sensitive(true);
     Some(value)
@@ -83,12 +88,18 @@ mod tests {
 
     #[test]
     fn headers_are_sensitive_and_debug_hides_the_token() {
-        let creds = Credentials { user: "admin".into(), password: Secret::new("s3cret") };
+        let creds = Credentials {
+            user: "admin".into(),
+            password: Secret::new("s3cret"),
+        };
         let (name, value) = AuthState::Basic.header(Some(&creds)).unwrap();
         assert_eq!(name, http::header::AUTHORIZATION);
         assert!(value.is_sensitive());
         assert_eq!(value.to_str().unwrap(), "Basic YWRtaW46czNjcmV0");
-        let state = AuthState::Session { token: Secret::new("0123abcd"), uri: "/x".into() };
+        let state = AuthState::Session {
+            token: Secret::new("0123abcd"),
+            uri: "/x".into(),
+        };
         let (_, value) = state.header(None).unwrap();
         assert!(value.is_sensitive());
         assert!(!format!("{state:?}").contains("0123abcd"));

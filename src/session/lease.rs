@@ -69,13 +69,26 @@ pub struct LeaseTable {
 
 impl LeaseTable {
     pub fn new(agent: Arc<AgentSession>, context_prefix: Option<String>) -> LeaseTable {
-        LeaseTable { agent, leases: Arc::default(), opening: Arc::default(), context_prefix }
+        LeaseTable {
+            agent,
+            leases: Arc::default(),
+            opening: Arc::default(),
+            context_prefix,
+        }
     }
 
     /// Opens a BMC session for `uid`, bound to `pid` when given, ended after `ttl` at most.
-    pub async fn open(&self, ttl: Option<Duration>, pid: Option<i32>, uid: u32) -> Result<LeaseGrant, LeaseError> {
+    pub async fn open(
+        &self,
+        ttl: Option<Duration>,
+        pid: Option<i32>,
+        uid: u32,
+    ) -> Result<LeaseGrant, LeaseError> {
         let watch = match pid {
-            Some(pid) => Some(PidWatch::open(pid).map_err(|e| LeaseError::Pid { pid, reason: e.to_string() })?),
+            Some(pid) => Some(PidWatch::open(pid).map_err(|e| LeaseError::Pid {
+                pid,
+                reason: e.to_string(),
+            })?),
             None => None,
         };
         let id = new_lease_id();
@@ -84,16 +97,34 @@ impl LeaseTable {
         let NewSession { token, uri, .. } = self.agent.create_session(context).await?;
         self.agent.record(&uri, &format!("lease:{id}"));
         let ttl = ttl.unwrap_or(DEFAULT_TTL).min(MAX_TTL);
-        let info = LeaseInfo { id: id.clone(), uri, pid, uid, expires: OffsetDateTime::now_utc() + ttl };
+        let info = LeaseInfo {
+            id: id.clone(),
+            uri,
+            pid,
+            uid,
+            expires: OffsetDateTime::now_utc() + ttl,
+        };
         let (cancel, cancelled) = oneshot::channel();
-        self.leases.lock().await.insert(id.clone(), Entry { info: info.clone(), _cancel: cancel });
+        self.leases.lock().await.insert(
+            id.clone(),
+            Entry {
+                info: info.clone(),
+                _cancel: cancel,
+            },
+        );
         drop(opening);
         tokio::spawn(self.clone().watch(id, watch, ttl, cancelled));
         tracing::info!(lease = %info.id, session = %info.uri, pid, uid, ttl_s = ttl.as_secs(), "lease opened");
         Ok(LeaseGrant { info, token })
     }
 
-    async fn watch(self, id: String, pid: Option<PidWatch>, ttl: Duration, cancelled: oneshot::Receiver<()>) {
+    async fn watch(
+        self,
+        id: String,
+        pid: Option<PidWatch>,
+        ttl: Duration,
+        cancelled: oneshot::Receiver<()>,
+    ) {
         let exited = async {
             match &pid {
                 Some(watch) => watch.exited().await,
@@ -112,7 +143,12 @@ impl LeaseTable {
 
     /// Deletes the lease's BMC session and forgets the lease.
     pub async fn close(&self, id: &str, why: &str) -> Result<LeaseInfo, LeaseError> {
-        let entry = self.leases.lock().await.remove(id).ok_or_else(|| LeaseError::NotFound(id.to_string()))?;
+        let entry = self
+            .leases
+            .lock()
+            .await
+            .remove(id)
+            .ok_or_else(|| LeaseError::NotFound(id.to_string()))?;
         if let Err(e) = delete_session(&self.agent, &entry.info.uri).await {
             // Still on the BMC, and no longer a lease: the reaper deletes it as an orphan.
             if let Some(ledger) = self.agent.ledger() {
@@ -126,7 +162,13 @@ impl LeaseTable {
     }
 
     pub async fn list(&self) -> Vec<LeaseInfo> {
-        let mut leases: Vec<LeaseInfo> = self.leases.lock().await.values().map(|e| e.info.clone()).collect();
+        let mut leases: Vec<LeaseInfo> = self
+            .leases
+            .lock()
+            .await
+            .values()
+            .map(|e| e.info.clone())
+            .collect();
         leases.sort_by(|a, b| a.id.cmp(&b.id));
         leases
     }
@@ -139,13 +181,24 @@ impl LeaseTable {
     /// Ids of the live leases and of those being opened, for owner classification by `Context`.
     pub async fn ids(&self) -> HashSet<String> {
         let mut ids: HashSet<String> = self.leases.lock().await.keys().cloned().collect();
-        ids.extend(self.opening.lock().unwrap_or_else(|e| e.into_inner()).iter().cloned());
+        ids.extend(
+            self.opening
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .iter()
+                .cloned(),
+        );
         ids
     }
 
     /// Lease id by session path, for owner classification.
     pub async fn by_uri(&self) -> HashMap<String, String> {
-        self.leases.lock().await.values().map(|e| (e.info.uri.clone(), e.info.id.clone())).collect()
+        self.leases
+            .lock()
+            .await
+            .values()
+            .map(|e| (e.info.uri.clone(), e.info.id.clone()))
+            .collect()
     }
 
     /// Closes every lease (shutdown), with the agent's fresh logout timeout per DELETE.
@@ -167,14 +220,22 @@ struct Opening {
 
 impl Opening {
     fn new(set: &Arc<std::sync::Mutex<HashSet<String>>>, id: &str) -> Opening {
-        set.lock().unwrap_or_else(|e| e.into_inner()).insert(id.to_string());
-        Opening { set: set.clone(), id: id.to_string() }
+        set.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id.to_string());
+        Opening {
+            set: set.clone(),
+            id: id.to_string(),
+        }
     }
 }
 
 impl Drop for Opening {
     fn drop(&mut self) {
-        self.set.lock().unwrap_or_else(|e| e.into_inner()).remove(&self.id);
+        self.set
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.id);
     }
 }
 

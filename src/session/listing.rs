@@ -8,7 +8,9 @@ use time::OffsetDateTime;
 
 use super::agent::AgentSession;
 use super::SessionError;
-use crate::redfish::{classify_session, decode_collection, ClassifyContext, Member, RedfishError, SessionInfo};
+use crate::redfish::{
+    classify_session, decode_collection, ClassifyContext, Member, RedfishError, SessionInfo,
+};
 use crate::transport::Request;
 
 /// How a listing is done.
@@ -24,7 +26,11 @@ pub struct ListOptions {
 
 impl Default for ListOptions {
     fn default() -> Self {
-        ListOptions { expand: true, concurrency: 8, max_pages: 1000 }
+        ListOptions {
+            expand: true,
+            concurrency: 8,
+            max_pages: 1000,
+        }
     }
 }
 
@@ -45,7 +51,9 @@ pub fn bmc_date(resp: &crate::transport::Response) -> Option<OffsetDateTime> {
     let format = time::macros::format_description!(
         "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
     );
-    time::PrimitiveDateTime::parse(text.trim(), &format).ok().map(|t| t.assume_utc())
+    time::PrimitiveDateTime::parse(text.trim(), &format)
+        .ok()
+        .map(|t| t.assume_utc())
 }
 
 pub async fn list_sessions(
@@ -60,7 +68,10 @@ pub async fn list_sessions(
     while let Some(path) = next.take() {
         pages += 1;
         if pages > opts.max_pages {
-            tracing::warn!(pages, "stopped following the sessions collection's nextLink");
+            tracing::warn!(
+                pages,
+                "stopped following the sessions collection's nextLink"
+            );
             break;
         }
         let resp = agent.send(Request::get(path)).await?;
@@ -69,16 +80,25 @@ pub async fn list_sessions(
         if !resp.status.is_success() {
             return Err(SessionError::Bmc(RedfishError::from_response(&resp)));
         }
-        let body: serde_json::Value = serde_json::from_slice(&resp.body)
-            .map_err(|e| SessionError::Malformed { what: "sessions collection".into(), reason: e.to_string() })?;
-        let page = decode_collection(&body)
-            .map_err(|e| SessionError::Malformed { what: "sessions collection".into(), reason: e.to_string() })?;
+        let body: serde_json::Value =
+            serde_json::from_slice(&resp.body).map_err(|e| SessionError::Malformed {
+                what: "sessions collection".into(),
+                reason: e.to_string(),
+            })?;
+        let page = decode_collection(&body).map_err(|e| SessionError::Malformed {
+            what: "sessions collection".into(),
+            reason: e.to_string(),
+        })?;
         members.extend(page.members);
         next = page.next_link;
     }
     let (sessions, fetched) = resolve_members(agent, ctx, members, opts.concurrency.max(1)).await;
     let bmc_now = bmc_now.unwrap_or_else(OffsetDateTime::now_utc);
-    Ok(Listing { sessions, requests: requests + fetched, bmc_now })
+    Ok(Listing {
+        sessions,
+        requests: requests + fetched,
+        bmc_now,
+    })
 }
 
 fn collection_path(sessions_path: &str, expand: bool) -> String {
@@ -97,7 +117,10 @@ async fn resolve_members(
     members: Vec<Member>,
     concurrency: usize,
 ) -> (Vec<SessionInfo>, usize) {
-    let fetched = members.iter().filter(|m| matches!(m, Member::Ref(_))).count();
+    let fetched = members
+        .iter()
+        .filter(|m| matches!(m, Member::Ref(_)))
+        .count();
     let sessions = stream::iter(members)
         .map(|member| async move {
             match member {
@@ -113,7 +136,9 @@ async fn resolve_members(
 
 async fn fetch_member(agent: &AgentSession, ctx: &ClassifyContext, uri: String) -> SessionInfo {
     let body = match agent.send(Request::get(uri.clone())).await {
-        Ok(resp) if resp.status.is_success() => serde_json::from_slice::<serde_json::Value>(&resp.body).ok(),
+        Ok(resp) if resp.status.is_success() => {
+            serde_json::from_slice::<serde_json::Value>(&resp.body).ok()
+        }
         Ok(resp) => {
             tracing::debug!(%uri, status = %resp.status, "cannot read a session");
             None

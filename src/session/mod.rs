@@ -37,6 +37,11 @@ pub enum SessionError {
 impl SessionError {
     /// True when the BMC could not be reached at all (agentctl exit code 4).
     pub fn is_unreachable(&self) -> bool {
-        matches!(self, SessionError::Transport(TransportError::Connect { .. } | TransportError::Timeout { .. }))
+        matches!(
+            self,
+            SessionError::Transport(
+                TransportError::Connect { .. } | TransportError::Timeout { .. }
+            )
+        )
     }
 }

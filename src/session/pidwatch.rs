@@ -16,7 +16,10 @@ impl PidWatch {
     /// Opens a pidfd for `pid`. Fails with `ESRCH` when no such process exists.
     pub fn open(pid: i32) -> io::Result<PidWatch> {
         if pid <= 0 {
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("{pid} is not a process id")));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{pid} is not a process id"),
+            ));
         }
         // SAFETY: pidfd_open takes a pid and flags and returns a new fd or -1.
         let raw = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
@@ -50,11 +53,16 @@ mod tests {
 
     #[tokio::test]
     async fn resolves_when_the_child_exits_and_not_before() {
-        let mut child = std::process::Command::new("sleep").arg("0.3").spawn().unwrap();
+        let mut child = std::process::Command::new("sleep")
+            .arg("0.3")
+            .spawn()
+            .unwrap();
         let watch = PidWatch::open(child.id() as i32).unwrap();
         let early = tokio::time::timeout(Duration::from_millis(50), watch.exited()).await;
         assert!(early.is_err(), "resolved while the child was alive");
-        tokio::time::timeout(Duration::from_secs(5), watch.exited()).await.expect("never resolved");
+        tokio::time::timeout(Duration::from_secs(5), watch.exited())
+            .await
+            .expect("never resolved");
         child.wait().unwrap();
     }
 

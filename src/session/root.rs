@@ -22,8 +22,11 @@ impl ServiceRoot {
         if !resp.status.is_success() {
             return Err(SessionError::Bmc(RedfishError::from_response(&resp)));
         }
-        let body: serde_json::Value = serde_json::from_slice(&resp.body)
-            .map_err(|e| SessionError::Malformed { what: "service root".into(), reason: e.to_string() })?;
+        let body: serde_json::Value =
+            serde_json::from_slice(&resp.body).map_err(|e| SessionError::Malformed {
+                what: "service root".into(),
+                reason: e.to_string(),
+            })?;
         let info = ServiceRootInfo::decode(&body);
         Ok(ServiceRoot::from_info(info))
     }
@@ -31,6 +34,10 @@ impl ServiceRoot {
     pub fn from_info(info: ServiceRootInfo) -> ServiceRoot {
         let sessions_path = info.sessions_path.clone();
         let supports_context = info.supports_context();
-        ServiceRoot { info, sessions_path, supports_context }
+        ServiceRoot {
+            info,
+            sessions_path,
+            supports_context,
+        }
     }
 }

@@ -76,7 +76,10 @@ impl Ledger {
         if !entries.is_empty() {
             tracing::info!(path = %path.display(), count = entries.len(), "the ledger names sessions of an earlier run: those the BMC still lists are deleted at the first reaper cycle");
         }
-        Ledger { path: path.to_path_buf(), entries: Mutex::new(entries) }
+        Ledger {
+            path: path.to_path_buf(),
+            entries: Mutex::new(entries),
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -85,7 +88,13 @@ impl Ledger {
 
     /// Notes a session just created, and writes the file.
     pub fn record(&self, uri: &str, owner: &str, user: Option<&str>) {
-        let entry = LedgerEntry { uri: uri.to_string(), owner: owner.to_string(), user: user.map(str::to_string), created: OffsetDateTime::now_utc(), earlier: false };
+        let entry = LedgerEntry {
+            uri: uri.to_string(),
+            owner: owner.to_string(),
+            user: user.map(str::to_string),
+            created: OffsetDateTime::now_utc(),
+            earlier: false,
+        };
         self.update(|entries| {
             entries.retain(|e| !ids_equal(&e.uri, uri));
             entries.push(entry);
@@ -100,7 +109,10 @@ impl Ledger {
     /// A session this run could not delete (its close failed): the reaper deletes it later.
     pub fn abandon(&self, uri: &str) {
         let mut entries = self.lock();
-        entries.iter_mut().filter(|e| ids_equal(&e.uri, uri)).for_each(|e| e.earlier = true);
+        entries
+            .iter_mut()
+            .filter(|e| ids_equal(&e.uri, uri))
+            .for_each(|e| e.earlier = true);
     }
 
     /// The entries the reaper should delete: an earlier run's, and this run's abandoned ones.
@@ -126,9 +138,17 @@ impl Ledger {
         if *entries == before {
             return;
         }
-        let file = LedgerFile { version: VERSION, sessions: entries.clone() };
+        let file = LedgerFile {
+            version: VERSION,
+            sessions: entries.clone(),
+        };
         let bytes = serde_json::to_vec_pretty(&file).unwrap_or_default();
-        let written = self.path.parent().map(super::ensure_dir).unwrap_or(Ok(())).and_then(|_| super::write_atomic(&self.path, &bytes));
+        let written = self
+            .path
+            .parent()
+            .map(super::ensure_dir)
+            .unwrap_or(Ok(()))
+            .and_then(|_| super::write_atomic(&self.path, &bytes));
         if let Err(e) = written {
             tracing::warn!(path = %self.path.display(), error = %e, "cannot write the ledger: after a crash these sessions are left to the policy");
         }
@@ -142,28 +162,49 @@ const MAX_BYTES: u64 = 4 << 20;
 fn load(path: &Path) -> Result<Vec<LedgerEntry>, LoadError> {
     let size = std::fs::metadata(path)?.len();
     if size > MAX_BYTES {
-        return Err(LoadError::Garbage(format!("{size} bytes, more than a ledger holds")));
+        return Err(LoadError::Garbage(format!(
+            "{size} bytes, more than a ledger holds"
+        )));
     }
     let bytes = std::fs::read(path)?;
-    let file: LedgerFile = serde_json::from_slice(&bytes).map_err(|e| LoadError::Garbage(e.to_string()))?;
+    let file: LedgerFile =
+        serde_json::from_slice(&bytes).map_err(|e| LoadError::Garbage(e.to_string()))?;
     if file.version != VERSION {
-        return Err(LoadError::Garbage(format!("version {} (this agent writes {VERSION})", file.version)));
+        return Err(LoadError::Garbage(format!(
+            "version {} (this agent writes {VERSION})",
+            file.version
+        )));
     }
     if let Some(bad) = file.sessions.iter().find(|e| !is_session_path(&e.uri)) {
-        return Err(LoadError::Garbage(format!("`{}` is not a Redfish session path", bad.uri)));
+        return Err(LoadError::Garbage(format!(
+            "`{}` is not a Redfish session path",
+            bad.uri
+        )));
     }
-    Ok(file.sessions.into_iter().map(|e| LedgerEntry { earlier: true, ..e }).collect())
+    Ok(file
+        .sessions
+        .into_iter()
+        .map(|e| LedgerEntry { earlier: true, ..e })
+        .collect())
 }
 
 /// A member of a Sessions collection, e.g. `/redfish/v1/SessionService/Sessions/<id>`.
 fn is_session_path(uri: &str) -> bool {
-    uri.starts_with("/redfish/v1/") && uri.trim_end_matches('/').rsplit_once("/Sessions/").is_some_and(|(_, id)| !id.is_empty() && !id.contains('/'))
+    uri.starts_with("/redfish/v1/")
+        && uri
+            .trim_end_matches('/')
+            .rsplit_once("/Sessions/")
+            .is_some_and(|(_, id)| !id.is_empty() && !id.contains('/'))
 }
 
 fn report_garbage(path: &Path, reason: &str) {
     match super::move_aside(path) {
-        Ok(aside) => tracing::error!(message_id = crate::events::LEDGER_UNREADABLE, path = %path.display(), moved_to = %aside.display(), %reason, "the ledger is truncated or garbage: moved aside; starting with an empty one"),
-        Err(e) => tracing::error!(message_id = crate::events::LEDGER_UNREADABLE, path = %path.display(), %reason, error = %e, "the ledger is truncated or garbage and cannot be moved aside; starting with an empty one"),
+        Ok(aside) => {
+            tracing::error!(message_id = crate::events::LEDGER_UNREADABLE, path = %path.display(), moved_to = %aside.display(), %reason, "the ledger is truncated or garbage: moved aside; starting with an empty one")
+        }
+        Err(e) => {
+            tracing::error!(message_id = crate::events::LEDGER_UNREADABLE, path = %path.display(), %reason, error = %e, "the ledger is truncated or garbage and cannot be moved aside; starting with an empty one")
+        }
     }
 }
 

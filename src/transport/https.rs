@@ -51,23 +51,33 @@ pub struct HttpsTransport {
 /// Installs the ring provider once per process (reqwest is built without a provider).
 pub fn install_crypto_provider() -> Arc<rustls::crypto::CryptoProvider> {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    rustls::crypto::CryptoProvider::get_default().cloned().unwrap_or_else(|| Arc::new(rustls::crypto::ring::default_provider()))
+    rustls::crypto::CryptoProvider::get_default()
+        .cloned()
+        .unwrap_or_else(|| Arc::new(rustls::crypto::ring::default_provider()))
 }
 
-fn tls_config(opts: &HttpsOptions, mismatch: &Mismatch) -> Result<rustls::ClientConfig, TransportError> {
+fn tls_config(
+    opts: &HttpsOptions,
+    mismatch: &Mismatch,
+) -> Result<rustls::ClientConfig, TransportError> {
     let provider = install_crypto_provider();
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(|e| tls_error(opts, e))?;
     let config = match &opts.trust {
         Trust::Ca(path) => {
-            let pem = std::fs::read(path).map_err(|e| tls_error(opts, format!("reading CA bundle {}: {e}", path.display())))?;
+            let pem = std::fs::read(path).map_err(|e| {
+                tls_error(opts, format!("reading CA bundle {}: {e}", path.display()))
+            })?;
             let mut roots = rustls::RootCertStore::empty();
             for cert in rustls_pemfile_certs(&pem) {
                 roots.add(cert).map_err(|e| tls_error(opts, e))?;
             }
             if roots.is_empty() {
-                return Err(tls_error(opts, format!("no certificate in CA bundle {}", path.display())));
+                return Err(tls_error(
+                    opts,
+                    format!("no certificate in CA bundle {}", path.display()),
+                ));
             }
             builder.with_root_certificates(roots).with_no_client_auth()
         }
@@ -75,8 +85,16 @@ fn tls_config(opts: &HttpsOptions, mismatch: &Mismatch) -> Result<rustls::Client
             if matches!(trust, Trust::Insecure) {
                 tracing::warn!(endpoint = %opts.base_url, "TLS verification is disabled (tls = \"insecure\"): anyone on the path can impersonate the BMC");
             }
-            let verifier = FingerprintVerifier { endpoint: opts.base_url.clone(), trust: trust.clone(), mismatch: mismatch.clone(), provider };
-            builder.dangerous().with_custom_certificate_verifier(Arc::new(verifier)).with_no_client_auth()
+            let verifier = FingerprintVerifier {
+                endpoint: opts.base_url.clone(),
+                trust: trust.clone(),
+                mismatch: mismatch.clone(),
+                provider,
+            };
+            builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(verifier))
+                .with_no_client_auth()
         }
     };
     Ok(config)
@@ -85,11 +103,16 @@ fn tls_config(opts: &HttpsOptions, mismatch: &Mismatch) -> Result<rustls::Client
 /// The DER certificates of a PEM bundle.
 fn rustls_pemfile_certs(pem: &[u8]) -> Vec<rustls::pki_types::CertificateDer<'static>> {
     use rustls::pki_types::pem::PemObject;
-    rustls::pki_types::CertificateDer::pem_slice_iter(pem).filter_map(Result::ok).collect()
+    rustls::pki_types::CertificateDer::pem_slice_iter(pem)
+        .filter_map(Result::ok)
+        .collect()
 }
 
 fn tls_error(opts: &HttpsOptions, e: impl std::fmt::Display) -> TransportError {
-    TransportError::Tls { endpoint: opts.base_url.clone(), reason: e.to_string() }
+    TransportError::Tls {
+        endpoint: opts.base_url.clone(),
+        reason: e.to_string(),
+    }
 }
 
 impl HttpsTransport {
@@ -112,18 +135,38 @@ impl HttpsTransport {
             builder = builder.interface(ifname);
         }
         let client = builder.build().map_err(|e| tls_error(&opts, e))?;
-        let base = reqwest::Url::parse(&opts.base_url).map_err(|e| TransportError::Connect { endpoint: opts.base_url.clone(), reason: format!("not a URL: {e}") })?;
-        Ok(HttpsTransport { base, in_flight: Semaphore::new(opts.max_in_flight.max(1)), opts, client, mismatch })
+        let base = reqwest::Url::parse(&opts.base_url).map_err(|e| TransportError::Connect {
+            endpoint: opts.base_url.clone(),
+            reason: format!("not a URL: {e}"),
+        })?;
+        Ok(HttpsTransport {
+            base,
+            in_flight: Semaphore::new(opts.max_in_flight.max(1)),
+            opts,
+            client,
+            mismatch,
+        })
     }
 
     fn map_error(&self, e: reqwest::Error, timeout: Duration) -> TransportError {
-        if let Some((expected, actual)) = self.mismatch.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        if let Some((expected, actual)) = self
+            .mismatch
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+        {
             tracing::error!(message_id = crate::events::CERTIFICATE_CHANGED, endpoint = %self.opts.base_url, %expected, %actual, "the BMC's certificate changed: refusing it");
-            return TransportError::CertificateChanged { expected: expected.to_string(), actual: actual.to_string() };
+            return TransportError::CertificateChanged {
+                expected: expected.to_string(),
+                actual: actual.to_string(),
+            };
         }
         let endpoint = self.opts.base_url.clone();
         if e.is_timeout() {
-            return TransportError::Timeout { endpoint, after: timeout };
+            return TransportError::Timeout {
+                endpoint,
+                after: timeout,
+            };
         }
         let reason = error_chain(&e);
         if e.is_connect() {
@@ -136,7 +179,11 @@ impl HttpsTransport {
     }
 
     async fn send_inner(&self, req: Request) -> Result<Response, TransportError> {
-        let _permit = self.in_flight.acquire().await.map_err(|e| TransportError::Io(e.to_string()))?;
+        let _permit = self
+            .in_flight
+            .acquire()
+            .await
+            .map_err(|e| TransportError::Io(e.to_string()))?;
         let timeout = req.timeout.unwrap_or(self.opts.request_timeout);
         let mut url = self.base.clone();
         let (path, query) = match req.path.split_once('?') {
@@ -146,9 +193,19 @@ impl HttpsTransport {
         url.set_path(path);
         url.set_query(query);
         let mut headers = req.headers;
-        headers.entry(http::header::ACCEPT).or_insert(http::HeaderValue::from_static("application/json"));
-        headers.entry("OData-Version").or_insert(http::HeaderValue::from_static("4.0"));
-        let send = self.client.request(req.method, url).headers(headers).body(req.body).timeout(timeout).send();
+        headers
+            .entry(http::header::ACCEPT)
+            .or_insert(http::HeaderValue::from_static("application/json"));
+        headers
+            .entry("OData-Version")
+            .or_insert(http::HeaderValue::from_static("4.0"));
+        let send = self
+            .client
+            .request(req.method, url)
+            .headers(headers)
+            .body(req.body)
+            .timeout(timeout)
+            .send();
         let mut resp = send.await.map_err(|e| self.map_error(e, timeout))?;
         let (status, headers) = (resp.status(), std::mem::take(resp.headers_mut()));
         // Most answers come in one chunk: keep it as it is; copy only when there are several.
@@ -157,7 +214,10 @@ impl HttpsTransport {
         while let Some(chunk) = resp.chunk().await.map_err(|e| self.map_error(e, timeout))? {
             len += chunk.len();
             if len > self.opts.max_body {
-                return Err(TransportError::Malformed(format!("response to {} is larger than {} bytes", req.path, self.opts.max_body)));
+                return Err(TransportError::Malformed(format!(
+                    "response to {} is larger than {} bytes",
+                    req.path, self.opts.max_body
+                )));
             }
             chunks.push(chunk);
         }
@@ -170,7 +230,11 @@ impl HttpsTransport {
                 all.freeze()
             }
         };
-        Ok(Response { status, headers, body })
+        Ok(Response {
+            status,
+            headers,
+            body,
+        })
     }
 }
 

@@ -31,7 +31,13 @@ pub struct Request {
 
 impl Request {
     pub fn new(method: Method, path: impl Into<String>) -> Self {
-        Request { method, path: path.into(), headers: HeaderMap::new(), body: Bytes::new(), timeout: None }
+        Request {
+            method,
+            path: path.into(),
+            headers: HeaderMap::new(),
+            body: Bytes::new(),
+            timeout: None,
+        }
     }
 
     pub fn get(path: impl Into<String>) -> Self {
@@ -45,8 +51,12 @@ impl Request {
     /// A request with a JSON body and its content type.
     pub fn json(method: Method, path: impl Into<String>, body: &serde_json::Value) -> Self {
         let mut req = Self::new(method, path);
-        req.headers.insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
-        req.body = Bytes::from(serde_json::to_vec(body).expect("a serde_json::Value always serializes"));
+        req.headers.insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/json"),
+        );
+        req.body =
+            Bytes::from(serde_json::to_vec(body).expect("a serde_json::Value always serializes"));
         req
     }
 
@@ -97,7 +107,8 @@ pub enum TransportError {
     Io(String),
 }
 
-pub type SendFuture<'a> = Pin<Box<dyn Future<Output = Result<Response, TransportError>> + Send + 'a>>;
+pub type SendFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<Response, TransportError>> + Send + 'a>>;
 
 /// Sends one HTTP request to the BMC. Implementations are cheap to share (`Arc<dyn Transport>`)
 /// and safe to call concurrently; they bound their own concurrency.

@@ -31,10 +31,19 @@ impl Fingerprint {
     /// Accepts `sha256:AB:CD:…`, `AB:CD:…` or plain hex, any case.
     pub fn parse(text: &str) -> Result<Fingerprint, String> {
         let t = text.trim();
-        let t = t.strip_prefix("sha256:").or_else(|| t.strip_prefix("SHA256:")).unwrap_or(t);
+        let t = t
+            .strip_prefix("sha256:")
+            .or_else(|| t.strip_prefix("SHA256:"))
+            .unwrap_or(t);
         let hex_digits: String = t.chars().filter(|c| *c != ':').collect();
-        let bytes = hex::decode(&hex_digits).map_err(|_| format!("`{text}` is not a hex SHA-256 fingerprint"))?;
-        let array: [u8; 32] = bytes.try_into().map_err(|b: Vec<u8>| format!("`{text}` has {} bytes; a SHA-256 fingerprint has 32", b.len()))?;
+        let bytes = hex::decode(&hex_digits)
+            .map_err(|_| format!("`{text}` is not a hex SHA-256 fingerprint"))?;
+        let array: [u8; 32] = bytes.try_into().map_err(|b: Vec<u8>| {
+            format!(
+                "`{text}` has {} bytes; a SHA-256 fingerprint has 32",
+                b.len()
+            )
+        })?;
         Ok(Fingerprint(array))
     }
 }
@@ -64,11 +73,18 @@ pub struct MemoryPins(Mutex<HashMap<String, Fingerprint>>);
 
 impl PinStore for MemoryPins {
     fn get(&self, endpoint: &str) -> Option<Fingerprint> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).get(endpoint).cloned()
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(endpoint)
+            .cloned()
     }
 
     fn put(&self, endpoint: &str, fp: &Fingerprint) -> std::io::Result<()> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).insert(endpoint.to_string(), fp.clone());
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(endpoint.to_string(), fp.clone());
         Ok(())
     }
 }
@@ -90,19 +106,30 @@ impl FilePins {
                     for (endpoint, text) in map {
                         match Fingerprint::parse(&text) {
                             Ok(fp) => drop(pins.put(&endpoint, &fp)),
-                            Err(e) => tracing::warn!(path = %path.display(), %endpoint, error = %e, "ignoring a bad pin"),
+                            Err(e) => {
+                                tracing::warn!(path = %path.display(), %endpoint, error = %e, "ignoring a bad pin")
+                            }
                         }
                     }
                 }
                 Err(e) => match crate::state::move_aside(path) {
-                    Ok(aside) => tracing::warn!(path = %path.display(), moved_to = %aside.display(), error = %e, "the pin file is not valid JSON: moved aside, starting with no pins"),
-                    Err(m) => tracing::warn!(path = %path.display(), error = %e, move_error = %m, "the pin file is not valid JSON and cannot be moved aside: starting with no pins"),
+                    Ok(aside) => {
+                        tracing::warn!(path = %path.display(), moved_to = %aside.display(), error = %e, "the pin file is not valid JSON: moved aside, starting with no pins")
+                    }
+                    Err(m) => {
+                        tracing::warn!(path = %path.display(), error = %e, move_error = %m, "the pin file is not valid JSON and cannot be moved aside: starting with no pins")
+                    }
                 },
             },
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => tracing::warn!(path = %path.display(), error = %e, "cannot read the pin file: starting with no pins"),
+            Err(e) => {
+                tracing::warn!(path = %path.display(), error = %e, "cannot read the pin file: starting with no pins")
+            }
         }
-        FilePins { path: path.to_path_buf(), pins }
+        FilePins {
+            path: path.to_path_buf(),
+            pins,
+        }
     }
 }
 
@@ -113,9 +140,18 @@ impl PinStore for FilePins {
 
     fn put(&self, endpoint: &str, fp: &Fingerprint) -> std::io::Result<()> {
         self.pins.put(endpoint, fp)?;
-        let map: HashMap<String, String> =
-            self.pins.0.lock().unwrap_or_else(|e| e.into_inner()).iter().map(|(k, v)| (k.clone(), v.to_string())).collect();
-        write_atomic(&self.path, &serde_json::to_vec_pretty(&map).unwrap_or_default())
+        let map: HashMap<String, String> = self
+            .pins
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .map(|(k, v)| (k.clone(), v.to_string()))
+            .collect();
+        write_atomic(
+            &self.path,
+            &serde_json::to_vec_pretty(&map).unwrap_or_default(),
+        )
     }
 }
 
@@ -181,19 +217,44 @@ impl ServerCertVerifier for FingerprintVerifier {
         if expected == actual {
             return Ok(ServerCertVerified::assertion());
         }
-        *self.mismatch.lock().unwrap_or_else(|e| e.into_inner()) = Some((expected.clone(), actual.clone()));
-        Err(rustls::Error::General(format!("certificate changed: expected {expected}, got {actual}")))
+        *self.mismatch.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some((expected.clone(), actual.clone()));
+        Err(rustls::Error::General(format!(
+            "certificate changed: expected {expected}, got {actual}"
+        )))
     }
 
-    fn verify_tls12_signature(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
-    fn verify_tls13_signature(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider.signature_verification_algorithms.supported_schemes()
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }

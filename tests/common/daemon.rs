@@ -33,7 +33,11 @@ impl Daemon {
     }
 
     /// [`Daemon::start`] with files put in the state dir first (a ledger left by a run).
-    pub fn start_with_state(sim: &bmcsim::SimHandle, extra: &str, files: &[(&str, &str)]) -> Daemon {
+    pub fn start_with_state(
+        sim: &bmcsim::SimHandle,
+        extra: &str,
+        files: &[(&str, &str)],
+    ) -> Daemon {
         let dir = tempfile::tempdir().unwrap();
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
         let creds = write_creds(dir.path());
@@ -52,7 +56,13 @@ impl Daemon {
         std::fs::create_dir(dir.path().join("conf.d")).unwrap();
         std::fs::write(dir.path().join("conf.d/50-test.toml"), extra).unwrap();
         let child = spawn(&config, &socket, &dir.path().join("hostagentd.log"));
-        Daemon { child, socket, state, config, dir }
+        Daemon {
+            child,
+            socket,
+            state,
+            config,
+            dir,
+        }
     }
 
     pub fn pid(&self) -> nix::unistd::Pid {
@@ -93,7 +103,10 @@ impl Daemon {
             if code == Some(0) {
                 return v;
             }
-            assert!(Instant::now() < deadline, "status never succeeded: {v} {err}");
+            assert!(
+                Instant::now() < deadline,
+                "status never succeeded: {v} {err}"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
     }
@@ -114,7 +127,9 @@ pub fn write_creds(dir: &Path) -> PathBuf {
 pub async fn started(sim: &bmcsim::SimHandle, extra: &str) -> Daemon {
     let daemon = start_daemon(sim, extra);
     let socket = daemon.socket.clone();
-    tokio::task::spawn_blocking(move || wait_ready(&socket)).await.unwrap();
+    tokio::task::spawn_blocking(move || wait_ready(&socket))
+        .await
+        .unwrap();
     daemon
 }
 
@@ -148,32 +163,71 @@ pub fn start_daemon_with_env(sim: &bmcsim::SimHandle, extra: &str, env: &[(&str,
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
     while !socket.exists() {
-        assert!(Instant::now() < deadline, "hostagentd did not bind its socket");
+        assert!(
+            Instant::now() < deadline,
+            "hostagentd did not bind its socket"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
-    std::fs::set_permissions(socket.parent().unwrap(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(
+        socket.parent().unwrap(),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
     std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o666)).unwrap();
     let state = dir.path().join("state");
-    Daemon { child, socket, state, config, dir }
+    Daemon {
+        child,
+        socket,
+        state,
+        config,
+        dir,
+    }
 }
 
 fn spawn(config: &Path, socket: &Path, log: &Path) -> Child {
-    let log = std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_hostagentd")).arg("--config").arg(config).stderr(Stdio::from(log)).spawn().unwrap();
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_hostagentd"))
+        .arg("--config")
+        .arg(config)
+        .stderr(Stdio::from(log))
+        .spawn()
+        .unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
     while !socket.exists() {
-        assert!(Instant::now() < deadline, "hostagentd did not bind its socket");
+        assert!(
+            Instant::now() < deadline,
+            "hostagentd did not bind its socket"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
-    std::fs::set_permissions(socket.parent().unwrap(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(
+        socket.parent().unwrap(),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
     std::fs::set_permissions(socket, std::fs::Permissions::from_mode(0o666)).unwrap();
     child
 }
 
 pub fn agentctl(socket: &Path, args: &[&str]) -> (Option<i32>, Value, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_agentctl")).arg("--socket").arg(socket).arg("--json").args(args).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_agentctl"))
+        .arg("--socket")
+        .arg(socket)
+        .arg("--json")
+        .args(args)
+        .output()
+        .unwrap();
     let v = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
-    (out.status.code(), v, String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.code(),
+        v,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 /// Retries until the daemon has logged in and answers (it binds before the BMC answers).
@@ -184,7 +238,10 @@ pub fn wait_ready(socket: &Path) -> Value {
         if code == Some(0) {
             return v;
         }
-        assert!(Instant::now() < deadline, "status never succeeded: {v} {err}");
+        assert!(
+            Instant::now() < deadline,
+            "status never succeeded: {v} {err}"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -199,28 +256,57 @@ pub fn raw(socket: &Path, request: &[u8]) -> (String, String) {
     let _ = s.read_to_end(&mut out);
     let text = String::from_utf8_lossy(&out).into_owned();
     let status = text.lines().next().unwrap_or_default().to_string();
-    let body = text.split("\r\n\r\n").nth(1).unwrap_or_default().to_string();
+    let body = text
+        .split("\r\n\r\n")
+        .nth(1)
+        .unwrap_or_default()
+        .to_string();
     (status, body)
 }
 
-
 /// One HTTP/1.1 request on the API socket: status, headers, body.
-pub async fn unix_request(socket: &Path, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, http::HeaderMap, Vec<u8>) {
+pub async fn unix_request(
+    socket: &Path,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, http::HeaderMap, Vec<u8>) {
     use http_body_util::BodyExt;
-    let stream = tokio::net::UnixStream::connect(socket).await.expect("the API socket accepts");
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await.unwrap();
+    let stream = tokio::net::UnixStream::connect(socket)
+        .await
+        .expect("the API socket accepts");
+    let (mut sender, conn) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .unwrap();
     tokio::spawn(conn);
-    let mut req = http::Request::builder().method(method).uri(path).header("host", "localhost");
+    let mut req = http::Request::builder()
+        .method(method)
+        .uri(path)
+        .header("host", "localhost");
     for (k, v) in headers {
         req = req.header(*k, *v);
     }
-    let req = req.body(http_body_util::Full::new(bytes::Bytes::from(body.to_string()))).unwrap();
+    let req = req
+        .body(http_body_util::Full::new(bytes::Bytes::from(
+            body.to_string(),
+        )))
+        .unwrap();
     let resp = sender.send_request(req).await.unwrap();
     let (parts, body) = resp.into_parts();
-    (parts.status.as_u16(), parts.headers, body.collect().await.unwrap().to_bytes().to_vec())
+    (
+        parts.status.as_u16(),
+        parts.headers,
+        body.collect().await.unwrap().to_bytes().to_vec(),
+    )
 }
 
 /// A loopback port that was free a moment ago.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }

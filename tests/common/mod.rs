@@ -7,8 +7,8 @@ pub mod daemon;
 use std::sync::Arc;
 
 use bmcsim::{Profile, SimConfig, SimHandle};
-use hostagent::session::{AgentOptions, AgentSession, Credentials};
 use hostagent::secret::Secret;
+use hostagent::session::{AgentOptions, AgentSession, Credentials};
 use hostagent::transport::https::{HttpsOptions, HttpsTransport};
 use hostagent::transport::trust::{Fingerprint, Trust};
 use hostagent::transport::Transport;
@@ -31,7 +31,11 @@ pub fn is_root() -> bool {
 }
 
 pub async fn sim(profile: Profile) -> SimHandle {
-    sim_with(SimConfig { profile, ..SimConfig::default() }).await
+    sim_with(SimConfig {
+        profile,
+        ..SimConfig::default()
+    })
+    .await
 }
 
 pub async fn sim_with(cfg: SimConfig) -> SimHandle {
@@ -41,19 +45,30 @@ pub async fn sim_with(cfg: SimConfig) -> SimHandle {
 /// An HTTPS transport pinned to the simulator's certificate.
 pub fn transport(sim: &SimHandle) -> Arc<dyn Transport> {
     let fp = Fingerprint::parse(&sim.cert_sha256()).expect("sim fingerprint");
-    Arc::new(HttpsTransport::new(HttpsOptions::new(sim.base_url(), Trust::Pin(fp))).expect("transport"))
+    Arc::new(
+        HttpsTransport::new(HttpsOptions::new(sim.base_url(), Trust::Pin(fp))).expect("transport"),
+    )
 }
 
 pub fn creds() -> Credentials {
-    Credentials { user: "admin".into(), password: Secret::new("password") }
+    Credentials {
+        user: "admin".into(),
+        password: Secret::new("password"),
+    }
 }
 
 pub async fn agent(sim: &SimHandle) -> AgentSession {
-    AgentSession::connect(transport(sim), Some(creds()), AgentOptions::default()).await.expect("service root")
+    AgentSession::connect(transport(sim), Some(creds()), AgentOptions::default())
+        .await
+        .expect("service root")
 }
 
 /// A plain client for ground truth and control calls.
 pub fn http() -> reqwest::Client {
     hostagent::transport::https::install_crypto_provider();
-    reqwest::Client::builder().tls_danger_accept_invalid_certs(true).no_proxy().build().unwrap()
+    reqwest::Client::builder()
+        .tls_danger_accept_invalid_certs(true)
+        .no_proxy()
+        .build()
+        .unwrap()
 }

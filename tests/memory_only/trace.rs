@@ -9,9 +9,23 @@ pub const SYSCALLS: &str = "?open,openat,openat2,?creat,?rename,renameat,renamea
 
 /// `strace` arguments that write the trace of `SYSCALLS` to `out`, then the command follows.
 pub fn strace_args(out: &Path) -> Vec<String> {
-    let mut args: Vec<String> = ["-f", "-qq", "-y", "--seccomp-bpf", "-e", "signal=none", "-e"].map(String::from).into();
+    let mut args: Vec<String> = [
+        "-f",
+        "-qq",
+        "-y",
+        "--seccomp-bpf",
+        "-e",
+        "signal=none",
+        "-e",
+    ]
+    .map(String::from)
+    .into();
     args.push(format!("trace={SYSCALLS}"));
-    args.extend(["-o".to_string(), out.display().to_string(), "--".to_string()]);
+    args.extend([
+        "-o".to_string(),
+        out.display().to_string(),
+        "--".to_string(),
+    ]);
     args
 }
 
@@ -29,7 +43,9 @@ pub fn changes(trace: &str) -> Vec<Change> {
 }
 
 fn change(line: &str) -> Option<Change> {
-    let rest = line.trim_start_matches(|c: char| c.is_ascii_digit()).trim_start();
+    let rest = line
+        .trim_start_matches(|c: char| c.is_ascii_digit())
+        .trim_start();
     if rest.starts_with('<') || rest.starts_with('+') || rest.starts_with('-') {
         return None; // "<... resumed>", exits, signals
     }
@@ -46,11 +62,23 @@ fn change(line: &str) -> Option<Change> {
     if paths.is_empty() {
         return None; // bind of a network or abstract socket
     }
-    Some(Change { line: line.to_string(), paths })
+    Some(Change {
+        line: line.to_string(),
+        paths,
+    })
 }
 
 fn opens_for_writing(args: &str) -> bool {
-    ["O_WRONLY", "O_RDWR", "O_CREAT", "O_TRUNC", "O_APPEND", "O_TMPFILE"].iter().any(|f| args.contains(f))
+    [
+        "O_WRONLY",
+        "O_RDWR",
+        "O_CREAT",
+        "O_TRUNC",
+        "O_APPEND",
+        "O_TMPFILE",
+    ]
+    .iter()
+    .any(|f| args.contains(f))
 }
 
 /// The quoted paths of a call's arguments (relative ones joined to the directory fd before
@@ -71,7 +99,11 @@ fn scan(args: &str) -> (Vec<PathBuf>, Vec<PathBuf>) {
                 let (text, end) = quoted_string(args, i + 1);
                 if i == 0 || bytes[i - 1] != b'@' {
                     let path = PathBuf::from(&text);
-                    quoted.push(if path.is_absolute() { path } else { dir.clone().unwrap_or_default().join(path) });
+                    quoted.push(if path.is_absolute() {
+                        path
+                    } else {
+                        dir.clone().unwrap_or_default().join(path)
+                    });
                 }
                 i = end;
             }
@@ -122,6 +154,12 @@ fn the_parser_reads_paths_flags_and_directory_fds() {
     let p = |s: &str| PathBuf::from(s);
     assert_eq!(
         got,
-        vec![vec![p("/x/rel/file")], vec![p("/s/.pins.json.tmp"), p("/s/pins.json")], vec![p("/s/ledger.json")], vec![p("/run/h/agent.sock")], vec![p("/run/h")]]
+        vec![
+            vec![p("/x/rel/file")],
+            vec![p("/s/.pins.json.tmp"), p("/s/pins.json")],
+            vec![p("/s/ledger.json")],
+            vec![p("/run/h/agent.sock")],
+            vec![p("/run/h")]
+        ]
     );
 }

@@ -30,7 +30,10 @@ pub fn setup(sim: &SimHandle, password: &str) -> Setup {
     let logs = tempfile::tempdir().unwrap();
     let creds = dir.path().join("creds");
     std::fs::create_dir(&creds).unwrap();
-    for (name, value) in [("bmc-username", "admin\n".to_string()), ("bmc-password", format!("{password}\n"))] {
+    for (name, value) in [
+        ("bmc-username", "admin\n".to_string()),
+        ("bmc-password", format!("{password}\n")),
+    ] {
         std::fs::write(creds.join(name), value).unwrap();
         std::fs::set_permissions(creds.join(name), std::fs::Permissions::from_mode(0o600)).unwrap();
     }
@@ -43,7 +46,14 @@ pub fn setup(sim: &SimHandle, password: &str) -> Setup {
         sim.base_url(), creds.display(), socket.display(), state.display()
     );
     std::fs::write(&config, text).unwrap();
-    Setup { dir, logs, config, socket, state, creds }
+    Setup {
+        dir,
+        logs,
+        config,
+        socket,
+        state,
+        creds,
+    }
 }
 
 impl Setup {
@@ -59,18 +69,30 @@ impl Setup {
     pub fn spawn(&self, mut cmd: Command) -> Child {
         let out = std::fs::File::create(self.stdout_path()).unwrap();
         let err = std::fs::File::create(self.stderr_path()).unwrap();
-        cmd.env("HOSTAGENT_LOG", "trace").stdin(Stdio::null()).stdout(out).stderr(err).spawn().unwrap()
+        cmd.env("HOSTAGENT_LOG", "trace")
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .unwrap()
     }
 
     pub fn daemon_output(&self) -> (String, String) {
-        let read = |p: PathBuf| String::from_utf8_lossy(&std::fs::read(p).unwrap_or_default()).into_owned();
+        let read = |p: PathBuf| {
+            String::from_utf8_lossy(&std::fs::read(p).unwrap_or_default()).into_owned()
+        };
         (read(self.stdout_path()), read(self.stderr_path()))
     }
 }
 
 /// hostagentd with `--config` and trace logging (`-vv`; `HOSTAGENT_LOG=trace` is set too).
 pub fn hostagentd_args(setup: &Setup) -> Vec<String> {
-    vec![env!("CARGO_BIN_EXE_hostagentd").into(), "-vv".into(), "--config".into(), setup.config.display().to_string()]
+    vec![
+        env!("CARGO_BIN_EXE_hostagentd").into(),
+        "-vv".into(),
+        "--config".into(),
+        setup.config.display().to_string(),
+    ]
 }
 
 /// One agentctl invocation and what it printed.
@@ -94,9 +116,19 @@ impl Ran {
 }
 
 pub fn run(program: &str, args: &[&str]) -> Ran {
-    let out = Command::new(program).args(args).env("HOSTAGENT_LOG", "trace").stdin(Stdio::null()).output().unwrap();
+    let out = Command::new(program)
+        .args(args)
+        .env("HOSTAGENT_LOG", "trace")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-    Ran { args: args.iter().map(|s| s.to_string()).collect(), code: out.status.code(), stdout: text(&out.stdout), stderr: text(&out.stderr) }
+    Ran {
+        args: args.iter().map(|s| s.to_string()).collect(),
+        code: out.status.code(),
+        stdout: text(&out.stdout),
+        stderr: text(&out.stderr),
+    }
 }
 
 pub fn agentctl(socket: &Path, args: &[&str]) -> Ran {
@@ -115,7 +147,10 @@ pub fn wait_ready(socket: &Path, daemon: &mut Child) {
         if let Ok(Some(status)) = daemon.try_wait() {
             panic!("hostagentd exited before it was ready: {status}");
         }
-        assert!(Instant::now() < deadline, "hostagentd never answered status");
+        assert!(
+            Instant::now() < deadline,
+            "hostagentd never answered status"
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
 }
@@ -123,11 +158,18 @@ pub fn wait_ready(socket: &Path, daemon: &mut Child) {
 /// status, list, clean (after a leak of 3 idle in-band sessions), lease open/list/close,
 /// `run -- true`, a raw GET and a proxied GET. Returns every agentctl run and curl's.
 pub fn drive(sim: &SimHandle, socket: &Path) -> Vec<Ran> {
-    let mut ran = vec![agentctl(socket, &["status"]).ok(), agentctl(socket, &["list"]).ok()];
+    let mut ran = vec![
+        agentctl(socket, &["status"]).ok(),
+        agentctl(socket, &["list"]).ok(),
+    ];
     sim.leak(3, SimKind::RestHost, None);
     sim.advance_clock(20 * 60);
     let clean = agentctl(socket, &["clean"]).ok();
-    assert_eq!(clean.json()["deleted"].as_array().map(Vec::len), Some(3), "{clean:?}");
+    assert_eq!(
+        clean.json()["deleted"].as_array().map(Vec::len),
+        Some(3),
+        "{clean:?}"
+    );
     ran.push(clean);
     let open = agentctl(socket, &["session", "open", "--ttl", "5m"]).ok();
     let id = open.json()["id"].as_str().expect("lease id").to_string();
@@ -149,24 +191,79 @@ pub fn drive(sim: &SimHandle, socket: &Path) -> Vec<Ran> {
 /// token, a logout.
 pub fn proxy_session(socket: &Path) -> Vec<Ran> {
     let sock = socket.to_str().unwrap();
-    let login = run("curl", &["-s", "-i", "--max-time", "30", "--unix-socket", sock, "-H", "content-type: application/json",
-        "-d", r#"{"UserName":"admin","Password":"not-checked"}"#, "http://localhost/redfish/v1/SessionService/Sessions/"]);
-    let header = |name: &str| login.stdout.lines().find_map(|l| {
-        let (k, v) = l.split_once(':')?;
-        k.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
-    });
-    let (token, location) = (header("x-auth-token").expect("the proxy's login gives a token"), header("location").expect("and a Location"));
+    let login = run(
+        "curl",
+        &[
+            "-s",
+            "-i",
+            "--max-time",
+            "30",
+            "--unix-socket",
+            sock,
+            "-H",
+            "content-type: application/json",
+            "-d",
+            r#"{"UserName":"admin","Password":"not-checked"}"#,
+            "http://localhost/redfish/v1/SessionService/Sessions/",
+        ],
+    );
+    let header = |name: &str| {
+        login.stdout.lines().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+        })
+    };
+    let (token, location) = (
+        header("x-auth-token").expect("the proxy's login gives a token"),
+        header("location").expect("and a Location"),
+    );
     let auth = format!("x-auth-token: {token}");
-    let get = run("curl", &["-s", "-f", "--max-time", "30", "--unix-socket", sock, "-H", &auth, "http://localhost/redfish/v1/Systems/1/"]);
+    let get = run(
+        "curl",
+        &[
+            "-s",
+            "-f",
+            "--max-time",
+            "30",
+            "--unix-socket",
+            sock,
+            "-H",
+            &auth,
+            "http://localhost/redfish/v1/Systems/1/",
+        ],
+    );
     assert_eq!(get.code, Some(0), "the proxied GET answered 200: {get:?}");
-    let logout = run("curl", &["-s", "-f", "-X", "DELETE", "--max-time", "30", "--unix-socket", sock, "-H", &auth, &format!("http://localhost{location}")]);
-    assert_eq!(logout.code, Some(0), "the virtual logout answered 200: {logout:?}");
+    let logout = run(
+        "curl",
+        &[
+            "-s",
+            "-f",
+            "-X",
+            "DELETE",
+            "--max-time",
+            "30",
+            "--unix-socket",
+            sock,
+            "-H",
+            &auth,
+            &format!("http://localhost{location}"),
+        ],
+    );
+    assert_eq!(
+        logout.code,
+        Some(0),
+        "the virtual logout answered 200: {logout:?}"
+    );
     vec![login, get, logout]
 }
 
 /// Sends SIGTERM to `pid` (a process this test started) and waits for `child` to end.
 pub fn terminate(pid: i32, child: &mut Child) -> std::process::ExitStatus {
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGTERM).unwrap();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -182,7 +279,11 @@ pub fn terminate(pid: i32, child: &mut Child) -> std::process::ExitStatus {
 
 /// Whether a program is on PATH.
 pub fn have(program: &str) -> bool {
-    Command::new("sh").args(["-c", &format!("command -v {program}")]).stdout(Stdio::null()).status().is_ok_and(|s| s.success())
+    Command::new("sh")
+        .args(["-c", &format!("command -v {program}")])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 /// Waits up to `limit` for `child` to end by itself; kills it and fails the test otherwise.

@@ -4,9 +4,10 @@
 
 use std::net::IpAddr;
 
-use hostagent::discovery::smbios::{decode, discover_report, MemorySource, RawTables, SmbiosDecode};
+use hostagent::discovery::smbios::{
+    decode, discover_report, MemorySource, RawTables, SmbiosDecode,
+};
 use serde_json::Value;
-
 
 pub fn checksum_fix(b: &mut [u8], at: usize, range: std::ops::Range<usize>) {
     b[at] = 0;
@@ -63,7 +64,13 @@ pub fn structure(kind: u8, handle: u16, body: &[u8], strings: &[&str]) -> Vec<u8
 }
 
 /// A 3.2+ type 42 structure.
-pub fn type42(handle: u16, interface_type: u8, data: &[u8], protocols: &[Vec<u8>], strings: &[&str]) -> Vec<u8> {
+pub fn type42(
+    handle: u16,
+    interface_type: u8,
+    data: &[u8],
+    protocols: &[Vec<u8>],
+    strings: &[&str],
+) -> Vec<u8> {
     let mut body = vec![interface_type, data.len() as u8];
     body.extend_from_slice(data);
     body.push(protocols.len() as u8);
@@ -75,7 +82,12 @@ pub fn type42(handle: u16, interface_type: u8, data: &[u8], protocols: &[Vec<u8>
 
 pub fn table(structures: &[Vec<u8>]) -> Vec<u8> {
     let mut t: Vec<u8> = structures.concat();
-    t.extend(structure(0, 0x0000, &[1, 2, 0xf0, 0x00, 3, 0xff, 0, 0, 0, 0, 0, 0, 0, 0], &["Vendor", "1.0"]));
+    t.extend(structure(
+        0,
+        0x0000,
+        &[1, 2, 0xf0, 0x00, 3, 0xff, 0, 0, 0, 0, 0, 0, 0, 0],
+        &["Vendor", "1.0"],
+    ));
     t.extend(structure(127, 0xfeff, &[], &[]));
     t
 }
@@ -114,7 +126,11 @@ impl Default for Rf {
 }
 
 pub fn addr(s: &str) -> [u8; 16] {
-    if s.is_empty() { [0; 16] } else { ip16(s.parse().expect("address")) }
+    if s.is_empty() {
+        [0; 16]
+    } else {
+        ip16(s.parse().expect("address"))
+    }
 }
 
 impl Rf {
@@ -149,7 +165,10 @@ pub fn usb_v1(vid: u16, pid: u16, serial_utf16: &[u16]) -> Vec<u8> {
 }
 
 pub fn raw(ep: Vec<u8>, t: Vec<u8>) -> RawTables {
-    RawTables { entry_point: ep, table: t }
+    RawTables {
+        entry_point: ep,
+        table: t,
+    }
 }
 
 pub fn decode_v(major: u8, minor: u8, structures: &[Vec<u8>]) -> SmbiosDecode {
@@ -166,7 +185,6 @@ pub fn usb_net(handle: u16, protocols: &[Vec<u8>]) -> Vec<u8> {
     type42(handle, 0x40, &usb_v1(0x03f0, 0x2927, &[]), protocols, &[])
 }
 
-
 pub fn usb_v2(len: u8, serial_index: u8, tail: &[u8]) -> Vec<u8> {
     let mut d = vec![0x04, len];
     d.extend(0x0525u16.to_le_bytes());
@@ -176,4 +194,3 @@ pub fn usb_v2(len: u8, serial_index: u8, tail: &[u8]) -> Vec<u8> {
     d.extend(tail);
     d
 }
-

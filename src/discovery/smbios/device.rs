@@ -15,15 +15,24 @@ pub(crate) fn decode_device(data: &[u8], s: &Structure<'_>) -> Result<Device, De
     let body = data.get(1..).unwrap_or_default();
     match device_type {
         0x02 => usb_v1(body).map_err(shift),
-        0x03 => pci_ids(body, 0).map(Device::Pci).ok_or((1, Type42Fault::DeviceTooShort)),
+        0x03 => pci_ids(body, 0)
+            .map(Device::Pci)
+            .ok_or((1, Type42Fault::DeviceTooShort)),
         0x04 => usb_v2(data, s),
         0x05 => pci_v2(data),
         0x80..=0xff => {
             let iana = u32_at(body, 0).ok_or((1, Type42Fault::DeviceTooShort))?;
             let data = body.get(4..).unwrap_or_default().to_vec();
-            Ok(Device::Oem { device_type, iana, data })
+            Ok(Device::Oem {
+                device_type,
+                iana,
+                data,
+            })
         }
-        _ => Ok(Device::Reserved { device_type, data: body.to_vec() }),
+        _ => Ok(Device::Reserved {
+            device_type,
+            data: body.to_vec(),
+        }),
     }
 }
 
@@ -46,12 +55,23 @@ fn usb_v1(body: &[u8]) -> Result<Device, DeviceFault> {
             utf16_text(text)
         }
     };
-    Ok(Device::Usb { vendor_id, product_id, serial })
+    Ok(Device::Usb {
+        vendor_id,
+        product_id,
+        serial,
+    })
 }
 
 fn utf16_text(bytes: &[u8]) -> Option<String> {
-    let units: Vec<u16> =
-        bytes.chunks_exact(2).map(|c| u16::from_le_bytes([c.first().copied().unwrap_or(0), c.last().copied().unwrap_or(0)])).collect();
+    let units: Vec<u16> = bytes
+        .chunks_exact(2)
+        .map(|c| {
+            u16::from_le_bytes([
+                c.first().copied().unwrap_or(0),
+                c.last().copied().unwrap_or(0),
+            ])
+        })
+        .collect();
     non_empty(String::from_utf16_lossy(&units))
 }
 

@@ -15,16 +15,32 @@ use super::model::{Assignment, HostInterface, InterfaceType, Protocol, RedfishOv
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Endpoint {
     /// The table names the service address.
-    Address { handle: u16, address: IpAddr, port: u16, vlan_id: Option<u32>, hostname: Option<String>, needs_scope: bool },
+    Address {
+        handle: u16,
+        address: IpAddr,
+        port: u16,
+        vlan_id: Option<u32>,
+        hostname: Option<String>,
+        needs_scope: bool,
+    },
     /// The service address is learned by DHCP: unknown until the host interface link is up.
-    Dhcp { handle: u16, port: u16, vlan_id: Option<u32>, hostname: Option<String> },
+    Dhcp {
+        handle: u16,
+        port: u16,
+        vlan_id: Option<u32>,
+        hostname: Option<String>,
+    },
 }
 
 impl Endpoint {
     /// `https://<addr>:<port>`, IPv6 in brackets; `None` while the address is unknown.
     pub fn url(&self) -> Option<String> {
         match self {
-            Endpoint::Address { address: IpAddr::V6(a), port, .. } => Some(format!("https://[{a}]:{port}")),
+            Endpoint::Address {
+                address: IpAddr::V6(a),
+                port,
+                ..
+            } => Some(format!("https://[{a}]:{port}")),
             Endpoint::Address { address, port, .. } => Some(format!("https://{address}:{port}")),
             Endpoint::Dhcp { .. } => None,
         }
@@ -32,7 +48,14 @@ impl Endpoint {
 
     pub fn to_json(&self) -> Value {
         match self {
-            Endpoint::Address { handle, address, port, vlan_id, hostname, needs_scope } => json!({
+            Endpoint::Address {
+                handle,
+                address,
+                port,
+                vlan_id,
+                hostname,
+                needs_scope,
+            } => json!({
                 "source": "smbios",
                 "url": self.url(),
                 "address": address.to_string(),
@@ -42,7 +65,12 @@ impl Endpoint {
                 "hostname": hostname,
                 "needs_interface_scope": needs_scope,
             }),
-            Endpoint::Dhcp { handle, port, vlan_id, hostname } => json!({
+            Endpoint::Dhcp {
+                handle,
+                port,
+                vlan_id,
+                hostname,
+            } => json!({
                 "source": "dhcp",
                 "url": null,
                 "address": null,
@@ -69,7 +97,11 @@ fn redfish_records(records: &[HostInterface]) -> impl Iterator<Item = (u16, &Red
 
 fn port(p: u16) -> u16 {
     // A zero port is not a port: fall back to the HTTPS default that DSP0270 services use.
-    if p == 0 { 443 } else { p }
+    if p == 0 {
+        443
+    } else {
+        p
+    }
 }
 
 fn link_local(a: &IpAddr) -> bool {
@@ -93,8 +125,13 @@ pub fn choose_endpoint(records: &[HostInterface]) -> Option<Endpoint> {
         })
     });
     known.or_else(|| {
-        redfish_records(records).find(|(_, r)| r.service_ip_discovery == Assignment::Dhcp).map(|(handle, r)| {
-            Endpoint::Dhcp { handle, port: port(r.service_port), vlan_id: r.vlan_id, hostname: r.hostname.clone() }
-        })
+        redfish_records(records)
+            .find(|(_, r)| r.service_ip_discovery == Assignment::Dhcp)
+            .map(|(handle, r)| Endpoint::Dhcp {
+                handle,
+                port: port(r.service_port),
+                vlan_id: r.vlan_id,
+                hostname: r.hostname.clone(),
+            })
     })
 }

@@ -60,19 +60,33 @@ pub enum Type42Fault {
 #[derive(Debug, thiserror::Error)]
 pub enum SmbiosError {
     #[error("reading {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path} is larger than {limit} bytes")]
     TooLarge { path: PathBuf, limit: u64 },
     #[error("SMBIOS entry point: {0}")]
     EntryPoint(EntryPointFault),
     #[error("SMBIOS table at offset {offset}{}: {fault}", handle_text(*handle))]
-    Table { offset: usize, handle: Option<u16>, fault: TableFault },
+    Table {
+        offset: usize,
+        handle: Option<u16>,
+        fault: TableFault,
+    },
     #[error("SMBIOS type 42 structure handle {handle:#06x} (table offset {structure_offset}), byte {offset} of the table: {fault}")]
-    Type42 { handle: u16, structure_offset: usize, offset: usize, fault: Type42Fault },
+    Type42 {
+        handle: u16,
+        structure_offset: usize,
+        offset: usize,
+        fault: Type42Fault,
+    },
 }
 
 fn handle_text(handle: Option<u16>) -> String {
-    handle.map(|h| format!(" (structure handle {h:#06x})")).unwrap_or_default()
+    handle
+        .map(|h| format!(" (structure handle {h:#06x})"))
+        .unwrap_or_default()
 }
 
 impl SmbiosError {

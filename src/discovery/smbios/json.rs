@@ -25,7 +25,10 @@ fn id(x: u16) -> Value {
 }
 
 pub fn mac_text(mac: &[u8; 6]) -> String {
-    mac.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":")
+    mac.iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(":")
 }
 
 fn pci_fields(m: &mut Map<String, Value>, ids: &PciIds) {
@@ -45,7 +48,11 @@ fn bootstrap_fields(m: &mut Map<String, Value>, b: &Option<Bootstrap>) {
 pub fn device_json(d: &Device) -> Value {
     let mut m = Map::new();
     match d {
-        Device::Usb { vendor_id, product_id, serial } => {
+        Device::Usb {
+            vendor_id,
+            product_id,
+            serial,
+        } => {
             m.insert("type".into(), "usb".into());
             m.insert("vendor_id".into(), id(*vendor_id));
             m.insert("product_id".into(), id(*product_id));
@@ -55,7 +62,13 @@ pub fn device_json(d: &Device) -> Value {
             m.insert("type".into(), "pci".into());
             pci_fields(&mut m, ids);
         }
-        Device::UsbV2 { vendor_id, product_id, serial, mac, bootstrap } => {
+        Device::UsbV2 {
+            vendor_id,
+            product_id,
+            serial,
+            mac,
+            bootstrap,
+        } => {
             m.insert("type".into(), "usb-v2".into());
             m.insert("vendor_id".into(), id(*vendor_id));
             m.insert("product_id".into(), id(*product_id));
@@ -63,7 +76,15 @@ pub fn device_json(d: &Device) -> Value {
             m.insert("mac".into(), mac_text(mac).into());
             bootstrap_fields(&mut m, bootstrap);
         }
-        Device::PciV2 { ids, mac, segment, bus, device, function, bootstrap } => {
+        Device::PciV2 {
+            ids,
+            mac,
+            segment,
+            bus,
+            device,
+            function,
+            bootstrap,
+        } => {
             m.insert("type".into(), "pci-v2".into());
             pci_fields(&mut m, ids);
             m.insert("mac".into(), mac_text(mac).into());
@@ -73,7 +94,11 @@ pub fn device_json(d: &Device) -> Value {
             m.insert("function".into(), (*function).into());
             bootstrap_fields(&mut m, bootstrap);
         }
-        Device::Oem { device_type, iana, data } => {
+        Device::Oem {
+            device_type,
+            iana,
+            data,
+        } => {
             m.insert("type".into(), "oem".into());
             m.insert("device_type".into(), (*device_type).into());
             m.insert("iana".into(), (*iana).into());
@@ -91,7 +116,10 @@ pub fn device_json(d: &Device) -> Value {
 pub fn protocol_json(p: &Protocol) -> Value {
     match p {
         Protocol::RedfishOverIp(r) => redfish_json(r),
-        Protocol::Other { protocol_type, data } => json!({
+        Protocol::Other {
+            protocol_type,
+            data,
+        } => json!({
             "protocol": protocol_name(*protocol_type),
             "protocol_type": protocol_type,
             "data": hex(data),

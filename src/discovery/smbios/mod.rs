@@ -55,17 +55,28 @@ impl SmbiosDecode {
 pub fn decode(raw: &RawTables) -> Result<SmbiosDecode, SmbiosError> {
     let entry_point = parse_entry_point(&raw.entry_point).map_err(SmbiosError::EntryPoint)?;
     let limit = usize::try_from(entry_point.table_len).unwrap_or(usize::MAX);
-    let table = raw.table.get(..limit.min(raw.table.len())).unwrap_or_default();
+    let table = raw
+        .table
+        .get(..limit.min(raw.table.len()))
+        .unwrap_or_default();
     let walk = table::walk(table);
     let at_least_3_2 = entry_point.at_least(3, 2);
     let mut records = Vec::new();
     let mut errors = Vec::new();
-    for s in walk.structures.iter().filter(|s| s.kind == TYPE_HOST_INTERFACE) {
+    for s in walk
+        .structures
+        .iter()
+        .filter(|s| s.kind == TYPE_HOST_INTERFACE)
+    {
         match decode_type42(s, at_least_3_2) {
             Ok(r) => records.push(r),
             Err(e) => errors.push(e),
         }
     }
     errors.extend(walk.error);
-    Ok(SmbiosDecode { entry_point, records, errors })
+    Ok(SmbiosDecode {
+        entry_point,
+        records,
+        errors,
+    })
 }

@@ -67,15 +67,37 @@ impl InterfaceType {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Device {
     /// 02h: USB network interface (v1); the serial is a UTF-16 string descriptor.
-    Usb { vendor_id: u16, product_id: u16, serial: Option<String> },
+    Usb {
+        vendor_id: u16,
+        product_id: u16,
+        serial: Option<String>,
+    },
     /// 03h: PCI/PCIe network interface (v1).
     Pci(PciIds),
     /// 04h: USB network interface v2.
-    UsbV2 { vendor_id: u16, product_id: u16, serial: Option<String>, mac: [u8; 6], bootstrap: Option<Bootstrap> },
+    UsbV2 {
+        vendor_id: u16,
+        product_id: u16,
+        serial: Option<String>,
+        mac: [u8; 6],
+        bootstrap: Option<Bootstrap>,
+    },
     /// 05h: PCI/PCIe network interface v2.
-    PciV2 { ids: PciIds, mac: [u8; 6], segment: u16, bus: u8, device: u8, function: u8, bootstrap: Option<Bootstrap> },
+    PciV2 {
+        ids: PciIds,
+        mac: [u8; 6],
+        segment: u16,
+        bus: u8,
+        device: u8,
+        function: u8,
+        bootstrap: Option<Bootstrap>,
+    },
     /// 80h–FFh: OEM; the first four bytes are the vendor's IANA enterprise number.
-    Oem { device_type: u8, iana: u32, data: Vec<u8> },
+    Oem {
+        device_type: u8,
+        iana: u32,
+        data: Vec<u8>,
+    },
     /// Any other device type: kept raw.
     Reserved { device_type: u8, data: Vec<u8> },
 }
@@ -103,7 +125,10 @@ pub struct Bootstrap {
 pub enum Protocol {
     RedfishOverIp(RedfishOverIp),
     /// IPMI (02h), MCTP (03h), OEM (F0h) or reserved: reported with their type, not decoded.
-    Other { protocol_type: u8, data: Vec<u8> },
+    Other {
+        protocol_type: u8,
+        data: Vec<u8>,
+    },
 }
 
 /// DSP0270 Table 8 "Redfish over IP" protocol-specific data (protocol type 04h).

@@ -12,16 +12,26 @@ use super::model::{Assignment, IpFormat, Protocol, RedfishOverIp};
 pub const REDFISH_FIXED_LEN: usize = 91;
 
 /// Decodes `count` protocol records starting at `at` in the formatted area `f`.
-pub(crate) fn decode_protocols(f: &[u8], mut at: usize, count: u8) -> Result<Vec<Protocol>, (usize, Type42Fault)> {
+pub(crate) fn decode_protocols(
+    f: &[u8],
+    mut at: usize,
+    count: u8,
+) -> Result<Vec<Protocol>, (usize, Type42Fault)> {
     let mut out = Vec::with_capacity(usize::from(count));
     for _ in 0..count {
         let (Some(protocol_type), Some(len)) = (u8_at(f, at), u8_at(f, at + 1)) else {
             return Err((at, Type42Fault::ProtocolCount));
         };
-        let data = slice_at(f, at + 2, usize::from(len)).ok_or((at + 1, Type42Fault::ProtocolOverrun))?;
+        let data =
+            slice_at(f, at + 2, usize::from(len)).ok_or((at + 1, Type42Fault::ProtocolOverrun))?;
         let protocol = match protocol_type {
-            0x04 => Protocol::RedfishOverIp(redfish_over_ip(data).map_err(|(o, e)| (at + 2 + o, e))?),
-            other => Protocol::Other { protocol_type: other, data: data.to_vec() },
+            0x04 => {
+                Protocol::RedfishOverIp(redfish_over_ip(data).map_err(|(o, e)| (at + 2 + o, e))?)
+            }
+            other => Protocol::Other {
+                protocol_type: other,
+                data: data.to_vec(),
+            },
         };
         out.push(protocol);
         at += 2 + usize::from(len);
@@ -53,7 +63,8 @@ fn redfish_over_ip(d: &[u8]) -> Result<RedfishOverIp, (usize, Type42Fault)> {
         ip(array_at::<16>(d, at)?, how, format)
     };
     let hostname_len = usize::from(u8_at(d, 90).ok_or(short)?);
-    let hostname = slice_at(d, REDFISH_FIXED_LEN, hostname_len).ok_or((90, Type42Fault::HostnameOverrun))?;
+    let hostname =
+        slice_at(d, REDFISH_FIXED_LEN, hostname_len).ok_or((90, Type42Fault::HostnameOverrun))?;
     let vlan = u32_at(d, 86).ok_or(short)?;
     Ok(RedfishOverIp {
         service_uuid: smbios_uuid(array_at::<16>(d, 0).ok_or(short)?),

@@ -30,7 +30,10 @@ impl DiscoverReport {
 
     /// Checksum and other warnings that did not stop the decode.
     pub fn warnings(&self) -> Vec<String> {
-        self.decode.as_ref().map(|d| d.entry_point.warnings.clone()).unwrap_or_default()
+        self.decode
+            .as_ref()
+            .map(|d| d.entry_point.warnings.clone())
+            .unwrap_or_default()
     }
 
     /// The fixture schema, without the endpoint.
@@ -50,7 +53,10 @@ impl DiscoverReport {
     pub fn to_json(&self) -> Value {
         let mut v = self.decode_json();
         if let Some(m) = v.as_object_mut() {
-            m.insert("endpoint".into(), self.endpoint.as_ref().map(Endpoint::to_json).into());
+            m.insert(
+                "endpoint".into(),
+                self.endpoint.as_ref().map(Endpoint::to_json).into(),
+            );
         }
         v
     }
@@ -63,9 +69,17 @@ pub fn discover_report(source: &dyn SmbiosSource) -> DiscoverReport {
         Ok(mut d) => {
             let endpoint = choose_endpoint(&d.records);
             let errors = std::mem::take(&mut d.errors);
-            DiscoverReport { decode: Some(d), errors, endpoint }
+            DiscoverReport {
+                decode: Some(d),
+                errors,
+                endpoint,
+            }
         }
-        Err(e) => DiscoverReport { decode: None, errors: vec![e], endpoint: None },
+        Err(e) => DiscoverReport {
+            decode: None,
+            errors: vec![e],
+            endpoint: None,
+        },
     };
     let from = source.describe();
     for w in report.warnings() {
@@ -82,15 +96,28 @@ pub fn human_summary(report: &DiscoverReport) -> String {
     use std::fmt::Write;
     let mut out = String::new();
     let Some(d) = &report.decode else {
-        let _ = writeln!(out, "SMBIOS tables could not be read (see the error above).");
+        let _ = writeln!(
+            out,
+            "SMBIOS tables could not be read (see the error above)."
+        );
         return out;
     };
-    let _ = writeln!(out, "SMBIOS {} ({:?} entry point)", d.version(), d.entry_point.kind);
+    let _ = writeln!(
+        out,
+        "SMBIOS {} ({:?} entry point)",
+        d.version(),
+        d.entry_point.kind
+    );
     if d.records.is_empty() && report.errors.is_empty() {
         let _ = writeln!(out, "No host interface (type 42) is advertised.");
     }
     for r in &d.records {
-        let _ = writeln!(out, "Host interface handle {:#06x}: {}", r.handle, r.interface_type.name());
+        let _ = writeln!(
+            out,
+            "Host interface handle {:#06x}: {}",
+            r.handle,
+            r.interface_type.name()
+        );
         if let Some(note) = r.note {
             let _ = writeln!(out, "  note: {note}");
         }
@@ -106,7 +133,11 @@ pub fn human_summary(report: &DiscoverReport) -> String {
             out,
             "Endpoint: {}{}",
             e.url().unwrap_or_default(),
-            if *needs_scope { " (link-local: needs the host interface's scope)" } else { "" }
+            if *needs_scope {
+                " (link-local: needs the host interface's scope)"
+            } else {
+                ""
+            }
         ),
         Some(Endpoint::Dhcp { port, .. }) => {
             writeln!(out, "Endpoint: learned by DHCP on the host interface (port {port}), unknown until the link is up")

@@ -48,12 +48,18 @@ impl DirSource {
 }
 
 fn read_bounded(path: PathBuf, limit: u64) -> Result<Vec<u8>, SmbiosError> {
-    let file = std::fs::File::open(&path).map_err(|source| SmbiosError::Read { path: path.clone(), source })?;
+    let file = std::fs::File::open(&path).map_err(|source| SmbiosError::Read {
+        path: path.clone(),
+        source,
+    })?;
     let mut buf = Vec::new();
     // sysfs reports a size of 4096 or 0 for these files: read, do not trust metadata.
     file.take(limit + 1)
         .read_to_end(&mut buf)
-        .map_err(|source| SmbiosError::Read { path: path.clone(), source })?;
+        .map_err(|source| SmbiosError::Read {
+            path: path.clone(),
+            source,
+        })?;
     if buf.len() as u64 > limit {
         return Err(SmbiosError::TooLarge { path, limit });
     }

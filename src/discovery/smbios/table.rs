@@ -22,7 +22,9 @@ impl Structure<'_> {
     /// String number `n` (1-based) as text; `None` for 0 or a number past the set.
     pub fn string(&self, n: u8) -> Option<String> {
         let i = usize::from(n).checked_sub(1)?;
-        self.strings.get(i).map(|s| String::from_utf8_lossy(s).into_owned())
+        self.strings
+            .get(i)
+            .map(|s| String::from_utf8_lossy(s).into_owned())
     }
 }
 
@@ -44,21 +46,36 @@ pub fn walk(table: &[u8]) -> Walk<'_> {
                 structures.push(s);
                 if last {
                     // Whatever follows the end-of-table structure is not ours to read.
-                    return Walk { structures, error: None };
+                    return Walk {
+                        structures,
+                        error: None,
+                    };
                 }
                 offset = end;
             }
-            Err(error) => return Walk { structures, error: Some(error) },
+            Err(error) => {
+                return Walk {
+                    structures,
+                    error: Some(error),
+                }
+            }
         }
     }
     // 1 to 3 bytes left over without an end-of-table structure: a cut-off header.
-    let error = (offset < table.len())
-        .then_some(SmbiosError::Table { offset, handle: None, fault: TableFault::TruncatedHeader });
+    let error = (offset < table.len()).then_some(SmbiosError::Table {
+        offset,
+        handle: None,
+        fault: TableFault::TruncatedHeader,
+    });
     Walk { structures, error }
 }
 
 fn next_structure(table: &[u8], offset: usize) -> Result<(Structure<'_>, usize), SmbiosError> {
-    let fail = |fault, handle| SmbiosError::Table { offset, handle, fault };
+    let fail = |fault, handle| SmbiosError::Table {
+        offset,
+        handle,
+        fault,
+    };
     let kind = u8_at(table, offset).ok_or(fail(TableFault::HeaderTooShort, None))?;
     let len = u8_at(table, offset + 1).ok_or(fail(TableFault::HeaderTooShort, None))?;
     let handle = u16_at(table, offset + 2).ok_or(fail(TableFault::HeaderTooShort, None))?;
@@ -66,15 +83,29 @@ fn next_structure(table: &[u8], offset: usize) -> Result<(Structure<'_>, usize),
         return Err(fail(TableFault::HeaderTooShort, Some(handle)));
     }
     let strings_at = offset + usize::from(len);
-    let formatted =
-        table.get(offset..strings_at).ok_or(fail(TableFault::FormattedOverrun, Some(handle)))?;
+    let formatted = table
+        .get(offset..strings_at)
+        .ok_or(fail(TableFault::FormattedOverrun, Some(handle)))?;
     let rest = table.get(strings_at..).unwrap_or_default();
     let set_len = rest
         .windows(2)
         .position(|w| w == [0, 0])
         .ok_or(fail(TableFault::UnterminatedStrings, Some(handle)))?;
     let set = rest.get(..set_len).unwrap_or_default();
-    let strings = if set.is_empty() { Vec::new() } else { set.split(|b| *b == 0).collect() };
+    let strings = if set.is_empty() {
+        Vec::new()
+    } else {
+        set.split(|b| *b == 0).collect()
+    };
     let end = strings_at + set_len + 2;
-    Ok((Structure { kind, handle, offset, formatted, strings }, end))
+    Ok((
+        Structure {
+            kind,
+            handle,
+            offset,
+            formatted,
+            strings,
+        },
+        end,
+    ))
 }

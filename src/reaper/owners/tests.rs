@@ -25,13 +25,34 @@ fn entry(id: &str, owner: &str, user: Option<&str>) -> LedgerEntry {
 #[test]
 fn a_ledger_entry_listed_with_the_same_user_is_an_orphan_and_no_other() {
     let owners = Owners {
-        earlier: EarlierRun { ledger: vec![entry("admin01", "lease:0a1b2c3d4e5f", Some("Admin")), entry("admin02", "agent", Some("admin"))], ..EarlierRun::default() },
+        earlier: EarlierRun {
+            ledger: vec![
+                entry("admin01", "lease:0a1b2c3d4e5f", Some("Admin")),
+                entry("admin02", "agent", Some("admin")),
+            ],
+            ..EarlierRun::default()
+        },
         ..Owners::default()
     };
-    assert_eq!(owners.owner_of(&session("admin01", "admin", Kind::Rest)), Owner::Orphan(Some("lease:0a1b2c3d4e5f".into())));
-    assert_eq!(owners.owner_of(&session("admin01", "admin", Kind::Rest)).to_string(), "orphan:lease:0a1b2c3d4e5f");
-    assert_eq!(owners.owner_of(&session("admin02", "alice", Kind::WebUi)), Owner::Foreign, "the URI came back with another user: not provably ours");
-    assert_eq!(owners.owner_of(&session("admin03", "admin", Kind::Rest)), Owner::Foreign);
+    assert_eq!(
+        owners.owner_of(&session("admin01", "admin", Kind::Rest)),
+        Owner::Orphan(Some("lease:0a1b2c3d4e5f".into()))
+    );
+    assert_eq!(
+        owners
+            .owner_of(&session("admin01", "admin", Kind::Rest))
+            .to_string(),
+        "orphan:lease:0a1b2c3d4e5f"
+    );
+    assert_eq!(
+        owners.owner_of(&session("admin02", "alice", Kind::WebUi)),
+        Owner::Foreign,
+        "the URI came back with another user: not provably ours"
+    );
+    assert_eq!(
+        owners.owner_of(&session("admin03", "admin", Kind::Rest)),
+        Owner::Foreign
+    );
 }
 
 #[test]
@@ -41,16 +62,36 @@ fn a_context_tag_makes_an_orphan_unless_it_names_a_live_or_opening_lease() {
         s.context = Some(format!("hostagent/6a1c0f3e-boot/{who}"));
         s
     };
-    let mut owners = Owners { agent_uri: Some("/redfish/v1/SessionService/Sessions/now".into()), ..Owners::default() };
+    let mut owners = Owners {
+        agent_uri: Some("/redfish/v1/SessionService/Sessions/now".into()),
+        ..Owners::default()
+    };
     owners.lease_ids.insert("0a1b2c3d4e5f".into());
-    assert_eq!(owners.owner_of(&tagged("old", "agent")), Owner::Foreign, "outside the daemon tags do not count");
+    assert_eq!(
+        owners.owner_of(&tagged("old", "agent")),
+        Owner::Foreign,
+        "outside the daemon tags do not count"
+    );
     owners.earlier.by_context = true;
-    assert_eq!(owners.owner_of(&tagged("old", "agent")), Owner::Orphan(Some("agent".into())));
-    assert_eq!(owners.owner_of(&tagged("old2", "ffffffffffff")).to_string(), "orphan:lease:ffffffffffff");
-    assert_eq!(owners.owner_of(&tagged("opening", "0a1b2c3d4e5f")), Owner::Lease("0a1b2c3d4e5f".into()));
+    assert_eq!(
+        owners.owner_of(&tagged("old", "agent")),
+        Owner::Orphan(Some("agent".into()))
+    );
+    assert_eq!(
+        owners.owner_of(&tagged("old2", "ffffffffffff")).to_string(),
+        "orphan:lease:ffffffffffff"
+    );
+    assert_eq!(
+        owners.owner_of(&tagged("opening", "0a1b2c3d4e5f")),
+        Owner::Lease("0a1b2c3d4e5f".into())
+    );
     assert_eq!(owners.owner_of(&tagged("now", "agent")), Owner::Agent);
     owners.agent_logging_in = true;
-    assert_eq!(owners.owner_of(&tagged("new", "agent")), Owner::Foreign, "maybe the login under way");
+    assert_eq!(
+        owners.owner_of(&tagged("new", "agent")),
+        Owner::Foreign,
+        "maybe the login under way"
+    );
     owners.agent_logging_in = false;
     let mut other = session("x", "admin", Kind::Rest);
     other.context = Some("redfishtool".into());
@@ -61,22 +102,60 @@ fn a_context_tag_makes_an_orphan_unless_it_names_a_live_or_opening_lease() {
 fn the_identity_rule_takes_only_idle_sessions_made_like_the_agents_own() {
     let mut own = session("own", "admin", Kind::Rest);
     own.login_time = Some(datetime!(2026-11-30 10:00:00 UTC));
-    let owners = Owners { agent_uri: Some(own.uri.clone()), earlier: EarlierRun { identity: Identity::of(&own), ..EarlierRun::default() }, ..Owners::default() };
+    let owners = Owners {
+        agent_uri: Some(own.uri.clone()),
+        earlier: EarlierRun {
+            identity: Identity::of(&own),
+            ..EarlierRun::default()
+        },
+        ..Owners::default()
+    };
     assert_eq!(owners.owner_of(&own), Owner::Agent);
-    assert_eq!(owners.owner_of(&session("old", "ADMIN", Kind::Rest)), Owner::Orphan(None));
-    assert_eq!(owners.owner_of(&session("old", "admin", Kind::Rest)).to_string(), "orphan");
-    assert_eq!(owners.owner_of(&session("web", "admin", Kind::WebUi)), Owner::Foreign, "a person's session");
-    assert_eq!(owners.owner_of(&session("con", "admin", Kind::Console)), Owner::Foreign);
-    assert_eq!(owners.owner_of(&session("ops", "ops", Kind::Rest)), Owner::Foreign, "another user");
+    assert_eq!(
+        owners.owner_of(&session("old", "ADMIN", Kind::Rest)),
+        Owner::Orphan(None)
+    );
+    assert_eq!(
+        owners
+            .owner_of(&session("old", "admin", Kind::Rest))
+            .to_string(),
+        "orphan"
+    );
+    assert_eq!(
+        owners.owner_of(&session("web", "admin", Kind::WebUi)),
+        Owner::Foreign,
+        "a person's session"
+    );
+    assert_eq!(
+        owners.owner_of(&session("con", "admin", Kind::Console)),
+        Owner::Foreign
+    );
+    assert_eq!(
+        owners.owner_of(&session("ops", "ops", Kind::Rest)),
+        Owner::Foreign,
+        "another user"
+    );
     let mut elsewhere = session("far", "admin", Kind::Rest);
     elsewhere.origin = Some("192.168.1.45".into());
-    assert_eq!(owners.owner_of(&elsewhere), Owner::Foreign, "another origin");
+    assert_eq!(
+        owners.owner_of(&elsewhere),
+        Owner::Foreign,
+        "another origin"
+    );
     let mut busy = session("busy", "admin", Kind::Rest);
     busy.last_access = Some(datetime!(2026-11-30 10:00:00 UTC));
-    assert_eq!(owners.owner_of(&busy), Owner::Foreign, "used since the agent logged in (same second counts as used)");
+    assert_eq!(
+        owners.owner_of(&busy),
+        Owner::Foreign,
+        "used since the agent logged in (same second counts as used)"
+    );
     let mut unknown = session("u", "admin", Kind::Rest);
     unknown.last_access = None;
-    assert_eq!(owners.owner_of(&unknown), Owner::Foreign, "a login time alone does not say the session is unused");
+    assert_eq!(
+        owners.owner_of(&unknown),
+        Owner::Foreign,
+        "a login time alone does not say the session is unused"
+    );
 }
 
 #[test]
@@ -87,5 +166,8 @@ fn no_identity_rule_from_a_person_s_kind_a_missing_user_or_a_bmc_without_access_
     assert!(Identity::of(&no_user).is_none());
     let mut dmtf = session("own", "admin", Kind::HostApplication);
     dmtf.last_access = None;
-    assert!(Identity::of(&dmtf).is_none(), "no access times (iDRAC, bmcweb): no rule");
+    assert!(
+        Identity::of(&dmtf).is_none(),
+        "no access times (iDRAC, bmcweb): no rule"
+    );
 }

@@ -18,7 +18,10 @@ fn logged<T>(f: impl FnOnce() -> T) -> (T, String) {
     }
     let buf = Buf::default();
     let writer = buf.clone();
-    let subscriber = tracing_subscriber::fmt().with_writer(move || writer.clone()).with_ansi(false).finish();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
     let out = tracing::subscriber::with_default(subscriber, f);
     let text = String::from_utf8_lossy(&buf.0.lock().unwrap()).into_owned();
     (out, text)
@@ -32,14 +35,27 @@ fn what_one_run_records_the_next_run_reads_as_earlier() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("ledger.json");
     let ledger = Ledger::open(&path);
-    assert!(ledger.entries().is_empty() && !path.exists(), "nothing is written before a session exists");
+    assert!(
+        ledger.entries().is_empty() && !path.exists(),
+        "nothing is written before a session exists"
+    );
     ledger.record(AGENT, "agent", Some("admin"));
     ledger.record(LEASE, "lease:0a1b2c3d4e5f", Some("admin"));
-    assert!(ledger.earlier().is_empty(), "this run's sessions are not orphans");
+    assert!(
+        ledger.earlier().is_empty(),
+        "this run's sessions are not orphans"
+    );
     let next = Ledger::open(&path);
     let earlier = next.earlier();
     assert_eq!(earlier.len(), 2);
-    assert_eq!((earlier[0].uri.as_str(), earlier[0].owner.as_str(), earlier[0].user.as_deref()), (AGENT, "agent", Some("admin")));
+    assert_eq!(
+        (
+            earlier[0].uri.as_str(),
+            earlier[0].owner.as_str(),
+            earlier[0].user.as_deref()
+        ),
+        (AGENT, "agent", Some("admin"))
+    );
     assert_eq!(earlier[1].owner, "lease:0a1b2c3d4e5f");
     next.forget(AGENT);
     // A decoded URI names the same session.
@@ -55,20 +71,31 @@ fn the_file_is_written_atomically_with_mode_0600_and_holds_no_token() {
     ledger.record(AGENT, "agent", Some("admin"));
     let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
-    let dir_mode = std::fs::metadata(path.parent().unwrap()).unwrap().permissions().mode() & 0o777;
+    let dir_mode = std::fs::metadata(path.parent().unwrap())
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
     assert_eq!(dir_mode, 0o700, "a missing state dir is made private");
     // A temp file left by a crash, readable by all, does not make the next write readable.
     let tmp = path.with_file_name(".ledger.json.tmp");
     std::fs::write(&tmp, "junk").unwrap();
     std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o644)).unwrap();
     ledger.record(LEASE, "lease:0a1b2c3d4e5f", Some("admin"));
-    assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
     assert!(!tmp.exists(), "the temp file was renamed into place");
     let text = std::fs::read_to_string(&path).unwrap();
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(v["version"], 1);
     let keys: Vec<&String> = v["sessions"][0].as_object().unwrap().keys().collect();
-    assert_eq!(keys, ["created", "owner", "uri", "user"], "URIs and owners, never a token");
+    assert_eq!(
+        keys,
+        ["created", "owner", "uri", "user"],
+        "URIs and owners, never a token"
+    );
 }
 
 #[test]
@@ -100,7 +127,10 @@ fn a_second_bad_file_in_the_same_second_does_not_overwrite_the_first() {
         std::fs::write(&path, garbage).unwrap();
         let _ = logged(|| Ledger::open(&path));
     }
-    let mut kept: Vec<String> = std::fs::read_dir(dir.path()).unwrap().map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap()).collect();
+    let mut kept: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
     kept.sort();
     assert_eq!(kept, ["one", "two"]);
 }

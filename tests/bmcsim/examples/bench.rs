@@ -18,7 +18,12 @@ const TARGET: f64 = 5000.0;
 
 async fn hammer(url: String, token: Option<String>, secs: u64) -> f64 {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let client = reqwest::Client::builder().tls_danger_accept_invalid_certs(true).no_proxy().pool_max_idle_per_host(CLIENTS).build().unwrap();
+    let client = reqwest::Client::builder()
+        .tls_danger_accept_invalid_certs(true)
+        .no_proxy()
+        .pool_max_idle_per_host(CLIENTS)
+        .build()
+        .unwrap();
     let done = Arc::new(AtomicU64::new(0));
     let deadline = Instant::now() + Duration::from_secs(secs);
     let mut tasks = Vec::new();
@@ -44,18 +49,46 @@ async fn hammer(url: String, token: Option<String>, secs: u64) -> f64 {
 }
 
 async fn sim_rate(http: bool, secs: u64) -> f64 {
-    let sim = bmcsim::start(SimConfig { profile: Profile::Ilo6, http, ..SimConfig::default() }).await.unwrap();
-    let client = reqwest::Client::builder().tls_danger_accept_invalid_certs(true).no_proxy().build().unwrap();
-    let r = client.post(format!("{}/redfish/v1/SessionService/Sessions/", sim.base_url())).json(&json!({"UserName":"admin","Password":"password"})).send().await.unwrap();
+    let sim = bmcsim::start(SimConfig {
+        profile: Profile::Ilo6,
+        http,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let client = reqwest::Client::builder()
+        .tls_danger_accept_invalid_certs(true)
+        .no_proxy()
+        .build()
+        .unwrap();
+    let r = client
+        .post(format!(
+            "{}/redfish/v1/SessionService/Sessions/",
+            sim.base_url()
+        ))
+        .json(&json!({"UserName":"admin","Password":"password"}))
+        .send()
+        .await
+        .unwrap();
     let token = r.headers()["x-auth-token"].to_str().unwrap().to_string();
-    let rate = hammer(format!("{}/redfish/v1/Systems/1/", sim.base_url()), Some(token), secs).await;
+    let rate = hammer(
+        format!("{}/redfish/v1/Systems/1/", sim.base_url()),
+        Some(token),
+        secs,
+    )
+    .await;
     sim.shutdown().await;
     rate
 }
 
 /// A hyper server that answers every request with the same body as Systems/1.
 async fn baseline_rate(secs: u64) -> f64 {
-    let body = Bytes::from(serde_json::to_vec(&json!({"@odata.id": "/redfish/v1/Systems/1/", "padding": "x".repeat(3000)})).unwrap());
+    let body = Bytes::from(
+        serde_json::to_vec(
+            &json!({"@odata.id": "/redfish/v1/Systems/1/", "padding": "x".repeat(3000)}),
+        )
+        .unwrap(),
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let server = tokio::spawn(async move {
@@ -65,9 +98,13 @@ async fn baseline_rate(secs: u64) -> f64 {
             tokio::spawn(async move {
                 let svc = hyper::service::service_fn(move |_req| {
                     let body = body.clone();
-                    async move { Ok::<_, std::convert::Infallible>(hyper::Response::new(Full::new(body))) }
+                    async move {
+                        Ok::<_, std::convert::Infallible>(hyper::Response::new(Full::new(body)))
+                    }
                 });
-                let _ = hyper::server::conn::http1::Builder::new().serve_connection(hyper_util::rt::TokioIo::new(stream), svc).await;
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), svc)
+                    .await;
             });
         }
     });
@@ -78,7 +115,10 @@ async fn baseline_rate(secs: u64) -> f64 {
 
 #[tokio::main]
 async fn main() {
-    let secs: u64 = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(5);
+    let secs: u64 = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5);
     let baseline = baseline_rate(secs).await;
     let http = sim_rate(true, secs).await;
     let https = sim_rate(false, secs).await;

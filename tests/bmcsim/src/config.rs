@@ -16,7 +16,13 @@ pub enum Profile {
 }
 
 impl Profile {
-    pub const ALL: [Profile; 5] = [Profile::Ilo5, Profile::Ilo6, Profile::Ilo7, Profile::Idrac, Profile::Bmcweb];
+    pub const ALL: [Profile; 5] = [
+        Profile::Ilo5,
+        Profile::Ilo6,
+        Profile::Ilo7,
+        Profile::Idrac,
+        Profile::Bmcweb,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {

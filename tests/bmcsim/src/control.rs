@@ -25,48 +25,74 @@ fn body(req: &Request<Bytes>) -> Result<Value, Reply> {
 
 pub async fn handle(sim: &Sim, ctx: &Ctx, req: Request<Bytes>) -> Reply {
     if !ctx.peer.ip().is_loopback() {
-        return json_reply(StatusCode::FORBIDDEN, &json!({ "error": "the control API answers loopback peers only" }));
+        return json_reply(
+            StatusCode::FORBIDDEN,
+            &json!({ "error": "the control API answers loopback peers only" }),
+        );
     }
     let path = req.uri().path().trim_end_matches('/');
     let result = match (req.method().clone(), path) {
-        (Method::GET, "/_sim/sessions") => Ok(json_reply(StatusCode::OK, &json!(sim.table().list()))),
-        (Method::GET, "/_sim/tokens") => Ok(json_reply(StatusCode::OK, &json!(sim.table().issued_tokens()))),
+        (Method::GET, "/_sim/sessions") => {
+            Ok(json_reply(StatusCode::OK, &json!(sim.table().list())))
+        }
+        (Method::GET, "/_sim/tokens") => Ok(json_reply(
+            StatusCode::OK,
+            &json!(sim.table().issued_tokens()),
+        )),
         (Method::POST, "/_sim/leak") => body(&req).map(|b| leak(sim, &b)),
         (Method::POST, "/_sim/clock") => body(&req).map(|b| clock(sim, &b)),
         (Method::POST, "/_sim/reset") => body(&req).map(|b| reset(sim, &b)),
         (Method::POST, "/_sim/account") => body(&req).map(|b| account(sim, &b)),
-        (Method::GET, "/_sim/faults") => Ok(json_reply(StatusCode::OK, &json!(*sim.faults.lock().unwrap_or_else(|e| e.into_inner())))),
+        (Method::GET, "/_sim/faults") => Ok(json_reply(
+            StatusCode::OK,
+            &json!(*sim.faults.lock().unwrap_or_else(|e| e.into_inner())),
+        )),
         (Method::POST, "/_sim/faults") => body(&req).and_then(|b| faults(sim, b)),
-        (Method::GET, "/_sim/log") => Ok(json_reply(StatusCode::OK, &json!(*sim.log.lock().unwrap_or_else(|e| e.into_inner())))),
+        (Method::GET, "/_sim/log") => Ok(json_reply(
+            StatusCode::OK,
+            &json!(*sim.log.lock().unwrap_or_else(|e| e.into_inner())),
+        )),
         (Method::DELETE, "/_sim/log") => {
             sim.log.lock().unwrap_or_else(|e| e.into_inner()).clear();
             Ok(json_reply(StatusCode::OK, &json!({ "cleared": true })))
         }
         (Method::GET, "/_sim/config") => Ok(config(sim)),
-        _ => Ok(json_reply(StatusCode::NOT_FOUND, &json!({ "error": format!("no control endpoint {} {path}", req.method()) }))),
+        _ => Ok(json_reply(
+            StatusCode::NOT_FOUND,
+            &json!({ "error": format!("no control endpoint {} {path}", req.method()) }),
+        )),
     };
     result.unwrap_or_else(|e| e)
 }
 
 fn config(sim: &Sim) -> Reply {
     let table = sim.table();
-    json_reply(StatusCode::OK, &json!({
-        "profile": sim.profile().name(),
-        "max_sessions": table.max_sessions,
-        "session_timeout": table.timeout,
-        "clock_offset_s": table.clock_offset,
-        "now": table.now(),
-    }))
+    json_reply(
+        StatusCode::OK,
+        &json!({
+            "profile": sim.profile().name(),
+            "max_sessions": table.max_sessions,
+            "session_timeout": table.timeout,
+            "clock_offset_s": table.clock_offset,
+            "now": table.now(),
+        }),
+    )
 }
 
 /// Who a tool's leaked session belongs to and where it seems to come from, per profile.
 fn leak_identity(profile: Profile, kind: Kind, n: usize, user: Option<&str>) -> (String, String) {
-    let dmtf_host_ip = if profile == Profile::Bmcweb { "::ffff:169.254.0.2" } else { "169.254.0.2" };
+    let dmtf_host_ip = if profile == Profile::Bmcweb {
+        "::ffff:169.254.0.2"
+    } else {
+        "169.254.0.2"
+    };
     match kind {
         Kind::RestHost => ("System Administrator".into(), "::ffff:0.0.0.0".into()),
         Kind::HostApplication if profile.is_ilo() => {
             let apps = crate::tree_dmtf::ILO7_APP_ACCOUNTS;
-            let name = user.map(str::to_string).unwrap_or_else(|| apps[n % apps.len()].1.to_string());
+            let name = user
+                .map(str::to_string)
+                .unwrap_or_else(|| apps[n % apps.len()].1.to_string());
             (name, "16.1.15.2".into())
         }
         Kind::HostApplication => (user.unwrap_or("root").into(), dmtf_host_ip.into()),
@@ -77,7 +103,10 @@ fn leak_identity(profile: Profile, kind: Kind, n: usize, user: Option<&str>) -> 
 
 fn leak(sim: &Sim, b: &Value) -> Reply {
     match leak_sessions(sim, b) {
-        Ok((ids, refused)) => json_reply(StatusCode::OK, &json!({ "created": ids.len(), "refused": refused, "ids": ids })),
+        Ok((ids, refused)) => json_reply(
+            StatusCode::OK,
+            &json!({ "created": ids.len(), "refused": refused, "ids": ids }),
+        ),
         Err(message) => bad(message),
     }
 }
@@ -93,7 +122,11 @@ fn leak_sessions(sim: &Sim, b: &Value) -> Result<(Vec<String>, usize), &'static 
         None => Kind::RestHost,
         Some(v) => match v.as_str().and_then(Kind::parse) {
             Some(kind) => kind,
-            None => return Err("kind must be one of rest-host, host-application, rest, web-ui, console"),
+            None => {
+                return Err(
+                    "kind must be one of rest-host, host-application, rest, web-ui, console",
+                )
+            }
         },
     };
     let user = b.get("user").and_then(Value::as_str);
@@ -112,24 +145,37 @@ fn leak_sessions(sim: &Sim, b: &Value) -> Result<(Vec<String>, usize), &'static 
 }
 
 fn clock(sim: &Sim, b: &Value) -> Reply {
-    let Some(advance) = b.get("advance_s").and_then(Value::as_i64) else { return bad("advance_s (seconds) is required") };
+    let Some(advance) = b.get("advance_s").and_then(Value::as_i64) else {
+        return bad("advance_s (seconds) is required");
+    };
     let mut table = sim.table();
     table.clock_offset += advance;
     let now = table.now();
     table.sweep();
-    json_reply(StatusCode::OK, &json!({ "now": now, "clock_offset_s": table.clock_offset }))
+    json_reply(
+        StatusCode::OK,
+        &json!({ "now": now, "clock_offset_s": table.clock_offset }),
+    )
 }
 
 fn reset(sim: &Sim, b: &Value) -> Reply {
-    let down = b.get("down_s").and_then(Value::as_f64).unwrap_or(0.0).clamp(0.0, 3600.0);
+    let down = b
+        .get("down_s")
+        .and_then(Value::as_f64)
+        .unwrap_or(0.0)
+        .clamp(0.0, 3600.0);
     let dropped = {
         let mut table = sim.table();
         let n = table.len();
         table.clear();
         n
     };
-    *sim.down_until.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now() + Duration::from_secs_f64(down));
-    json_reply(StatusCode::OK, &json!({ "dropped": dropped, "down_s": down }))
+    *sim.down_until.lock().unwrap_or_else(|e| e.into_inner()) =
+        Some(Instant::now() + Duration::from_secs_f64(down));
+    json_reply(
+        StatusCode::OK,
+        &json!({ "dropped": dropped, "down_s": down }),
+    )
 }
 
 /// Replaces the account's user and/or password (the old ones stop working at once; sessions

@@ -73,27 +73,47 @@ pub fn bytes_reply(status: StatusCode, body: Bytes) -> Reply {
     let mut resp = Response::new(body);
     *resp.status_mut() = status;
     let h = resp.headers_mut();
-    h.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
+    h.insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
     h.insert("OData-Version", HeaderValue::from_static("4.0"));
-    h.insert(http::header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert(
+        http::header::CACHE_CONTROL,
+        HeaderValue::from_static("no-cache"),
+    );
     resp
 }
 
 pub fn error_reply(sim: &Sim, status: StatusCode, key: &str, message: &str) -> Reply {
     let mut resp = json_reply(status, &render::error(sim.profile(), key, message));
     if status == StatusCode::UNAUTHORIZED {
-        resp.headers_mut().insert(http::header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"bmcsim\""));
+        resp.headers_mut().insert(
+            http::header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"bmcsim\""),
+        );
     }
     resp
 }
 
 pub fn not_found(sim: &Sim) -> Reply {
-    error_reply(sim, StatusCode::NOT_FOUND, "ResourceMissingAtURI", "The requested resource was not found.")
+    error_reply(
+        sim,
+        StatusCode::NOT_FOUND,
+        "ResourceMissingAtURI",
+        "The requested resource was not found.",
+    )
 }
 
 pub fn method_not_allowed(sim: &Sim, allow: &'static str) -> Reply {
-    let mut resp = error_reply(sim, StatusCode::METHOD_NOT_ALLOWED, "OperationNotAllowed", "The HTTP method is not allowed on this resource.");
-    resp.headers_mut().insert(http::header::ALLOW, HeaderValue::from_static(allow));
+    let mut resp = error_reply(
+        sim,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "OperationNotAllowed",
+        "The HTTP method is not allowed on this resource.",
+    );
+    resp.headers_mut()
+        .insert(http::header::ALLOW, HeaderValue::from_static(allow));
     resp
 }
 
@@ -103,8 +123,14 @@ pub async fn handle(sim: Arc<Sim>, ctx: Ctx, req: Request<Bytes>) -> Reply {
         return crate::control::handle(&sim, &ctx, req).await;
     }
     if sim.is_down() {
-        let mut resp = error_reply(&sim, StatusCode::SERVICE_UNAVAILABLE, "ServiceTemporarilyUnavailable", "The BMC is resetting.");
-        resp.headers_mut().insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+        let mut resp = error_reply(
+            &sim,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "ServiceTemporarilyUnavailable",
+            "The BMC is resetting.",
+        );
+        resp.headers_mut()
+            .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
         return resp;
     }
     let _permit = match &sim.concurrency {
@@ -114,7 +140,12 @@ pub async fn handle(sim: Arc<Sim>, ctx: Ctx, req: Request<Bytes>) -> Reply {
     let method = req.method().clone();
     if let Some(v) = req.headers().get("odata-version") {
         if v.as_bytes() != b"4.0" {
-            return error_reply(&sim, StatusCode::PRECONDITION_FAILED, "HeaderInvalid", "Only OData-Version 4.0 is supported.");
+            return error_reply(
+                &sim,
+                StatusCode::PRECONDITION_FAILED,
+                "HeaderInvalid",
+                "Only OData-Version 4.0 is supported.",
+            );
         }
     }
     let channel = effective_channel(&ctx, &req);
@@ -142,7 +173,11 @@ fn effective_channel(ctx: &Ctx, req: &Request<Bytes>) -> Channel {
     if !ctx.peer.ip().is_loopback() {
         return ctx.channel;
     }
-    match req.headers().get("x-bmcsim-channel").and_then(|v| v.to_str().ok()) {
+    match req
+        .headers()
+        .get("x-bmcsim-channel")
+        .and_then(|v| v.to_str().ok())
+    {
         Some("chif") => Channel::Chif,
         Some("inband") => Channel::InBand,
         _ => ctx.channel,
@@ -153,8 +188,12 @@ fn effective_channel(ctx: &Ctx, req: &Request<Bytes>) -> Channel {
 /// against it.
 fn add_date(sim: &Sim, resp: &mut Reply) {
     let now = sim.table().now();
-    let format = time::macros::format_description!("[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT");
-    let text = time::OffsetDateTime::from_unix_timestamp(now).ok().and_then(|t| t.format(&format).ok());
+    let format = time::macros::format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    );
+    let text = time::OffsetDateTime::from_unix_timestamp(now)
+        .ok()
+        .and_then(|t| t.format(&format).ok());
     if let Some(v) = text.and_then(|t| HeaderValue::from_str(&t).ok()) {
         resp.headers_mut().insert(http::header::DATE, v);
     }
@@ -177,25 +216,46 @@ fn injected_fault(sim: &Sim) -> Option<Reply> {
     let mut faults = sim.faults.lock().unwrap_or_else(|e| e.into_inner());
     if faults.fail_next > 0 {
         faults.fail_next -= 1;
-        let status = StatusCode::from_u16(faults.fail_status.unwrap_or(500)).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        return Some(error_reply(sim, status, "InternalError", "The request failed due to an internal service error."));
+        let status = StatusCode::from_u16(faults.fail_status.unwrap_or(500))
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        return Some(error_reply(
+            sim,
+            status,
+            "InternalError",
+            "The request failed due to an internal service error.",
+        ));
     }
     if faults.malformed_next > 0 {
         faults.malformed_next -= 1;
-        return Some(bytes_reply(StatusCode::OK, Bytes::from_static(b"{\"Members\": [ {\"@odata.id\": ")));
+        return Some(bytes_reply(
+            StatusCode::OK,
+            Bytes::from_static(b"{\"Members\": [ {\"@odata.id\": "),
+        ));
     }
     None
 }
 
 fn authenticate(sim: &Sim, channel: Channel, req: &Request<Bytes>) -> Caller {
-    if let Some(token) = req.headers().get("x-auth-token").and_then(|v| v.to_str().ok()) {
+    if let Some(token) = req
+        .headers()
+        .get("x-auth-token")
+        .and_then(|v| v.to_str().ok())
+    {
         return match sim.table().touch(token) {
             Some(s) => Caller::Session(s),
             None => Caller::None,
         };
     }
-    if let Some(auth) = req.headers().get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
-        return if basic_ok(sim, auth) { Caller::Basic } else { Caller::None };
+    if let Some(auth) = req
+        .headers()
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
+        return if basic_ok(sim, auth) {
+            Caller::Basic
+        } else {
+            Caller::None
+        };
     }
     // NOTE(hpe): over CHIF in Production mode iLO needs no credentials at all.
     if channel == Channel::Chif && sim.profile().is_ilo() {
@@ -205,20 +265,36 @@ fn authenticate(sim: &Sim, channel: Channel, req: &Request<Bytes>) -> Caller {
 }
 
 fn basic_ok(sim: &Sim, header: &str) -> bool {
-    let Some(encoded) = header.strip_prefix("Basic ") else { return false };
-    let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(encoded.trim()) else { return false };
-    let Ok(text) = String::from_utf8(decoded) else { return false };
-    let Some((user, password)) = text.split_once(':') else { return false };
+    let Some(encoded) = header.strip_prefix("Basic ") else {
+        return false;
+    };
+    let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(encoded.trim()) else {
+        return false;
+    };
+    let Ok(text) = String::from_utf8(decoded) else {
+        return false;
+    };
+    let Some((user, password)) = text.split_once(':') else {
+        return false;
+    };
     credentials_ok(sim, user, password)
 }
 
 /// The configured account; on iLO 7 also its host application accounts with the same password.
 pub fn credentials_ok(sim: &Sim, user: &str, password: &str) -> bool {
-    let (account_user, account_password) = sim.account.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let (account_user, account_password) = sim
+        .account
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
     if password != account_password {
         return false;
     }
-    user == account_user || (sim.profile() == crate::Profile::Ilo7 && crate::tree_dmtf::ILO7_APP_ACCOUNTS.iter().any(|(_, n)| n.eq_ignore_ascii_case(user)))
+    user == account_user
+        || (sim.profile() == crate::Profile::Ilo7
+            && crate::tree_dmtf::ILO7_APP_ACCOUNTS
+                .iter()
+                .any(|(_, n)| n.eq_ignore_ascii_case(user)))
 }
 
 pub async fn latency(ms: u64) {

@@ -2,55 +2,218 @@
 //! tests/fixtures/ilo5-proliantutils/SOURCE.md for their origin and licence).
 
 pub const FILES: &[(&str, &str)] = &[
-    ("account.json", include_str!("../../fixtures/ilo5-proliantutils/json_samples/account.json")),
-    ("account_collection.json", include_str!("../../fixtures/ilo5-proliantutils/json_samples/account_collection.json")),
-    ("account_service.json", include_str!("../../fixtures/ilo5-proliantutils/json_samples/account_service.json")),
-    ("array_controller.json", include_str!("../../fixtures/ilo5-proliantutils/json_samples/array_controller.json")),
-    ("array_controller_collection.json", include_str!("../../fixtures/ilo5-proliantutils/json_samples/array_controller_collection.json")),
-    ("bios.json", include_str!("../../fixtures/ilo5-proliantutils/json_samples/bios.json")),
-    ("bios_base_configs.json", include_str!("../../fixtures/ilo5-proliantutils/json_samples/bios_base_configs.json")),
-    ("bios_boot.json", include_str!("../../fixtures/ilo5-proliantutils/json_samples/bios_boot.json")),
-    ("bios_failed.json", include_str!("../../fixtures/ilo5-proliantutils/json_samples/bios_failed.json")),
-    ("bios_mappings.json", include_str!("../../fixtures/ilo5-proliantutils/json_samples/bios_mappings.json")),
-    ("chassis.json", include_str!("../../fixtures/ilo5-proliantutils/json_samples/chassis.json")),
-    ("devices.json", include_str!("../../fixtures/ilo5-proliantutils/json_samples/devices.json")),
-    ("devices_collection.json", include_str!("../../fixtures/ilo5-proliantutils/json_samples/devices_collection.json")),
-    ("disk_drive.json", include_str!("../../fixtures/ilo5-proliantutils/json_samples/disk_drive.json")),
-    ("disk_drive_collection.json", include_str!("../../fixtures/ilo5-proliantutils/json_samples/disk_drive_collection.json")),
-    ("drive.json", include_str!("../../fixtures/ilo5-proliantutils/json_samples/drive.json")),
-    ("ethernet_interface.json", include_str!("../../fixtures/ilo5-proliantutils/json_samples/ethernet_interface.json")),
-    ("ethernet_interface_collection.json", include_str!("../../fixtures/ilo5-proliantutils/json_samples/ethernet_interface_collection.json")),
-    ("https_cert.json", include_str!("../../fixtures/ilo5-proliantutils/json_samples/https_cert.json")),
-    ("iscsi.json", include_str!("../../fixtures/ilo5-proliantutils/json_samples/iscsi.json")),
-    ("iscsi_settings.json", include_str!("../../fixtures/ilo5-proliantutils/json_samples/iscsi_settings.json")),
-    ("logical_drive.json", include_str!("../../fixtures/ilo5-proliantutils/json_samples/logical_drive.json")),
-    ("logical_drive_collection.json", include_str!("../../fixtures/ilo5-proliantutils/json_samples/logical_drive_collection.json")),
-    ("logical_nvdimm.json", include_str!("../../fixtures/ilo5-proliantutils/json_samples/logical_nvdimm.json")),
-    ("manager.json", include_str!("../../fixtures/ilo5-proliantutils/json_samples/manager.json")),
-    ("memory_collection.json", include_str!("../../fixtures/ilo5-proliantutils/json_samples/memory_collection.json")),
-    ("pci_device.json", include_str!("../../fixtures/ilo5-proliantutils/json_samples/pci_device.json")),
-    ("pci_device1.json", include_str!("../../fixtures/ilo5-proliantutils/json_samples/pci_device1.json")),
-    ("pci_device2.json", include_str!("../../fixtures/ilo5-proliantutils/json_samples/pci_device2.json")),
-    ("pci_device_collection.json", include_str!("../../fixtures/ilo5-proliantutils/json_samples/pci_device_collection.json")),
-    ("root.json", include_str!("../../fixtures/ilo5-proliantutils/json_samples/root.json")),
-    ("secure_boot.json", include_str!("../../fixtures/ilo5-proliantutils/json_samples/secure_boot.json")),
-    ("security_dashboard.json", include_str!("../../fixtures/ilo5-proliantutils/json_samples/security_dashboard.json")),
-    ("security_param.json", include_str!("../../fixtures/ilo5-proliantutils/json_samples/security_param.json")),
-    ("security_param1.json", include_str!("../../fixtures/ilo5-proliantutils/json_samples/security_param1.json")),
-    ("security_params_collection.json", include_str!("../../fixtures/ilo5-proliantutils/json_samples/security_params_collection.json")),
-    ("security_service.json", include_str!("../../fixtures/ilo5-proliantutils/json_samples/security_service.json")),
-    ("simple_storage.json", include_str!("../../fixtures/ilo5-proliantutils/json_samples/simple_storage.json")),
-    ("simple_storage_collection.json", include_str!("../../fixtures/ilo5-proliantutils/json_samples/simple_storage_collection.json")),
-    ("smart_storage.json", include_str!("../../fixtures/ilo5-proliantutils/json_samples/smart_storage.json")),
-    ("smart_storage_config.json", include_str!("../../fixtures/ilo5-proliantutils/json_samples/smart_storage_config.json")),
-    ("storage.json", include_str!("../../fixtures/ilo5-proliantutils/json_samples/storage.json")),
-    ("storage_collection.json", include_str!("../../fixtures/ilo5-proliantutils/json_samples/storage_collection.json")),
-    ("system.json", include_str!("../../fixtures/ilo5-proliantutils/json_samples/system.json")),
-    ("tls_config.json", include_str!("../../fixtures/ilo5-proliantutils/json_samples/tls_config.json")),
-    ("tls_config_settings.json", include_str!("../../fixtures/ilo5-proliantutils/json_samples/tls_config_settings.json")),
-    ("update_service.json", include_str!("../../fixtures/ilo5-proliantutils/json_samples/update_service.json")),
-    ("vmedia.json", include_str!("../../fixtures/ilo5-proliantutils/json_samples/vmedia.json")),
-    ("vmedia_collection.json", include_str!("../../fixtures/ilo5-proliantutils/json_samples/vmedia_collection.json")),
-    ("volume.json", include_str!("../../fixtures/ilo5-proliantutils/json_samples/volume.json")),
-    ("volume_collection.json", include_str!("../../fixtures/ilo5-proliantutils/json_samples/volume_collection.json")),
+    (
+        "account.json",
+        include_str!("../../fixtures/ilo5-proliantutils/json_samples/account.json"),
+    ),
+    (
+        "account_collection.json",
+        include_str!("../../fixtures/ilo5-proliantutils/json_samples/account_collection.json"),
+    ),
+    (
+        "account_service.json",
+        include_str!("../../fixtures/ilo5-proliantutils/json_samples/account_service.json"),
+    ),
+    (
+        "array_controller.json",
+        include_str!("../../fixtures/ilo5-proliantutils/json_samples/array_controller.json"),
+    ),
+    (
+        "array_controller_collection.json",
+        include_str!(
+            "../../fixtures/ilo5-proliantutils/json_samples/array_controller_collection.json"
+        ),
+    ),
+    (
+        "bios.json",
+        include_str!("../../fixtures/ilo5-proliantutils/json_samples/bios.json"),
+    ),
+    (
+        "bios_base_configs.json",
+        include_str!("../../fixtures/ilo5-proliantutils/json_samples/bios_base_configs.json"),
+    ),
+    (
+        "bios_boot.json",
+        include_str!("../../fixtures/ilo5-proliantutils/json_samples/bios_boot.json"),
+    ),
+    (
+        "bios_failed.json",
+        include_str!("../../fixtures/ilo5-proliantutils/json_samples/bios_failed.json"),
+    ),
+    (
+        "bios_mappings.json",
+        include_str!("../../fixtures/ilo5-proliantutils/json_samples/bios_mappings.json"),
+    ),
+    (
+        "chassis.json",
+        include_str!("../../fixtures/ilo5-proliantutils/json_samples/chassis.json"),
+    ),
+    (
+        "devices.json",
+        include_str!("../../fixtures/ilo5-proliantutils/json_samples/devices.json"),
+    ),
+    (
+        "devices_collection.json",
+        include_str!("../../fixtures/ilo5-proliantutils/json_samples/devices_collection.json"),
+    ),
+    (
+        "disk_drive.json",
+        include_str!("../../fixtures/ilo5-proliantutils/json_samples/disk_drive.json"),
+    ),
+    (
+        "disk_drive_collection.json",
+        include_str!("../../fixtures/ilo5-proliantutils/json_samples/disk_drive_collection.json"),
+    ),
+    (
+        "drive.json",
+        include_str!("../../fixtures/ilo5-proliantutils/json_samples/drive.json"),
+    ),
+    (
+        "ethernet_interface.json",
+        include_str!("../../fixtures/ilo5-proliantutils/json_samples/ethernet_interface.json"),
+    ),
+    (
+        "ethernet_interface_collection.json",
+        include_str!(
+            "../../fixtures/ilo5-proliantutils/json_samples/ethernet_interface_collection.json"
+        ),
+    ),
+    (
+        "https_cert.json",
+        include_str!("../../fixtures/ilo5-proliantutils/json_samples/https_cert.json"),
+    ),
+    (
+        "iscsi.json",
+        include_str!("../../fixtures/ilo5-proliantutils/json_samples/iscsi.json"),
+    ),
+    (
+        "iscsi_settings.json",
+        include_str!("../../fixtures/ilo5-proliantutils/json_samples/iscsi_settings.json"),
+    ),
+    (
+        "logical_drive.json",
+        include_str!("../../fixtures/ilo5-proliantutils/json_samples/logical_drive.json"),
+    ),
+    (
+        "logical_drive_collection.json",
+        include_str!(
+            "../../fixtures/ilo5-proliantutils/json_samples/logical_drive_collection.json"
+        ),
+    ),
+    (
+        "logical_nvdimm.json",
+        include_str!("../../fixtures/ilo5-proliantutils/json_samples/logical_nvdimm.json"),
+    ),
+    (
+        "manager.json",
+        include_str!("../../fixtures/ilo5-proliantutils/json_samples/manager.json"),
+    ),
+    (
+        "memory_collection.json",
+        include_str!("../../fixtures/ilo5-proliantutils/json_samples/memory_collection.json"),
+    ),
+    (
+        "pci_device.json",
+        include_str!("../../fixtures/ilo5-proliantutils/json_samples/pci_device.json"),
+    ),
+    (
+        "pci_device1.json",
+        include_str!("../../fixtures/ilo5-proliantutils/json_samples/pci_device1.json"),
+    ),
+    (
+        "pci_device2.json",
+        include_str!("../../fixtures/ilo5-proliantutils/json_samples/pci_device2.json"),
+    ),
+    (
+        "pci_device_collection.json",
+        include_str!("../../fixtures/ilo5-proliantutils/json_samples/pci_device_collection.json"),
+    ),
+    (
+        "root.json",
+        include_str!("../../fixtures/ilo5-proliantutils/json_samples/root.json"),
+    ),
+    (
+        "secure_boot.json",
+        include_str!("../../fixtures/ilo5-proliantutils/json_samples/secure_boot.json"),
+    ),
+    (
+        "security_dashboard.json",
+        include_str!("../../fixtures/ilo5-proliantutils/json_samples/security_dashboard.json"),
+    ),
+    (
+        "security_param.json",
+        include_str!("../../fixtures/ilo5-proliantutils/json_samples/security_param.json"),
+    ),
+    (
+        "security_param1.json",
+        include_str!("../../fixtures/ilo5-proliantutils/json_samples/security_param1.json"),
+    ),
+    (
+        "security_params_collection.json",
+        include_str!(
+            "../../fixtures/ilo5-proliantutils/json_samples/security_params_collection.json"
+        ),
+    ),
+    (
+        "security_service.json",
+        include_str!("../../fixtures/ilo5-proliantutils/json_samples/security_service.json"),
+    ),
+    (
+        "simple_storage.json",
+        include_str!("../../fixtures/ilo5-proliantutils/json_samples/simple_storage.json"),
+    ),
+    (
+        "simple_storage_collection.json",
+        include_str!(
+            "../../fixtures/ilo5-proliantutils/json_samples/simple_storage_collection.json"
+        ),
+    ),
+    (
+        "smart_storage.json",
+        include_str!("../../fixtures/ilo5-proliantutils/json_samples/smart_storage.json"),
+    ),
+    (
+        "smart_storage_config.json",
+        include_str!("../../fixtures/ilo5-proliantutils/json_samples/smart_storage_config.json"),
+    ),
+    (
+        "storage.json",
+        include_str!("../../fixtures/ilo5-proliantutils/json_samples/storage.json"),
+    ),
+    (
+        "storage_collection.json",
+        include_str!("../../fixtures/ilo5-proliantutils/json_samples/storage_collection.json"),
+    ),
+    (
+        "system.json",
+        include_str!("../../fixtures/ilo5-proliantutils/json_samples/system.json"),
+    ),
+    (
+        "tls_config.json",
+        include_str!("../../fixtures/ilo5-proliantutils/json_samples/tls_config.json"),
+    ),
+    (
+        "tls_config_settings.json",
+        include_str!("../../fixtures/ilo5-proliantutils/json_samples/tls_config_settings.json"),
+    ),
+    (
+        "update_service.json",
+        include_str!("../../fixtures/ilo5-proliantutils/json_samples/update_service.json"),
+    ),
+    (
+        "vmedia.json",
+        include_str!("../../fixtures/ilo5-proliantutils/json_samples/vmedia.json"),
+    ),
+    (
+        "vmedia_collection.json",
+        include_str!("../../fixtures/ilo5-proliantutils/json_samples/vmedia_collection.json"),
+    ),
+    (
+        "volume.json",
+        include_str!("../../fixtures/ilo5-proliantutils/json_samples/volume.json"),
+    ),
+    (
+        "volume_collection.json",
+        include_str!("../../fixtures/ilo5-proliantutils/json_samples/volume_collection.json"),
+    ),
 ];

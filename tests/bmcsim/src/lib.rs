@@ -43,27 +43,58 @@ pub struct SimHandle {
 
 /// Binds every listener and starts serving.
 pub async fn start(cfg: SimConfig) -> anyhow::Result<SimHandle> {
-    let oob = if cfg.listen.is_empty() { vec!["127.0.0.1:0".parse()?] } else { cfg.listen.clone() };
+    let oob = if cfg.listen.is_empty() {
+        vec!["127.0.0.1:0".parse()?]
+    } else {
+        cfg.listen.clone()
+    };
     let mut bound = Vec::new();
-    for (addrs, channel) in [(&oob, handler::Channel::OutOfBand), (&cfg.inband_listen, handler::Channel::InBand)] {
+    for (addrs, channel) in [
+        (&oob, handler::Channel::OutOfBand),
+        (&cfg.inband_listen, handler::Channel::InBand),
+    ] {
         for addr in addrs {
-            let listener = TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
+            let listener = TcpListener::bind(addr)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
             bound.push((listener.local_addr()?, listener, channel));
         }
     }
     let addrs: Vec<SocketAddr> = bound.iter().map(|(a, _, _)| *a).collect();
-    let tls = if cfg.http { None } else { Some(server::make_tls(&addrs)?) };
+    let tls = if cfg.http {
+        None
+    } else {
+        Some(server::make_tls(&addrs)?)
+    };
     let sim = Arc::new(state::Sim::new(cfg)?);
     let (shutdown, rx) = watch::channel(false);
     let (mut listen, mut inband, mut tasks) = (Vec::new(), Vec::new(), Vec::new());
     for (addr, listener, channel) in bound {
-        if channel == handler::Channel::InBand { inband.push(addr) } else { listen.push(addr) }
+        if channel == handler::Channel::InBand {
+            inband.push(addr)
+        } else {
+            listen.push(addr)
+        }
         let acceptor = tls.as_ref().map(|t| t.acceptor.clone());
-        tasks.push(tokio::spawn(server::serve(sim.clone(), listener, channel, acceptor, rx.clone())));
+        tasks.push(tokio::spawn(server::serve(
+            sim.clone(),
+            listener,
+            channel,
+            acceptor,
+            rx.clone(),
+        )));
     }
     *sim.inband_addrs.lock().unwrap_or_else(|e| e.into_inner()) = inband.clone();
     let (cert_sha256, cert_pem) = tls.map(|t| (t.sha256, t.cert_pem)).unwrap_or_default();
-    Ok(SimHandle { sim, listen, inband, cert_sha256, cert_pem, shutdown, tasks })
+    Ok(SimHandle {
+        sim,
+        listen,
+        inband,
+        cert_sha256,
+        cert_pem,
+        shutdown,
+        tasks,
+    })
 }
 
 fn url(http: bool, addr: &SocketAddr) -> String {
@@ -126,8 +157,13 @@ impl SimHandle {
 
     /// The `{"ready":true,...}` line the binary prints.
     pub fn ready_line(&self) -> String {
-        let listen: Vec<String> = self.listen_addrs().iter().map(|a| url(self.sim.cfg.http, a)).collect();
-        serde_json::json!({ "ready": true, "listen": listen, "cert_sha256": self.cert_sha256 }).to_string()
+        let listen: Vec<String> = self
+            .listen_addrs()
+            .iter()
+            .map(|a| url(self.sim.cfg.http, a))
+            .collect();
+        serde_json::json!({ "ready": true, "listen": listen, "cert_sha256": self.cert_sha256 })
+            .to_string()
     }
 
     pub async fn shutdown(self) {

@@ -13,7 +13,12 @@ use crate::state::Sim;
 
 pub async fn login(sim: &Sim, ctx: &Ctx, channel: Channel, req: &Request<Bytes>) -> Reply {
     let Ok(body) = serde_json::from_slice::<Value>(req.body()) else {
-        return error_reply(sim, StatusCode::BAD_REQUEST, "MalformedJSON", "The request body submitted was malformed JSON.");
+        return error_reply(
+            sim,
+            StatusCode::BAD_REQUEST,
+            "MalformedJSON",
+            "The request body submitted was malformed JSON.",
+        );
     };
     let user = body.get("UserName").and_then(Value::as_str);
     let password = body.get("Password").and_then(Value::as_str);
@@ -21,16 +26,30 @@ pub async fn login(sim: &Sim, ctx: &Ctx, channel: Channel, req: &Request<Bytes>)
     let chif = channel == Channel::Chif && profile.is_ilo();
     let (Some(user), Some(password)) = (user, password) else {
         if !chif {
-            return error_reply(sim, StatusCode::BAD_REQUEST, "PropertyMissing", "UserName and Password are required.");
+            return error_reply(
+                sim,
+                StatusCode::BAD_REQUEST,
+                "PropertyMissing",
+                "UserName and Password are required.",
+            );
         }
         return create(sim, ctx, channel, "System Administrator", None);
     };
     if !chif && !credentials_ok(sim, user, password) {
-        return error_reply(sim, StatusCode::UNAUTHORIZED, "NoValidSession", "Invalid username or password.");
+        return error_reply(
+            sim,
+            StatusCode::UNAUTHORIZED,
+            "NoValidSession",
+            "Invalid username or password.",
+        );
     }
     // NOTE(hpe): CHIF sessions are the "System Administrator" whatever the account.
     let user = if chif { "System Administrator" } else { user };
-    let context = body.get("Context").and_then(Value::as_str).filter(|_| profile == Profile::Bmcweb).map(str::to_string);
+    let context = body
+        .get("Context")
+        .and_then(Value::as_str)
+        .filter(|_| profile == Profile::Bmcweb)
+        .map(str::to_string);
     create(sim, ctx, channel, user, context)
 }
 
@@ -44,14 +63,18 @@ fn create(sim: &Sim, ctx: &Ctx, channel: Channel, user: &str, context: Option<St
     };
     let mut table = sim.table();
     if table.is_full() {
-        let status = StatusCode::from_u16(sim.cfg.session_limit_status.unwrap_or(503)).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+        let status = StatusCode::from_u16(sim.cfg.session_limit_status.unwrap_or(503))
+            .unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
         return json_reply(status, &render::session_limit(profile));
     }
     let session = table.create(user, kind, via, &ip, context);
     let timeout = table.timeout;
     drop(table);
     let path = render::session_path(profile, &session.id);
-    let mut resp = json_reply(StatusCode::CREATED, &render::session(profile, &session, false, timeout));
+    let mut resp = json_reply(
+        StatusCode::CREATED,
+        &render::session(profile, &session, false, timeout),
+    );
     let location = match profile {
         // NOTE(hpe): iLO's Location is absolute and names the BMC's own address without the
         // port the client used (HPE docs, "Redfish authentication").

@@ -8,17 +8,31 @@ use http::{Method, Request, StatusCode};
 use percent_encoding::percent_decode_str;
 use serde_json::{json, Value};
 
-use crate::handler::{bytes_reply, error_reply, json_reply, latency, method_not_allowed, not_found, Caller, Channel, Ctx, Reply};
+use crate::handler::{
+    bytes_reply, error_reply, json_reply, latency, method_not_allowed, not_found, Caller, Channel,
+    Ctx, Reply,
+};
 use crate::render::{self, SESSIONS_PATH};
 use crate::state::Sim;
 use crate::tree::key;
 
-pub async fn route(sim: &Arc<Sim>, ctx: &Ctx, channel: Channel, caller: Caller, req: Request<Bytes>) -> Reply {
+pub async fn route(
+    sim: &Arc<Sim>,
+    ctx: &Ctx,
+    channel: Channel,
+    caller: Caller,
+    req: Request<Bytes>,
+) -> Reply {
     let path = req.uri().path().to_string();
     let k = key(&path);
     let members = key(SESSIONS_PATH) + "/members";
     let is_login = (k == key(SESSIONS_PATH) || k == members) && req.method() == Method::POST;
-    latency(if is_login { sim.cfg.login_latency_ms } else { sim.cfg.latency_ms }).await;
+    latency(if is_login {
+        sim.cfg.login_latency_ms
+    } else {
+        sim.cfg.latency_ms
+    })
+    .await;
     if k == "/redfish" {
         return json_reply(StatusCode::OK, &json!({ "v1": "/redfish/v1/" }));
     }
@@ -29,7 +43,12 @@ pub async fn route(sim: &Arc<Sim>, ctx: &Ctx, channel: Channel, caller: Caller, 
         return crate::login::login(sim, ctx, channel, &req).await;
     }
     if matches!(caller, Caller::None) {
-        return error_reply(sim, StatusCode::UNAUTHORIZED, "NoValidSession", "There is no valid session established with the implementation.");
+        return error_reply(
+            sim,
+            StatusCode::UNAUTHORIZED,
+            "NoValidSession",
+            "There is no valid session established with the implementation.",
+        );
     }
     if k == key("/redfish/v1/SessionService") {
         return session_service(sim, &req);
@@ -41,7 +60,9 @@ pub async fn route(sim: &Arc<Sim>, ctx: &Ctx, channel: Channel, caller: Caller, 
         };
     }
     if let Some(id) = k.strip_prefix(&(key(SESSIONS_PATH) + "/")) {
-        let id = percent_decode_str(path.trim_end_matches('/').rsplit('/').next().unwrap_or(id)).decode_utf8_lossy().to_string();
+        let id = percent_decode_str(path.trim_end_matches('/').rsplit('/').next().unwrap_or(id))
+            .decode_utf8_lossy()
+            .to_string();
         return session_member(sim, &caller, &req, &id).await;
     }
     tree_resource(sim, &req, &k)
@@ -53,13 +74,19 @@ fn public(sim: &Sim, req: &Request<Bytes>, k: &str) -> Reply {
         return method_not_allowed(sim, "GET, HEAD");
     }
     if k == "/redfish/v1/odata" {
-        return json_reply(StatusCode::OK, &json!({ "@odata.context": "/redfish/v1/$metadata", "value": [
+        return json_reply(
+            StatusCode::OK,
+            &json!({ "@odata.context": "/redfish/v1/$metadata", "value": [
             { "name": "Service", "kind": "Singleton", "url": "/redfish/v1/" },
-            { "name": "Sessions", "kind": "Singleton", "url": SESSIONS_PATH } ] }));
+            { "name": "Sessions", "kind": "Singleton", "url": SESSIONS_PATH } ] }),
+        );
     }
     if k == "/redfish/v1/$metadata" {
         let mut resp = bytes_reply(StatusCode::OK, Bytes::from_static(METADATA.as_bytes()));
-        resp.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/xml"));
+        resp.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/xml"),
+        );
         return resp;
     }
     let tree = sim.tree.read().unwrap_or_else(|e| e.into_inner());
@@ -82,28 +109,48 @@ fn session_service(sim: &Sim, req: &Request<Bytes>) -> Reply {
     match *req.method() {
         Method::GET => {
             let timeout = sim.table().timeout;
-            let id = if sim.profile().is_ilo() { "/redfish/v1/SessionService/" } else { "/redfish/v1/SessionService" };
-            json_reply(StatusCode::OK, &json!({
-                "@odata.id": id,
-                "@odata.type": "#SessionService.v1_1_8.SessionService",
-                "Id": "SessionService",
-                "Name": "Session Service",
-                "ServiceEnabled": true,
-                "SessionTimeout": timeout,
-                "Sessions": { "@odata.id": if sim.profile().is_ilo() { format!("{SESSIONS_PATH}/") } else { SESSIONS_PATH.to_string() } },
-                "Status": { "State": "Enabled", "Health": "OK" }
-            }))
+            let id = if sim.profile().is_ilo() {
+                "/redfish/v1/SessionService/"
+            } else {
+                "/redfish/v1/SessionService"
+            };
+            json_reply(
+                StatusCode::OK,
+                &json!({
+                    "@odata.id": id,
+                    "@odata.type": "#SessionService.v1_1_8.SessionService",
+                    "Id": "SessionService",
+                    "Name": "Session Service",
+                    "ServiceEnabled": true,
+                    "SessionTimeout": timeout,
+                    "Sessions": { "@odata.id": if sim.profile().is_ilo() { format!("{SESSIONS_PATH}/") } else { SESSIONS_PATH.to_string() } },
+                    "Status": { "State": "Enabled", "Health": "OK" }
+                }),
+            )
         }
         Method::PATCH => {
             let Ok(body) = serde_json::from_slice::<Value>(req.body()) else {
-                return error_reply(sim, StatusCode::BAD_REQUEST, "MalformedJSON", "The request body submitted was malformed JSON.");
+                return error_reply(
+                    sim,
+                    StatusCode::BAD_REQUEST,
+                    "MalformedJSON",
+                    "The request body submitted was malformed JSON.",
+                );
             };
             match body.get("SessionTimeout").and_then(Value::as_u64) {
                 Some(t) => {
                     sim.table().timeout = t;
-                    json_reply(StatusCode::OK, &render::error(sim.profile(), "Success", "Successfully Completed Request"))
+                    json_reply(
+                        StatusCode::OK,
+                        &render::error(sim.profile(), "Success", "Successfully Completed Request"),
+                    )
                 }
-                None => error_reply(sim, StatusCode::BAD_REQUEST, "PropertyValueTypeError", "SessionTimeout must be a number of seconds."),
+                None => error_reply(
+                    sim,
+                    StatusCode::BAD_REQUEST,
+                    "PropertyValueTypeError",
+                    "SessionTimeout must be a number of seconds.",
+                ),
             }
         }
         _ => method_not_allowed(sim, "GET, PATCH"),
@@ -114,7 +161,8 @@ fn query_param<'a>(req: &'a Request<Bytes>, name: &str) -> Option<std::borrow::C
     let query = req.uri().query()?;
     query.split('&').find_map(|pair| {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        (percent_decode_str(k).decode_utf8_lossy() == name).then(|| percent_decode_str(v).decode_utf8_lossy())
+        (percent_decode_str(k).decode_utf8_lossy() == name)
+            .then(|| percent_decode_str(v).decode_utf8_lossy())
     })
 }
 
@@ -122,8 +170,11 @@ fn sessions_collection(sim: &Sim, caller: &Caller, req: &Request<Bytes>) -> Repl
     let profile = sim.profile();
     // NOTE(dell): iDRAC answers `$expand` on Sessions with references only (documented in
     // docs/SIMULATOR.md); iLO and bmcweb expand.
-    let expand = profile != crate::Profile::Idrac && query_param(req, "$expand").is_some_and(|v| v.starts_with('.') || v.starts_with('*'));
-    let skip: usize = query_param(req, "$skip").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let expand = profile != crate::Profile::Idrac
+        && query_param(req, "$expand").is_some_and(|v| v.starts_with('.') || v.starts_with('*'));
+    let skip: usize = query_param(req, "$skip")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
     let mine_id = match caller {
         Caller::Session(s) => Some(s.id.clone()),
         _ => None,
@@ -147,14 +198,29 @@ fn sessions_collection(sim: &Sim, caller: &Caller, req: &Request<Bytes>) -> Repl
         })
         .collect();
     let next = (skip.saturating_add(page) < all.len()).then(|| {
-        let base = if profile.is_ilo() { format!("{SESSIONS_PATH}/") } else { SESSIONS_PATH.to_string() };
+        let base = if profile.is_ilo() {
+            format!("{SESSIONS_PATH}/")
+        } else {
+            SESSIONS_PATH.to_string()
+        };
         let expand_q = if expand { "$expand=.&" } else { "" };
         format!("{base}?{expand_q}$skip={}", skip + page)
     });
     let mine = mine_id.map(|id| render::session_path(profile, &id));
-    let mut resp = json_reply(StatusCode::OK, &render::collection(profile, members, all.len(), next, mine));
-    resp.headers_mut().insert(http::header::ALLOW, http::HeaderValue::from_static("GET, HEAD, POST"));
-    resp.headers_mut().insert(http::header::LINK, http::HeaderValue::from_static("<http://redfish.dmtf.org/schemas/v1/SessionCollection.json>; rel=describedby"));
+    let mut resp = json_reply(
+        StatusCode::OK,
+        &render::collection(profile, members, all.len(), next, mine),
+    );
+    resp.headers_mut().insert(
+        http::header::ALLOW,
+        http::HeaderValue::from_static("GET, HEAD, POST"),
+    );
+    resp.headers_mut().insert(
+        http::header::LINK,
+        http::HeaderValue::from_static(
+            "<http://redfish.dmtf.org/schemas/v1/SessionCollection.json>; rel=describedby",
+        ),
+    );
     resp
 }
 
@@ -165,12 +231,19 @@ async fn session_member(sim: &Sim, caller: &Caller, req: &Request<Bytes>, id: &s
             let mut table = sim.table();
             let timeout = table.timeout;
             match table.get_by_id(id) {
-                Some(s) => json_reply(StatusCode::OK, &render::session(sim.profile(), &s, mine, timeout)),
+                Some(s) => json_reply(
+                    StatusCode::OK,
+                    &render::session(sim.profile(), &s, mine, timeout),
+                ),
                 None => not_found(sim),
             }
         }
         Method::DELETE => {
-            let delay = sim.faults.lock().unwrap_or_else(|e| e.into_inner()).delete_latency_ms;
+            let delay = sim
+                .faults
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .delete_latency_ms;
             latency(delay).await;
             if sim.table().remove_by_id(id).is_none() {
                 return not_found(sim);
@@ -178,7 +251,10 @@ async fn session_member(sim: &Sim, caller: &Caller, req: &Request<Bytes>, id: &s
             match sim.profile() {
                 p if p.is_ilo() => json_reply(StatusCode::OK, &render::ilo_success()),
                 crate::Profile::Bmcweb => bytes_reply(StatusCode::NO_CONTENT, Bytes::new()),
-                p => json_reply(StatusCode::OK, &render::error(p, "Success", "Successfully Completed Request")),
+                p => json_reply(
+                    StatusCode::OK,
+                    &render::error(p, "Success", "Successfully Completed Request"),
+                ),
             }
         }
         _ => method_not_allowed(sim, "GET, DELETE"),
@@ -196,8 +272,17 @@ fn tree_resource(sim: &Sim, req: &Request<Bytes>, k: &str) -> Reply {
         }
         Method::PATCH => patch_resource(sim, req, k),
         Method::POST | Method::PUT | Method::DELETE => {
-            let exists = sim.tree.read().unwrap_or_else(|e| e.into_inner()).get(k).is_some();
-            if exists { method_not_allowed(sim, "GET, HEAD, PATCH") } else { not_found(sim) }
+            let exists = sim
+                .tree
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(k)
+                .is_some();
+            if exists {
+                method_not_allowed(sim, "GET, HEAD, PATCH")
+            } else {
+                not_found(sim)
+            }
         }
         _ => method_not_allowed(sim, "GET, HEAD, PATCH"),
     }
@@ -206,7 +291,8 @@ fn tree_resource(sim: &Sim, req: &Request<Bytes>, k: &str) -> Reply {
 /// A tree resource with the headers a Redfish service sends: Allow, and a Link to its schema.
 fn resource_reply(doc: &Value, bytes: &Bytes, allow: &'static str) -> Reply {
     let mut resp = bytes_reply(StatusCode::OK, bytes.clone());
-    resp.headers_mut().insert(http::header::ALLOW, http::HeaderValue::from_static(allow));
+    resp.headers_mut()
+        .insert(http::header::ALLOW, http::HeaderValue::from_static(allow));
     if let Some(link) = described_by(doc) {
         resp.headers_mut().insert(http::header::LINK, link);
     }
@@ -217,19 +303,39 @@ fn resource_reply(doc: &Value, bytes: &Bytes, allow: &'static str) -> Reply {
 pub fn described_by(doc: &Value) -> Option<http::HeaderValue> {
     let ty = doc.get("@odata.type")?.as_str()?.trim_start_matches('#');
     let schema = ty.split('.').next()?;
-    let version = ty.split('.').nth(1).filter(|v| v.starts_with('v')).map(|v| format!(".{v}")).unwrap_or_default();
-    http::HeaderValue::from_str(&format!("<http://redfish.dmtf.org/schemas/v1/{schema}{version}.json>; rel=describedby")).ok()
+    let version = ty
+        .split('.')
+        .nth(1)
+        .filter(|v| v.starts_with('v'))
+        .map(|v| format!(".{v}"))
+        .unwrap_or_default();
+    http::HeaderValue::from_str(&format!(
+        "<http://redfish.dmtf.org/schemas/v1/{schema}{version}.json>; rel=describedby"
+    ))
+    .ok()
 }
 
 /// Merges the body's top-level properties into the resource (annotations excepted).
 fn patch_resource(sim: &Sim, req: &Request<Bytes>, k: &str) -> Reply {
     let Ok(Value::Object(patch)) = serde_json::from_slice::<Value>(req.body()) else {
-        return error_reply(sim, StatusCode::BAD_REQUEST, "MalformedJSON", "The request body submitted was malformed JSON.");
+        return error_reply(
+            sim,
+            StatusCode::BAD_REQUEST,
+            "MalformedJSON",
+            "The request body submitted was malformed JSON.",
+        );
     };
     let mut tree = sim.tree.write().unwrap_or_else(|e| e.into_inner());
-    let Some((doc, bytes)) = tree.resources.get_mut(k) else { return not_found(sim) };
+    let Some((doc, bytes)) = tree.resources.get_mut(k) else {
+        return not_found(sim);
+    };
     if doc.get("IsPredefined").and_then(Value::as_bool) == Some(true) {
-        return error_reply(sim, StatusCode::METHOD_NOT_ALLOWED, "PropertyNotWritable", "Predefined roles cannot be modified.");
+        return error_reply(
+            sim,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "PropertyNotWritable",
+            "Predefined roles cannot be modified.",
+        );
     }
     for (name, value) in patch {
         if !name.starts_with('@') {
@@ -237,5 +343,8 @@ fn patch_resource(sim: &Sim, req: &Request<Bytes>, k: &str) -> Reply {
         }
     }
     *bytes = Bytes::from(serde_json::to_vec(doc).unwrap_or_default());
-    json_reply(StatusCode::OK, &render::error(sim.profile(), "Success", "Successfully Completed Request"))
+    json_reply(
+        StatusCode::OK,
+        &render::error(sim.profile(), "Success", "Successfully Completed Request"),
+    )
 }

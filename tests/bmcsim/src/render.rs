@@ -80,8 +80,16 @@ pub fn session(profile: Profile, s: &SimSession, mine: bool, timeout: u64) -> Va
 }
 
 fn ilo_session(s: &SimSession, path: &str, mine: bool, timeout: u64) -> Value {
-    let user_type = if s.kind == Kind::RestHost { "System" } else { "Local" };
-    let expires = if timeout == 0 { s.access_time + 365 * 86400 } else { s.access_time + timeout as i64 };
+    let user_type = if s.kind == Kind::RestHost {
+        "System"
+    } else {
+        "Local"
+    };
+    let expires = if timeout == 0 {
+        s.access_time + 365 * 86400
+    } else {
+        s.access_time + timeout as i64
+    };
     json!({
         "@odata.context": "/redfish/v1/$metadata#Session.Session",
         "@odata.etag": format!("W/\"{:08X}\"", s.access_time as u32),
@@ -106,7 +114,13 @@ fn ilo_session(s: &SimSession, path: &str, mine: bool, timeout: u64) -> Value {
 }
 
 /// A page of the Sessions collection; `expand` puts whole sessions in `Members`.
-pub fn collection(profile: Profile, members: Vec<Value>, total: usize, next: Option<String>, mine: Option<String>) -> Value {
+pub fn collection(
+    profile: Profile,
+    members: Vec<Value>,
+    total: usize,
+    next: Option<String>,
+    mine: Option<String>,
+) -> Value {
     let mut v = json!({
         "@odata.id": if profile.is_ilo() { format!("{SESSIONS_PATH}/") } else { SESSIONS_PATH.to_string() },
         "@odata.type": "#SessionCollection.SessionCollection",

@@ -35,19 +35,33 @@ pub fn make_tls(addrs: &[SocketAddr]) -> anyhow::Result<Tls> {
     let der = certified.cert.der().clone();
     let sha256 = hex::encode(Sha256::digest(der.as_ref()));
     let key = rustls::pki_types::PrivateKeyDer::Pkcs8(certified.signing_key.serialize_der().into());
-    let mut config = rustls::ServerConfig::builder().with_no_client_auth().with_single_cert(vec![der], key)?;
+    let mut config = rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(vec![der], key)?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(Tls { acceptor: tokio_rustls::TlsAcceptor::from(Arc::new(config)), cert_pem: certified.cert.pem(), sha256 })
+    Ok(Tls {
+        acceptor: tokio_rustls::TlsAcceptor::from(Arc::new(config)),
+        cert_pem: certified.cert.pem(),
+        sha256,
+    })
 }
 
 /// Accepts connections until `shutdown` flips.
-pub async fn serve(sim: Arc<Sim>, listener: TcpListener, channel: Channel, tls: Option<tokio_rustls::TlsAcceptor>, mut shutdown: watch::Receiver<bool>) {
+pub async fn serve(
+    sim: Arc<Sim>,
+    listener: TcpListener,
+    channel: Channel,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     loop {
         let accepted = tokio::select! {
             a = listener.accept() => a,
             _ = shutdown.changed() => return,
         };
-        let Ok((stream, peer)) = accepted else { continue };
+        let Ok((stream, peer)) = accepted else {
+            continue;
+        };
         if sim.is_down() {
             drop(stream); // NOTE: a resetting BMC refuses its clients.
             continue;
@@ -59,10 +73,32 @@ pub async fn serve(sim: Arc<Sim>, listener: TcpListener, channel: Channel, tls: 
             match tls {
                 Some(acceptor) => {
                     if let Ok(stream) = acceptor.accept(stream).await {
-                        connection(sim, TokioIo::new(stream), Ctx { peer, local, channel }, shutdown).await;
+                        connection(
+                            sim,
+                            TokioIo::new(stream),
+                            Ctx {
+                                peer,
+                                local,
+                                channel,
+                            },
+                            shutdown,
+                        )
+                        .await;
                     }
                 }
-                None => connection(sim, TokioIo::new(stream), Ctx { peer, local, channel }, shutdown).await,
+                None => {
+                    connection(
+                        sim,
+                        TokioIo::new(stream),
+                        Ctx {
+                            peer,
+                            local,
+                            channel,
+                        },
+                        shutdown,
+                    )
+                    .await
+                }
             }
         });
     }
@@ -77,7 +113,9 @@ where
         let (sim, ctx) = (sim.clone(), ctx.clone());
         async move { Ok::<_, std::convert::Infallible>(one(sim, &ctx, req).await) }
     });
-    let conn = hyper::server::conn::http1::Builder::new().keep_alive(true).serve_connection(io, service);
+    let conn = hyper::server::conn::http1::Builder::new()
+        .keep_alive(true)
+        .serve_connection(io, service);
     tokio::pin!(conn);
     tokio::select! {
         _ = conn.as_mut() => {}
@@ -87,7 +125,11 @@ where
 
 async fn one(sim: Arc<Sim>, ctx: &Ctx, req: Request<Incoming>) -> Response<Full<Bytes>> {
     let (parts, body) = req.into_parts();
-    let declared = parts.headers.get(http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    let declared = parts
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > MAX_BODY as u64) {
         return too_large(&sim);
     }
@@ -96,12 +138,24 @@ async fn one(sim: Arc<Sim>, ctx: &Ctx, req: Request<Incoming>) -> Response<Full<
         Err(_) => return too_large(&sim),
     };
     let req = Request::from_parts(parts, bytes);
-    let ctx = Ctx { peer: ctx.peer, local: ctx.local, channel: ctx.channel };
+    let ctx = Ctx {
+        peer: ctx.peer,
+        local: ctx.local,
+        channel: ctx.channel,
+    };
     handler::handle(sim, ctx, req).await.map(Full::new)
 }
 
 fn too_large(sim: &Sim) -> Response<Full<Bytes>> {
-    let mut resp = handler::error_reply(sim, StatusCode::PAYLOAD_TOO_LARGE, "PayloadTooLarge", "The request body is too large.");
-    resp.headers_mut().insert(http::header::CONNECTION, http::HeaderValue::from_static("close"));
+    let mut resp = handler::error_reply(
+        sim,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "PayloadTooLarge",
+        "The request body is too large.",
+    );
+    resp.headers_mut().insert(
+        http::header::CONNECTION,
+        http::HeaderValue::from_static("close"),
+    );
     resp.map(Full::new)
 }

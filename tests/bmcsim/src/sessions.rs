@@ -65,23 +65,39 @@ pub struct Table {
 }
 
 pub fn real_now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }
 
 fn hex(n: usize) -> String {
     let mut rng = rand::rng();
-    (0..n).map(|_| char::from_digit(rng.random_range(0..16), 16).unwrap_or('0')).collect()
+    (0..n)
+        .map(|_| char::from_digit(rng.random_range(0..16), 16).unwrap_or('0'))
+        .collect()
 }
 
 fn alnum(n: usize) -> String {
     const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
     let mut rng = rand::rng();
-    (0..n).map(|_| CHARS[rng.random_range(0..CHARS.len())] as char).collect()
+    (0..n)
+        .map(|_| CHARS[rng.random_range(0..CHARS.len())] as char)
+        .collect()
 }
 
 impl Table {
     pub fn new(profile: Profile, max_sessions: usize, timeout: u64) -> Table {
-        Table { profile, by_token: HashMap::new(), by_id: HashMap::new(), max_sessions, timeout, clock_offset: 0, next_numeric_id: 1, issued: Vec::new() }
+        Table {
+            profile,
+            by_token: HashMap::new(),
+            by_id: HashMap::new(),
+            max_sessions,
+            timeout,
+            clock_offset: 0,
+            next_numeric_id: 1,
+            issued: Vec::new(),
+        }
     }
 
     pub fn now(&self) -> i64 {
@@ -95,7 +111,12 @@ impl Table {
     /// Drops every session idle past the timeout.
     pub fn sweep(&mut self) {
         let now = self.now();
-        let dead: Vec<String> = self.by_token.values().filter(|s| self.expired(s, now)).map(|s| s.token.clone()).collect();
+        let dead: Vec<String> = self
+            .by_token
+            .values()
+            .filter(|s| self.expired(s, now))
+            .map(|s| s.token.clone())
+            .collect();
         for token in dead {
             self.remove_token(&token);
         }
@@ -135,7 +156,14 @@ impl Table {
     }
 
     /// Makes a session; the caller checked the limit.
-    pub fn create(&mut self, user: &str, kind: Kind, via: &str, user_ip: &str, context: Option<String>) -> SimSession {
+    pub fn create(
+        &mut self,
+        user: &str,
+        kind: Kind,
+        via: &str,
+        user_ip: &str,
+        context: Option<String>,
+    ) -> SimSession {
         let now = self.now();
         let session = SimSession {
             id: self.new_id(user, now),
@@ -149,7 +177,8 @@ impl Table {
             context,
         };
         self.issued.push(session.token.clone());
-        self.by_id.insert(session.id.to_lowercase(), session.token.clone());
+        self.by_id
+            .insert(session.id.to_lowercase(), session.token.clone());
         self.by_token.insert(session.token.clone(), session.clone());
         session
     }

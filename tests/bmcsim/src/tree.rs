@@ -58,22 +58,35 @@ fn pick_variant(doc: Value) -> Value {
     if doc.get("@odata.id").is_some() {
         return doc;
     }
-    let Value::Object(map) = doc else { return Value::Null };
-    let chosen = map.get("default").or_else(|| map.get("Default")).or_else(|| map.values().next()).cloned();
+    let Value::Object(map) = doc else {
+        return Value::Null;
+    };
+    let chosen = map
+        .get("default")
+        .or_else(|| map.get("Default"))
+        .or_else(|| map.values().next())
+        .cloned();
     chosen.unwrap_or(Value::Null)
 }
 
 fn ilo_files() -> Vec<Value> {
-    crate::ilo_files::FILES.iter().filter_map(|(_, text)| serde_json::from_str(text).ok()).map(pick_variant).collect()
+    crate::ilo_files::FILES
+        .iter()
+        .filter_map(|(_, text)| serde_json::from_str(text).ok())
+        .map(pick_variant)
+        .collect()
 }
 
 fn load_dir(dir: &Path) -> anyhow::Result<Vec<Value>> {
     let mut docs = Vec::new();
-    for entry in std::fs::read_dir(dir).map_err(|e| anyhow::anyhow!("reading tree {}: {e}", dir.display()))? {
+    for entry in std::fs::read_dir(dir)
+        .map_err(|e| anyhow::anyhow!("reading tree {}: {e}", dir.display()))?
+    {
         let path = entry?.path();
         if path.extension().is_some_and(|x| x == "json") {
             let text = std::fs::read_to_string(&path)?;
-            let doc: Value = serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            let doc: Value = serde_json::from_str(&text)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
             docs.push(pick_variant(doc));
         }
     }
@@ -100,18 +113,37 @@ fn synthetic(profile: Profile) -> Vec<Value> {
         Profile::Bmcweb => crate::tree_dmtf::bmcweb(),
     };
     let roles = [
-        ("Administrator", vec!["Login", "ConfigureManager", "ConfigureUsers", "ConfigureSelf", "ConfigureComponents"]),
-        ("Operator", vec!["Login", "ConfigureSelf", "ConfigureComponents"]),
+        (
+            "Administrator",
+            vec![
+                "Login",
+                "ConfigureManager",
+                "ConfigureUsers",
+                "ConfigureSelf",
+                "ConfigureComponents",
+            ],
+        ),
+        (
+            "Operator",
+            vec!["Login", "ConfigureSelf", "ConfigureComponents"],
+        ),
         ("ReadOnly", vec!["Login", "ConfigureSelf"]),
     ];
-    let uris: Vec<String> = roles.iter().map(|(id, _)| format!("{ROLES}/{id}")).collect();
+    let uris: Vec<String> = roles
+        .iter()
+        .map(|(id, _)| format!("{ROLES}/{id}"))
+        .collect();
     for (id, privileges) in roles {
         docs.push(json!({
             "@odata.id": format!("{ROLES}/{id}"), "@odata.type": "#Role.v1_2_0.Role",
             "Id": id, "Name": id, "RoleId": id, "IsPredefined": true, "AssignedPrivileges": privileges
         }));
     }
-    docs.push(collection(ROLES, "Role", &uris.iter().map(String::as_str).collect::<Vec<_>>()));
+    docs.push(collection(
+        ROLES,
+        "Role",
+        &uris.iter().map(String::as_str).collect::<Vec<_>>(),
+    ));
     docs
 }
 
@@ -126,7 +158,10 @@ fn link_roles(resources: &mut HashMap<String, Value>) {
         }
     }
     for doc in resources.values_mut() {
-        let is_account = doc.get("@odata.type").and_then(Value::as_str).is_some_and(|t| t.starts_with("#ManagerAccount."));
+        let is_account = doc
+            .get("@odata.type")
+            .and_then(Value::as_str)
+            .is_some_and(|t| t.starts_with("#ManagerAccount."));
         if is_account && doc.get("RoleId").is_none() {
             doc["RoleId"] = json!("Administrator");
         }
@@ -139,14 +174,24 @@ fn ilo_synthetic(profile: Profile) -> Vec<Value> {
         Profile::Ilo6 => ("iLO 6", "iLO 6 v1.59"),
         _ => ("iLO 7", "iLO 7 v1.14"),
     };
-    let mut root: Value = serde_json::from_str(crate::ilo_files::FILES.iter().find(|(n, _)| *n == "root.json").map(|(_, t)| *t).unwrap_or("{}"))
-        .unwrap_or_else(|_| json!({}));
+    let mut root: Value = serde_json::from_str(
+        crate::ilo_files::FILES
+            .iter()
+            .find(|(n, _)| *n == "root.json")
+            .map(|(_, t)| *t)
+            .unwrap_or("{}"),
+    )
+    .unwrap_or_else(|_| json!({}));
     root["@odata.id"] = json!("/redfish/v1/");
     root["Links"] = json!({ "Sessions": { "@odata.id": "/redfish/v1/SessionService/Sessions/" } });
     root["Oem"]["Hpe"]["Manager"][0]["ManagerType"] = json!(manager_type);
     root["Oem"]["Hpe"]["Manager"][0]["ManagerFirmwareVersion"] = json!(&firmware[7..]);
-    root["Oem"]["Hpe"]["Links"]["ResourceDirectory"] = json!({ "@odata.id": "/redfish/v1/ResourceDirectory/" });
-    root["Product"] = json!(format!("ProLiant DL380 Gen{}", if profile == Profile::Ilo5 { 10 } else { 11 }));
+    root["Oem"]["Hpe"]["Links"]["ResourceDirectory"] =
+        json!({ "@odata.id": "/redfish/v1/ResourceDirectory/" });
+    root["Product"] = json!(format!(
+        "ProLiant DL380 Gen{}",
+        if profile == Profile::Ilo5 { 10 } else { 11 }
+    ));
     root["Vendor"] = json!("HPE");
     let mut manager: Value = crate::ilo_files::FILES
         .iter()
@@ -157,9 +202,21 @@ fn ilo_synthetic(profile: Profile) -> Vec<Value> {
     let mut docs = vec![
         root,
         manager,
-        collection("/redfish/v1/Systems/", "ComputerSystem", &["/redfish/v1/Systems/1/"]),
-        collection("/redfish/v1/Managers/", "Manager", &["/redfish/v1/Managers/1/"]),
-        collection("/redfish/v1/Chassis/", "Chassis", &["/redfish/v1/Chassis/1/"]),
+        collection(
+            "/redfish/v1/Systems/",
+            "ComputerSystem",
+            &["/redfish/v1/Systems/1/"],
+        ),
+        collection(
+            "/redfish/v1/Managers/",
+            "Manager",
+            &["/redfish/v1/Managers/1/"],
+        ),
+        collection(
+            "/redfish/v1/Chassis/",
+            "Chassis",
+            &["/redfish/v1/Chassis/1/"],
+        ),
     ];
     if profile == Profile::Ilo7 {
         docs.extend(crate::tree_dmtf::ilo7_app_accounts());
@@ -178,7 +235,16 @@ fn resource_directory(resources: &HashMap<String, Value>) -> Value {
             Some(json!({ "@odata.id": id, "@odata.type": ty, "ETag": v.get("@odata.etag").cloned().unwrap_or(json!("W/\"0\"")) }))
         })
         .collect();
-    for (id, ty) in [("/redfish/v1/SessionService/", "#SessionService.v1_0_0.SessionService"), ("/redfish/v1/SessionService/Sessions/", "#SessionCollection.SessionCollection")] {
+    for (id, ty) in [
+        (
+            "/redfish/v1/SessionService/",
+            "#SessionService.v1_0_0.SessionService",
+        ),
+        (
+            "/redfish/v1/SessionService/Sessions/",
+            "#SessionCollection.SessionCollection",
+        ),
+    ] {
         instances.push(json!({ "@odata.id": id, "@odata.type": ty, "ETag": "W/\"0\"" }));
     }
     instances.sort_by(|a, b| a["@odata.id"].as_str().cmp(&b["@odata.id"].as_str()));

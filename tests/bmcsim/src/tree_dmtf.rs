@@ -56,10 +56,23 @@ fn account_service() -> Value {
 
 pub fn idrac() -> Vec<Value> {
     vec![
-        root("Dell", "Integrated Dell Remote Access Controller", false, json!({ "Dell": { "@odata.type": "#DellServiceRoot.v1_0_0.DellServiceRoot", "ManagerMACAddress": "d0:94:66:00:00:01", "ServiceTag": "SIM0001" } })),
-        members("/redfish/v1/Systems", "ComputerSystem", &["/redfish/v1/Systems/System.Embedded.1"]),
+        root(
+            "Dell",
+            "Integrated Dell Remote Access Controller",
+            false,
+            json!({ "Dell": { "@odata.type": "#DellServiceRoot.v1_0_0.DellServiceRoot", "ManagerMACAddress": "d0:94:66:00:00:01", "ServiceTag": "SIM0001" } }),
+        ),
+        members(
+            "/redfish/v1/Systems",
+            "ComputerSystem",
+            &["/redfish/v1/Systems/System.Embedded.1"],
+        ),
         system("/redfish/v1/Systems/System.Embedded.1", "PowerEdge R740"),
-        members("/redfish/v1/Managers", "Manager", &["/redfish/v1/Managers/iDRAC.Embedded.1"]),
+        members(
+            "/redfish/v1/Managers",
+            "Manager",
+            &["/redfish/v1/Managers/iDRAC.Embedded.1"],
+        ),
         manager("/redfish/v1/Managers/iDRAC.Embedded.1", "6.10.30.00"),
         members("/redfish/v1/Chassis", "Chassis", &[]),
         account_service(),
@@ -69,9 +82,17 @@ pub fn idrac() -> Vec<Value> {
 pub fn bmcweb() -> Vec<Value> {
     vec![
         root("OpenBMC", "OpenBMC", true, Value::Null),
-        members("/redfish/v1/Systems", "ComputerSystem", &["/redfish/v1/Systems/system"]),
+        members(
+            "/redfish/v1/Systems",
+            "ComputerSystem",
+            &["/redfish/v1/Systems/system"],
+        ),
         system("/redfish/v1/Systems/system", "OpenBMC system"),
-        members("/redfish/v1/Managers", "Manager", &["/redfish/v1/Managers/bmc"]),
+        members(
+            "/redfish/v1/Managers",
+            "Manager",
+            &["/redfish/v1/Managers/bmc"],
+        ),
         manager("/redfish/v1/Managers/bmc", "2.16.0"),
         members("/redfish/v1/Chassis", "Chassis", &[]),
         account_service(),
@@ -79,7 +100,8 @@ pub fn bmcweb() -> Vec<Value> {
 }
 
 /// Host application accounts of iLO 7 (the names its "Host Application" sessions carry).
-pub const ILO7_APP_ACCOUNTS: &[(&str, &str)] = &[("00b5b8c4-ilorest", "iLORest"), ("7d3c11a0-ams", "AMS")];
+pub const ILO7_APP_ACCOUNTS: &[(&str, &str)] =
+    &[("00b5b8c4-ilorest", "iLORest"), ("7d3c11a0-ams", "AMS")];
 
 pub fn ilo7_app_accounts() -> Vec<Value> {
     let base = "/redfish/v1/AccountService/Oem/Hpe/AppAccounts";
@@ -90,7 +112,10 @@ pub fn ilo7_app_accounts() -> Vec<Value> {
             "Id": id, "HostAppId": id, "HostAppName": name, "Description": "Host application account"
         }))
         .collect();
-    let items: Vec<String> = ILO7_APP_ACCOUNTS.iter().map(|(id, _)| format!("{base}/{id}/")).collect();
+    let items: Vec<String> = ILO7_APP_ACCOUNTS
+        .iter()
+        .map(|(id, _)| format!("{base}/{id}/"))
+        .collect();
     let refs: Vec<&str> = items.iter().map(String::as_str).collect();
     docs.push(members(&format!("{base}/"), "HpeiLOAppAccount", &refs));
     docs
