@@ -62,8 +62,18 @@ pub fn request_packet(xid: u32, mac: [u8; 6], msg_type: u8, extra: &[(u8, Vec<u8
     p
 }
 
-/// A parsed BOOTREPLY: (xid, yiaddr, message type, options). `None` for anything else.
-pub fn parse_reply(p: &[u8]) -> Option<(u32, Ipv4Addr, u8, Vec<(u8, Vec<u8>)>)> {
+/// A parsed BOOTREPLY.
+#[derive(Debug)]
+pub struct Reply {
+    pub xid: u32,
+    pub yiaddr: Ipv4Addr,
+    /// Option 53, the DHCP message type (2 offer, 5 ack, 6 nak); 0 when absent.
+    pub msg_type: u8,
+    pub options: Vec<(u8, Vec<u8>)>,
+}
+
+/// Parses a BOOTREPLY; `None` for anything else.
+pub fn parse_reply(p: &[u8]) -> Option<Reply> {
     if p.len() < 240 || p[0] != 2 || p.get(236..240)? != MAGIC {
         return None;
     }
@@ -85,7 +95,12 @@ pub fn parse_reply(p: &[u8]) -> Option<(u32, Ipv4Addr, u8, Vec<(u8, Vec<u8>)>)> 
             }
         }
     }
-    Some((xid, yiaddr, msg_type, options))
+    Some(Reply {
+        xid,
+        yiaddr,
+        msg_type,
+        options,
+    })
 }
 
 fn option(options: &[(u8, Vec<u8>)], code: u8) -> Option<&[u8]> {
@@ -160,7 +175,13 @@ async fn exchange(
             else {
                 break;
             };
-            if let Some((rx, yiaddr, t, opts)) = parse_reply(&buf[..n]) {
+            if let Some(Reply {
+                xid: rx,
+                yiaddr,
+                msg_type: t,
+                options: opts,
+            }) = parse_reply(&buf[..n])
+            {
                 if rx == xid && want.contains(&t) {
                     return Ok((yiaddr, t, opts));
                 }
@@ -242,7 +263,12 @@ mod tests {
         let mut reply = p.clone();
         reply[0] = 2;
         reply[16..20].copy_from_slice(&[16, 1, 15, 2]);
-        let (xid, yiaddr, t, opts) = parse_reply(&reply).unwrap();
+        let Reply {
+            xid,
+            yiaddr,
+            msg_type: t,
+            options: opts,
+        } = parse_reply(&reply).unwrap();
         assert_eq!(
             (xid, yiaddr, t),
             (0x01020304, Ipv4Addr::new(16, 1, 15, 2), DISCOVER)

@@ -178,6 +178,11 @@ impl LeaseTable {
         self.leases.lock().await.len()
     }
 
+    /// Whether no lease is open.
+    pub async fn is_empty(&self) -> bool {
+        self.leases.lock().await.is_empty()
+    }
+
     /// Ids of the live leases and of those being opened, for owner classification by `Context`.
     pub async fn ids(&self) -> HashSet<String> {
         let mut ids: HashSet<String> = self.leases.lock().await.keys().cloned().collect();
