@@ -16,6 +16,9 @@
 //!   a bootstrap account), behind the `Ipmi` trait with a scripted stand-in for tests.
 //! - [`cli`]: clap definitions of `hostagentd` and `agentctl` (man pages are generated from them).
 
+// Every `unsafe` block says why it is sound (checked by clippy in CI).
+#![deny(clippy::undocumented_unsafe_blocks)]
+
 pub mod cli;
 pub mod config;
 pub mod credentials;

@@ -28,11 +28,13 @@ const MSG_UID_OFFSET: usize = 4 + SOCKID_LEN + 12;
 pub fn tcp_peer_uid(local: SocketAddr, peer: SocketAddr) -> io::Result<u32> {
     let fd = socket()?;
     let request = request(peer, local);
+    // SAFETY: `request` is a live buffer of `request.len()` bytes and `fd` an open socket.
     let sent = unsafe { libc::send(fd.as_raw_fd(), request.as_ptr().cast(), request.len(), 0) };
     if sent < 0 {
         return Err(io::Error::last_os_error());
     }
     let mut buf = [0u8; 8192];
+    // SAFETY: `buf` is writable for `buf.len()` bytes and `fd` an open socket.
     let n = unsafe { libc::recv(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), 0) };
     if n < 0 {
         return Err(io::Error::last_os_error());
@@ -41,6 +43,7 @@ pub fn tcp_peer_uid(local: SocketAddr, peer: SocketAddr) -> io::Result<u32> {
 }
 
 fn socket() -> io::Result<OwnedFd> {
+    // SAFETY: socket(2) takes no pointers; the result is checked below.
     let fd = unsafe {
         libc::socket(
             libc::AF_NETLINK,
@@ -51,12 +54,14 @@ fn socket() -> io::Result<OwnedFd> {
     if fd < 0 {
         return Err(io::Error::last_os_error());
     }
+    // SAFETY: `fd` was just returned by socket(2), is valid, and nothing else owns it.
     let fd = unsafe { OwnedFd::from_raw_fd(fd) };
     // A reply that never comes must not hang the accept loop's task.
     let timeout = libc::timeval {
         tv_sec: 1,
         tv_usec: 0,
     };
+    // SAFETY: `timeout` is a live `timeval` and the length passed is its size.
     unsafe {
         libc::setsockopt(
             fd.as_raw_fd(),

@@ -27,6 +27,7 @@ pub(super) struct Slot {
 // SAFETY: the bytes behind `ptr` are written once in `store` and then only read until the
 // owner calls `release`; the arena's bookkeeping is behind a mutex.
 unsafe impl Send for Slot {}
+// SAFETY: as for `Send`: shared references only read bytes that no one writes any more.
 unsafe impl Sync for Slot {}
 
 impl Slot {

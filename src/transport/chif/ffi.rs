@@ -88,6 +88,8 @@ fn load_error(path: &Path, why: impl std::fmt::Display) -> TransportError {
 /// # Safety
 /// `T` must be the symbol's true type.
 unsafe fn sym<T: Copy>(lib: &Library, path: &Path, name: &str) -> Result<T, TransportError> {
+    // SAFETY: the caller guarantees `T` is the symbol's true type; the pointer is copied out
+    // while `lib` (which outlives every use, being kept in `ChifLib`) is loaded.
     let s = unsafe { lib.get::<T>(name.as_bytes()) }
         .map_err(|e| load_error(path, format!("symbol {name}: {e}")))?;
     Ok(*s)
@@ -124,6 +126,7 @@ impl ChifLib {
         let lib = unsafe { Library::new(path) }.map_err(|e| load_error(path, e))?;
         // SAFETY: the types are the signatures HPE's own client declares for these names.
         let fns = unsafe { bind(&lib, path)? };
+        // SAFETY: every size query is `int f(void)` in HPE's client and the stand-in.
         let sizes = unsafe { query_sizes(&lib, path)? };
         check_sizes(&sizes).map_err(|why| load_error(path, why))?;
         Ok(ChifLib {
@@ -139,7 +142,11 @@ impl ChifLib {
     }
 }
 
+/// # Safety
+/// `lib` must be a CHIF library whose symbols have the signatures declared in [`Fns`].
 unsafe fn bind(lib: &Library, p: &Path) -> Result<Fns, TransportError> {
+    // SAFETY: the caller vouches for the library; each field's type is the signature HPE's
+    // own client declares for that name.
     unsafe {
         Ok(Fns {
             initialize: sym(lib, p, "ChifInitialize")?,
@@ -164,10 +171,13 @@ unsafe fn bind(lib: &Library, p: &Path) -> Result<Fns, TransportError> {
     }
 }
 
+/// # Safety
+/// `lib` must export the `size_of_*`/`max_*` queries as `int f(void)`.
 unsafe fn query_sizes(lib: &Library, p: &Path) -> Result<Sizes, TransportError> {
     let q = |name: &str| -> Result<usize, TransportError> {
         // SAFETY: every size query is `int f(void)`.
         let f: Query = unsafe { sym(lib, p, name)? };
+        // SAFETY: `f` is an argument-less query of the loaded library.
         let v = unsafe { f() };
         usize::try_from(v).map_err(|_| load_error(p, format!("{name}() returned {v}")))
     };
@@ -252,6 +262,7 @@ impl ChifLib {
         self.built(
             "rest_immediate",
             self.sizes.rest_immediate_request,
+            // SAFETY: NUL-terminated strings that outlive the call; `built` copies the result.
             || unsafe { (self.fns.rest_immediate)(len, rsp.as_ptr(), ns.as_ptr()) },
         )
     }
@@ -265,6 +276,7 @@ impl ChifLib {
         self.built(
             "rest_immediate_blobdesc",
             self.sizes.rest_blob_request,
+            // SAFETY: NUL-terminated strings that outlive the call; `built` copies the result.
             || unsafe {
                 (self.fns.rest_immediate_blobdesc)(req.as_ptr(), rsp.as_ptr(), ns.as_ptr())
             },
@@ -279,6 +291,7 @@ impl ChifLib {
         self.built(
             "create_not_blobentry",
             self.sizes.create_request,
+            // SAFETY: NUL-terminated strings that outlive the call; `built` copies the result.
             || unsafe { (self.fns.create_not_blobentry)(key.as_ptr(), ns.as_ptr()) },
         )
     }
@@ -290,6 +303,7 @@ impl ChifLib {
         key: &CString,
         ns: &CString,
     ) -> Result<Vec<u8>, TransportError> {
+        // SAFETY: NUL-terminated strings that outlive the call; `built` copies the result.
         self.built("write_fragment", self.sizes.write_request, || unsafe {
             (self.fns.write_fragment)(off, n, key.as_ptr(), ns.as_ptr())
         })
@@ -302,24 +316,28 @@ impl ChifLib {
         key: &CString,
         ns: &CString,
     ) -> Result<Vec<u8>, TransportError> {
+        // SAFETY: NUL-terminated strings that outlive the call; `built` copies the result.
         self.built("read_fragment", self.sizes.read_request, || unsafe {
             (self.fns.read_fragment)(off, n, key.as_ptr(), ns.as_ptr())
         })
     }
 
     pub fn finalize_blob(&self, key: &CString, ns: &CString) -> Result<Vec<u8>, TransportError> {
+        // SAFETY: NUL-terminated strings that outlive the call; `built` copies the result.
         self.built("finalize_blob", self.sizes.finalize_request, || unsafe {
             (self.fns.finalize_blob)(key.as_ptr(), ns.as_ptr())
         })
     }
 
     pub fn get_info(&self, key: &CString, ns: &CString) -> Result<Vec<u8>, TransportError> {
+        // SAFETY: NUL-terminated strings that outlive the call; `built` copies the result.
         self.built("get_info", self.sizes.info_request, || unsafe {
             (self.fns.get_info)(key.as_ptr(), ns.as_ptr())
         })
     }
 
     pub fn delete_blob(&self, key: &CString, ns: &CString) -> Result<Vec<u8>, TransportError> {
+        // SAFETY: NUL-terminated strings that outlive the call; `built` copies the result.
         self.built("delete_blob", self.sizes.delete_request, || unsafe {
             (self.fns.delete_blob)(key.as_ptr(), ns.as_ptr())
         })

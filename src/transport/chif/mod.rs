@@ -124,6 +124,7 @@ fn establish_security(
     if unsafe { (lib.fns.is_security_required)() } <= 0 {
         // NOTE(vendor): HPE's client disables CHIF security when the iLO does not require it
         // (python-ilorest-library risblobstore2.py `initializecreds`).
+        // SAFETY: an argument-less call of the loaded library.
         unsafe { (lib.fns.disable_security)() };
         return Ok(true);
     }
@@ -144,6 +145,7 @@ fn establish_security(
     password.push(0);
     // SAFETY: two NUL-terminated strings; the returned library buffer is not needed.
     unsafe { (lib.fns.initiate_credentials)(user.as_ptr(), password.as_ptr().cast()) };
+    // SAFETY: an argument-less query of the loaded library.
     match unsafe { (lib.fns.verify_credentials)() } {
         0 => Ok(false),
         13 => Err(TransportError::Chif(format!(
