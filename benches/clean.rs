@@ -10,11 +10,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bmcsim::{Faults, Kind, Profile, SimConfig};
+use hostagent::credentials::Credentials;
 use hostagent::reaper::{CleanOptions, Policy};
 use hostagent::redfish::{ClassifyContext, Kind as AgentKind};
 use hostagent::secret::Secret;
 use hostagent::service::Service;
-use hostagent::session::{AgentOptions, AgentSession, Credentials};
+use hostagent::session::{AgentOptions, AgentSession};
 use hostagent::transport::https::{HttpsOptions, HttpsTransport};
 use hostagent::transport::trust::{Fingerprint, Trust};
 

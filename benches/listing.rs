@@ -8,10 +8,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bmcsim::{Kind, Profile, SimConfig};
+use hostagent::credentials::Credentials;
 use hostagent::redfish::ClassifyContext;
 use hostagent::secret::Secret;
 use hostagent::session::listing::{list_sessions, ListOptions};
-use hostagent::session::{AgentOptions, AgentSession, Credentials};
+use hostagent::session::{AgentOptions, AgentSession};
 use hostagent::transport::https::{HttpsOptions, HttpsTransport};
 use hostagent::transport::trust::{Fingerprint, Trust};
 

@@ -59,12 +59,10 @@ pub struct Service {
     /// The session limit, when known (profile, config, or learned from a limit answer).
     pub limit: Mutex<Option<usize>>,
     /// The leases this agent holds; their sessions are owned, not foreign.
-    pub leases: crate::session::lease::LeaseTable,
+    pub leases: crate::lease::LeaseTable,
     /// When each session without a creation or access time was first listed (bmcweb says
     /// neither): its idle time counts from then.
     first_seen: Mutex<HashMap<String, OffsetDateTime>>,
-    /// The discovered host-interface link (plan and index), which the daemon watches.
-    pub link: Option<(crate::discovery::link::LinkPlan, u32)>,
     /// How sessions of an earlier run are recognised; off outside the daemon.
     pub recovery: Recovery,
     /// The memory-only rule's reference, fixed at the first listing that shows the agent's
@@ -90,13 +88,12 @@ impl Service {
         limit: Option<usize>,
     ) -> Service {
         Service {
-            leases: crate::session::lease::LeaseTable::new(agent.clone(), context_prefix()),
+            leases: crate::lease::LeaseTable::new(agent.clone(), context_prefix()),
             agent,
             classify,
             list_options: ListOptions::default(),
             limit: Mutex::new(limit),
             first_seen: Mutex::new(HashMap::new()),
-            link: None,
             recovery: Recovery::default(),
             identity: std::sync::OnceLock::new(),
         }

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use bmcsim::{Profile, SimConfig, SimHandle};
 use hostagent::config::{load, Settings, Sources};
-use hostagent::daemon::build::{service_with_ipmi, BuildError, Role};
+use hostagent::connect::{service_with_ipmi, ConnectError, Mode};
 use hostagent::ipmi::bootstrap::{CMD_GET_BOOTSTRAP_CREDENTIALS, CMD_GET_FINGERPRINT};
 use hostagent::ipmi::fake::{credentials_answer, FakeIpmi};
 use hostagent::ipmi::{Ipmi, IpmiRequest};
@@ -97,7 +97,7 @@ async fn the_ipmi_fingerprint_pins_tls_and_the_bootstrap_account_logs_in() {
     let service = service_with_ipmi(
         &settings(&sim, dir.path()),
         dir.path(),
-        &Role::Standalone,
+        &Mode::Standalone,
         Some(ipmi),
     )
     .await
@@ -143,13 +143,13 @@ async fn a_different_fingerprint_from_ipmi_is_refused_naming_both() {
     let err = service_with_ipmi(
         &settings(&sim, dir.path()),
         dir.path(),
-        &Role::Standalone,
+        &Mode::Standalone,
         Some(fake),
     )
     .await
     .err()
     .expect("refused");
-    let BuildError::Session(SessionError::Transport(TransportError::CertificateChanged {
+    let ConnectError::Session(SessionError::Transport(TransportError::CertificateChanged {
         expected,
         actual,
     })) = &err
@@ -177,7 +177,7 @@ async fn an_operator_pin_that_disagrees_with_ipmi_is_refused_naming_both() {
     settings.bmc.tls = hostagent::config::TlsChoice::Pin;
     settings.bmc.fingerprint = Some(Fingerprint::from_bytes([0xbb; 32]).to_string());
     let fake = Arc::new(FakeIpmi::bootstrapping(&digest(&sim), USER, PASSWORD));
-    let err = service_with_ipmi(&settings, dir.path(), &Role::Standalone, Some(fake))
+    let err = service_with_ipmi(&settings, dir.path(), &Mode::Standalone, Some(fake))
         .await
         .err()
         .expect("refused");
@@ -200,7 +200,7 @@ async fn after_a_bmc_reset_the_agent_asks_ipmi_again_once_and_logs_in() {
     let service = service_with_ipmi(
         &settings(&sim, dir.path()),
         dir.path(),
-        &Role::Standalone,
+        &Mode::Standalone,
         Some(fake.clone()),
     )
     .await
@@ -287,7 +287,7 @@ async fn concurrent_refused_logins_ask_ipmi_once() {
     let service = service_with_ipmi(
         &settings(&sim, dir.path()),
         dir.path(),
-        &Role::Standalone,
+        &Mode::Standalone,
         Some(fake.clone()),
     )
     .await
@@ -343,7 +343,7 @@ async fn with_a_full_table_basic_auth_asks_ipmi_again_when_the_account_is_gone()
     let service = service_with_ipmi(
         &settings(&sim, dir.path()),
         dir.path(),
-        &Role::Standalone,
+        &Mode::Standalone,
         Some(fake.clone()),
     )
     .await

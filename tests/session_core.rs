@@ -79,7 +79,7 @@ async fn a_session_the_bmc_expired_is_replaced_by_one_relogin_on_every_profile()
 #[tokio::test]
 async fn no_relogin_loop_when_the_login_itself_is_refused() {
     let sim = common::sim(Profile::Ilo6).await;
-    let bad = hostagent::session::Credentials {
+    let bad = hostagent::credentials::Credentials {
         user: "admin".into(),
         password: hostagent::secret::Secret::new("wrong"),
     };

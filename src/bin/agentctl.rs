@@ -1,5 +1,5 @@
 //! `agentctl`: parse arguments, run the command, print (table or `--json`), exit with the
-//! codes of DESIGN §8. The logic lives in `hostagent::ctl`.
+//! codes of DESIGN §8. The logic lives in `hostagent::agentctl`.
 
 use clap::Parser;
 use hostagent::cli::agentctl::Args;
@@ -11,6 +11,6 @@ fn main() {
         .enable_all()
         .build()
         .expect("tokio runtime");
-    let code = runtime.block_on(hostagent::ctl::run(args));
+    let code = runtime.block_on(hostagent::agentctl::run(args));
     std::process::exit(code);
 }

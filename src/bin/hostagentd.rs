@@ -31,7 +31,7 @@ fn main() {
 }
 
 async fn run(settings: config::Settings, sysfs_root: std::path::PathBuf) -> anyhow::Result<()> {
-    let listener = hostagent::daemon::server::bind(&settings.api.socket).map_err(|e| {
+    let listener = hostagent::api::server::bind(&settings.api.socket).map_err(|e| {
         anyhow::anyhow!(
             "binding the API socket {}: {e}",
             settings.api.socket.display()

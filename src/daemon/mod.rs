@@ -2,16 +2,8 @@
 //! the local API on a Unix socket, run the reaper every `reaper.interval` (at once, with a
 //! shorter idle threshold, when the table is near full), and log out at shutdown.
 
-pub mod build;
-pub mod client;
-pub mod credentials;
 pub mod logging;
-pub mod peer;
-pub mod routes;
-pub mod server;
-pub mod sockdiag;
 pub mod systemd;
-pub mod tls_listener;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -20,17 +12,11 @@ use std::time::Duration;
 use tokio::net::UnixListener;
 use tokio::sync::watch;
 
+use crate::api::{server, tls_listener, Api};
 use crate::config::Settings;
 use crate::reaper::{CleanOptions, Policy};
 use crate::service::Service;
 use crate::session::agent::{keep_alive_interval, keep_alive_loop};
-
-/// What the routes and loops share.
-pub struct Daemon {
-    pub settings: Settings,
-    pub service: Arc<Service>,
-    pub proxy: crate::proxy::Proxy,
-}
 
 /// Runs until `shutdown` resolves, then logs out with a fresh timeout.
 pub async fn run(
@@ -43,10 +29,11 @@ pub async fn run(
     let (stop_tx, stop_rx) = watch::channel(false);
     tokio::pin!(shutdown);
     notifier.status("connecting to the BMC");
-    let service = tokio::select! {
-        s = build::connect_with_retry(&settings, &sysfs_root) => Arc::new(s?),
+    let connected = tokio::select! {
+        c = crate::connect::connect_with_retry(&settings, &sysfs_root) => c?,
         _ = &mut shutdown => return Ok(()),
     };
+    let service = Arc::new(connected.service);
     let timeout = service.agent.session_timeout().await;
     let https = match settings.api.listen_https {
         Some(addr) => Some(tls_listener::bind(addr).await?),
@@ -54,7 +41,7 @@ pub async fn run(
     };
     let proxy =
         crate::proxy::Proxy::new(service.agent.clone(), timeout, settings.api.cache_ttl).await;
-    let daemon = Arc::new(Daemon {
+    let daemon = Arc::new(Api {
         settings,
         service: service.clone(),
         proxy,
@@ -80,7 +67,7 @@ pub async fn run(
             stop_rx.clone(),
         )));
     }
-    if let Some((plan, index)) = service.link.clone() {
+    if let Some((plan, index)) = connected.link {
         tasks.push(tokio::spawn(link_loop(
             service.clone(),
             plan,
@@ -153,7 +140,7 @@ async fn watchdog_loop(every: Duration, mut stop: watch::Receiver<bool>) {
 
 /// Cleans by policy every interval; when the table is near full, cleans at once with the
 /// shorter threshold.
-async fn reaper_loop(daemon: Arc<Daemon>, mut stop: watch::Receiver<bool>) {
+async fn reaper_loop(daemon: Arc<Api>, mut stop: watch::Receiver<bool>) {
     let r = &daemon.settings.reaper;
     // A full or near-full table at start (Basic fallback, or the limit known) is cleaned at
     // once; otherwise the first cycle comes one interval after start.
@@ -182,7 +169,7 @@ async fn reaper_loop(daemon: Arc<Daemon>, mut stop: watch::Receiver<bool>) {
     }
 }
 
-impl Daemon {
+impl Api {
     /// Whether `count` sessions fill the table to `reaper.near_full` of its known limit.
     async fn is_near_full(&self, count: usize) -> bool {
         let Some(limit) = *self.service.limit.lock().await else {

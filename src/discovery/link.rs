@@ -15,7 +15,7 @@ use futures::TryStreamExt;
 use rtnetlink::{LinkUnspec, LinkVlan, RouteMessageBuilder};
 
 use super::smbios::model::{Assignment, RedfishOverIp};
-use crate::ipnet::in_prefix;
+use crate::subnet::in_prefix;
 
 /// How the host side gets its address.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -34,8 +34,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use super::{Ipmi, IpmiError, IpmiRequest, NETFN_GROUP_EXTENSION};
+use crate::credentials::{CredentialRefresh, Credentials};
 use crate::secret::Secret;
-use crate::session::{CredentialRefresh, Credentials};
 use crate::transport::trust::Fingerprint;
 
 /// Group extension (defining body) code of DMTF Redfish.

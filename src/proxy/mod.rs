@@ -24,7 +24,7 @@ use self::cache::{Cache, Cached};
 use self::path::Target;
 use self::rewrite::BmcNames;
 use self::virtual_sessions::{VirtualSession, VirtualSessions};
-use crate::daemon::peer::{Peer, Role};
+use crate::peer::{Peer, Role};
 use crate::redfish::ids_equal;
 use crate::session::AgentSession;
 

@@ -5,8 +5,8 @@ use std::net::IpAddr;
 use serde_json::Value;
 
 use super::kinds::Kind;
-use super::session::{text, time_of, SessionInfo};
-use crate::ipnet::in_prefix;
+use super::session_info::{text, time_of, SessionInfo};
+use crate::subnet::in_prefix;
 
 /// What classification needs to know about this host.
 #[derive(Debug, Clone, Default)]
@@ -103,4 +103,24 @@ pub(super) fn classify_dmtf(info: &mut SessionInfo, body: &Value, ctx: &Classify
         None => Kind::Unknown,
     };
     info.raw_type = session_type;
+}
+
+/// Decodes and classifies one session body. Never fails.
+pub fn classify_session(body: &Value, ctx: &ClassifyContext) -> SessionInfo {
+    let uri = text(body, "@odata.id").unwrap_or_default();
+    let mut info = SessionInfo::unknown(&uri);
+    if let Some(id) = text(body, "Id") {
+        info.id = id;
+    }
+    if !body.is_object() {
+        return info;
+    }
+    info.user = text(body, "UserName");
+    info.context = text(body, "Context");
+    if let Some(hpe) = body.pointer("/Oem/Hpe").filter(|v| v.is_object()) {
+        classify_hpe(&mut info, hpe, ctx);
+    } else if body.get("SessionType").is_some() || body.get("ClientOriginIPAddress").is_some() {
+        classify_dmtf(&mut info, body, ctx);
+    }
+    info
 }

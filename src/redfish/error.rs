@@ -3,7 +3,12 @@
 
 use serde_json::Value;
 
-use crate::transport::Response;
+/// What an error is read from: a status and a body. Redfish data knows no transport; the
+/// session core implements this for the transport's answer.
+pub trait HttpAnswer {
+    fn status_code(&self) -> u16;
+    fn body_bytes(&self) -> &[u8];
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MessageInfo {
@@ -89,8 +94,9 @@ pub fn message_key(id: &str) -> (&str, &str) {
 }
 
 impl RedfishError {
-    pub fn from_response(resp: &Response) -> RedfishError {
-        Self::from_body(resp.status.as_u16(), &resp.body)
+    /// From any HTTP answer (the transport's `Response` is one).
+    pub fn from_response(resp: &impl HttpAnswer) -> RedfishError {
+        Self::from_body(resp.status_code(), resp.body_bytes())
     }
 
     pub fn from_body(status: u16, body: &[u8]) -> RedfishError {

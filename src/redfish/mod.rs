@@ -6,13 +6,14 @@ pub mod collection;
 pub mod error;
 pub mod kinds;
 pub mod root;
-pub mod session;
+pub mod session_info;
 pub mod uri;
 
+pub use classify::classify_session;
 pub use classify::ClassifyContext;
 pub use collection::{decode_collection, CollectionError, CollectionPage, Member};
-pub use error::{MessageInfo, RedfishError};
+pub use error::{HttpAnswer, MessageInfo, RedfishError};
 pub use kinds::{context_tag, parse_context_tag, Kind, Owner};
 pub use root::{ServiceRootInfo, Vendor};
-pub use session::{classify_session, SessionInfo, SessionRow};
+pub use session_info::{SessionInfo, SessionRow};
 pub use uri::{ids_equal, last_segment, normalize, path_of};

@@ -13,9 +13,10 @@ use bytes::Bytes;
 use http::{Method, StatusCode};
 use tokio::sync::{Mutex, RwLock};
 
-use super::auth::{AuthState, CredentialRefresh, Credentials};
+use super::auth::AuthState;
 use super::root::ServiceRoot;
 use super::SessionError;
+use crate::credentials::{CredentialRefresh, Credentials};
 use crate::redfish::{path_of, RedfishError};
 use crate::state::Ledger;
 use crate::transport::{Request, Response, Transport};

@@ -5,22 +5,8 @@
 use base64::Engine;
 use http::{HeaderName, HeaderValue};
 
+use crate::credentials::Credentials;
 use crate::secret::Secret;
-
-/// A BMC account. The password lives in a [`Secret`].
-#[derive(Clone, Debug)]
-pub struct Credentials {
-    pub user: String,
-    pub password: Secret,
-}
-
-/// Where new credentials come from when the BMC refuses the ones held: DSP0270 bootstrap
-/// accounts vanish with a BMC reset, so a refused login asks for a new account once.
-/// Called from a blocking thread.
-pub trait CredentialRefresh: Send + Sync {
-    /// The error text must name what failed and never hold a secret.
-    fn refresh(&self) -> Result<Credentials, String>;
-}
 
 /// The agent's standing with the BMC.
 #[derive(Clone, Debug, Default)]

@@ -3,13 +3,11 @@
 
 pub mod agent;
 pub mod auth;
-pub mod lease;
 pub mod listing;
-pub mod pidwatch;
 pub mod root;
 
 pub use agent::{AgentOptions, AgentSession, LoginOutcome};
-pub use auth::{AuthState, CredentialRefresh, Credentials};
+pub use auth::AuthState;
 
 use crate::redfish::RedfishError;
 use crate::transport::TransportError;
@@ -43,5 +41,15 @@ impl SessionError {
                 TransportError::Connect { .. } | TransportError::Timeout { .. }
             )
         )
+    }
+}
+
+impl crate::redfish::HttpAnswer for crate::transport::Response {
+    fn status_code(&self) -> u16 {
+        self.status.as_u16()
+    }
+
+    fn body_bytes(&self) -> &[u8] {
+        &self.body
     }
 }

@@ -7,8 +7,9 @@ pub mod daemon;
 use std::sync::Arc;
 
 use bmcsim::{Profile, SimConfig, SimHandle};
+use hostagent::credentials::Credentials;
 use hostagent::secret::Secret;
-use hostagent::session::{AgentOptions, AgentSession, Credentials};
+use hostagent::session::{AgentOptions, AgentSession};
 use hostagent::transport::https::{HttpsOptions, HttpsTransport};
 use hostagent::transport::trust::{Fingerprint, Trust};
 use hostagent::transport::Transport;

@@ -8,11 +8,12 @@ use std::time::Duration;
 
 use bmcsim::{Kind as SimKind, Profile, SimConfig};
 
+use crate::credentials::Credentials;
 use crate::reaper::{CleanOptions, Policy};
 use crate::redfish::{ClassifyContext, Kind};
 use crate::secret::Secret;
 use crate::service::Service;
-use crate::session::{AgentOptions, AgentSession, Credentials};
+use crate::session::{AgentOptions, AgentSession};
 use crate::transport::https::{HttpsOptions, HttpsTransport};
 use crate::transport::trust::{Fingerprint, Trust};
 use crate::transport::Request;
@@ -71,7 +72,7 @@ pub async fn run() -> anyhow::Result<String> {
     let service = Service::new(agent.clone(), ClassifyContext::hpe_default(), Some(32));
 
     writeln!(out, "$ agentctl list")?;
-    out.push_str(&crate::render::list(&service.list(&[]).await?));
+    out.push_str(&crate::agentctl::render::list(&service.list(&[]).await?));
 
     let policy = Policy {
         kinds: vec![Kind::RestHost, Kind::HostApplication],
@@ -87,7 +88,7 @@ pub async fn run() -> anyhow::Result<String> {
     let report = service
         .clean(&policy, &CleanOptions::default(), &|_, _| {})
         .await?;
-    out.push_str(&crate::render::clean(&report));
+    out.push_str(&crate::agentctl::render::clean(&report));
 
     let system = agent.send(Request::get("/redfish/v1/Systems/1/")).await?;
     let body: serde_json::Value = serde_json::from_slice(&system.body).unwrap_or_default();
@@ -126,7 +127,7 @@ async fn proxy_demo(
     agent: &Arc<AgentSession>,
     sim: &bmcsim::SimHandle,
 ) -> anyhow::Result<()> {
-    use crate::daemon::peer::{Peer, Role};
+    use crate::peer::{Peer, Role};
     use crate::proxy::{Proxy, Via};
     let proxy = Proxy::new(agent.clone(), None, Duration::ZERO).await;
     let peer = Peer {

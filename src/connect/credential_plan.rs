@@ -11,14 +11,14 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::build::BuildError;
+use super::ConnectError;
 use crate::config::{BootstrapChoice, Settings};
+use crate::credentials::{CredentialRefresh, Credentials};
 use crate::ipmi::bootstrap::{
     fetch_credentials, fetch_fingerprint, BootstrapError, IpmiCredentials,
 };
 use crate::ipmi::dev::DevIpmi;
 use crate::ipmi::Ipmi;
-use crate::session::{CredentialRefresh, Credentials};
 use crate::transport::trust::Fingerprint;
 
 /// How long one IPMI exchange may take (the kernel gives up on a lost request sooner).
@@ -39,7 +39,7 @@ pub struct CredentialPlan {
 pub fn bootstrap_ipmi(
     settings: &Settings,
     sysfs_root: &Path,
-) -> Result<Option<Arc<dyn Ipmi>>, BuildError> {
+) -> Result<Option<Arc<dyn Ipmi>>, ConnectError> {
     let bmc = &settings.bmc;
     match bmc.credential_bootstrapping {
         BootstrapChoice::Never => Ok(None),
@@ -69,7 +69,7 @@ pub fn bootstrap_ipmi(
 pub async fn plan(
     settings: &Settings,
     ipmi: Option<Arc<dyn Ipmi>>,
-) -> Result<CredentialPlan, BuildError> {
+) -> Result<CredentialPlan, ConnectError> {
     if let Some(creds) = crate::credentials::load(settings.bmc.credentials_dir.as_deref())? {
         if ipmi.is_some() {
             tracing::info!("credential files exist: not asking the BMC for a bootstrap account");

@@ -2,6 +2,8 @@
 //! bound process exits (pidfd), when it is closed, or when its TTL passes — whichever comes
 //! first — and its BMC session is deleted then, however the process ended.
 
+pub mod pidwatch;
+
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,12 +12,12 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use tokio::sync::{oneshot, Mutex};
 
-use super::agent::AgentSession;
-use super::agent::NewSession;
-use super::listing::delete_session;
-use super::pidwatch::PidWatch;
-use super::SessionError;
+use self::pidwatch::PidWatch;
 use crate::secret::Secret;
+use crate::session::agent::AgentSession;
+use crate::session::agent::NewSession;
+use crate::session::listing::delete_session;
+use crate::session::SessionError;
 
 /// The longest a lease may live; also the TTL when the caller gives none.
 pub const MAX_TTL: Duration = Duration::from_secs(24 * 3600);

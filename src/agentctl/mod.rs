@@ -2,14 +2,19 @@
 //! with `--standalone` (own session, logged out at exit). Output is a table for people or the
 //! stable JSON of DESIGN §13 with `--json`; exit codes are those of DESIGN §8.
 
+pub mod client;
+#[cfg(feature = "demo")]
+pub mod demo;
+pub mod render;
+
 use std::time::Duration;
 
 use serde::Serialize;
 
+use self::client::ClientError;
 use crate::cli::agentctl::{Args, CleanArgs, Command};
 use crate::config::{self, Settings, Sources};
-use crate::daemon::build::BuildError;
-use crate::daemon::client::{self, ClientError};
+use crate::connect::ConnectError;
 use crate::reaper::{CleanOptions, CleanReport, Policy};
 use crate::redfish::Kind;
 use crate::service::{ListReport, Service, StatusReport};
@@ -185,7 +190,7 @@ async fn via_daemon(args: &Args) -> Result<Output, CtlError> {
                     .await
                     .map_err(client_error)?,
             )?;
-            Ok(output(crate::render::status(&report), &report))
+            Ok(output(crate::agentctl::render::status(&report), &report))
         }
         Command::List { kinds: names } => {
             kinds(names)?;
@@ -200,7 +205,7 @@ async fn via_daemon(args: &Args) -> Result<Output, CtlError> {
                     .await
                     .map_err(client_error)?,
             )?;
-            Ok(output(crate::render::list(&report), &report))
+            Ok(output(crate::agentctl::render::list(&report), &report))
         }
         Command::Clean(c) => {
             let body = serde_json::json!({ "dry_run": c.dry_run, "kinds": kinds(&c.kinds)?, "idle_s": c.idle.map(|m| m * 60), "ids": c.ids, "force": c.force });
@@ -331,7 +336,7 @@ async fn session_command(
                 })
                 .collect();
             Ok((
-                crate::render::table(&["ID", "SESSION", "PID", "UID", "EXPIRES"], &rows),
+                crate::agentctl::render::table(&["ID", "SESSION", "PID", "UID", "EXPIRES"], &rows),
                 v,
                 EXIT_OK,
             ))
@@ -431,7 +436,7 @@ fn progress_bar(done: usize, total: usize) {
 }
 
 fn clean_output(report: CleanReport, check: bool) -> Output {
-    let mut out = output(crate::render::clean(&report), &report);
+    let mut out = output(crate::agentctl::render::clean(&report), &report);
     if check && report.deleted.is_empty() {
         out.2 = EXIT_NOTHING_TO_DO;
     } else if !report.failed.is_empty() {
@@ -442,7 +447,7 @@ fn clean_output(report: CleanReport, check: bool) -> Output {
 
 #[cfg(feature = "demo")]
 async fn demo() -> Result<Output, CtlError> {
-    let text = crate::demo::run()
+    let text = demo::run()
         .await
         .map_err(|e| CtlError::new(EXIT_FAILURE, "demo_failed", format!("{e:#}")))?;
     Ok((
@@ -465,18 +470,16 @@ async fn standalone_service(
     settings: &Settings,
     sysfs_root: &std::path::Path,
 ) -> Result<Service, CtlError> {
-    crate::daemon::build::service(
-        settings,
-        sysfs_root,
-        &crate::daemon::build::Role::Standalone,
-    )
-    .await
-    .map_err(|e| match e {
-        BuildError::Session(e) => session_error(e),
-        BuildError::Config(m) => CtlError::new(EXIT_USAGE, "bad_config", m),
-        e @ BuildError::Credentials(_) => CtlError::new(EXIT_USAGE, "credentials", e),
-        e @ BuildError::Bootstrap(_) => CtlError::new(EXIT_FAILURE, "credential_bootstrapping", e),
-    })
+    crate::connect::service(settings, sysfs_root, &crate::connect::Mode::Standalone)
+        .await
+        .map_err(|e| match e {
+            ConnectError::Session(e) => session_error(e),
+            ConnectError::Config(m) => CtlError::new(EXIT_USAGE, "bad_config", m),
+            e @ ConnectError::Credentials(_) => CtlError::new(EXIT_USAGE, "credentials", e),
+            e @ ConnectError::Bootstrap(_) => {
+                CtlError::new(EXIT_FAILURE, "credential_bootstrapping", e)
+            }
+        })
 }
 
 fn kinds(names: &[String]) -> Result<Vec<Kind>, CtlError> {
@@ -497,11 +500,11 @@ async fn command(
     match command {
         Command::Status => {
             let report = service.status().await.map_err(session_error)?;
-            Ok(output(crate::render::status(&report), &report))
+            Ok(output(crate::agentctl::render::status(&report), &report))
         }
         Command::List { kinds: names } => {
             let report = service.list(&kinds(names)?).await.map_err(session_error)?;
-            Ok(output(crate::render::list(&report), &report))
+            Ok(output(crate::agentctl::render::list(&report), &report))
         }
         Command::Clean(clean) => clean_command(service, settings, clean).await,
         Command::Get { path } => raw(service, Request::get(redfish_path(path)?)).await,

@@ -9,7 +9,6 @@ use serde_json::Value;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use super::classify::{classify_dmtf, classify_hpe, ClassifyContext};
 use super::kinds::{Kind, Owner};
 use super::uri::{last_segment, path_of};
 
@@ -69,26 +68,6 @@ pub(super) fn time_of(v: &Value, key: &str) -> Option<OffsetDateTime> {
     v.get(key)
         .and_then(Value::as_str)
         .and_then(|s| OffsetDateTime::parse(s, &Rfc3339).ok())
-}
-
-/// Decodes and classifies one session body. Never fails.
-pub fn classify_session(body: &Value, ctx: &ClassifyContext) -> SessionInfo {
-    let uri = text(body, "@odata.id").unwrap_or_default();
-    let mut info = SessionInfo::unknown(&uri);
-    if let Some(id) = text(body, "Id") {
-        info.id = id;
-    }
-    if !body.is_object() {
-        return info;
-    }
-    info.user = text(body, "UserName");
-    info.context = text(body, "Context");
-    if let Some(hpe) = body.pointer("/Oem/Hpe").filter(|v| v.is_object()) {
-        classify_hpe(&mut info, hpe, ctx);
-    } else if body.get("SessionType").is_some() || body.get("ClientOriginIPAddress").is_some() {
-        classify_dmtf(&mut info, body, ctx);
-    }
-    info
 }
 
 /// The `list` JSON row of DESIGN §13.

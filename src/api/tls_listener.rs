@@ -1,7 +1,7 @@
 //! The optional loopback HTTPS listener (`api.listen_https`, e.g. `127.0.0.2:443`, so that
 //! ilorest's URL needs no port): the same API and proxy as the Unix socket, over TLS with a
 //! certificate generated at each start and never written. Each peer's uid comes from the
-//! kernel ([`super::sockdiag`]), so roles are exactly those of the Unix socket.
+//! kernel ([`crate::peer::sockdiag`]), so roles are exactly those of the Unix socket.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -13,9 +13,9 @@ use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
 use tokio_rustls::TlsAcceptor;
 
-use super::peer::{groups_of, role_of, Peer};
 use super::server::{serve_connection, HEADER_TIMEOUT, MAX_CONNECTIONS};
-use super::Daemon;
+use super::Api;
+use crate::peer::{groups_of, role_of, Peer};
 use crate::proxy::Via;
 
 pub struct HttpsListener {
@@ -58,7 +58,7 @@ fn acceptor(addr: SocketAddr) -> anyhow::Result<TlsAcceptor> {
     Ok(TlsAcceptor::from(Arc::new(config)))
 }
 
-pub async fn serve(daemon: Arc<Daemon>, https: HttpsListener, stop: watch::Receiver<bool>) {
+pub async fn serve(daemon: Arc<Api>, https: HttpsListener, stop: watch::Receiver<bool>) {
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     let mut stop_accept = stop.clone();
     let local = https.listener.local_addr().ok();
@@ -94,8 +94,8 @@ pub async fn serve(daemon: Arc<Daemon>, https: HttpsListener, stop: watch::Recei
 }
 
 /// The peer's uid from the kernel, its groups from the user database, its role from both.
-fn peer_of(daemon: &Daemon, local: SocketAddr, remote: SocketAddr) -> std::io::Result<Peer> {
-    let uid = super::sockdiag::tcp_peer_uid(local, remote)?;
+fn peer_of(daemon: &Api, local: SocketAddr, remote: SocketAddr) -> std::io::Result<Peer> {
+    let uid = crate::peer::sockdiag::tcp_peer_uid(local, remote)?;
     let gid = User::from_uid(Uid::from_raw(uid))
         .ok()
         .flatten()

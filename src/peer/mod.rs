@@ -2,6 +2,8 @@
 //! `admin` = root or a member of the admin group; `reader` = a member of the reader group;
 //! everyone else nothing.
 
+pub mod sockdiag;
+
 use nix::unistd::{getgrouplist, Gid, Group, Uid, User};
 use serde::Serialize;
 

@@ -13,9 +13,9 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::UnixListener;
 use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 
-use super::peer::Peer;
 use super::routes;
-use super::Daemon;
+use super::Api;
+use crate::peer::Peer;
 use crate::proxy::Via;
 
 /// API request bodies above this are refused (413).
@@ -23,7 +23,7 @@ pub const MAX_REQUEST: usize = 64 << 10;
 pub const MAX_CONNECTIONS: usize = 256;
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 
-pub async fn serve(daemon: Arc<Daemon>, listener: UnixListener, stop: watch::Receiver<bool>) {
+pub async fn serve(daemon: Arc<Api>, listener: UnixListener, stop: watch::Receiver<bool>) {
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     let mut stop_accept = stop.clone();
     loop {
@@ -57,7 +57,7 @@ pub async fn serve(daemon: Arc<Daemon>, listener: UnixListener, stop: watch::Rec
 
 /// Serves HTTP/1.1 on one accepted connection until it closes or the daemon stops.
 pub async fn serve_connection<S>(
-    daemon: Arc<Daemon>,
+    daemon: Arc<Api>,
     stream: S,
     peer: Peer,
     via: Via,
@@ -83,7 +83,7 @@ pub async fn serve_connection<S>(
     }
 }
 
-async fn one(daemon: &Daemon, peer: Peer, via: Via, req: Request<Incoming>) -> routes::Reply {
+async fn one(daemon: &Api, peer: Peer, via: Via, req: Request<Incoming>) -> routes::Reply {
     let (parts, body) = req.into_parts();
     let limit = if routes::is_proxy_path(parts.uri.path()) {
         crate::proxy::MAX_REQUEST

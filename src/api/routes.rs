@@ -8,8 +8,8 @@ use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
 use serde::Deserialize;
 
-use super::peer::{Peer, Role};
-use super::Daemon;
+use super::Api;
+use crate::peer::{Peer, Role};
 use crate::reaper::{CleanOptions, Policy};
 use crate::redfish::Kind;
 use crate::session::SessionError;
@@ -65,7 +65,7 @@ pub fn is_proxy_path(path: &str) -> bool {
 }
 
 pub async fn handle(
-    daemon: &Daemon,
+    daemon: &Api,
     peer: Peer,
     via: crate::proxy::Via,
     req: Request<Bytes>,
@@ -124,7 +124,7 @@ pub async fn handle(
     reply
 }
 
-async fn list(daemon: &Daemon, req: &Request<Bytes>) -> Reply {
+async fn list(daemon: &Api, req: &Request<Bytes>) -> Reply {
     let mut kinds = Vec::new();
     for pair in req
         .uri()
@@ -153,7 +153,7 @@ async fn list(daemon: &Daemon, req: &Request<Bytes>) -> Reply {
     }
 }
 
-async fn clean(daemon: &Daemon, req: &Request<Bytes>) -> Reply {
+async fn clean(daemon: &Api, req: &Request<Bytes>) -> Reply {
     let body: CleanRequest = if req.body().is_empty() {
         CleanRequest::default()
     } else {
@@ -195,7 +195,7 @@ pub struct LeaseRequest {
     pub pid: Option<i32>,
 }
 
-async fn open_lease(daemon: &Daemon, peer: &Peer, req: &Request<Bytes>) -> Reply {
+async fn open_lease(daemon: &Api, peer: &Peer, req: &Request<Bytes>) -> Reply {
     let body: LeaseRequest = if req.body().is_empty() {
         LeaseRequest::default()
     } else {
@@ -223,7 +223,7 @@ async fn open_lease(daemon: &Daemon, peer: &Peer, req: &Request<Bytes>) -> Reply
             v["token"] = grant.token.expose().into();
             json(StatusCode::CREATED, &v)
         }
-        Err(crate::session::lease::LeaseError::Pid { pid, reason }) => error(
+        Err(crate::lease::LeaseError::Pid { pid, reason }) => error(
             StatusCode::BAD_REQUEST,
             "bad_request",
             format!("process {pid}: {reason}"),
@@ -232,10 +232,10 @@ async fn open_lease(daemon: &Daemon, peer: &Peer, req: &Request<Bytes>) -> Reply
     }
 }
 
-async fn close_lease(daemon: &Daemon, id: &str) -> Reply {
+async fn close_lease(daemon: &Api, id: &str) -> Reply {
     match daemon.service.leases.close(id, "closed by request").await {
         Ok(info) => json(StatusCode::OK, &info),
-        Err(crate::session::lease::LeaseError::NotFound(id)) => {
+        Err(crate::lease::LeaseError::NotFound(id)) => {
             error(StatusCode::NOT_FOUND, "not_found", format!("no lease {id}"))
         }
         Err(e) => error(StatusCode::BAD_GATEWAY, "bmc_error", e),
