@@ -1,11 +1,17 @@
-//! The client `agentctl` uses to talk to hostagentd over its Unix socket.
+//! agentctl's client of hostagentd's local API over the Unix socket. Requests and answers are
+//! the same types the API serves (`StatusReport`, `CleanRequest`, `LeaseGranted`, ...); an
+//! error answer is the API's [`ApiError`].
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
-use http::{Method, Request};
+use http::{Method, Request, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::api::ApiError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -21,59 +27,105 @@ pub enum ClientError {
     Protocol(String),
 }
 
-/// One request; the answer's JSON, or the API's error.
-pub async fn call(
-    socket: &Path,
-    method: Method,
-    path: &str,
-    body: Option<serde_json::Value>,
-) -> Result<serde_json::Value, ClientError> {
-    let not_running = |e: std::io::Error| ClientError::NotRunning {
-        socket: socket.display().to_string(),
-        reason: e.to_string(),
-    };
-    let stream = tokio::net::UnixStream::connect(socket)
-        .await
-        .map_err(not_running)?;
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .map_err(|e| ClientError::Protocol(e.to_string()))?;
-    tokio::spawn(conn);
-    let bytes = body
-        .map(|b| Bytes::from(serde_json::to_vec(&b).unwrap_or_default()))
-        .unwrap_or_default();
-    let req = Request::builder()
-        .method(method)
-        .uri(path)
-        .header(http::header::HOST, "hostagent")
-        .header(http::header::CONTENT_TYPE, "application/json")
-        .body(Full::new(bytes))
-        .map_err(|e| ClientError::Protocol(e.to_string()))?;
-    let resp = sender
-        .send_request(req)
-        .await
-        .map_err(|e| ClientError::Protocol(e.to_string()))?;
-    let status = resp.status();
-    let body = resp
-        .into_body()
-        .collect()
-        .await
-        .map_err(|e| ClientError::Protocol(e.to_string()))?
-        .to_bytes();
+/// The daemon at a socket path.
+#[derive(Debug, Clone)]
+pub struct DaemonClient {
+    socket: PathBuf,
+}
+
+impl DaemonClient {
+    pub fn new(socket: &Path) -> DaemonClient {
+        DaemonClient {
+            socket: socket.to_path_buf(),
+        }
+    }
+
+    /// One request whose answer is a `T`.
+    pub async fn call<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&impl Serialize>,
+    ) -> Result<T, ClientError> {
+        let body = body
+            .map(|b| serde_json::to_vec(b).unwrap_or_default())
+            .unwrap_or_default();
+        let (status, answer) = self.send(method, path, Bytes::from(body)).await?;
+        let value = decode_answer(status, &answer)?;
+        serde_json::from_value(value)
+            .map_err(|e| ClientError::Protocol(format!("unexpected answer from hostagentd: {e}")))
+    }
+
+    /// One request whose answer is shown as it is (a Redfish resource through the proxy).
+    pub async fn call_raw(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<serde_json::Value, ClientError> {
+        self.call(method, path, body).await
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Bytes,
+    ) -> Result<(StatusCode, Bytes), ClientError> {
+        let not_running = |e: std::io::Error| ClientError::NotRunning {
+            socket: self.socket.display().to_string(),
+            reason: e.to_string(),
+        };
+        let protocol = |e: &dyn std::fmt::Display| ClientError::Protocol(e.to_string());
+        let stream = tokio::net::UnixStream::connect(&self.socket)
+            .await
+            .map_err(not_running)?;
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(|e| protocol(&e))?;
+        tokio::spawn(conn);
+        let req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(http::header::HOST, "hostagent")
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .body(Full::new(body))
+            .map_err(|e| protocol(&e))?;
+        let resp = sender.send_request(req).await.map_err(|e| protocol(&e))?;
+        let status = resp.status();
+        let body = resp
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| protocol(&e))?
+            .to_bytes();
+        Ok((status, body))
+    }
+}
+
+/// The answer's JSON, or the API's error. An empty answer (204 from a BMC's DELETE, through
+/// the proxy) reads as `{"status": N}`.
+fn decode_answer(status: StatusCode, body: &[u8]) -> Result<serde_json::Value, ClientError> {
     let value: serde_json::Value = if body.is_empty() {
-        // 204 No Content (a BMC's answer to DELETE, through the proxy).
         serde_json::json!({ "status": status.as_u16() })
     } else {
-        serde_json::from_slice(&body)
+        serde_json::from_slice(body)
             .map_err(|e| ClientError::Protocol(format!("answer is not JSON: {e}")))?
     };
     if status.is_success() {
         return Ok(value);
     }
-    let field = |k: &str| value["error"][k].as_str().unwrap_or_default().to_string();
+    // A Redfish error through the proxy has the same outer shape, with more beside.
+    let (code, message) = match serde_json::from_value::<ApiError>(value.clone()) {
+        Ok(e) => (e.error.code, e.error.message),
+        Err(_) => {
+            let field = |k: &str| value["error"][k].as_str().unwrap_or_default().to_string();
+            (field("code"), field("message"))
+        }
+    };
     Err(ClientError::Api {
         status: status.as_u16(),
-        code: field("code"),
-        message: field("message"),
+        code,
+        message,
     })
 }

@@ -157,6 +157,21 @@ pub fn status(report: &StatusReport) -> String {
     out
 }
 
+/// A row of `session list`.
+pub fn lease_row(lease: &crate::lease::LeaseInfo) -> Vec<String> {
+    let expires = lease
+        .expires
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    vec![
+        lease.id.clone(),
+        lease.uri.clone(),
+        lease.pid.map_or_else(|| "-".into(), |p| p.to_string()),
+        lease.uid.to_string(),
+        expires,
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -3,11 +3,14 @@
 //! kernel ([`crate::peer`]) and routed ([`routes`]): `/v1/*` to the agent's operations,
 //! `/redfish/**` to the Redfish proxy ([`crate::proxy`]).
 
+pub mod error;
 pub mod routes;
 pub mod server;
 pub mod tls_listener;
 
 use std::sync::Arc;
+
+pub use error::ApiError;
 
 use crate::config::Settings;
 use crate::proxy::Proxy;

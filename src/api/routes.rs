@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
-use serde::Deserialize;
 
 use super::Api;
+use crate::lease::{LeaseGranted, LeaseList, LeaseRequest};
 use crate::peer::{Peer, Role};
-use crate::reaper::{CleanOptions, Policy};
+use crate::reaper::CleanRequest;
 use crate::redfish::Kind;
 use crate::session::SessionError;
 
@@ -27,10 +27,7 @@ pub fn json(status: StatusCode, value: &impl serde::Serialize) -> Reply {
 }
 
 pub fn error(status: StatusCode, code: &str, message: impl std::fmt::Display) -> Reply {
-    json(
-        status,
-        &serde_json::json!({ "error": { "code": code, "message": message.to_string() } }),
-    )
+    json(status, &super::ApiError::new(code, message))
 }
 
 fn bmc_error(e: SessionError) -> Reply {
@@ -44,17 +41,6 @@ fn forbidden(peer: &Peer, what: &str) -> Reply {
     let message = format!("uid {} may not {what}: it needs the {} role (DESIGN §8: root or the admin group for changes, the reader group to read)",
         peer.uid, if what.starts_with("read") { "reader" } else { "admin" });
     error(StatusCode::FORBIDDEN, "forbidden", message)
-}
-
-/// `POST /v1/clean` body; every field optional.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct CleanRequest {
-    pub dry_run: bool,
-    pub kinds: Vec<Kind>,
-    pub idle_s: Option<u64>,
-    pub ids: Vec<String>,
-    pub force: bool,
 }
 
 /// Whether `path` is the Redfish proxy's: `/redfish...`, or ilorest's malformed logout
@@ -99,7 +85,9 @@ pub async fn handle(
         }
         (Method::GET, "/v1/leases") if peer.role >= Role::Admin => json(
             StatusCode::OK,
-            &serde_json::json!({ "leases": daemon.service.leases.list().await }),
+            &LeaseList {
+                leases: daemon.service.leases.list().await,
+            },
         ),
         (Method::DELETE, p) if p.starts_with("/v1/leases/") && peer.role >= Role::Admin => {
             close_lease(daemon, &p["/v1/leases/".len()..]).await
@@ -168,31 +156,11 @@ async fn clean(daemon: &Api, req: &Request<Bytes>) -> Reply {
             }
         }
     };
-    let mut policy = Policy::from_settings(&daemon.settings.reaper);
-    if !body.kinds.is_empty() {
-        policy.kinds = body.kinds;
-    }
-    if let Some(idle) = body.idle_s {
-        policy.idle = Duration::from_secs(idle);
-    }
-    policy.ids = body.ids;
-    policy.force = body.force;
-    let opts = CleanOptions {
-        dry_run: body.dry_run,
-        ..CleanOptions::default()
-    };
+    let (policy, opts) = body.policy(&daemon.settings.reaper);
     match daemon.service.clean(&policy, &opts, &|_, _| {}).await {
         Ok(report) => json(StatusCode::OK, &report),
         Err(e) => bmc_error(e),
     }
-}
-
-/// `POST /v1/leases` body; the lease is bound to the caller's process unless `pid` says otherwise.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct LeaseRequest {
-    pub ttl_s: Option<u64>,
-    pub pid: Option<i32>,
 }
 
 async fn open_lease(daemon: &Api, peer: &Peer, req: &Request<Bytes>) -> Reply {
@@ -215,13 +183,14 @@ async fn open_lease(daemon: &Api, peer: &Peer, req: &Request<Bytes>) -> Reply {
     match daemon.service.leases.open(ttl, pid, peer.uid).await {
         Ok(grant) => {
             let url = daemon.service.agent.transport().endpoint();
-            let location = format!("{url}{}", grant.info.uri);
             // The token goes to this caller once; it is never logged or listed.
-            let mut v = serde_json::to_value(&grant.info).unwrap_or_default();
-            v["url"] = url.into();
-            v["location"] = location.into();
-            v["token"] = grant.token.expose().into();
-            json(StatusCode::CREATED, &v)
+            let granted = LeaseGranted {
+                location: format!("{url}{}", grant.info.uri),
+                url,
+                info: grant.info,
+                token: grant.token,
+            };
+            json(StatusCode::CREATED, &granted)
         }
         Err(crate::lease::LeaseError::Pid { pid, reason }) => error(
             StatusCode::BAD_REQUEST,

@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use tokio::sync::{oneshot, Mutex};
 
@@ -23,8 +23,35 @@ use crate::session::SessionError;
 pub const MAX_TTL: Duration = Duration::from_secs(24 * 3600);
 pub const DEFAULT_TTL: Duration = Duration::from_secs(3600);
 
+/// `POST /v1/leases` body: the lease is bound to the caller's process unless `pid` says
+/// otherwise; the TTL is [`DEFAULT_TTL`] unless given.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LeaseRequest {
+    pub ttl_s: Option<u64>,
+    pub pid: Option<i32>,
+}
+
+/// `POST /v1/leases` answer: the lease, and once, what its holder needs to use the session
+/// (`REDFISH_URL`, `REDFISH_SESSION_TOKEN`, `REDFISH_SESSION_LOCATION`).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct LeaseGranted {
+    #[serde(flatten)]
+    pub info: LeaseInfo,
+    pub url: String,
+    pub location: String,
+    #[serde(with = "crate::secret::exposed")]
+    pub token: Secret,
+}
+
+/// `GET /v1/leases` answer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LeaseList {
+    pub leases: Vec<LeaseInfo>,
+}
+
 /// What `GET /v1/leases` shows: never the token.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LeaseInfo {
     pub id: String,
     pub uri: String,

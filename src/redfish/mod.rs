@@ -15,5 +15,5 @@ pub use collection::{decode_collection, CollectionError, CollectionPage, Member}
 pub use error::{HttpAnswer, MessageInfo, RedfishError};
 pub use kinds::{context_tag, parse_context_tag, Kind, Owner};
 pub use root::{ServiceRootInfo, Vendor};
-pub use session_info::{SessionInfo, SessionRow};
+pub use session_info::SessionInfo;
 pub use uri::{ids_equal, last_segment, normalize, path_of};

@@ -4,12 +4,11 @@
 
 use std::time::Duration;
 
-use serde::Serialize;
 use serde_json::Value;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use super::kinds::{Kind, Owner};
+use super::kinds::Kind;
 use super::uri::{last_segment, path_of};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -68,35 +67,4 @@ pub(super) fn time_of(v: &Value, key: &str) -> Option<OffsetDateTime> {
     v.get(key)
         .and_then(Value::as_str)
         .and_then(|s| OffsetDateTime::parse(s, &Rfc3339).ok())
-}
-
-/// The `list` JSON row of DESIGN §13.
-#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
-pub struct SessionRow {
-    pub id: String,
-    pub uri: String,
-    pub user: Option<String>,
-    pub kind: Kind,
-    pub owner: String,
-    pub origin: Option<String>,
-    pub login_time: Option<String>,
-    pub last_access: Option<String>,
-    pub idle_s: Option<u64>,
-}
-
-impl SessionRow {
-    pub fn new(s: &SessionInfo, owner: &Owner, now: OffsetDateTime) -> SessionRow {
-        let fmt = |t: Option<OffsetDateTime>| t.and_then(|t| t.format(&Rfc3339).ok());
-        SessionRow {
-            id: s.id.clone(),
-            uri: s.uri.clone(),
-            user: s.user.clone(),
-            kind: s.kind,
-            owner: owner.to_string(),
-            origin: s.origin.clone(),
-            login_time: fmt(s.login_time),
-            last_access: fmt(s.last_access),
-            idle_s: s.idle(now).map(|d| d.as_secs()),
-        }
-    }
 }

@@ -83,5 +83,20 @@ impl fmt::Display for Secret {
     }
 }
 
+/// Serde for the one place a secret crosses the wire on purpose: the lease token handed to its
+/// caller once (`#[serde(with = "crate::secret::exposed")]`, greppable like `expose`).
+pub mod exposed {
+    use super::Secret;
+
+    pub fn serialize<S: serde::Serializer>(secret: &Secret, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(secret.expose())
+    }
+
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Secret, D::Error> {
+        let text = zeroize::Zeroizing::new(<String as serde::Deserialize>::deserialize(d)?);
+        Ok(Secret::new(text.as_str()))
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -4,53 +4,18 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use serde::Serialize;
 use time::OffsetDateTime;
 use tokio::sync::Mutex;
 
 use crate::reaper::{self, CleanOptions, CleanReport, EarlierRun, Identity, Owners, Policy};
-use crate::redfish::{ids_equal, ClassifyContext, Kind, Owner, SessionInfo, SessionRow};
+use crate::redfish::{ids_equal, ClassifyContext, Kind, Owner, SessionInfo};
 use crate::session::listing::{list_sessions, ListOptions};
 use crate::session::{AgentSession, SessionError};
 use crate::state::{Ledger, LedgerEntry};
 
-/// The `list` JSON shape of DESIGN §13.
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
-pub struct ListReport {
-    pub sessions: Vec<SessionRow>,
-    pub limit: Option<usize>,
-}
+pub mod reports;
 
-/// The `status` JSON shape of DESIGN §13.
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
-pub struct StatusReport {
-    pub endpoint: String,
-    pub transport: String,
-    pub agent_session: bool,
-    pub auth: String,
-    pub sessions: SessionCounts,
-    pub limit: Option<usize>,
-    /// The daemon's Redfish proxy; absent without a daemon (`--standalone`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy: Option<ProxyStatus>,
-}
-
-/// What the proxy holds: virtual sessions (none of them on the BMC), leases, cached answers.
-#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
-pub struct ProxyStatus {
-    pub virtual_sessions: usize,
-    pub leases: usize,
-    /// `None` when `api.cache_ttl` is 0.
-    pub cached: Option<usize>,
-    pub https: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
-pub struct SessionCounts {
-    pub total: usize,
-    pub by_kind: HashMap<String, usize>,
-    pub by_owner: HashMap<String, usize>,
-}
+pub use reports::{ListReport, ProxyStatus, SessionCounts, SessionRow, StatusReport};
 
 pub struct Service {
     pub agent: Arc<AgentSession>,

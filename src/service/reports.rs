@@ -1,0 +1,80 @@
+//! The answers of `status` and `list`: the JSON shapes the local API serves and agentctl
+//! reads (`docs/ARCHITECTURE.md`, "Interfaces"). Both sides use these types; fields are only
+//! ever added.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use crate::redfish::{Kind, Owner, SessionInfo};
+
+/// The `list` JSON shape of DESIGN §13.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ListReport {
+    pub sessions: Vec<SessionRow>,
+    pub limit: Option<usize>,
+}
+
+/// The `status` JSON shape of DESIGN §13.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StatusReport {
+    pub endpoint: String,
+    pub transport: String,
+    pub agent_session: bool,
+    pub auth: String,
+    pub sessions: SessionCounts,
+    pub limit: Option<usize>,
+    /// The daemon's Redfish proxy; absent without a daemon (`--standalone`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy: Option<ProxyStatus>,
+}
+
+/// What the proxy holds: virtual sessions (none of them on the BMC), leases, cached answers.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ProxyStatus {
+    pub virtual_sessions: usize,
+    pub leases: usize,
+    /// `None` when `api.cache_ttl` is 0.
+    pub cached: Option<usize>,
+    pub https: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SessionCounts {
+    pub total: usize,
+    pub by_kind: HashMap<String, usize>,
+    pub by_owner: HashMap<String, usize>,
+}
+
+/// The `list` JSON row of DESIGN §13.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SessionRow {
+    pub id: String,
+    pub uri: String,
+    pub user: Option<String>,
+    pub kind: Kind,
+    pub owner: String,
+    pub origin: Option<String>,
+    pub login_time: Option<String>,
+    pub last_access: Option<String>,
+    pub idle_s: Option<u64>,
+}
+
+impl SessionRow {
+    pub fn new(s: &SessionInfo, owner: &Owner, now: OffsetDateTime) -> SessionRow {
+        let fmt = |t: Option<OffsetDateTime>| t.and_then(|t| t.format(&Rfc3339).ok());
+        SessionRow {
+            id: s.id.clone(),
+            uri: s.uri.clone(),
+            user: s.user.clone(),
+            kind: s.kind,
+            owner: owner.to_string(),
+            origin: s.origin.clone(),
+            login_time: fmt(s.login_time),
+            last_access: fmt(s.last_access),
+            idle_s: s.idle(now).map(|d| d.as_secs()),
+        }
+    }
+}
