@@ -39,17 +39,28 @@ pub fn empty(status: StatusCode) -> Reply {
     resp
 }
 
+/// `x-audit-memento` → `X-Audit-Memento`, as the HMC's Java servlet writes header names.
+fn title_case(name: &str) -> String {
+    name.split('-')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
 /// The request's headers as the HMC echoes them in an error, the token masked.
 fn echoed_headers(headers: &HeaderMap) -> String {
     let items: Vec<String> = headers
         .iter()
         .map(|(k, v)| {
-            let value = if k.as_str().eq_ignore_ascii_case("x-api-session") {
-                "*******".to_string()
-            } else {
-                String::from_utf8_lossy(v.as_bytes()).into_owned()
-            };
-            format!("{k}={value}")
+            if k.as_str() == "x-api-session" {
+                return "X-API-Session=*******".to_string();
+            }
+            format!("{}={}", title_case(k.as_str()), String::from_utf8_lossy(v.as_bytes()))
         })
         .collect();
     format!("{{{}}}", items.join(", "))

@@ -57,7 +57,10 @@ pub fn parse_logon_request(body: &[u8]) -> Result<LogonRequest, String> {
                     value.clear();
                 }
             }
-            Event::Empty(_) if depth == 0 => {
+            Event::Empty(e) if depth == 0 => {
+                if e.local_name().as_ref() != b"LogonRequest" || !in_web_ns {
+                    return Err(format!("the root element is not a LogonRequest in {WEB_NS}"));
+                }
                 return Err("the LogonRequest has no UserID and Password".into());
             }
             Event::Text(t) if field.is_some() => {
