@@ -14,7 +14,11 @@ const CHUNK: usize = 64 * 1024;
 pub enum SimBody {
     Full(Option<Bytes>),
     /// An Atom feed's opening followed by filler, `remaining` bytes in all.
-    Huge { head: Option<Bytes>, remaining: u64, filler: Bytes },
+    Huge {
+        head: Option<Bytes>,
+        remaining: u64,
+        filler: Bytes,
+    },
 }
 
 impl SimBody {

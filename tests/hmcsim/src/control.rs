@@ -36,7 +36,9 @@ pub fn handle(sim: &Sim, ctx: &Ctx, req: Request<Bytes>) -> Reply {
     }
     let path = req.uri().path().trim_end_matches('/');
     let result = match (req.method().clone(), path) {
-        (Method::GET, "/_sim/sessions") => Ok(json_reply(StatusCode::OK, &json!(sim.table().list()))),
+        (Method::GET, "/_sim/sessions") => {
+            Ok(json_reply(StatusCode::OK, &json!(sim.table().list())))
+        }
         (Method::DELETE, "/_sim/sessions") => {
             let dropped = sim.table().clear();
             Ok(json_reply(StatusCode::OK, &json!({ "dropped": dropped })))

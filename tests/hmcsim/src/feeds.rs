@@ -36,7 +36,8 @@ pub fn parse_capture(text: &str) -> Result<Capture, String> {
     Ok(Capture {
         body: body.trim().to_string() + "\n",
         etag: header(headers, "etag"),
-        content_type: header(headers, "content-type").unwrap_or_else(|| "application/atom+xml".into()),
+        content_type: header(headers, "content-type")
+            .unwrap_or_else(|| "application/atom+xml".into()),
         last_modified: header(headers, "last-modified"),
         cache_control: header(headers, "cache-control"),
     })
@@ -57,7 +58,10 @@ impl Feeds {
             parse_capture(text).unwrap_or_else(|e| panic!("fixture {name} is broken: {e}"))
         };
         let mut phyp = load("phyp", include_str!("../../fixtures/hmc/phyp_pcm_data.txt"));
-        let mut lpar_pcm = load("lpar_pcm", include_str!("../../fixtures/hmc/lpar_pcm_data.txt"));
+        let mut lpar_pcm = load(
+            "lpar_pcm",
+            include_str!("../../fixtures/hmc/lpar_pcm_data.txt"),
+        );
         // NOTE: the PCM captures were written by hand with an Atom content type; the HMC
         // labels its PCM JSON as the feed's links do.
         for c in [&mut phyp, &mut lpar_pcm] {
@@ -65,7 +69,10 @@ impl Feeds {
             c.etag = Some(java_hash(&c.body));
         }
         Feeds {
-            managed_system: load("managedsystem", include_str!("../../fixtures/hmc/managedsystem.txt")),
+            managed_system: load(
+                "managedsystem",
+                include_str!("../../fixtures/hmc/managedsystem.txt"),
+            ),
             lpar: load("lpar", include_str!("../../fixtures/hmc/lpar.txt")),
             ltm: load("ltm", include_str!("../../fixtures/hmc/ltm_feed.txt")),
             phyp_pcm: phyp,
@@ -129,7 +136,11 @@ pub fn search(feed: &str, expr: &str) -> Result<Option<String>, BadSearch> {
     let inner = expr
         .strip_prefix('(')
         .and_then(|e| e.strip_suffix(')'))
-        .ok_or_else(|| BadSearch(format!("search expression `{expr}` is not (Property==Value)")))?;
+        .ok_or_else(|| {
+            BadSearch(format!(
+                "search expression `{expr}` is not (Property==Value)"
+            ))
+        })?;
     let (prop, value) = inner
         .split_once("==")
         .ok_or_else(|| BadSearch(format!("search expression `{expr}` has no ==")))?;
@@ -148,7 +159,10 @@ pub fn search(feed: &str, expr: &str) -> Result<Option<String>, BadSearch> {
         return Ok(None);
     };
     let head_end = feed.find(first).unwrap_or(0);
-    let tail_start = feed.rfind(last).map(|i| i + last.len()).unwrap_or(feed.len());
+    let tail_start = feed
+        .rfind(last)
+        .map(|i| i + last.len())
+        .unwrap_or(feed.len());
     let mut out = feed[..head_end].to_string();
     out.push_str(&found.join("\n    "));
     out.push_str(&feed[tail_start..]);
@@ -200,10 +214,15 @@ mod tests {
     #[test]
     fn search_finds_by_property_or_answers_none() {
         let f = Feeds::load();
-        let hit = search(&f.managed_system.body, "(SystemName==HV4)").unwrap().unwrap();
+        let hit = search(&f.managed_system.body, "(SystemName==HV4)")
+            .unwrap()
+            .unwrap();
         assert_eq!(entries(&hit).len(), 1);
         assert!(hit.starts_with("<feed ") && hit.trim_end().ends_with("</feed>"));
-        assert_eq!(search(&f.managed_system.body, "(SystemName==nope)"), Ok(None));
+        assert_eq!(
+            search(&f.managed_system.body, "(SystemName==nope)"),
+            Ok(None)
+        );
         assert_eq!(search(&f.managed_system.body, "(SystemName==HV)"), Ok(None));
         assert!(search(&f.lpar.body, "SystemName=HV4").is_err());
     }

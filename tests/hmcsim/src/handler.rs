@@ -60,7 +60,11 @@ fn echoed_headers(headers: &HeaderMap) -> String {
             if k.as_str() == "x-api-session" {
                 return "X-API-Session=*******".to_string();
             }
-            format!("{}={}", title_case(k.as_str()), String::from_utf8_lossy(v.as_bytes()))
+            format!(
+                "{}={}",
+                title_case(k.as_str()),
+                String::from_utf8_lossy(v.as_bytes())
+            )
         })
         .collect();
     format!("{{{}}}", items.join(", "))
@@ -78,7 +82,10 @@ pub fn error(
     let now = sim.table().now();
     let published = time::OffsetDateTime::from_unix_timestamp(now)
         .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
         .unwrap_or_default();
     let body = xml::http_error(
         &xml::HttpError {
@@ -97,7 +104,14 @@ pub fn error(
 fn uuid_like() -> String {
     let h = crate::sessions::new_token();
     let d = hex::encode(&h.as_bytes()[..16]);
-    format!("{}-{}-{}-{}-{}", &d[..8], &d[8..12], &d[12..16], &d[16..20], &d[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &d[..8],
+        &d[8..12],
+        &d[12..16],
+        &d[16..20],
+        &d[20..32]
+    )
 }
 
 fn header_str(req: &Request<Bytes>, name: &str) -> Option<String> {
@@ -221,7 +235,12 @@ fn authenticated(
     crate::resources::route(sim, ctx, req, path)
 }
 
-pub fn method_not_allowed(sim: &Sim, path: &str, headers: &HeaderMap, allow: &'static str) -> Reply {
+pub fn method_not_allowed(
+    sim: &Sim,
+    path: &str,
+    headers: &HeaderMap,
+    allow: &'static str,
+) -> Reply {
     let mut resp = error(
         sim,
         StatusCode::METHOD_NOT_ALLOWED,

@@ -37,12 +37,12 @@ impl<'a> Doc<'a> {
     }
 }
 
-enum Found<'a> {
+enum Lookup<'a> {
     Doc(Doc<'a>),
     /// A search that matched nothing.
     NoContent,
     BadSearch(String),
-    NotFound,
+    Missing,
 }
 
 pub fn route(sim: &Sim, ctx: &Ctx, req: &Request<Bytes>, raw_path: &str) -> Reply {
@@ -55,14 +55,21 @@ pub fn route(sim: &Sim, ctx: &Ctx, req: &Request<Bytes>, raw_path: &str) -> Repl
     let found = match segments.as_slice() {
         ["rest", "api", "uom", rest @ ..] => uom(sim, rest),
         ["rest", "api", "pcm", rest @ ..] => pcm(sim, rest),
-        _ => Found::NotFound,
+        _ => Lookup::Missing,
     };
     let headers = req.headers();
     match found {
-        Found::Doc(doc) => serve(sim, ctx, req, doc),
-        Found::NoContent => empty(StatusCode::NO_CONTENT),
-        Found::BadSearch(why) => error(sim, StatusCode::BAD_REQUEST, raw_path, headers, "Bad request.", &why),
-        Found::NotFound => error(
+        Lookup::Doc(doc) => serve(sim, ctx, req, doc),
+        Lookup::NoContent => empty(StatusCode::NO_CONTENT),
+        Lookup::BadSearch(why) => error(
+            sim,
+            StatusCode::BAD_REQUEST,
+            raw_path,
+            headers,
+            "Bad request.",
+            &why,
+        ),
+        Lookup::Missing => error(
             sim,
             StatusCode::NOT_FOUND,
             raw_path,
@@ -73,18 +80,18 @@ pub fn route(sim: &Sim, ctx: &Ctx, req: &Request<Bytes>, raw_path: &str) -> Repl
     }
 }
 
-fn search<'a>(feed: &str, expr: &str) -> Found<'a> {
+fn search<'a>(feed: &str, expr: &str) -> Lookup<'a> {
     match feeds::search(feed, expr) {
-        Ok(Some(body)) => Found::Doc(Doc::made(body)),
-        Ok(None) => Found::NoContent,
-        Err(feeds::BadSearch(why)) => Found::BadSearch(why),
+        Ok(Some(body)) => Lookup::Doc(Doc::made(body)),
+        Ok(None) => Lookup::NoContent,
+        Err(feeds::BadSearch(why)) => Lookup::BadSearch(why),
     }
 }
 
-fn entry<'a>(feed: &str, id: &str) -> Found<'a> {
+fn entry<'a>(feed: &str, id: &str) -> Lookup<'a> {
     feeds::entry_doc(feed, id)
-        .map(|e| Found::Doc(Doc::made(e)))
-        .unwrap_or(Found::NotFound)
+        .map(|e| Lookup::Doc(Doc::made(e)))
+        .unwrap_or(Lookup::Missing)
 }
 
 fn is_system(sim: &Sim, id: &str) -> bool {
@@ -93,20 +100,20 @@ fn is_system(sim: &Sim, id: &str) -> bool {
         .any(|e| feeds::entry_id(e).is_some_and(|i| i.eq_ignore_ascii_case(id)))
 }
 
-fn lpars<'a>(sim: &'a Sim, rest: &[&str]) -> Found<'a> {
+fn lpars<'a>(sim: &'a Sim, rest: &[&str]) -> Lookup<'a> {
     let feed = &sim.feeds.lpar;
     match rest {
-        [] => Found::Doc(Doc::capture(feed)),
+        [] => Lookup::Doc(Doc::capture(feed)),
         ["search", expr] => search(&feed.body, expr),
         [id] => entry(&feed.body, id),
-        _ => Found::NotFound,
+        _ => Lookup::Missing,
     }
 }
 
-fn uom<'a>(sim: &'a Sim, rest: &[&str]) -> Found<'a> {
+fn uom<'a>(sim: &'a Sim, rest: &[&str]) -> Lookup<'a> {
     let systems = &sim.feeds.managed_system;
     match rest {
-        ["ManagedSystem"] => Found::Doc(Doc::capture(systems)),
+        ["ManagedSystem"] => Lookup::Doc(Doc::capture(systems)),
         ["ManagedSystem", "search", expr] => search(&systems.body, expr),
         ["ManagedSystem", id] => entry(&systems.body, id),
         // NOTE: the captures hold one HMC's partitions; every captured system lists them.
@@ -114,27 +121,29 @@ fn uom<'a>(sim: &'a Sim, rest: &[&str]) -> Found<'a> {
             lpars(sim, more)
         }
         ["LogicalPartition", more @ ..] => lpars(sim, more),
-        _ => Found::NotFound,
+        _ => Lookup::Missing,
     }
 }
 
 /// NOTE: the PCM captures name other systems than the uom feed, so PCM answers for any
 /// ManagedSystem UUID.
-fn pcm<'a>(sim: &'a Sim, rest: &[&str]) -> Found<'a> {
+fn pcm<'a>(sim: &'a Sim, rest: &[&str]) -> Lookup<'a> {
     let f = &sim.feeds;
     match rest {
-        ["preferences"] | ["ManagedSystem", _, "preferences"] => Found::Doc(Doc::capture(&f.pcm_pref)),
-        ["ManagedSystem", _, "RawMetrics", "LongTermMonitor"] => Found::Doc(Doc::capture(&f.ltm)),
+        ["preferences"] | ["ManagedSystem", _, "preferences"] => {
+            Lookup::Doc(Doc::capture(&f.pcm_pref))
+        }
+        ["ManagedSystem", _, "RawMetrics", "LongTermMonitor"] => Lookup::Doc(Doc::capture(&f.ltm)),
         ["ManagedSystem", _, "RawMetrics", "LongTermMonitor", file] if file.ends_with(".json") => {
             if file.contains("_phyp_") {
-                Found::Doc(Doc::capture(&f.phyp_pcm))
+                Lookup::Doc(Doc::capture(&f.phyp_pcm))
             } else if file.contains("_lpar_") {
-                Found::Doc(Doc::capture(&f.lpar_pcm))
+                Lookup::Doc(Doc::capture(&f.lpar_pcm))
             } else {
-                Found::NotFound
+                Lookup::Missing
             }
         }
-        _ => Found::NotFound,
+        _ => Lookup::Missing,
     }
 }
 
@@ -149,8 +158,16 @@ fn serve(sim: &Sim, ctx: &Ctx, req: &Request<Bytes>, doc: Doc<'_>) -> Reply {
     let mut resp = if etag.is_some() && if_none_match == etag {
         empty(StatusCode::NOT_MODIFIED)
     } else {
-        let own = format!("{}://{}", if sim.cfg.http { "http" } else { "https" }, ctx.local);
-        reply(StatusCode::OK, doc.content_type, feeds::rewrite(&doc.body, &own))
+        let own = format!(
+            "{}://{}",
+            if sim.cfg.http { "http" } else { "https" },
+            ctx.local
+        );
+        reply(
+            StatusCode::OK,
+            doc.content_type,
+            feeds::rewrite(&doc.body, &own),
+        )
     };
     let h = resp.headers_mut();
     let mut set = |name: http::header::HeaderName, value: Option<&str>| {

@@ -59,7 +59,9 @@ pub fn parse_logon_request(body: &[u8]) -> Result<LogonRequest, String> {
             }
             Event::Empty(e) if depth == 0 => {
                 if e.local_name().as_ref() != b"LogonRequest" || !in_web_ns {
-                    return Err(format!("the root element is not a LogonRequest in {WEB_NS}"));
+                    return Err(format!(
+                        "the root element is not a LogonRequest in {WEB_NS}"
+                    ));
                 }
                 return Err("the LogonRequest has no UserID and Password".into());
             }
@@ -186,7 +188,10 @@ mod tests {
              <UserID kb=\"CUR\" kxe=\"false\">hscroot</UserID><Password kb=\"CUR\" kxe=\"false\">abc123</Password></LogonRequest>"
         );
         let r = parse_logon_request(body.as_bytes()).unwrap();
-        assert_eq!((r.user.as_str(), r.password.as_str()), ("hscroot", "abc123"));
+        assert_eq!(
+            (r.user.as_str(), r.password.as_str()),
+            ("hscroot", "abc123")
+        );
     }
 
     #[test]
@@ -195,11 +200,20 @@ mod tests {
             ("not xml at all <", "malformed XML"),
             ("just text", "no LogonRequest"),
             ("", "no LogonRequest"),
-            ("<LogonRequest><UserID>a</UserID></LogonRequest>", "not a LogonRequest"),
+            (
+                "<LogonRequest><UserID>a</UserID></LogonRequest>",
+                "not a LogonRequest",
+            ),
             (&req("<UserID>a</UserID>") as &str, "no Password"),
             (&req("<Password>a</Password>"), "no UserID"),
-            (&req("<UserID>a</UserID><Password>b</Passwor>"), "malformed XML"),
-            (&req("<UserID>&bogus;</UserID><Password>b</Password>"), "unknown entity"),
+            (
+                &req("<UserID>a</UserID><Password>b</Passwor>"),
+                "malformed XML",
+            ),
+            (
+                &req("<UserID>&bogus;</UserID><Password>b</Password>"),
+                "unknown entity",
+            ),
         ] {
             let err = parse_logon_request(body.as_bytes()).unwrap_err();
             assert!(err.contains(want), "{body}: {err}");

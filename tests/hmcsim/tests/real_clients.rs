@@ -32,21 +32,30 @@ fn hmc_python() -> Option<PathBuf> {
         .map(PathBuf::from)
         .unwrap_or_else(|_| repo().join(".venv-hmc"));
     let py = dir.join("bin/python");
-    require(py.exists().then_some(py), "the HMC client venv (.venv-hmc; .ci/run makes it)")
+    require(
+        py.exists().then_some(py),
+        "the HMC client venv (.venv-hmc; .ci/run makes it)",
+    )
 }
 
 /// Runs a client script. REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE would silently override
 /// `verify=False` in requests, so the child goes without them.
 async fn run(mut cmd: Command) -> Output {
-    cmd.env_remove("REQUESTS_CA_BUNDLE").env_remove("CURL_CA_BUNDLE");
-    tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap()
+    cmd.env_remove("REQUESTS_CA_BUNDLE")
+        .env_remove("CURL_CA_BUNDLE");
+    tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap()
 }
 
 fn json_of(what: &str, out: &Output) -> Value {
-    assert!(out.status.success(), "{what}: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!("{what}: {e}: {}", String::from_utf8_lossy(&out.stdout))
-    })
+    assert!(
+        out.status.success(),
+        "{what}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{what}: {e}: {}", String::from_utf8_lossy(&out.stdout)))
 }
 
 fn port(sim: &HmcSimHandle) -> String {
@@ -56,7 +65,14 @@ fn port(sim: &HmcSimHandle) -> String {
 fn stats_script(py: &PathBuf, sim: &HmcSimHandle, logoff: bool, memento: &str) -> Command {
     let mut cmd = Command::new(py);
     cmd.arg(repo().join("tests/clients/pypowervm_stats.py"))
-        .args(["127.0.0.1", &port(sim), "hscroot", "abc123", "--memento", memento]);
+        .args([
+            "127.0.0.1",
+            &port(sim),
+            "hscroot",
+            "abc123",
+            "--memento",
+            memento,
+        ]);
     if logoff {
         cmd.arg("--logoff");
     }
@@ -74,7 +90,11 @@ async fn pypowervm_logs_on_reads_managed_systems_with_etag_304_and_logs_off() {
     assert_eq!(facts["second_status"], 304, "If-None-Match with the ETag");
     assert_eq!(
         facts["systems"],
-        serde_json::json!(["HV4", "Server-8246-L1C-SN0604CAA", "Server-8246-L1C-SN0604C6A"])
+        serde_json::json!([
+            "HV4",
+            "Server-8246-L1C-SN0604CAA",
+            "Server-8246-L1C-SN0604C6A"
+        ])
     );
     let log: Vec<String> = sim
         .log()
@@ -90,7 +110,10 @@ async fn pypowervm_logs_on_reads_managed_systems_with_etag_304_and_logs_off() {
             "DELETE /rest/api/web/Logon 204 valid",
         ]
     );
-    assert!(sim.log().iter().all(|e| e.audit_memento.as_deref() == Some("stats-cron")));
+    assert!(sim
+        .log()
+        .iter()
+        .all(|e| e.audit_memento.as_deref() == Some("stats-cron")));
     assert!(sim.sessions().is_empty(), "its logoff ended the session");
     sim.shutdown().await;
 }
@@ -108,7 +131,10 @@ async fn pypowervm_scripts_exiting_without_logoff_leak_one_hmc_session_each() {
             // NOTE(ibm): Session.__del__ tries the DELETE at interpreter exit, when imports
             // are halted, and pypowervm swallows the error.
             let stderr = String::from_utf8_lossy(&out.stderr);
-            assert!(stderr.contains("Problem logging off"), "{memento}: {stderr}");
+            assert!(
+                stderr.contains("Problem logging off"),
+                "{memento}: {stderr}"
+            );
             leaked_by.push(memento);
         }
     }
@@ -127,14 +153,20 @@ async fn ibms_published_requests_logoff_example_ends_its_session() {
     let Some(py) = hmc_python() else { return };
     let sim = hmcsim::start(HmcSimConfig::default()).await.unwrap();
     let mut cmd = Command::new(py);
-    cmd.arg(repo().join("tests/clients/ibm_logoff.py"))
-        .args([&sim.base_url(), "hscroot", "abc123"]);
+    cmd.arg(repo().join("tests/clients/ibm_logoff.py")).args([
+        &sim.base_url(),
+        "hscroot",
+        "abc123",
+    ]);
     let facts = json_of("ibm_logoff.py", &run(cmd).await);
     assert_eq!(facts["logon"], 200);
     assert_eq!(facts["token_length"], 236);
     assert_eq!(facts["get"], 200);
     let logoff = facts["logoff"].as_u64().unwrap();
-    assert!([200, 202, 204].contains(&logoff), "IBM's success codes: {logoff}");
+    assert!(
+        [200, 202, 204].contains(&logoff),
+        "IBM's success codes: {logoff}"
+    );
     assert!(sim.sessions().is_empty());
     assert_eq!(sim.issued_tokens().len(), 1);
     sim.shutdown().await;
@@ -148,31 +180,65 @@ fn curl(args: &[&str]) -> Command {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn curl_logs_on_with_the_xml_body_gets_304_with_the_etag_and_logs_off() {
-    let Some(_) = require(
-        Command::new("curl").arg("--version").output().ok(),
-        "curl",
-    ) else {
+    let Some(_) = require(Command::new("curl").arg("--version").output().ok(), "curl") else {
         return;
     };
     let sim = hmcsim::start(HmcSimConfig::default()).await.unwrap();
     let logon_url = format!("{}{LOGON}", sim.base_url());
     let body = logon_body("hscroot", "abc123");
     let ct = format!("Content-Type: {LOGON_REQUEST}");
-    let out = run(curl(&["-X", "PUT", "-H", &ct, "--data-binary", &body, &logon_url])).await;
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(curl(&[
+        "-X",
+        "PUT",
+        "-H",
+        &ct,
+        "--data-binary",
+        &body,
+        &logon_url,
+    ]))
+    .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let token = token_of(&String::from_utf8_lossy(&out.stdout)).expect("a LogonResponse");
     let auth = format!("X-API-Session: {token}");
     let feed = format!("{}/rest/api/uom/ManagedSystem", sim.base_url());
     let status = |out: &Output| String::from_utf8_lossy(&out.stdout).trim().to_string();
-    let out = run(curl(&["-o", "/dev/null", "-w", "%{http_code}", "-H", &auth, "-H", "If-None-Match: 449450179", &feed])).await;
+    let out = run(curl(&[
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        "-H",
+        &auth,
+        "-H",
+        "If-None-Match: 449450179",
+        &feed,
+    ]))
+    .await;
     assert_eq!(status(&out), "304");
     let out = run(curl(&["-o", "/dev/null", "-w", "%{http_code}", &feed])).await;
     assert_eq!(status(&out), "403", "no X-API-Session");
-    let out = run(curl(&["-X", "DELETE", "-w", "%{http_code}", "-H", &auth, &logon_url])).await;
+    let out = run(curl(&[
+        "-X",
+        "DELETE",
+        "-w",
+        "%{http_code}",
+        "-H",
+        &auth,
+        &logon_url,
+    ]))
+    .await;
     assert_eq!(status(&out), "204");
     let out = run(curl(&["-H", &auth, &feed])).await;
     let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(element(&text, "HTTPStatus").as_deref(), Some("401"), "{text}");
+    assert_eq!(
+        element(&text, "HTTPStatus").as_deref(),
+        Some("401"),
+        "{text}"
+    );
     assert!(sim.sessions().is_empty());
     sim.shutdown().await;
 }

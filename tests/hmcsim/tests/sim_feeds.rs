@@ -24,7 +24,10 @@ async fn feeds_carry_their_captured_etag_and_if_none_match_gets_304() {
         assert_eq!(r.headers()["content-type"], "application/atom+xml");
         assert!(r.headers().contains_key("last-modified"));
         let body = r.text().await.unwrap();
-        assert!(body.starts_with("<feed xmlns=\"http://www.w3.org/2005/Atom\""), "{path}");
+        assert!(
+            body.starts_with("<feed xmlns=\"http://www.w3.org/2005/Atom\""),
+            "{path}"
+        );
         let again = c
             .get(format!("{}{path}", sim.base_url()))
             .header("X-API-Session", &token)
@@ -45,7 +48,10 @@ async fn feeds_carry_their_captured_etag_and_if_none_match_gets_304() {
         assert_eq!(stale.status(), StatusCode::OK);
     }
     let big = get(&c, &sim, "/rest/api/uom/ManagedSystem", Some(&token)).await;
-    assert!(big.text().await.unwrap().len() > 200_000, "the whole capture is served");
+    assert!(
+        big.text().await.unwrap().len() > 200_000,
+        "the whole capture is served"
+    );
     sim.shutdown().await;
 }
 
@@ -53,17 +59,27 @@ async fn feeds_carry_their_captured_etag_and_if_none_match_gets_304() {
 async fn absolute_links_name_the_listener_the_client_reached() {
     let c = client();
     let sim = start(HmcSimConfig {
-        listen: vec!["127.0.0.1:0".parse().unwrap(), "127.0.0.2:0".parse().unwrap()],
+        listen: vec![
+            "127.0.0.1:0".parse().unwrap(),
+            "127.0.0.2:0".parse().unwrap(),
+        ],
         ..HmcSimConfig::default()
     })
     .await;
     let token = logon(&c, &sim).await;
     for addr in sim.listen_addrs() {
         let url = format!("https://{addr}/rest/api/uom/LogicalPartition");
-        let r = c.get(&url).header("X-API-Session", &token).send().await.unwrap();
+        let r = c
+            .get(&url)
+            .header("X-API-Session", &token)
+            .send()
+            .await
+            .unwrap();
         let body = r.text().await.unwrap();
         assert!(!body.contains("9.1.2.3"), "no link names the capture HMC");
-        assert!(body.contains(&format!("<link rel=\"SELF\" href=\"https://{addr}/rest/api/uom/LogicalPartition\"/>")));
+        assert!(body.contains(&format!(
+            "<link rel=\"SELF\" href=\"https://{addr}/rest/api/uom/LogicalPartition\"/>"
+        )));
     }
     sim.shutdown().await;
 }
@@ -78,19 +94,47 @@ async fn entries_by_uuid_and_searches_answer_200_or_204() {
     let r = get(&c, &sim, ms, t).await;
     assert_eq!(r.status(), StatusCode::OK);
     let body = r.text().await.unwrap();
-    assert!(body.starts_with("<entry xmlns=\"http://www.w3.org/2005/Atom\""), "{}", &body[..80]);
+    assert!(
+        body.starts_with("<entry xmlns=\"http://www.w3.org/2005/Atom\""),
+        "{}",
+        &body[..80]
+    );
     assert!(body.contains("<SystemName kb=\"CUR\" kxe=\"false\">HV4</SystemName>"));
     let lpar = format!("{ms}/LogicalPartition/089FFB20-5D19-4A8C-BB80-13650627D985");
     assert_eq!(get(&c, &sim, &lpar, t).await.status(), StatusCode::OK);
-    let r = get(&c, &sim, "/rest/api/uom/ManagedSystem/search/(SystemName==HV4)", t).await;
+    let r = get(
+        &c,
+        &sim,
+        "/rest/api/uom/ManagedSystem/search/(SystemName==HV4)",
+        t,
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::OK);
     assert!(r.headers().contains_key("etag"));
     assert_eq!(r.text().await.unwrap().matches("<entry>").count(), 1);
-    let r = get(&c, &sim, "/rest/api/uom/ManagedSystem/search/(SystemName%3D%3Dnone)", t).await;
+    let r = get(
+        &c,
+        &sim,
+        "/rest/api/uom/ManagedSystem/search/(SystemName%3D%3Dnone)",
+        t,
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
-    let r = get(&c, &sim, "/rest/api/uom/LogicalPartition/search/(PartitionName==linux1)", t).await;
+    let r = get(
+        &c,
+        &sim,
+        "/rest/api/uom/LogicalPartition/search/(PartitionName==linux1)",
+        t,
+    )
+    .await;
     assert_eq!(r.text().await.unwrap().matches("<entry>").count(), 1);
-    let r = get(&c, &sim, "/rest/api/uom/LogicalPartition/search/PartitionName", t).await;
+    let r = get(
+        &c,
+        &sim,
+        "/rest/api/uom/LogicalPartition/search/PartitionName",
+        t,
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     for missing in [
         "/rest/api/uom/ManagedSystem/00000000-0000-0000-0000-000000000000",
@@ -143,7 +187,10 @@ async fn pcm_long_term_monitor_feed_links_to_json_the_simulator_serves() {
             continue;
         }
         assert_eq!(r.status(), StatusCode::OK, "{link}");
-        assert_eq!(r.headers()["content-type"], "application/vnd.ibm.powervm.pcm.json");
+        assert_eq!(
+            r.headers()["content-type"],
+            "application/vnd.ibm.powervm.pcm.json"
+        );
         let json: serde_json::Value = r.json().await.unwrap();
         assert!(json.get("systemUtil").is_some() || json.get("lparUtil").is_some());
         served += 1;
@@ -166,12 +213,18 @@ async fn faults_answer_html_non_xml_5xx_or_a_tokenless_logon_then_stop() {
     });
     let r = logon_raw(&c, &sim, "hscroot", "abc123").await;
     let body = r.text().await.unwrap();
-    assert!(body.contains("<LogonResponse") && token_of(&body).is_none(), "{body}");
+    assert!(
+        body.contains("<LogonResponse") && token_of(&body).is_none(),
+        "{body}"
+    );
     let r = logon_raw(&c, &sim, "hscroot", "abc123").await;
     assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
     let r = logon_raw(&c, &sim, "hscroot", "abc123").await;
     assert_eq!(r.status(), StatusCode::OK);
-    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
     assert!(sim.sessions().is_empty(), "no fault made a session");
     let token = logon(&c, &sim).await;
     sim.set_faults(Faults {
@@ -180,9 +233,16 @@ async fn faults_answer_html_non_xml_5xx_or_a_tokenless_logon_then_stop() {
         ..Faults::default()
     });
     let r = get(&c, &sim, "/rest/api/uom/ManagedSystem", None).await;
-    assert_eq!(r.status(), StatusCode::FORBIDDEN, "faults hit authenticated requests");
+    assert_eq!(
+        r.status(),
+        StatusCode::FORBIDDEN,
+        "faults hit authenticated requests"
+    );
     let r = get(&c, &sim, "/rest/api/uom/ManagedSystem", Some(&token)).await;
-    assert_eq!(r.text().await.unwrap(), "<feed xmlns=\"http://www.w3.org/2005/Atom\"><entry><id>");
+    assert_eq!(
+        r.text().await.unwrap(),
+        "<feed xmlns=\"http://www.w3.org/2005/Atom\"><entry><id>"
+    );
     let r = get(&c, &sim, "/rest/api/uom/ManagedSystem", Some(&token)).await;
     assert_eq!(r.headers()["etag"], "449450179", "the fault was used up");
     assert_eq!(sim.faults().non_xml_next, 0);
