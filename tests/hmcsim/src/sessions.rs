@@ -27,6 +27,9 @@ pub struct HmcSession {
     pub peer: String,
     /// `logon` or `leak` (made by `/_sim/leak`).
     pub created_via: String,
+    /// Order of creation: `created` has one-second resolution.
+    #[serde(skip)]
+    pub seq: u64,
 }
 
 /// The first 12 hex digits of the token's SHA-256: a session's name in the control API.
@@ -63,6 +66,7 @@ pub struct Table {
     pub max_sessions: usize,
     /// Seconds added to the real clock by `/_sim/clock`.
     pub clock_offset: i64,
+    next_seq: u64,
     /// Every token ever issued, logged-off sessions' too: a leak test greps the agent's
     /// output for each of them.
     issued: Vec<String>,
@@ -75,6 +79,7 @@ impl Table {
             accounts: HashMap::new(),
             max_sessions,
             clock_offset: 0,
+            next_seq: 0,
             issued: Vec::new(),
         }
     }
@@ -144,7 +149,9 @@ impl Table {
     ) -> HmcSession {
         let now = self.now();
         let token = new_token();
+        self.next_seq += 1;
         let session = HmcSession {
+            seq: self.next_seq,
             id: session_id(&token),
             token: token.clone(),
             user: user.to_string(),
@@ -187,11 +194,11 @@ impl Table {
         n
     }
 
-    /// Every live session, oldest first (ties by id).
+    /// Every live session, oldest first.
     pub fn list(&mut self) -> Vec<HmcSession> {
         self.sweep();
         let mut all: Vec<HmcSession> = self.by_token.values().cloned().collect();
-        all.sort_by(|a, b| (a.created, &a.id).cmp(&(b.created, &b.id)));
+        all.sort_by_key(|s| s.seq);
         all
     }
 }
@@ -216,6 +223,16 @@ mod tests {
         assert!(ours.trim_end_matches('=').chars().all(alphabet));
         assert!(real.trim_end_matches('=').chars().all(alphabet));
         assert_ne!(new_token(), ours);
+    }
+
+    #[test]
+    fn sessions_are_listed_in_creation_order_within_one_second() {
+        let mut t = Table::new(100);
+        let made: Vec<String> = (0..50)
+            .map(|n| t.create("u", Some(n.to_string()), "127.0.0.1", "logon").id)
+            .collect();
+        let listed: Vec<String> = t.list().into_iter().map(|s| s.id).collect();
+        assert_eq!(listed, made);
     }
 
     #[test]
