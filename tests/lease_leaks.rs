@@ -1,0 +1,77 @@
+//! Leases that must not leak or crowd out people: a failed lease DELETE in memory-only mode is
+//! retried by the reaper, a lease login that answers after its client left is deleted, leases
+//! stop at a cap with a clear error, and concurrent load across token revocations and a BMC
+//! reset leaves the table as it was, with no 401 to any client and one login per revocation.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use bmcsim::{Faults, Profile, SimConfig, SimHandle};
+use common::daemon::{started, unix_request, Daemon};
+use serde_json::Value;
+
+/// Waits (bounded) until `done` holds, polling the simulator's ground truth.
+async fn until(what: &str, secs: u64, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !done() {
+        assert!(Instant::now() < deadline, "{what}: not within {secs}s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn open_lease(daemon: &Daemon) -> (u16, Value) {
+    let (status, _, body) = unix_request(
+        &daemon.socket,
+        "POST",
+        "/v1/leases",
+        &[],
+        r#"{"ttl_s":600}"#,
+    )
+    .await;
+    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+}
+
+async fn close_lease(daemon: &Daemon, id: &str) -> (u16, Value) {
+    let path = format!("/v1/leases/{id}");
+    let (status, _, body) = unix_request(&daemon.socket, "DELETE", &path, &[], "").await;
+    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+}
+
+fn listed(sim: &SimHandle, uri: &str) -> bool {
+    let id = uri
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or_default();
+    sim.sessions().iter().any(|s| s.id.eq_ignore_ascii_case(id))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn in_memory_only_mode_a_lease_whose_delete_failed_is_retried_until_it_is_gone() {
+    // iLO keeps no Context, and the lease's session is newer than the daemon's login: neither
+    // tags nor the identity rule would find it; only the memory of the failed delete does.
+    let sim = common::sim(Profile::Ilo6).await;
+    let daemon = started(&sim, "[reaper]\ninterval = \"1s\"\n").await;
+    let baseline = sim.sessions().len();
+    let (status, lease) = open_lease(&daemon).await;
+    assert_eq!(status, 201, "{lease}");
+    let uri = lease["uri"].as_str().unwrap().to_string();
+    assert!(listed(&sim, &uri));
+    sim.set_faults(Faults {
+        fail_delete_next: 1,
+        ..Faults::default()
+    });
+    let (status, body) = close_lease(&daemon, lease["id"].as_str().unwrap()).await;
+    assert_eq!(status, 502, "the failed DELETE is reported: {body}");
+    assert!(listed(&sim, &uri), "the BMC still has the lease's session");
+    until(
+        "the reaper deletes the session of the failed close",
+        15,
+        || !listed(&sim, &uri),
+    )
+    .await;
+    assert_eq!(sim.sessions().len(), baseline);
+    drop(daemon);
+    sim.shutdown().await;
+}
