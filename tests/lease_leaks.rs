@@ -75,3 +75,79 @@ async fn in_memory_only_mode_a_lease_whose_delete_failed_is_retried_until_it_is_
     drop(daemon);
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn leases_stop_at_the_cap_with_a_clear_error_and_agentctl_exits_1() {
+    let sim = common::sim_with(SimConfig {
+        profile: Profile::Ilo6,
+        max_sessions: Some(64),
+        ..SimConfig::default()
+    })
+    .await;
+    let daemon = started(&sim, "[api]\nmax_leases = 3\n").await;
+    let baseline = sim.sessions().len();
+    let opens = futures::future::join_all((0..10).map(|_| open_lease(&daemon))).await;
+    let granted: Vec<&Value> = opens
+        .iter()
+        .filter(|(s, _)| *s == 201)
+        .map(|(_, v)| v)
+        .collect();
+    assert_eq!(granted.len(), 3, "10 at once, 3 granted: {opens:?}");
+    for (status, body) in opens.iter().filter(|(s, _)| *s != 201) {
+        assert_eq!(*status, 429, "{body}");
+        assert_eq!(body["error"]["code"], "lease_limit", "{body}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains("3 leases are open") && message.contains("api.max_leases"),
+            "says the cap and how to raise it: {message}"
+        );
+    }
+    assert_eq!(
+        sim.sessions().len(),
+        baseline + 3,
+        "no session for the refused"
+    );
+    let socket = daemon.socket.clone();
+    let pid = std::process::id().to_string();
+    let (code, v, _) = tokio::task::spawn_blocking(move || {
+        common::daemon::agentctl(&socket, &["session", "open", "--pid", &pid])
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, Some(1), "{v}");
+    assert_eq!(v["error"]["code"], "lease_limit", "{v}");
+    assert!(v["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("api.max_leases"));
+    let (status, _) = close_lease(&daemon, granted[0]["id"].as_str().unwrap()).await;
+    assert_eq!(status, 200);
+    let (status, body) = open_lease(&daemon).await;
+    assert_eq!(status, 201, "a closed lease gives its place back: {body}");
+    drop(daemon);
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn on_an_idrac_the_default_cap_leaves_half_its_table_to_people() {
+    let sim = common::sim(Profile::Idrac).await;
+    let daemon = started(&sim, "").await;
+    for n in 0..4 {
+        let (status, body) = open_lease(&daemon).await;
+        assert_eq!(status, 201, "lease {n}: {body}");
+    }
+    let (status, body) = open_lease(&daemon).await;
+    assert_eq!(status, 429, "{body}");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("half of the BMC's session limit of 8"),
+        "{message}"
+    );
+    assert_eq!(
+        sim.sessions().len(),
+        5,
+        "the agent and 4 leases: 3 places for people"
+    );
+    drop(daemon);
+    sim.shutdown().await;
+}
