@@ -151,3 +151,53 @@ async fn on_an_idrac_the_default_cap_leaves_half_its_table_to_people() {
     drop(daemon);
     sim.shutdown().await;
 }
+
+/// Successful login POSTs in the simulator's log since line `from`.
+fn logins(sim: &SimHandle, from: usize) -> usize {
+    sim.log()[from..]
+        .iter()
+        .filter(|e| {
+            e["method"] == "POST"
+                && e["path"]
+                    .as_str()
+                    .is_some_and(|p| p.trim_end_matches('/').ends_with("/Sessions"))
+                && e["status"] == 201
+        })
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lease_login_that_answers_after_its_client_gave_up_is_deleted() {
+    let sim = common::sim_with(SimConfig {
+        profile: Profile::Ilo6,
+        login_latency_ms: 1500,
+        ..SimConfig::default()
+    })
+    .await;
+    let daemon = started(&sim, "").await;
+    let baseline = sim.sessions().len();
+    let mark = sim.log().len();
+    // The client's own timeout, far shorter than the BMC's login.
+    let gave_up = tokio::time::timeout(Duration::from_millis(300), open_lease(&daemon)).await;
+    assert!(
+        gave_up.is_err(),
+        "the login answered within the client's timeout"
+    );
+    until("the BMC answers the lease's login", 10, || {
+        logins(&sim, mark) == 1
+    })
+    .await;
+    until("the late session is deleted", 10, || {
+        sim.sessions().len() == baseline
+    })
+    .await;
+    let (_, _, leases) = unix_request(&daemon.socket, "GET", "/v1/leases", &[], "").await;
+    let leases: Value = serde_json::from_slice(&leases).unwrap();
+    assert_eq!(
+        leases["leases"],
+        serde_json::json!([]),
+        "no lease nobody holds"
+    );
+    drop(daemon);
+    sim.shutdown().await;
+}

@@ -49,6 +49,8 @@ pub enum LeaseError {
     NotFound(String),
     #[error("{0} leases are open, the most allowed")]
     Cap(usize),
+    #[error("the lease's login ended without an answer")]
+    NoAnswer,
     #[error(transparent)]
     Session(#[from] SessionError),
 }
@@ -93,7 +95,32 @@ impl LeaseTable {
 
     /// Opens a BMC session for `uid`, bound to `pid` when given, ended after `ttl` at most;
     /// refused when `cap` leases are open or being opened (see [`cap`]).
+    ///
+    /// The login runs on its own task: when the caller goes away before the BMC answers (a
+    /// client's timeout drops the API request), the login still completes and the lease it
+    /// made, which nobody holds, is closed at once rather than left on the BMC.
     pub async fn open(
+        &self,
+        ttl: Option<Duration>,
+        pid: Option<i32>,
+        uid: u32,
+        cap: usize,
+    ) -> Result<LeaseGrant, LeaseError> {
+        let (tx, rx) = oneshot::channel();
+        let table = self.clone();
+        tokio::spawn(async move {
+            let opened = table.open_here(ttl, pid, uid, cap).await;
+            if let Err(Ok(grant)) = tx.send(opened) {
+                let why = "its client went away before the BMC answered the login";
+                if let Err(e) = table.close(&grant.info.id, why).await {
+                    tracing::warn!(lease = %grant.info.id, error = %e, "closing a lease nobody holds failed");
+                }
+            }
+        });
+        rx.await.unwrap_or(Err(LeaseError::NoAnswer))
+    }
+
+    async fn open_here(
         &self,
         ttl: Option<Duration>,
         pid: Option<i32>,
