@@ -201,3 +201,119 @@ async fn a_lease_login_that_answers_after_its_client_gave_up_is_deleted() {
     drop(daemon);
     sim.shutdown().await;
 }
+
+/// The agent's own session on bmcweb, by its `Context` tag.
+fn agent_session(sim: &SimHandle) -> Option<String> {
+    sim.sessions()
+        .into_iter()
+        .find(|s| s.context.as_deref().is_some_and(|c| c.ends_with("/agent")))
+        .map(|s| s.id)
+}
+
+#[derive(Default)]
+struct Seen {
+    gets: std::sync::Mutex<Vec<u16>>,
+    opens: std::sync::Mutex<Vec<u16>>,
+    closes: std::sync::Mutex<Vec<u16>>,
+}
+
+/// Proxy GETs and lease open/close in a loop until `stop`.
+fn load(
+    daemon: &Daemon,
+    seen: &std::sync::Arc<Seen>,
+    stop: &std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    use std::sync::atomic::Ordering::Relaxed;
+    let mut tasks = Vec::new();
+    for n in 0..9 {
+        let (socket, seen, stop) = (daemon.socket.clone(), seen.clone(), stop.clone());
+        tasks.push(tokio::spawn(async move {
+            while !stop.load(Relaxed) {
+                if n < 6 {
+                    let path = "/redfish/v1/SessionService";
+                    let (status, _, _) = unix_request(&socket, "GET", path, &[], "").await;
+                    seen.gets.lock().unwrap().push(status);
+                    continue;
+                }
+                let (status, _, body) =
+                    unix_request(&socket, "POST", "/v1/leases", &[], "{}").await;
+                seen.opens.lock().unwrap().push(status);
+                let Some(id) = serde_json::from_slice::<Value>(&body)
+                    .ok()
+                    .and_then(|v| v["id"].as_str().map(str::to_string))
+                else {
+                    continue;
+                };
+                let path = format!("/v1/leases/{id}");
+                let (status, _, _) = unix_request(&socket, "DELETE", &path, &[], "").await;
+                seen.closes.lock().unwrap().push(status);
+            }
+        }));
+    }
+    tasks
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn under_load_revocations_and_a_reset_cost_one_login_each_no_401_and_no_leak() {
+    let sim = common::sim_with(SimConfig {
+        profile: Profile::Bmcweb,
+        max_sessions: Some(64),
+        login_latency_ms: 200,
+        ..SimConfig::default()
+    })
+    .await;
+    let daemon = started(&sim, "").await;
+    assert_eq!(sim.sessions().len(), 1, "the agent's session only");
+    let mark = sim.log().len();
+    let seen = std::sync::Arc::new(Seen::default());
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let tasks = load(&daemon, &seen, &stop);
+    let gets = || seen.gets.lock().unwrap().len();
+    let events = ["revoke", "revoke", "reset"];
+    for event in events {
+        let before = gets();
+        until("load runs", 10, || gets() >= before + 20).await;
+        let old = agent_session(&sim).expect("the agent holds a session");
+        match event {
+            "revoke" => assert!(sim.revoke(&old)),
+            _ => {
+                let url = format!("{}/_sim/reset", sim.base_url());
+                common::http().post(url).send().await.unwrap();
+            }
+        }
+        until("the agent logs in again", 10, || {
+            agent_session(&sim).is_some_and(|id| id != old)
+        })
+        .await;
+    }
+    let before = gets();
+    until("load runs after the last login", 10, || {
+        gets() >= before + 20
+    })
+    .await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let (gets, opens, closes) = (
+        seen.gets.lock().unwrap().clone(),
+        seen.opens.lock().unwrap().clone(),
+        seen.closes.lock().unwrap().clone(),
+    );
+    let odd = |v: &[u16], ok: u16| v.iter().filter(|s| **s != ok).count();
+    assert_eq!(odd(&gets, 200), 0, "proxy GETs: {gets:?}");
+    assert_eq!(odd(&opens, 201), 0, "lease opens: {opens:?}");
+    assert_eq!(odd(&closes, 200), 0, "lease closes: {closes:?}");
+    assert!(!opens.is_empty() && gets.len() > 80, "there was load");
+    until("the table is back to the agent's session", 10, || {
+        sim.sessions().len() == 1 && agent_session(&sim).is_some()
+    })
+    .await;
+    assert_eq!(
+        logins(&sim, mark) - opens.len(),
+        events.len(),
+        "the agent logged in once per revocation"
+    );
+    drop(daemon);
+    sim.shutdown().await;
+}
