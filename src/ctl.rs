@@ -159,6 +159,9 @@ fn client_error(e: ClientError) -> CtlError {
         ClientError::Api { ref code, .. } if code == "bmc_unreachable" => {
             CtlError::new(EXIT_UNREACHABLE, "bmc_unreachable", e)
         }
+        ClientError::Api { ref code, .. } if code == "lease_limit" => {
+            CtlError::new(EXIT_FAILURE, "lease_limit", e)
+        }
         ClientError::Api { .. } | ClientError::Protocol(_) => {
             CtlError::new(EXIT_FAILURE, "api_error", e)
         }

@@ -64,6 +64,7 @@ pub const SCHEMA: &[(&str, &[(&str, KeyType)])] = &[
             ("admin_group", KeyType::Str),
             ("listen_https", KeyType::Str),
             ("cache_ttl", KeyType::Str),
+            ("max_leases", KeyType::Float),
         ],
     ),
     (

@@ -74,6 +74,9 @@ pub struct ApiSettings {
     pub listen_https: Option<SocketAddr>,
     /// Zero means the proxy keeps no cache.
     pub cache_ttl: Duration,
+    /// Leases open at once, at most; where the BMC's session limit is known, at most half of
+    /// it too (see `session::lease::cap`).
+    pub max_leases: usize,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -293,7 +296,22 @@ fn api(r: &Reader) -> Result<ApiSettings, ConfigError> {
         admin_group: r.string("api.admin_group"),
         listen_https,
         cache_ttl: r.duration("api.cache_ttl")?,
+        max_leases: max_leases(r)?,
     })
+}
+
+fn max_leases(r: &Reader) -> Result<usize, ConfigError> {
+    let value =
+        r.0.get("api.max_leases")
+            .and_then(|(v, _)| v.as_integer().or(v.as_float().map(|f| f as i64)))
+            .unwrap_or(8);
+    match value {
+        n if (1..=1000).contains(&n) => Ok(n as usize),
+        n => Err(r.invalid(
+            "api.max_leases",
+            format!("{n} is not between 1 and 1000 leases"),
+        )),
+    }
 }
 
 fn reaper(r: &Reader) -> Result<ReaperSettings, ConfigError> {

@@ -35,6 +35,21 @@ fn shipped_defaults_alone_give_the_documented_settings() {
     assert_eq!(s.bmc.credential_bootstrapping, BootstrapChoice::Auto);
     assert_eq!(s.bmc.ipmi_device, PathBuf::from("/dev/ipmi0"));
     assert_eq!(s.bmc.max_concurrency, 8);
+    assert_eq!(s.api.max_leases, 8);
+}
+
+#[test]
+fn max_leases_is_a_bounded_count() {
+    let (_d, ok) = load_main("[api]\nmax_leases = 3\n");
+    assert_eq!(ok.unwrap().api.max_leases, 3);
+    for bad in ["0", "5000", "\"all\""] {
+        let (_d, err) = load_main(&format!("[api]\nmax_leases = {bad}\n"));
+        let text = err.unwrap_err().to_string();
+        assert!(
+            text.contains("api.max_leases") && text.contains("hostagent.toml"),
+            "{bad}: {text}"
+        );
+    }
 }
 
 #[test]

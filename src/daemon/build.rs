@@ -155,11 +155,17 @@ pub enum Role {
 }
 
 impl Role {
-    /// The daemon's role; reads `<state.dir>/ledger.json` unless memory-only.
+    /// The daemon's role; reads `<state.dir>/ledger.json` unless memory-only, where the
+    /// ledger lives in memory (so that sessions it failed to delete are retried).
     pub fn daemon(settings: &Settings) -> Role {
-        let ledger = (!settings.state.memory_only)
-            .then(|| Arc::new(Ledger::open(&settings.state.dir.join("ledger.json"))));
-        Role::Daemon { ledger }
+        let ledger = if settings.state.memory_only {
+            Ledger::in_memory()
+        } else {
+            Ledger::open(&settings.state.dir.join("ledger.json"))
+        };
+        Role::Daemon {
+            ledger: Some(Arc::new(ledger)),
+        }
     }
 
     fn agent_options(&self) -> AgentOptions {
@@ -173,14 +179,15 @@ impl Role {
         }
     }
 
-    /// Context tags always count in the daemon; the identity rule only without a ledger and
+    /// Context tags always count in the daemon; the identity rule only without a ledger file and
     /// without `Context` (memory-only mode on iLO).
     fn recovery(&self, supports_context: bool) -> Recovery {
         match self {
             Role::Standalone => Recovery::default(),
             Role::Daemon { ledger } => Recovery {
                 by_context: true,
-                by_identity: ledger.is_none() && !supports_context,
+                by_identity: !ledger.as_ref().is_some_and(|l| l.is_persistent())
+                    && !supports_context,
             },
         }
     }

@@ -212,7 +212,10 @@ async fn open_lease(daemon: &Daemon, peer: &Peer, req: &Request<Bytes>) -> Reply
     };
     let pid = body.pid.or(peer.pid);
     let ttl = body.ttl_s.map(Duration::from_secs);
-    match daemon.service.leases.open(ttl, pid, peer.uid).await {
+    let max = daemon.settings.api.max_leases;
+    let limit = *daemon.service.limit.lock().await;
+    let cap = crate::session::lease::cap(max, limit);
+    match daemon.service.leases.open(ttl, pid, peer.uid, cap).await {
         Ok(grant) => {
             let url = daemon.service.agent.transport().endpoint();
             let location = format!("{url}{}", grant.info.uri);
@@ -228,8 +231,24 @@ async fn open_lease(daemon: &Daemon, peer: &Peer, req: &Request<Bytes>) -> Reply
             "bad_request",
             format!("process {pid}: {reason}"),
         ),
+        Err(crate::session::lease::LeaseError::Cap(cap)) => lease_limit(cap, max, limit),
         Err(e) => error(StatusCode::BAD_GATEWAY, "bmc_error", e),
     }
+}
+
+/// 429 when the lease cap is reached: what the cap is, why, and how to raise it.
+fn lease_limit(cap: usize, max: usize, limit: Option<usize>) -> Reply {
+    let why = match limit {
+        Some(limit) if cap < max => format!(
+            "half of the BMC's session limit of {limit}, to leave room for people; api.max_leases is {max}"
+        ),
+        _ => format!("api.max_leases = {max}"),
+    };
+    error(
+        StatusCode::TOO_MANY_REQUESTS,
+        "lease_limit",
+        format!("{cap} leases are open, the most this agent allows ({why}): close one (agentctl session list, agentctl session close ID) or raise api.max_leases in a drop-in in /etc/hostagent/conf.d/"),
+    )
 }
 
 async fn close_lease(daemon: &Daemon, id: &str) -> Reply {

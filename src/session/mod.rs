@@ -3,9 +3,11 @@
 
 pub mod agent;
 pub mod auth;
+mod keepalive;
 pub mod lease;
 pub mod listing;
 pub mod pidwatch;
+mod relogin;
 pub mod root;
 
 pub use agent::{AgentOptions, AgentSession, LoginOutcome};
@@ -32,6 +34,10 @@ pub enum SessionError {
     NoLocation,
     #[error("the BMC's {what} is malformed: {reason}")]
     Malformed { what: String, reason: String },
+    #[error("logging in to the BMC again failed: {reason}")]
+    ReloginFailed { reason: String, unreachable: bool },
+    #[error("the agent's login to the BMC did not finish within {0:?}")]
+    LoginPending(std::time::Duration),
 }
 
 impl SessionError {
@@ -41,7 +47,10 @@ impl SessionError {
             self,
             SessionError::Transport(
                 TransportError::Connect { .. } | TransportError::Timeout { .. }
-            )
+            ) | SessionError::ReloginFailed {
+                unreachable: true,
+                ..
+            } | SessionError::LoginPending(_)
         )
     }
 }

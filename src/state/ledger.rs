@@ -8,6 +8,11 @@
 //! there now with the same user (where the BMC says the user); one that is not listed is just
 //! dropped. A file that cannot be read is moved aside and reported, never a crash: the agent
 //! then starts with an empty ledger and deletes nothing that it cannot prove is its own.
+//!
+//! In memory-only mode the ledger is kept in memory only ([`Ledger::in_memory`]): nothing
+//! survives a crash, but a session this run failed to delete (a lease whose DELETE failed,
+//! a session a relogin replaced) is still retried by the reaper every cycle until the BMC no
+//! longer lists it.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -54,6 +59,8 @@ enum LoadError {
 #[derive(Debug)]
 pub struct Ledger {
     path: PathBuf,
+    /// False for [`Ledger::in_memory`]: no file is ever read or written.
+    persistent: bool,
     entries: Mutex<Vec<LedgerEntry>>,
 }
 
@@ -78,8 +85,23 @@ impl Ledger {
         }
         Ledger {
             path: path.to_path_buf(),
+            persistent: true,
             entries: Mutex::new(entries),
         }
+    }
+
+    /// A ledger that never touches a file (memory-only mode), starting empty.
+    pub fn in_memory() -> Ledger {
+        Ledger {
+            path: PathBuf::new(),
+            persistent: false,
+            entries: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Whether it is written to a file (and read at start).
+    pub fn is_persistent(&self) -> bool {
+        self.persistent
     }
 
     pub fn path(&self) -> &Path {
@@ -135,7 +157,7 @@ impl Ledger {
         let mut entries = self.lock();
         let before = entries.clone();
         change(&mut entries);
-        if *entries == before {
+        if *entries == before || !self.persistent {
             return;
         }
         let file = LedgerFile {

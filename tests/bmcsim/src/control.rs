@@ -42,6 +42,7 @@ pub async fn handle(sim: &Sim, ctx: &Ctx, req: Request<Bytes>) -> Reply {
         (Method::POST, "/_sim/leak") => body(&req).map(|b| leak(sim, &b)),
         (Method::POST, "/_sim/clock") => body(&req).map(|b| clock(sim, &b)),
         (Method::POST, "/_sim/reset") => body(&req).map(|b| reset(sim, &b)),
+        (Method::POST, "/_sim/revoke") => body(&req).map(|b| revoke(sim, &b)),
         (Method::POST, "/_sim/account") => body(&req).map(|b| account(sim, &b)),
         (Method::GET, "/_sim/faults") => Ok(json_reply(
             StatusCode::OK,
@@ -176,6 +177,21 @@ fn reset(sim: &Sim, b: &Value) -> Reply {
         StatusCode::OK,
         &json!({ "dropped": dropped, "down_s": down }),
     )
+}
+
+/// Drops one session by id, as a BMC's administrator deleting it or the BMC expiring it: its
+/// token is refused from then on.
+fn revoke(sim: &Sim, b: &Value) -> Reply {
+    let Some(id) = b.get("id").and_then(Value::as_str) else {
+        return bad("id (a session id) is required");
+    };
+    match sim.table().remove_by_id(id) {
+        Some(s) => json_reply(StatusCode::OK, &json!({ "revoked": s.id })),
+        None => json_reply(
+            StatusCode::NOT_FOUND,
+            &json!({ "error": format!("no session {id}") }),
+        ),
+    }
 }
 
 /// Replaces the account's user and/or password (the old ones stop working at once; sessions

@@ -155,6 +155,19 @@ impl SimHandle {
         table.sweep();
     }
 
+    /// Drops one session by id (`POST /_sim/revoke`); whether it existed.
+    pub fn revoke(&self, id: &str) -> bool {
+        self.sim.table().remove_by_id(id).is_some()
+    }
+
+    /// The request log (`GET /_sim/log`), oldest first.
+    pub fn log(&self) -> Vec<serde_json::Value> {
+        let log = self.sim.log.lock().unwrap_or_else(|e| e.into_inner());
+        log.iter()
+            .map(|e| serde_json::to_value(e).unwrap_or_default())
+            .collect()
+    }
+
     pub fn set_faults(&self, faults: Faults) {
         *self.sim.faults.lock().unwrap_or_else(|e| e.into_inner()) = faults;
     }
