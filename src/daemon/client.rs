@@ -1,6 +1,7 @@
 //! The client `agentctl` uses to talk to hostagentd over its Unix socket.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Method, Request};
@@ -19,6 +20,34 @@ pub enum ClientError {
     },
     #[error("talking to hostagentd: {0}")]
     Protocol(String),
+    #[error("hostagentd did not answer on {socket} within {}s (see `journalctl -u hostagentd`; --timeout sets how long to wait)", after.as_secs_f64())]
+    Timeout { socket: String, after: Duration },
+}
+
+/// The daemon's socket and how long one call may take in all: configuration management runs
+/// agentctl unattended and must never hang on it.
+pub struct Client {
+    pub socket: PathBuf,
+    pub timeout: Duration,
+}
+
+impl Client {
+    /// [`call`], given up after the timeout.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> Result<serde_json::Value, ClientError> {
+        tokio::time::timeout(self.timeout, call(&self.socket, method, path, body))
+            .await
+            .unwrap_or_else(|_| {
+                Err(ClientError::Timeout {
+                    socket: self.socket.display().to_string(),
+                    after: self.timeout,
+                })
+            })
+    }
 }
 
 /// One request; the answer's JSON, or the API's error.
