@@ -128,7 +128,10 @@ fn while_connecting_the_status_says_why_the_last_attempt_failed() {
         assert_eq!(code, Some(4), "{v}");
         assert_eq!(v["state"], "connecting", "{v}");
         if let Some(e) = v["last_error"].as_str() {
-            assert!(e.contains(&format!("127.0.0.1:{port}")), "names the BMC: {e}");
+            assert!(
+                e.contains(&format!("127.0.0.1:{port}")),
+                "names the BMC: {e}"
+            );
             break;
         }
         assert!(Instant::now() < deadline, "no last error reported: {v}");

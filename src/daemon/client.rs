@@ -61,9 +61,7 @@ pub async fn call(
         socket: socket.display().to_string(),
         reason: e.to_string(),
     };
-    let stream = tokio::net::UnixStream::connect(socket)
-        .await
-        .map_err(not_running)?;
+    let stream = connect(socket).await.map_err(not_running)?;
     let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
         .map_err(|e| ClientError::Protocol(e.to_string()))?;
@@ -105,4 +103,17 @@ pub async fn call(
         code: field("code"),
         message: field("message"),
     })
+}
+
+/// Connects as a blocking `connect(2)` does: when the listen backlog is full (another local
+/// user flooding the socket with connects) it waits in the kernel's queue for room, as the
+/// flooder's own connects do, where a non-blocking connect would fail at once with EAGAIN and
+/// never get its turn. [`Client`]'s timeout bounds the wait.
+async fn connect(socket: &Path) -> std::io::Result<tokio::net::UnixStream> {
+    let path = socket.to_path_buf();
+    let stream = tokio::task::spawn_blocking(move || std::os::unix::net::UnixStream::connect(path))
+        .await
+        .map_err(std::io::Error::other)??;
+    stream.set_nonblocking(true)?;
+    tokio::net::UnixStream::from_std(stream)
 }
