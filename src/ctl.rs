@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::cli::agentctl::{Args, CleanArgs, Command};
 use crate::config::{self, Settings, Sources};
 use crate::daemon::build::BuildError;
-use crate::daemon::client::{self, ClientError};
+use crate::daemon::client::{Client, ClientError};
 use crate::reaper::{CleanOptions, CleanReport, Policy};
 use crate::redfish::Kind;
 use crate::service::{ListReport, Service, StatusReport};
@@ -162,6 +162,10 @@ fn client_error(e: ClientError) -> CtlError {
         ClientError::Api { ref code, .. } if code == "lease_limit" => {
             CtlError::new(EXIT_FAILURE, "lease_limit", e)
         }
+        ClientError::Api { ref code, .. } if code == crate::daemon::api::CONNECTING => {
+            CtlError::new(EXIT_UNREACHABLE, "connecting", e)
+        }
+        ClientError::Timeout { .. } => CtlError::new(EXIT_UNREACHABLE, "timeout", e),
         ClientError::Api { .. } | ClientError::Protocol(_) => {
             CtlError::new(EXIT_FAILURE, "api_error", e)
         }
@@ -178,17 +182,35 @@ fn decode<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T,
     })
 }
 
+/// How long agentctl waits for hostagentd by default: one BMC request may take up to 30 s.
+pub const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+/// A clean deletes many sessions one by one.
+pub const CLEAN_TIMEOUT: Duration = Duration::from_secs(600);
+
 /// The commands hostagentd answers over its socket.
 async fn via_daemon(args: &Args) -> Result<Output, CtlError> {
-    let socket = &args.socket;
+    let default = match args.command {
+        Command::Clean(_) => CLEAN_TIMEOUT,
+        _ => CALL_TIMEOUT,
+    };
+    let client = &Client {
+        socket: args.socket.clone(),
+        timeout: args.timeout.unwrap_or(default),
+    };
     match &args.command {
         Command::Status => {
             let report: StatusReport = decode(
-                client::call(socket, http::Method::GET, "/v1/status", None)
+                client
+                    .call(http::Method::GET, "/v1/status", None)
                     .await
                     .map_err(client_error)?,
             )?;
-            Ok(output(crate::render::status(&report), &report))
+            let mut out = output(crate::render::status(&report), &report);
+            // Still connecting: the BMC has not been reached, as exit 4 says elsewhere.
+            if report.state.as_deref() == Some(crate::daemon::api::CONNECTING) {
+                out.2 = EXIT_UNREACHABLE;
+            }
+            Ok(out)
         }
         Command::List { kinds: names } => {
             kinds(names)?;
@@ -199,7 +221,8 @@ async fn via_daemon(args: &Args) -> Result<Output, CtlError> {
                 format!("/v1/sessions?{}", query.join("&"))
             };
             let report: ListReport = decode(
-                client::call(socket, http::Method::GET, &path, None)
+                client
+                    .call(http::Method::GET, &path, None)
                     .await
                     .map_err(client_error)?,
             )?;
@@ -207,18 +230,18 @@ async fn via_daemon(args: &Args) -> Result<Output, CtlError> {
         }
         Command::Clean(c) => {
             let body = serde_json::json!({ "dry_run": c.dry_run, "kinds": kinds(&c.kinds)?, "idle_s": c.idle.map(|m| m * 60), "ids": c.ids, "force": c.force });
-            let call = client::call(socket, http::Method::POST, "/v1/clean", Some(body));
+            let call = client.call(http::Method::POST, "/v1/clean", Some(body));
             let report: CleanReport =
                 decode(with_spinner("cleaning", call).await.map_err(client_error)?)?;
             Ok(clean_output(report, c.check))
         }
-        Command::Session(sub) => session_command(socket, sub).await,
-        Command::Run { ttl, command } => run_with_lease(socket, *ttl, command).await,
-        Command::Get { path } => raw_via_daemon(socket, http::Method::GET, path, None).await,
+        Command::Session(sub) => session_command(client, sub).await,
+        Command::Run { ttl, command } => run_with_lease(client, *ttl, command).await,
+        Command::Get { path } => raw_via_daemon(client, http::Method::GET, path, None).await,
         Command::Patch { path, data } => {
-            raw_via_daemon(socket, http::Method::PATCH, path, Some(json_data(data)?)).await
+            raw_via_daemon(client, http::Method::PATCH, path, Some(json_data(data)?)).await
         }
-        Command::Delete { path } => raw_via_daemon(socket, http::Method::DELETE, path, None).await,
+        Command::Delete { path } => raw_via_daemon(client, http::Method::DELETE, path, None).await,
         other => Err(CtlError::new(
             EXIT_USAGE,
             "unsupported",
@@ -229,13 +252,14 @@ async fn via_daemon(args: &Args) -> Result<Output, CtlError> {
 
 /// `get`/`patch`/`delete` through the daemon's Redfish proxy, with the daemon's session.
 async fn raw_via_daemon(
-    socket: &std::path::Path,
+    client: &Client,
     method: http::Method,
     path: &str,
     body: Option<serde_json::Value>,
 ) -> Result<Output, CtlError> {
     let path = redfish_path(path)?;
-    let value = client::call(socket, method, &path, body)
+    let value = client
+        .call(method, &path, body)
         .await
         .map_err(client_error)?;
     Ok(pretty(value, EXIT_OK))
@@ -276,12 +300,13 @@ fn json_data(data: &str) -> Result<serde_json::Value, CtlError> {
 }
 
 async fn open_lease(
-    socket: &std::path::Path,
+    client: &Client,
     ttl: Option<std::time::Duration>,
     pid: u32,
 ) -> Result<serde_json::Value, CtlError> {
     let body = serde_json::json!({ "ttl_s": ttl.map(|t| t.as_secs()), "pid": pid });
-    client::call(socket, http::Method::POST, "/v1/leases", Some(body))
+    client
+        .call(http::Method::POST, "/v1/leases", Some(body))
         .await
         .map_err(client_error)
 }
@@ -289,14 +314,14 @@ async fn open_lease(
 /// `session open` binds the lease to the calling shell (agentctl itself exits at once) unless
 /// `--pid` names another process.
 async fn session_command(
-    socket: &std::path::Path,
+    client: &Client,
     sub: &crate::cli::agentctl::SessionCommand,
 ) -> Result<Output, CtlError> {
     use crate::cli::agentctl::SessionCommand;
     match sub {
         SessionCommand::Open { ttl, pid } => {
             let pid = pid.unwrap_or_else(|| nix::unistd::getppid().as_raw() as u32);
-            let v = open_lease(socket, *ttl, pid).await?;
+            let v = open_lease(client, *ttl, pid).await?;
             let text = format!(
                 "lease {} (bound to process {pid}, expires {})\nREDFISH_URL={}\nREDFISH_SESSION_TOKEN={}\nREDFISH_SESSION_LOCATION={}\n",
                 v["id"].as_str().unwrap_or("?"), v["expires"].as_str().unwrap_or("?"), v["url"].as_str().unwrap_or(""), v["token"].as_str().unwrap_or(""), v["location"].as_str().unwrap_or("")
@@ -304,18 +329,15 @@ async fn session_command(
             Ok((text, v, EXIT_OK))
         }
         SessionCommand::Close { id } => {
-            let v = client::call(
-                socket,
-                http::Method::DELETE,
-                &format!("/v1/leases/{id}"),
-                None,
-            )
-            .await
-            .map_err(client_error)?;
+            let v = client
+                .call(http::Method::DELETE, &format!("/v1/leases/{id}"), None)
+                .await
+                .map_err(client_error)?;
             Ok((format!("lease {id} closed\n"), v, EXIT_OK))
         }
         SessionCommand::List => {
-            let v = client::call(socket, http::Method::GET, "/v1/leases", None)
+            let v = client
+                .call(http::Method::GET, "/v1/leases", None)
                 .await
                 .map_err(client_error)?;
             let rows: Vec<Vec<String>> = v["leases"]
@@ -346,11 +368,11 @@ async fn session_command(
 /// exported to the child, closed when the child ends however it ends; the child's exit status
 /// is agentctl's (128 + signal for a signal).
 async fn run_with_lease(
-    socket: &std::path::Path,
+    client: &Client,
     ttl: Option<std::time::Duration>,
     command: &[String],
 ) -> Result<Output, CtlError> {
-    let v = open_lease(socket, ttl, std::process::id()).await?;
+    let v = open_lease(client, ttl, std::process::id()).await?;
     let id = v["id"].as_str().unwrap_or_default().to_string();
     let status = tokio::process::Command::new(&command[0])
         .args(&command[1..])
@@ -365,13 +387,9 @@ async fn run_with_lease(
         )
         .status()
         .await;
-    if let Err(e) = client::call(
-        socket,
-        http::Method::DELETE,
-        &format!("/v1/leases/{id}"),
-        None,
-    )
-    .await
+    if let Err(e) = client
+        .call(http::Method::DELETE, &format!("/v1/leases/{id}"), None)
+        .await
     {
         tracing::warn!(lease = %id, error = %e, "closing the lease failed; it ends when this process does");
     }

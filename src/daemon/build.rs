@@ -250,15 +250,19 @@ pub async fn service_with_ipmi(
 
 /// [`service`], retried with backoff (1 s doubling to 30 s) while the BMC is unreachable;
 /// other errors (configuration, refused credentials) are final.
+/// Builds the service, retrying while the BMC is unreachable; `on_unreachable` hears each
+/// failed attempt (the API reports the last one while connecting).
 pub async fn connect_with_retry(
     settings: &Settings,
     sysfs_root: &Path,
+    on_unreachable: &(dyn Fn(&BuildError) + Sync),
 ) -> Result<Service, BuildError> {
     let mut wait = Duration::from_secs(1);
     let role = Role::daemon(settings);
     loop {
         match service(settings, sysfs_root, &role).await {
             Err(e) if e.is_unreachable() => {
+                on_unreachable(&e);
                 tracing::warn!(message_id = crate::events::BMC_UNREACHABLE, error = %e, retry_in_s = wait.as_secs(), "the BMC is unreachable");
                 tokio::time::sleep(wait).await;
                 wait = (wait * 2).min(Duration::from_secs(30));

@@ -1,6 +1,7 @@
 //! The client `agentctl` uses to talk to hostagentd over its Unix socket.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Method, Request};
@@ -19,6 +20,34 @@ pub enum ClientError {
     },
     #[error("talking to hostagentd: {0}")]
     Protocol(String),
+    #[error("hostagentd did not answer on {socket} within {}s (see `journalctl -u hostagentd`; --timeout sets how long to wait)", after.as_secs_f64())]
+    Timeout { socket: String, after: Duration },
+}
+
+/// The daemon's socket and how long one call may take in all: configuration management runs
+/// agentctl unattended and must never hang on it.
+pub struct Client {
+    pub socket: PathBuf,
+    pub timeout: Duration,
+}
+
+impl Client {
+    /// [`call`], given up after the timeout.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> Result<serde_json::Value, ClientError> {
+        tokio::time::timeout(self.timeout, call(&self.socket, method, path, body))
+            .await
+            .unwrap_or_else(|_| {
+                Err(ClientError::Timeout {
+                    socket: self.socket.display().to_string(),
+                    after: self.timeout,
+                })
+            })
+    }
 }
 
 /// One request; the answer's JSON, or the API's error.
@@ -32,9 +61,7 @@ pub async fn call(
         socket: socket.display().to_string(),
         reason: e.to_string(),
     };
-    let stream = tokio::net::UnixStream::connect(socket)
-        .await
-        .map_err(not_running)?;
+    let stream = connect(socket).await.map_err(not_running)?;
     let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
         .map_err(|e| ClientError::Protocol(e.to_string()))?;
@@ -76,4 +103,17 @@ pub async fn call(
         code: field("code"),
         message: field("message"),
     })
+}
+
+/// Connects as a blocking `connect(2)` does: when the listen backlog is full (another local
+/// user flooding the socket with connects) it waits in the kernel's queue for room, as the
+/// flooder's own connects do, where a non-blocking connect would fail at once with EAGAIN and
+/// never get its turn. [`Client`]'s timeout bounds the wait.
+async fn connect(socket: &Path) -> std::io::Result<tokio::net::UnixStream> {
+    let path = socket.to_path_buf();
+    let stream = tokio::task::spawn_blocking(move || std::os::unix::net::UnixStream::connect(path))
+        .await
+        .map_err(std::io::Error::other)??;
+    stream.set_nonblocking(true)?;
+    tokio::net::UnixStream::from_std(stream)
 }

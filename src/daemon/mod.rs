@@ -2,11 +2,14 @@
 //! the local API on a Unix socket, run the reaper every `reaper.interval` (at once, with a
 //! shorter idle threshold, when the table is near full), and log out at shutdown.
 
+pub mod admission;
+pub mod api;
 pub mod build;
 pub mod client;
 pub mod credentials;
 pub mod logging;
 pub mod peer;
+pub mod refusals;
 pub mod routes;
 pub mod server;
 pub mod sockdiag;
@@ -32,7 +35,8 @@ pub struct Daemon {
     pub proxy: crate::proxy::Proxy,
 }
 
-/// Runs until `shutdown` resolves, then logs out with a fresh timeout.
+/// Runs until `shutdown` resolves, then logs out with a fresh timeout. The listeners answer
+/// from the start ([`api::Api`]: "connecting" until the BMC has answered).
 pub async fn run(
     settings: Settings,
     sysfs_root: std::path::PathBuf,
@@ -42,16 +46,43 @@ pub async fn run(
     let notifier = systemd::Notifier::from_env();
     let (stop_tx, stop_rx) = watch::channel(false);
     tokio::pin!(shutdown);
-    notifier.status("connecting to the BMC");
-    let service = tokio::select! {
-        s = build::connect_with_retry(&settings, &sysfs_root) => Arc::new(s?),
-        _ = &mut shutdown => return Ok(()),
-    };
-    let timeout = service.agent.session_timeout().await;
     let https = match settings.api.listen_https {
         Some(addr) => Some(tls_listener::bind(addr).await?),
         None => None,
     };
+    let api = Arc::new(api::Api::new(&settings));
+    let mut tasks = vec![tokio::spawn(server::serve(
+        api.clone(),
+        listener,
+        stop_rx.clone(),
+    ))];
+    if let Some(https) = https {
+        tasks.push(tokio::spawn(tls_listener::serve(
+            api.clone(),
+            https,
+            stop_rx.clone(),
+        )));
+    }
+    notifier.status("connecting to the BMC");
+    let on_unreachable = |e: &build::BuildError| api.set_last_error(e);
+    let connected = tokio::select! {
+        s = build::connect_with_retry(&settings, &sysfs_root, &on_unreachable) => Some(s),
+        _ = &mut shutdown => None,
+    };
+    let service = match connected {
+        Some(Ok(s)) => Arc::new(s),
+        other => {
+            let _ = stop_tx.send(true);
+            for task in tasks {
+                let _ = task.await;
+            }
+            return match other {
+                Some(Err(e)) => Err(e.into()),
+                _ => Ok(()),
+            };
+        }
+    };
+    let timeout = service.agent.session_timeout().await;
     let proxy =
         crate::proxy::Proxy::new(service.agent.clone(), timeout, settings.api.cache_ttl).await;
     let daemon = Arc::new(Daemon {
@@ -59,27 +90,20 @@ pub async fn run(
         service: service.clone(),
         proxy,
     });
+    api.set_ready(daemon.clone());
     notifier.ready();
     notifier.status(&format!(
         "serving; BMC at {}",
         service.agent.transport().endpoint()
     ));
-    let mut tasks = vec![
+    tasks.extend([
         tokio::spawn(keep_alive_loop(
             service.agent.clone(),
             keep_alive_interval(timeout),
             stop_rx.clone(),
         )),
         tokio::spawn(reaper_loop(daemon.clone(), stop_rx.clone())),
-        tokio::spawn(server::serve(daemon.clone(), listener, stop_rx.clone())),
-    ];
-    if let Some(https) = https {
-        tasks.push(tokio::spawn(tls_listener::serve(
-            daemon.clone(),
-            https,
-            stop_rx.clone(),
-        )));
-    }
+    ]);
     if let Some((plan, index)) = service.link.clone() {
         tasks.push(tokio::spawn(link_loop(
             service.clone(),

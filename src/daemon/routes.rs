@@ -87,6 +87,7 @@ pub async fn handle(
                         cached: daemon.proxy.cached(),
                         https: daemon.settings.api.listen_https.map(|a| a.to_string()),
                     });
+                    report.state = Some(super::api::READY.into());
                     json(StatusCode::OK, &report)
                 }
                 Err(e) => bmc_error(e),
