@@ -15,4 +15,4 @@ pub use error::{MessageInfo, RedfishError};
 pub use kinds::{context_tag, parse_context_tag, Kind, Owner};
 pub use root::{ServiceRootInfo, Vendor};
 pub use session::{classify_session, SessionInfo, SessionRow};
-pub use uri::{ids_equal, last_segment, normalize, path_of};
+pub use uri::{ids_equal, last_segment, normalize, path_of, session_key};
