@@ -33,6 +33,9 @@ pub struct StatusReport {
     /// The daemon's Redfish proxy; absent without a daemon (`--standalone`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub proxy: Option<ProxyStatus>,
+    /// Reaper cycles completed since the daemon started; absent without a daemon.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reaper_cycles: Option<u64>,
 }
 
 /// What the proxy holds: virtual sessions (none of them on the BMC), leases, cached answers.
@@ -168,8 +171,12 @@ impl Service {
             .filter(|s| s.login_time.is_none() && s.last_access.is_none())
         {
             s.login_time = Some(*seen.entry(s.uri.clone()).or_insert(now));
+            s.login_time_inferred = true;
         }
         drop(seen);
+        if let Some(ledger) = self.agent.ledger() {
+            ledger.note_kinds(&listing.sessions);
+        }
         self.note_identity(&listing.sessions).await;
         Ok((listing.sessions, now))
     }
@@ -209,6 +216,7 @@ impl Service {
             sessions: counts,
             limit: *self.limit.lock().await,
             proxy: None,
+            reaper_cycles: None,
         })
     }
 
@@ -300,7 +308,7 @@ fn settle_ledger(
             Some((_, Owner::Orphan(_))) if failed_or_kept(&entry.uri) => continue,
             Some((_, Owner::Orphan(_))) => {}
             Some((_, owner)) => {
-                tracing::warn!(session = %entry.uri, %owner, "the BMC lists a ledger entry's URI with another user: not provably ours, left alone and dropped from the ledger")
+                tracing::warn!(session = %entry.uri, %owner, "the BMC lists a ledger entry's URI with another user, kind or a later creation time (an id reused after a BMC reboot?): not provably ours, left alone and dropped from the ledger")
             }
         }
         ledger.forget(&entry.uri);

@@ -363,7 +363,11 @@ async fn a_ledger_entry_is_deleted_only_when_listed_now_with_the_same_user() {
         .find(|s| s.user == "admin")
         .unwrap()
         .id;
-    let entry = |uri: String, owner: &str| serde_json::json!({"uri": uri, "owner": owner, "user": "admin", "created": "2026-11-30T08:00:00Z"});
+    // Recorded after the sessions were made, as the agent records them.
+    let now = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let entry = |uri: String, owner: &str| serde_json::json!({"uri": uri, "owner": owner, "user": "admin", "created": now});
     let ledger_text = serde_json::json!({"version": 1, "sessions": [
         entry(session_uri(&sim, &ops), "lease:0a1b2c3d4e5f"),
         entry(session_uri(&sim, "admin000000006930a1b2deadbeef"), "agent"),
@@ -548,6 +552,88 @@ async fn a_lease_whose_delete_failed_is_deleted_by_the_next_reaper_cycle() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(ids(&sim).len(), 1, "the agent's own session only");
+    drop(daemon);
+    sim.shutdown().await;
+}
+
+/// Polls `status` until the daemon has completed `n` reaper cycles since it started.
+fn wait_reaper_cycles(daemon: &Daemon, n: u64) {
+    let deadline = Instant::now() + Duration::from_secs(INTERVAL_S + 10);
+    loop {
+        let (code, v, err) = daemon.agentctl(&["status"]);
+        if code == Some(0) && v["reaper_cycles"].as_u64().is_some_and(|c| c >= n) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no {n} reaper cycles: {v} {err}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn idrac_ids_reused_after_a_bmc_reboot_are_not_taken_for_the_ledgers_sessions() {
+    let sim = common::sim_with(SimConfig {
+        profile: Profile::Idrac,
+        max_sessions: Some(64),
+        ..SimConfig::default()
+    })
+    .await;
+    let mut daemon = Daemon::start(&sim, &config(false));
+    let daemon_ready = tokio::task::spawn_blocking(move || {
+        daemon.wait_ready();
+        open_leases(&daemon, 4);
+        // A listing notes the kind of each session in the ledger.
+        assert_eq!(daemon.agentctl(&["list"]).0, Some(0));
+        daemon
+    });
+    daemon = daemon_ready.await.unwrap();
+    let before: Vec<String> = sim.sessions().into_iter().map(|s| s.id).collect();
+    assert_eq!(before, ["2", "3", "4", "5", "6"], "iDRAC numbers sessions");
+    daemon.kill9();
+    assert_eq!(
+        ledger(&daemon)["sessions"].as_array().unwrap().len(),
+        5,
+        "the agent and 4 leases"
+    );
+    // The BMC reboots (a few minutes), then people log in with the same shared account: four
+    // Web UI sessions and an out-of-band Redfish tool, which get the ids 2..6 again.
+    sim.reboot();
+    sim.advance_clock(180);
+    sim.leak(4, SimKind::WebUi, Some("admin"));
+    sim.leak(1, SimKind::Rest, Some("admin"));
+    let people = ids(&sim);
+    assert_eq!(
+        people,
+        ["2", "3", "4", "5", "6"].map(String::from).into(),
+        "the ledger's URIs name the people's sessions now"
+    );
+    daemon.restart();
+    let daemon = blocking(move || {
+        daemon.wait_ready();
+        wait_reaper_cycles(&daemon, 1);
+        daemon
+    })
+    .await;
+    assert!(
+        people.is_subset(&ids(&sim)),
+        "every person's session survives the first reaper cycle: {:?}",
+        sim.sessions()
+    );
+    assert_eq!(ids(&sim).len(), 6, "and the new agent session");
+    assert!(
+        !daemon.log().contains(hostagent::events::SESSION_CLEANED),
+        "nothing was deleted: {}",
+        daemon.log()
+    );
+    let entries = ledger(&daemon)["sessions"].as_array().unwrap().clone();
+    assert_eq!(
+        entries.len(),
+        1,
+        "the earlier run's entries are dropped: {entries:?}"
+    );
+    assert_eq!(entries[0]["owner"], "agent");
     drop(daemon);
     sim.shutdown().await;
 }

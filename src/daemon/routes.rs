@@ -87,6 +87,11 @@ pub async fn handle(
                         cached: daemon.proxy.cached(),
                         https: daemon.settings.api.listen_https.map(|a| a.to_string()),
                     });
+                    report.reaper_cycles = Some(
+                        daemon
+                            .reaper_cycles
+                            .load(std::sync::atomic::Ordering::Relaxed),
+                    );
                     json(StatusCode::OK, &report)
                 }
                 Err(e) => bmc_error(e),

@@ -4,11 +4,17 @@
 //! Sessions of an earlier run are recognised only in the daemon ([`EarlierRun`] is empty in
 //! `agentctl --standalone`, which must never take a running daemon's sessions for orphans),
 //! and only on evidence, strongest first:
-//! 1. the ledger names the URI, and the BMC lists it now with the same user (where it says);
+//! 1. the ledger names the URI, and the BMC lists it now with the same user (where it says),
+//!    of the kind the agent's session was (where the ledger noted it), made no later than the
+//!    ledger's record (where the BMC says when it made it): iDRAC numbers its sessions and
+//!    starts again after a reboot, so a URI alone may name a person's session now;
 //! 2. the session carries the agent's `Context` tag (`hostagent/<boot-id>/<who>`, kept by
 //!    bmcweb-like BMCs) and is neither the agent's session (nor, while the agent logs in, a
 //!    session tagged `agent`) nor a live or opening lease;
 //! 3. memory-only mode on a BMC that keeps no `Context` (iLO): the [`Identity`] rule.
+//!
+//! A person's session (Web UI, console, shell, IPMI: [`Kind::is_person`]) is never an orphan,
+//! whatever the evidence says: the agent makes none.
 
 use std::collections::{HashMap, HashSet};
 
@@ -108,13 +114,16 @@ impl Owners {
         {
             return Owner::Lease(lease.clone());
         }
+        if session.kind.is_person() {
+            return Owner::Foreign;
+        }
         if let Some(entry) = self
             .earlier
             .ledger
             .iter()
             .find(|e| ids_equal(&e.uri, &session.uri))
         {
-            if same_user(entry.user.as_deref(), session.user.as_deref()) {
+            if is_recorded(entry, session) {
                 return Owner::Orphan(Some(entry.owner.clone()));
             }
         }
@@ -151,6 +160,19 @@ impl Owners {
         };
         Some(Owner::Orphan(Some(was)))
     }
+}
+
+/// Whether the listed session is the one the ledger entry recorded (same URI assumed): same
+/// user and kind where both are known, and made no later than the record where the BMC says
+/// when it made the session (on its clock when the ledger has it, else on the host's).
+fn is_recorded(entry: &LedgerEntry, session: &SessionInfo) -> bool {
+    let same_kind = entry.kind.is_none_or(|k| k == session.kind);
+    let recorded = entry.bmc_created.unwrap_or(entry.created);
+    let not_newer = match session.login_time {
+        Some(made) if !session.login_time_inferred => made <= recorded,
+        _ => true,
+    };
+    same_user(entry.user.as_deref(), session.user.as_deref()) && same_kind && not_newer
 }
 
 /// The ledger's user and the listed one agree, or the BMC does not say.

@@ -34,6 +34,12 @@ impl Kind {
         Kind::Unknown,
     ];
 
+    /// What a person's login makes (Web UI, remote console, SSH/serial shell, IPMI): never
+    /// taken for the agent's by any orphan rule, whatever the ledger or a tag says.
+    pub fn is_person(self) -> bool {
+        matches!(self, Kind::WebUi | Kind::Console | Kind::Shell | Kind::Ipmi)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::RestHost => "rest-host",

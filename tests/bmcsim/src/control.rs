@@ -167,7 +167,7 @@ fn reset(sim: &Sim, b: &Value) -> Reply {
     let dropped = {
         let mut table = sim.table();
         let n = table.len();
-        table.clear();
+        table.reboot();
         n
     };
     *sim.down_until.lock().unwrap_or_else(|e| e.into_inner()) =

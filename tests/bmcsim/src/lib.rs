@@ -149,6 +149,12 @@ impl SimHandle {
         control::leak_direct(&self.sim, &body)
     }
 
+    /// A BMC reboot that is over at once (`/_sim/reset` with `down_s` 0): every session is
+    /// gone and iDRAC numbers sessions from 2 again.
+    pub fn reboot(&self) {
+        self.sim.table().reboot();
+    }
+
     pub fn advance_clock(&self, secs: i64) {
         let mut table = self.sim.table();
         table.clock_offset += secs;

@@ -223,6 +223,13 @@ impl Table {
         self.by_id.clear();
     }
 
+    /// A BMC reboot: every session is gone. NOTE(dell): iDRAC numbers its sessions again from
+    /// 2 after a reboot, so a session id of before the reboot names another session after it.
+    pub fn reboot(&mut self) {
+        self.clear();
+        self.next_numeric_id = 1;
+    }
+
     /// Every live session, oldest first (ties by id), as a BMC lists them.
     pub fn list(&mut self) -> Vec<SimSession> {
         self.sweep();

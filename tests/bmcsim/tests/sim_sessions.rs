@@ -526,3 +526,31 @@ async fn the_control_api_lists_every_token_issued_deleted_sessions_too() {
     assert_eq!(sim.issued_tokens(), tokens);
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn idrac_numbers_its_sessions_again_from_2_after_a_reset() {
+    let c = client();
+    let sim = start(Profile::Idrac).await;
+    let (_, first) = login(&c, &sim).await;
+    let (_, second) = login(&c, &sim).await;
+    assert_eq!(
+        (first.as_str(), second.as_str()),
+        (
+            "/redfish/v1/SessionService/Sessions/2",
+            "/redfish/v1/SessionService/Sessions/3"
+        )
+    );
+    let r = c
+        .post(format!("{}/_sim/reset", sim.base_url()))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let (_, after) = login(&c, &sim).await;
+    assert_eq!(
+        after, "/redfish/v1/SessionService/Sessions/2",
+        "the id of before the reboot names a new session"
+    );
+    sim.shutdown().await;
+}
