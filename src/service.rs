@@ -8,7 +8,9 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use tokio::sync::Mutex;
 
-use crate::reaper::{self, CleanOptions, CleanReport, EarlierRun, Identity, Owners, Policy};
+use crate::reaper::{
+    self, CleanOptions, CleanReport, EarlierRun, Identity, Owners, Policy, Refusals,
+};
 use crate::redfish::{ids_equal, ClassifyContext, Kind, Owner, SessionInfo, SessionRow};
 use crate::session::listing::{list_sessions, ListOptions};
 use crate::session::{AgentSession, SessionError};
@@ -73,6 +75,8 @@ pub struct Service {
     /// The memory-only rule's reference, fixed at the first listing that shows the agent's
     /// own session (see [`Identity`]).
     identity: std::sync::OnceLock<Option<Identity>>,
+    /// Sessions the BMC refused to delete: not tried again by later cleans.
+    refusals: Arc<Refusals>,
 }
 
 /// How the daemon recognises the sessions an earlier run of it left behind (the ledger needs
@@ -102,6 +106,7 @@ impl Service {
             link: None,
             recovery: Recovery::default(),
             identity: std::sync::OnceLock::new(),
+            refusals: Arc::default(),
         }
     }
 
@@ -242,6 +247,10 @@ impl Service {
         on_progress: &(dyn Fn(usize, usize) + Sync),
     ) -> CleanReport {
         let owners = self.owners().await;
+        let opts = &CleanOptions {
+            refused: Some(self.refusals.clone()),
+            ..opts.clone()
+        };
         if opts.dry_run {
             return reaper::clean(
                 &self.agent,

@@ -155,6 +155,11 @@ impl SimHandle {
         self.sim.table().reboot();
     }
 
+    /// `/_sim/leak` with a full body (`count`, `kind`, `user`, `undeletable`); the new ids.
+    pub fn leak_with(&self, body: serde_json::Value) -> Vec<String> {
+        control::leak_ids(&self.sim, &body)
+    }
+
     pub fn advance_clock(&self, secs: i64) {
         let mut table = self.sim.table();
         table.clock_offset += secs;
