@@ -564,10 +564,7 @@ fn wait_reaper_cycles(daemon: &Daemon, n: u64) {
         if code == Some(0) && v["reaper_cycles"].as_u64().is_some_and(|c| c >= n) {
             return;
         }
-        assert!(
-            Instant::now() < deadline,
-            "no {n} reaper cycles: {v} {err}"
-        );
+        assert!(Instant::now() < deadline, "no {n} reaper cycles: {v} {err}");
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -635,5 +632,68 @@ async fn idrac_ids_reused_after_a_bmc_reboot_are_not_taken_for_the_ledgers_sessi
     );
     assert_eq!(entries[0]["owner"], "agent");
     drop(daemon);
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_hosts_on_one_bmcweb_never_take_each_others_sessions_after_a_crash() {
+    let sim = common::sim_with(SimConfig {
+        profile: Profile::Bmcweb,
+        max_sessions: Some(64),
+        ..SimConfig::default()
+    })
+    .await;
+    // Two hosts of one sled, both cloned from one image: the same machine-id, so each sets
+    // agent.host_id (and here, on one machine, they share a boot id too).
+    let host = |id: &str| format!("{}[agent]\nhost_id = \"{id}\"\n", config(true));
+    let mut a = Daemon::start(&sim, &host("sled1-node-a"));
+    let b = Daemon::start(&sim, &host("sled1-node-b"));
+    let (a_ready, b) = blocking(move || {
+        a.wait_ready();
+        b.wait_ready();
+        open_leases(&a, 3);
+        open_leases(&b, 3);
+        (a, b)
+    })
+    .await;
+    a = a_ready;
+    let tagged = |host: &str| -> HashSet<String> {
+        sim.sessions()
+            .into_iter()
+            .filter(|s| {
+                s.context
+                    .as_deref()
+                    .is_some_and(|c| c.starts_with(&format!("hostagent/{host}/")))
+            })
+            .map(|s| s.id)
+            .collect()
+    };
+    let (dead, others) = (tagged("sled1-node-a"), tagged("sled1-node-b"));
+    assert_eq!((dead.len(), others.len()), (4, 4), "{:?}", sim.sessions());
+    a.kill9();
+    a.restart();
+    let a = blocking(move || {
+        a.wait_ready();
+        wait_reaper_cycles(&a, 1);
+        a
+    })
+    .await;
+    let left = ids(&sim);
+    assert!(
+        others.is_subset(&left),
+        "the other host's agent session and its 3 leases survive: {:?}",
+        sim.sessions()
+    );
+    assert!(
+        left.is_disjoint(&dead),
+        "the killed host's orphans are gone: {:?}",
+        sim.sessions()
+    );
+    assert_eq!(left.len(), 5, "and the restarted agent's new session");
+    assert_eq!(tagged("sled1-node-a").len(), 1);
+    // The other host still works: its leases are its own.
+    let (code, v, err) = b.agentctl(&["session", "list"]);
+    assert_eq!(code, Some(0), "{v} {err}");
+    drop((a, b));
     sim.shutdown().await;
 }

@@ -178,7 +178,11 @@ async fn deletes_of(sim: &bmcsim::SimHandle, id: &str) -> usize {
         .unwrap()
         .iter()
         .filter(|e| {
-            e["method"] == "DELETE" && e["path"].as_str().unwrap().contains(&id.replace(' ', "%20"))
+            e["method"] == "DELETE"
+                && e["path"]
+                    .as_str()
+                    .unwrap()
+                    .contains(&id.replace(' ', "%20"))
         })
         .count()
 }
@@ -220,7 +224,9 @@ async fn a_session_the_bmc_will_not_delete_is_kept_with_its_status_and_not_tried
             "{profile}: the reason names the status: {kept:?}"
         );
         assert_eq!(deletes_of(&sim, &emergency[0]).await, 1, "{profile}");
-        assert!(stale.iter().all(|id| !sim.sessions().iter().any(|s| &s.id == id)));
+        assert!(stale
+            .iter()
+            .all(|id| !sim.sessions().iter().any(|s| &s.id == id)));
         for _ in 0..2 {
             let again = svc
                 .clean(&policy, &CleanOptions::default(), &|_, _| {})
@@ -228,7 +234,10 @@ async fn a_session_the_bmc_will_not_delete_is_kept_with_its_status_and_not_tried
                 .unwrap();
             let kept = again.kept.iter().find(|k| k.id == emergency[0]).unwrap();
             assert_eq!(kept.status, Some(status), "{profile}: {kept:?}");
-            assert!(again.failed.is_empty() && again.deleted.is_empty(), "{again:?}");
+            assert!(
+                again.failed.is_empty() && again.deleted.is_empty(),
+                "{again:?}"
+            );
         }
         assert_eq!(
             deletes_of(&sim, &emergency[0]).await,

@@ -168,10 +168,16 @@ async fn the_shared_session_and_paths_outside_redfish_v1_are_out_of_reach() {
     for path in [
         format!("/redfish/v1/SessionService/Sessions/{}/", id.to_uppercase()),
         format!("/redfish/v1/SessionService/Sessions/Members/{id}/"),
-        format!("/redfish/v1/SessionService/Sessions/members/{}", id.to_uppercase()),
+        format!(
+            "/redfish/v1/SessionService/Sessions/members/{}",
+            id.to_uppercase()
+        ),
         format!("/redfish/v1/SessionService/Sessions/{id}"),
         format!("/redfish/v1/sessionservice/sessions/{encoded}/"),
-        format!("/None:8443/redfish/v1/SessionService/Sessions/{}/", id.to_uppercase()),
+        format!(
+            "/None:8443/redfish/v1/SessionService/Sessions/{}/",
+            id.to_uppercase()
+        ),
     ] {
         for method in ["DELETE", "PATCH"] {
             let (status, _, body) = unix_request(s, method, &path, &[], "{}").await;
@@ -182,7 +188,11 @@ async fn the_shared_session_and_paths_outside_redfish_v1_are_out_of_reach() {
                 String::from_utf8_lossy(&body)
             );
         }
-        assert_eq!(sim.sessions().len(), 1, "{path}: the agent's session survives");
+        assert_eq!(
+            sim.sessions().len(),
+            1,
+            "{path}: the agent's session survives"
+        );
     }
     for path in [
         "/redfish/v1/../../_sim/sessions",

@@ -89,9 +89,7 @@ pub async fn clean(
         let known = refused.and_then(|r| r.status_of(&session));
         match (verdict, known) {
             (Verdict::Delete, Some(status)) => report.kept.push(Kept {
-                reason: format!(
-                    "the BMC refused to delete it (HTTP {status}): not tried again"
-                ),
+                reason: format!("the BMC refused to delete it (HTTP {status}): not tried again"),
                 status: Some(status),
                 ..kept(session)
             }),

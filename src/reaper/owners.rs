@@ -8,9 +8,12 @@
 //!    of the kind the agent's session was (where the ledger noted it), made no later than the
 //!    ledger's record (where the BMC says when it made it): iDRAC numbers its sessions and
 //!    starts again after a reboot, so a URI alone may name a person's session now;
-//! 2. the session carries the agent's `Context` tag (`hostagent/<boot-id>/<who>`, kept by
-//!    bmcweb-like BMCs) and is neither the agent's session (nor, while the agent logs in, a
-//!    session tagged `agent`) nor a live or opening lease;
+//! 2. the session carries this host's `Context` tag (`hostagent/<host>/<boot-id>/<who>`, kept
+//!    by bmcweb-like BMCs; `<host>` is `agent.host_id`) and is neither the agent's session
+//!    (nor, while the agent logs in, a session tagged `agent`) nor a live or opening lease.
+//!    Another host's tag never counts (multi-host sleds share one BMC); the old format
+//!    `hostagent/<boot-id>/<who>`, which names no host, counts only while no other host's tag
+//!    has been seen on the BMC;
 //! 3. memory-only mode on a BMC that keeps no `Context` (iLO): the [`Identity`] rule.
 //!
 //! A person's session (Web UI, console, shell, IPMI: [`Kind::is_person`]) is never an orphan,
@@ -20,7 +23,7 @@ use std::collections::{HashMap, HashSet};
 
 use time::OffsetDateTime;
 
-use crate::redfish::{ids_equal, parse_context_tag, Kind, Owner, SessionInfo};
+use crate::redfish::{ids_equal, parse_context_tag, ContextTag, Kind, Owner, SessionInfo};
 use crate::state::LedgerEntry;
 
 #[derive(Debug, Clone, Default)]
@@ -46,6 +49,17 @@ pub struct EarlierRun {
     pub by_context: bool,
     /// Memory-only mode on a BMC without `Context`.
     pub identity: Option<Identity>,
+    /// This host's `agent.host_id`, as its tags name it.
+    pub host_id: Option<String>,
+    /// Another host's tag has been seen on the BMC: old-format tags no longer count.
+    pub other_hosts_tagged: bool,
+}
+
+impl EarlierRun {
+    /// Whether a tag is another host's.
+    pub fn is_other_hosts(&self, tag: &ContextTag) -> bool {
+        tag.host.is_some() && tag.host != self.host_id
+    }
 }
 
 /// The memory-only rule for BMCs that keep no `Context` but say when each session was last
@@ -146,7 +160,12 @@ impl Owners {
         if !self.earlier.by_context {
             return None;
         }
-        let (_, who) = parse_context_tag(session.context.as_deref()?)?;
+        let tag = parse_context_tag(session.context.as_deref()?)?;
+        let old_format = tag.host.is_none();
+        if self.earlier.is_other_hosts(&tag) || (old_format && self.earlier.other_hosts_tagged) {
+            return None;
+        }
+        let who = tag.who;
         if self.lease_ids.contains(&who) {
             return Some(Owner::Lease(who));
         }

@@ -12,7 +12,7 @@ pub mod uri;
 pub use classify::ClassifyContext;
 pub use collection::{decode_collection, CollectionError, CollectionPage, Member};
 pub use error::{MessageInfo, RedfishError};
-pub use kinds::{context_tag, parse_context_tag, Kind, Owner};
+pub use kinds::{context_tag, parse_context_tag, ContextTag, Kind, Owner};
 pub use root::{ServiceRootInfo, Vendor};
 pub use session::{classify_session, SessionInfo, SessionRow};
 pub use uri::{ids_equal, last_segment, normalize, path_of, session_key};

@@ -91,7 +91,8 @@ mod tests {
 
     #[test]
     fn session_keys_ignore_case_members_trailing_slashes_and_encoding() {
-        let own = "https://16.1.15.1/redfish/v1/SessionService/Sessions/admin0000000063bc4f87659ddce4/";
+        let own =
+            "https://16.1.15.1/redfish/v1/SessionService/Sessions/admin0000000063bc4f87659ddce4/";
         let key = session_key(own);
         assert_eq!(
             key,

@@ -56,7 +56,10 @@ fn a_reused_id_is_not_an_orphan_when_kind_or_creation_time_tell_another_session(
         "made after the record, on the BMC's clock (the host's clock is hours ahead)"
     );
     assert_eq!(
-        owners.owner_of(&made_at(Kind::HostApplication, datetime!(2026-11-30 09:00:00 UTC))),
+        owners.owner_of(&made_at(
+            Kind::HostApplication,
+            datetime!(2026-11-30 09:00:00 UTC)
+        )),
         Owner::Foreign,
         "another kind than the agent's session was"
     );
@@ -272,4 +275,69 @@ fn no_identity_rule_from_a_person_s_kind_a_missing_user_or_a_bmc_without_access_
         Identity::of(&dmtf).is_none(),
         "no access times (iDRAC, bmcweb): no rule"
     );
+}
+
+#[test]
+fn only_this_host_s_tags_count_and_old_ones_only_while_no_other_host_tags() {
+    let tagged = |id: &str, tag: &str| {
+        let mut s = session(id, "admin", Kind::HostApplication);
+        s.context = Some(tag.to_string());
+        s
+    };
+    let mut owners = Owners {
+        earlier: EarlierRun {
+            by_context: true,
+            host_id: Some("host-a".into()),
+            ..EarlierRun::default()
+        },
+        ..Owners::default()
+    };
+    let mine = tagged("a1", "hostagent/host-a/6a1c0f3e-boot/agent");
+    let theirs = tagged("b1", "hostagent/host-b/6a1c0f3e-boot/agent");
+    let their_lease = tagged("b2", "hostagent/host-b/6a1c0f3e-boot/0a1b2c3d4e5f");
+    let old = tagged("o1", "hostagent/6a1c0f3e-boot/agent");
+    assert_eq!(owners.owner_of(&mine), Owner::Orphan(Some("agent".into())));
+    assert_eq!(
+        owners.owner_of(&theirs),
+        Owner::Foreign,
+        "another host's agent, same boot id"
+    );
+    assert_eq!(owners.owner_of(&their_lease), Owner::Foreign);
+    assert_eq!(
+        owners.owner_of(&old),
+        Owner::Orphan(Some("agent".into())),
+        "an old-format tag while no other host tags"
+    );
+    owners.earlier.other_hosts_tagged = true;
+    assert_eq!(owners.owner_of(&old), Owner::Foreign);
+    assert_eq!(owners.owner_of(&mine), Owner::Orphan(Some("agent".into())));
+}
+
+#[test]
+fn the_identity_rule_does_not_take_another_host_s_sessions() {
+    // Two hosts reach one iLO with one shared account: the BMC lists each host's sessions
+    // from that host's own address, or, with an account per host, under another user.
+    let mut own = session("own", "admin", Kind::Rest);
+    own.origin = Some("10.0.0.11".into());
+    own.login_time = Some(datetime!(2026-11-30 10:00:00 UTC));
+    let owners = Owners {
+        agent_uri: Some(own.uri.clone()),
+        earlier: EarlierRun {
+            identity: Identity::of(&own),
+            host_id: Some("host-a".into()),
+            ..EarlierRun::default()
+        },
+        ..Owners::default()
+    };
+    let mut my_orphan = session("mine", "admin", Kind::Rest);
+    my_orphan.origin = Some("10.0.0.11".into());
+    assert_eq!(owners.owner_of(&my_orphan), Owner::Orphan(None));
+    for n in 0..4 {
+        let mut other_host = session(&format!("b{n}"), "admin", Kind::Rest);
+        other_host.origin = Some("10.0.0.12".into());
+        assert_eq!(owners.owner_of(&other_host), Owner::Foreign, "{other_host:?}");
+        let mut own_account = session(&format!("c{n}"), "host-b", Kind::Rest);
+        own_account.origin = Some("10.0.0.11".into());
+        assert_eq!(owners.owner_of(&own_account), Owner::Foreign);
+    }
 }

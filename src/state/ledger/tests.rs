@@ -171,5 +171,8 @@ fn the_bmc_s_login_time_and_the_listed_kind_are_kept_for_the_next_run() {
     // A ledger written before these fields existed still reads.
     std::fs::write(&path, r#"{"version":1,"sessions":[{"uri":"/redfish/v1/SessionService/Sessions/2","owner":"agent","user":"admin","created":"2026-11-30T08:00:00Z"}]}"#).unwrap();
     let old = Ledger::open(&path).earlier();
-    assert_eq!((old.len(), old[0].kind, old[0].bmc_created), (1, None, None));
+    assert_eq!(
+        (old.len(), old[0].kind, old[0].bmc_created),
+        (1, None, None)
+    );
 }

@@ -118,7 +118,9 @@ pub fn leak_direct(sim: &Sim, b: &Value) -> usize {
 
 /// `leak` for in-process callers that need the ids ([`crate::SimHandle::leak_with`]).
 pub fn leak_ids(sim: &Sim, b: &Value) -> Vec<String> {
-    leak_sessions(sim, b).map(|(ids, _)| ids).unwrap_or_default()
+    leak_sessions(sim, b)
+        .map(|(ids, _)| ids)
+        .unwrap_or_default()
 }
 
 fn leak_sessions(sim: &Sim, b: &Value) -> Result<(Vec<String>, usize), &'static str> {
