@@ -335,7 +335,11 @@ fn the_identity_rule_does_not_take_another_host_s_sessions() {
     for n in 0..4 {
         let mut other_host = session(&format!("b{n}"), "admin", Kind::Rest);
         other_host.origin = Some("10.0.0.12".into());
-        assert_eq!(owners.owner_of(&other_host), Owner::Foreign, "{other_host:?}");
+        assert_eq!(
+            owners.owner_of(&other_host),
+            Owner::Foreign,
+            "{other_host:?}"
+        );
         let mut own_account = session(&format!("c{n}"), "host-b", Kind::Rest);
         own_account.origin = Some("10.0.0.11".into());
         assert_eq!(owners.owner_of(&own_account), Owner::Foreign);
