@@ -41,23 +41,6 @@ fn ids(sim: &SimHandle) -> HashSet<String> {
     sim.sessions().into_iter().map(|s| s.id).collect()
 }
 
-/// Opens `n` leases through the daemon's API (bound to this test process); returns their
-/// (id, token, location).
-fn open_leases(daemon: &Daemon, n: usize) -> Vec<(String, String, String)> {
-    (0..n)
-        .map(|_| {
-            let (code, v, err) = daemon.agentctl(&["session", "open", "--ttl", "1h"]);
-            assert_eq!(code, Some(0), "{v} {err}");
-            let field = |k: &str| {
-                v[k].as_str()
-                    .unwrap_or_else(|| panic!("{k} in {v}"))
-                    .to_string()
-            };
-            (field("id"), field("token"), field("location"))
-        })
-        .collect()
-}
-
 /// Starts the daemon, opens 5 leases, SIGKILLs it and starts it again. Returns the daemon,
 /// the bystanders' ids, the dead run's 6 session ids, and the leases' tokens.
 async fn crash_with_six_sessions(
@@ -68,7 +51,7 @@ async fn crash_with_six_sessions(
     let mut daemon = Daemon::start(sim, &config(memory_only));
     let daemon_ready = tokio::task::spawn_blocking(move || {
         daemon.wait_ready();
-        let leases = open_leases(&daemon, 5);
+        let leases = daemon.open_leases(5);
         (daemon, leases)
     });
     let (d, leases) = daemon_ready.await.unwrap();
@@ -463,7 +446,7 @@ async fn agentctl_standalone_never_takes_a_running_daemons_sessions_for_orphans(
     let daemon = Daemon::start(&sim, &config(true));
     let daemon = blocking(move || {
         daemon.wait_ready();
-        open_leases(&daemon, 2);
+        daemon.open_leases(2);
         daemon
     })
     .await;
@@ -513,7 +496,7 @@ async fn a_lease_whose_delete_failed_is_deleted_by_the_next_reaper_cycle() {
     // The reaper may take the injected 500 instead of the DELETE: try again then.
     let mut failed = None;
     for _ in 0..3 {
-        let (id, _, location) = open_leases(&daemon, 1).remove(0);
+        let (id, _, location) = daemon.open_leases(1).remove(0);
         sim.set_faults(bmcsim::Faults {
             fail_next: 1,
             ..bmcsim::Faults::default()
@@ -553,147 +536,5 @@ async fn a_lease_whose_delete_failed_is_deleted_by_the_next_reaper_cycle() {
     }
     assert_eq!(ids(&sim).len(), 1, "the agent's own session only");
     drop(daemon);
-    sim.shutdown().await;
-}
-
-/// Polls `status` until the daemon has completed `n` reaper cycles since it started.
-fn wait_reaper_cycles(daemon: &Daemon, n: u64) {
-    let deadline = Instant::now() + Duration::from_secs(INTERVAL_S + 10);
-    loop {
-        let (code, v, err) = daemon.agentctl(&["status"]);
-        if code == Some(0) && v["reaper_cycles"].as_u64().is_some_and(|c| c >= n) {
-            return;
-        }
-        assert!(Instant::now() < deadline, "no {n} reaper cycles: {v} {err}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn idrac_ids_reused_after_a_bmc_reboot_are_not_taken_for_the_ledgers_sessions() {
-    let sim = common::sim_with(SimConfig {
-        profile: Profile::Idrac,
-        max_sessions: Some(64),
-        ..SimConfig::default()
-    })
-    .await;
-    let mut daemon = Daemon::start(&sim, &config(false));
-    let daemon_ready = tokio::task::spawn_blocking(move || {
-        daemon.wait_ready();
-        open_leases(&daemon, 4);
-        // A listing notes the kind of each session in the ledger.
-        assert_eq!(daemon.agentctl(&["list"]).0, Some(0));
-        daemon
-    });
-    daemon = daemon_ready.await.unwrap();
-    let before: Vec<String> = sim.sessions().into_iter().map(|s| s.id).collect();
-    assert_eq!(before, ["2", "3", "4", "5", "6"], "iDRAC numbers sessions");
-    daemon.kill9();
-    assert_eq!(
-        ledger(&daemon)["sessions"].as_array().unwrap().len(),
-        5,
-        "the agent and 4 leases"
-    );
-    // The BMC reboots (a few minutes), then people log in with the same shared account: four
-    // Web UI sessions and an out-of-band Redfish tool, which get the ids 2..6 again.
-    sim.reboot();
-    sim.advance_clock(180);
-    sim.leak(4, SimKind::WebUi, Some("admin"));
-    sim.leak(1, SimKind::Rest, Some("admin"));
-    let people = ids(&sim);
-    assert_eq!(
-        people,
-        ["2", "3", "4", "5", "6"].map(String::from).into(),
-        "the ledger's URIs name the people's sessions now"
-    );
-    daemon.restart();
-    let daemon = blocking(move || {
-        daemon.wait_ready();
-        wait_reaper_cycles(&daemon, 1);
-        daemon
-    })
-    .await;
-    assert!(
-        people.is_subset(&ids(&sim)),
-        "every person's session survives the first reaper cycle: {:?}",
-        sim.sessions()
-    );
-    assert_eq!(ids(&sim).len(), 6, "and the new agent session");
-    assert!(
-        !daemon.log().contains(hostagent::events::SESSION_CLEANED),
-        "nothing was deleted: {}",
-        daemon.log()
-    );
-    let entries = ledger(&daemon)["sessions"].as_array().unwrap().clone();
-    assert_eq!(
-        entries.len(),
-        1,
-        "the earlier run's entries are dropped: {entries:?}"
-    );
-    assert_eq!(entries[0]["owner"], "agent");
-    drop(daemon);
-    sim.shutdown().await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn two_hosts_on_one_bmcweb_never_take_each_others_sessions_after_a_crash() {
-    let sim = common::sim_with(SimConfig {
-        profile: Profile::Bmcweb,
-        max_sessions: Some(64),
-        ..SimConfig::default()
-    })
-    .await;
-    // Two hosts of one sled, both cloned from one image: the same machine-id, so each sets
-    // agent.host_id (and here, on one machine, they share a boot id too).
-    let host = |id: &str| format!("{}[agent]\nhost_id = \"{id}\"\n", config(true));
-    let mut a = Daemon::start(&sim, &host("sled1-node-a"));
-    let b = Daemon::start(&sim, &host("sled1-node-b"));
-    let (a_ready, b) = blocking(move || {
-        a.wait_ready();
-        b.wait_ready();
-        open_leases(&a, 3);
-        open_leases(&b, 3);
-        (a, b)
-    })
-    .await;
-    a = a_ready;
-    let tagged = |host: &str| -> HashSet<String> {
-        sim.sessions()
-            .into_iter()
-            .filter(|s| {
-                s.context
-                    .as_deref()
-                    .is_some_and(|c| c.starts_with(&format!("hostagent/{host}/")))
-            })
-            .map(|s| s.id)
-            .collect()
-    };
-    let (dead, others) = (tagged("sled1-node-a"), tagged("sled1-node-b"));
-    assert_eq!((dead.len(), others.len()), (4, 4), "{:?}", sim.sessions());
-    a.kill9();
-    a.restart();
-    let a = blocking(move || {
-        a.wait_ready();
-        wait_reaper_cycles(&a, 1);
-        a
-    })
-    .await;
-    let left = ids(&sim);
-    assert!(
-        others.is_subset(&left),
-        "the other host's agent session and its 3 leases survive: {:?}",
-        sim.sessions()
-    );
-    assert!(
-        left.is_disjoint(&dead),
-        "the killed host's orphans are gone: {:?}",
-        sim.sessions()
-    );
-    assert_eq!(left.len(), 5, "and the restarted agent's new session");
-    assert_eq!(tagged("sled1-node-a").len(), 1);
-    // The other host still works: its leases are its own.
-    let (code, v, err) = b.agentctl(&["session", "list"]);
-    assert_eq!(code, Some(0), "{v} {err}");
-    drop((a, b));
     sim.shutdown().await;
 }
