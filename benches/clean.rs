@@ -84,6 +84,7 @@ async fn main() {
             &CleanOptions {
                 dry_run: false,
                 concurrency: BMC_CONCURRENCY,
+                ..CleanOptions::default()
             },
             &|_, _| {},
         )

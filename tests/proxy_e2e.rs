@@ -161,6 +161,39 @@ async fn the_shared_session_and_paths_outside_redfish_v1_are_out_of_reach() {
     let (status, _, body) = unix_request(s, "DELETE", &agent_uri, &[], "").await;
     assert_eq!(status, 409, "{}", String::from_utf8_lossy(&body));
     assert_eq!(sim.sessions().len(), 1, "the agent's session survives");
+    // iLO finds a session by id whatever its case, and under `Members/` too: every spelling
+    // of the agent's session is refused, none reaches the BMC.
+    let id = sim.sessions()[0].id.clone();
+    let encoded: String = id.chars().map(|c| format!("%{:02X}", c as u32)).collect();
+    for path in [
+        format!("/redfish/v1/SessionService/Sessions/{}/", id.to_uppercase()),
+        format!("/redfish/v1/SessionService/Sessions/Members/{id}/"),
+        format!(
+            "/redfish/v1/SessionService/Sessions/members/{}",
+            id.to_uppercase()
+        ),
+        format!("/redfish/v1/SessionService/Sessions/{id}"),
+        format!("/redfish/v1/sessionservice/sessions/{encoded}/"),
+        format!(
+            "/None:8443/redfish/v1/SessionService/Sessions/{}/",
+            id.to_uppercase()
+        ),
+    ] {
+        for method in ["DELETE", "PATCH"] {
+            let (status, _, body) = unix_request(s, method, &path, &[], "{}").await;
+            assert_eq!(
+                status,
+                409,
+                "{method} {path}: {}",
+                String::from_utf8_lossy(&body)
+            );
+        }
+        assert_eq!(
+            sim.sessions().len(),
+            1,
+            "{path}: the agent's session survives"
+        );
+    }
     for path in [
         "/redfish/v1/../../_sim/sessions",
         "/redfish/v1/%2e%2e/%2e%2e/_sim/log",

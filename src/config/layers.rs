@@ -82,6 +82,7 @@ pub const SCHEMA: &[(&str, &[(&str, KeyType)])] = &[
         "state",
         &[("memory_only", KeyType::Bool), ("dir", KeyType::Str)],
     ),
+    ("agent", &[("host_id", KeyType::Str)]),
 ];
 
 /// One parsed source, e.g. `/etc/hostagent/conf.d/10-site.toml` or `command line`.

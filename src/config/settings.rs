@@ -97,11 +97,20 @@ pub struct StateSettings {
 }
 
 #[derive(Debug, Clone, PartialEq)]
+pub struct AgentSettings {
+    /// Names this host in the `Context` tags of its sessions, so that hosts sharing one BMC
+    /// (multi-host sleds) never take each other's sessions for their own: `agent.host_id`,
+    /// else [`default_host_id`].
+    pub host_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
     pub bmc: BmcSettings,
     pub api: ApiSettings,
     pub reaper: ReaperSettings,
     pub state: StateSettings,
+    pub agent: AgentSettings,
 }
 
 /// Reads typed values out of the merged layers, naming the layer in every error.
@@ -180,6 +189,7 @@ impl Settings {
             api: api(&r)?,
             reaper: reaper(&r)?,
             state: state(&r)?,
+            agent: agent(&r)?,
         };
         Ok(settings)
     }
@@ -355,4 +365,39 @@ fn state(r: &Reader) -> Result<StateSettings, ConfigError> {
         .path("state.dir")?
         .ok_or_else(|| r.invalid("state.dir", "must not be empty"))?;
     Ok(StateSettings { memory_only, dir })
+}
+
+/// The longest `agent.host_id`: it goes in every session's `Context`.
+const HOST_ID_MAX: usize = 32;
+
+fn agent(r: &Reader) -> Result<AgentSettings, ConfigError> {
+    let host_id = match r.optional("agent.host_id") {
+        None => default_host_id(),
+        Some(id) => {
+            let token = id.len() <= HOST_ID_MAX
+                && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+            if !token {
+                return Err(r.invalid(
+                    "agent.host_id",
+                    format!("`{id}` is not a short token: at most {HOST_ID_MAX} letters, digits and `-`"),
+                ));
+            }
+            id
+        }
+    };
+    Ok(AgentSettings { host_id })
+}
+
+/// 12 hex digits of the SHA-256 of `/etc/machine-id` (of the host name where there is none):
+/// the same for every run on this host, different between hosts — except for cloned images
+/// that share a machine-id, which set `agent.host_id`.
+pub fn default_host_id() -> String {
+    use sha2::Digest;
+    let source = std::fs::read_to_string("/etc/machine-id")
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+        .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
+        .unwrap_or_default();
+    let digest = sha2::Sha256::digest(source.trim().as_bytes());
+    hex::encode(&digest[..6])
 }

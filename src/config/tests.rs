@@ -227,3 +227,26 @@ fn a_missing_explicit_config_file_is_an_error() {
         matches!(err, ConfigError::Read { ref path, .. } if path == "/nonexistent/hostagent.toml")
     );
 }
+
+#[test]
+fn agent_host_id_defaults_to_a_hash_of_the_machine_id_and_must_be_a_short_token() {
+    let (_d, s) = load_main("");
+    let default = s.unwrap().agent.host_id;
+    assert_eq!(default, default_host_id(), "the same on every run");
+    assert!(
+        default.len() == 12 && default.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{default}"
+    );
+    let (_d, s) = load_main("[agent]\nhost_id = \"sled-2-node-B\"\n");
+    assert_eq!(s.unwrap().agent.host_id, "sled-2-node-B");
+    for bad in ["a/b", "node 1", "näme", &"x".repeat(33)] {
+        let (_d, err) = load_main(&format!("[agent]\nhost_id = \"{bad}\"\n"));
+        let text = err.unwrap_err().to_string();
+        assert!(
+            text.contains("agent.host_id")
+                && text.contains("hostagent.toml")
+                && text.contains("not a short token"),
+            "{bad}: {text}"
+        );
+    }
+}

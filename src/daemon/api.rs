@@ -91,6 +91,7 @@ impl Api {
             proxy: None,
             state: Some(CONNECTING.into()),
             last_error: self.last_error(),
+            reaper_cycles: None,
         }
     }
 }

@@ -168,11 +168,12 @@ impl Role {
         }
     }
 
-    fn agent_options(&self) -> AgentOptions {
+    fn agent_options(&self, host_id: &str) -> AgentOptions {
         match self {
             Role::Standalone => AgentOptions::default(),
             Role::Daemon { ledger } => AgentOptions {
-                context: crate::service::context_prefix().map(|prefix| format!("{prefix}/agent")),
+                context: crate::service::context_prefix(host_id)
+                    .map(|prefix| format!("{prefix}/agent")),
                 ledger: ledger.clone(),
                 ..AgentOptions::default()
             },
@@ -221,7 +222,12 @@ pub async fn service_with_ipmi(
         host,
         link,
     } = transport(settings, sysfs_root, pin).await?;
-    let mut agent = AgentSession::connect(transport, creds, role.agent_options()).await?;
+    let mut agent = AgentSession::connect(
+        transport,
+        creds,
+        role.agent_options(&settings.agent.host_id),
+    )
+    .await?;
     if let Some(refresh) = refresh {
         agent = agent.with_credential_refresh(refresh);
     }
@@ -239,7 +245,8 @@ pub async fn service_with_ipmi(
         .bmc
         .session_limit
         .or((vendor == Vendor::Dell).then_some(8));
-    let mut service = Service::new(Arc::new(agent), ctx, known);
+    let mut service =
+        Service::new(Arc::new(agent), ctx, known).with_host_id(&settings.agent.host_id);
     service.link = link;
     service.recovery = recovery;
     if known.is_none() && outcome == LoginOutcome::BasicFallback {

@@ -33,6 +33,8 @@ pub struct Daemon {
     pub settings: Settings,
     pub service: Arc<Service>,
     pub proxy: crate::proxy::Proxy,
+    /// Reaper cycles completed (`status`'s `reaper_cycles`).
+    pub reaper_cycles: std::sync::atomic::AtomicU64,
 }
 
 /// Runs until `shutdown` resolves, then logs out with a fresh timeout. The listeners answer
@@ -89,6 +91,7 @@ pub async fn run(
         settings,
         service: service.clone(),
         proxy,
+        reaper_cycles: Default::default(),
     });
     api.set_ready(daemon.clone());
     notifier.ready();
@@ -245,6 +248,8 @@ impl Daemon {
                 "reaper cycle"
             );
         }
+        self.reaper_cycles
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Ok(())
     }
 }

@@ -88,6 +88,11 @@ pub async fn handle(
                         https: daemon.settings.api.listen_https.map(|a| a.to_string()),
                     });
                     report.state = Some(super::api::READY.into());
+                    report.reaper_cycles = Some(
+                        daemon
+                            .reaper_cycles
+                            .load(std::sync::atomic::Ordering::Relaxed),
+                    );
                     json(StatusCode::OK, &report)
                 }
                 Err(e) => bmc_error(e),

@@ -4,7 +4,9 @@
 pub mod execute;
 pub mod owners;
 pub mod policy;
+pub mod refused;
 
 pub use execute::{clean, CleanOptions, CleanReport, Deleted, Failed, Kept};
 pub use owners::{EarlierRun, Identity, Owners};
 pub use policy::{Policy, Verdict, IN_BAND_KINDS};
+pub use refused::Refusals;

@@ -133,9 +133,9 @@ impl AgentSession {
     }
 
     /// Records a session just created, for the next run after a crash.
-    pub fn record(&self, uri: &str, owner: &str) {
+    pub fn record(&self, uri: &str, owner: &str, bmc_created: Option<time::OffsetDateTime>) {
         if let Some(ledger) = self.ledger() {
-            ledger.record(uri, owner, self.user().as_deref());
+            ledger.record_created(uri, owner, self.user().as_deref(), bmc_created);
         }
     }
 
@@ -181,10 +181,11 @@ impl AgentSession {
                 token,
                 uri,
                 location,
+                bmc_date,
             }) => {
                 tracing::info!(session = %uri, "logged in to the BMC");
                 *self.login_location.write().await = Some(location);
-                self.record(&uri, "agent");
+                self.record(&uri, "agent", bmc_date);
                 self.set_state(AuthState::Session { token, uri }).await;
                 self.relogin_failure.clear();
                 Ok(LoginOutcome::Session)
@@ -471,6 +472,8 @@ pub struct NewSession {
     pub uri: String,
     /// `Location` as the BMC wrote it.
     pub location: String,
+    /// The BMC's clock at the answer (`Date`), for the ledger.
+    pub bmc_date: Option<time::OffsetDateTime>,
 }
 
 /// Reads token and session path from a successful login's headers (never from the body).
@@ -486,6 +489,7 @@ fn session_from_login(resp: &Response) -> Result<NewSession, SessionError> {
         token: crate::secret::Secret::new(token),
         uri: path_of(location),
         location: location.to_string(),
+        bmc_date: super::listing::bmc_date(resp),
     })
 }
 

@@ -138,8 +138,13 @@ impl LeaseTable {
         let id = new_lease_id();
         let context = self.context_prefix.as_ref().map(|p| format!("{p}/{id}"));
         let opening = Opening::new(&self.opening, &id);
-        let NewSession { token, uri, .. } = self.agent.create_session(context).await?;
-        self.agent.record(&uri, &format!("lease:{id}"));
+        let NewSession {
+            token,
+            uri,
+            bmc_date,
+            ..
+        } = self.agent.create_session(context).await?;
+        self.agent.record(&uri, &format!("lease:{id}"), bmc_date);
         let ttl = ttl.unwrap_or(DEFAULT_TTL).min(MAX_TTL);
         let info = LeaseInfo {
             id: id.clone(),

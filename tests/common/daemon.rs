@@ -95,6 +95,42 @@ impl Daemon {
         agentctl(&self.socket, args)
     }
 
+    /// Opens `n` leases through the daemon's API (bound to the test process); returns their
+    /// (id, token, location).
+    pub fn open_leases(&self, n: usize) -> Vec<(String, String, String)> {
+        (0..n)
+            .map(|_| {
+                let (code, v, err) = self.agentctl(&["session", "open", "--ttl", "1h"]);
+                assert_eq!(code, Some(0), "{v} {err}");
+                let field = |k: &str| {
+                    v[k].as_str()
+                        .unwrap_or_else(|| panic!("{k} in {v}"))
+                        .to_string()
+                };
+                (field("id"), field("token"), field("location"))
+            })
+            .collect()
+    }
+
+    /// The ledger file as JSON.
+    pub fn ledger(&self) -> Value {
+        let text = std::fs::read_to_string(self.state.join("ledger.json")).unwrap();
+        serde_json::from_str(&text).unwrap()
+    }
+
+    /// Polls `status` until the daemon has completed `n` reaper cycles, at most `within_s`.
+    pub fn wait_reaper_cycles(&self, n: u64, within_s: u64) {
+        let deadline = Instant::now() + Duration::from_secs(within_s);
+        loop {
+            let (code, v, err) = self.agentctl(&["status"]);
+            if code == Some(0) && v["reaper_cycles"].as_u64().is_some_and(|c| c >= n) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "no {n} reaper cycles: {v} {err}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// Retries `status` until the daemon has logged in and answers.
     pub fn wait_ready(&self) -> Value {
         let deadline = Instant::now() + Duration::from_secs(20);

@@ -149,6 +149,17 @@ impl SimHandle {
         control::leak_direct(&self.sim, &body)
     }
 
+    /// A BMC reboot that is over at once (`/_sim/reset` with `down_s` 0): every session is
+    /// gone and iDRAC numbers sessions from 2 again.
+    pub fn reboot(&self) {
+        self.sim.table().reboot();
+    }
+
+    /// `/_sim/leak` with a full body (`count`, `kind`, `user`, `undeletable`); the new ids.
+    pub fn leak_with(&self, body: serde_json::Value) -> Vec<String> {
+        control::leak_ids(&self.sim, &body)
+    }
+
     pub fn advance_clock(&self, secs: i64) {
         let mut table = self.sim.table();
         table.clock_offset += secs;
