@@ -129,7 +129,7 @@ impl HttpsTransport {
         if opts.base_url.starts_with("https://") {
             builder = builder.tls_backend_preconfigured(tls_config(&opts, &mismatch)?);
         } else {
-            tracing::warn!(endpoint = %opts.base_url, "plain HTTP to the BMC: for tests only");
+            tracing::warn!(endpoint = %opts.base_url, "PLAIN HTTP to the BMC: the password crosses in clear and no TLS trust applies; for tests against a simulator only (bmc.allow_plaintext_http_for_testing)");
         }
         if let Some(ifname) = &opts.interface {
             builder = builder.interface(ifname);
