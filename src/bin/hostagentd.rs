@@ -5,9 +5,14 @@ use clap::Parser;
 use hostagent::cli::hostagentd::Args;
 use hostagent::config::{self, Sources};
 
+/// Freed memory is zeroed, so copies of tokens and headers end with the value holding them.
+#[global_allocator]
+static ALLOC: hostagent::secret::ZeroOnFree = hostagent::secret::ZeroOnFree;
+
 fn main() {
     let args = Args::parse();
     hostagent::daemon::logging::init(args.verbose);
+    hostagent::daemon::core_dumps::forbid_unless_allowed();
     let sources = Sources {
         main: args.config.clone(),
         flags: args.config_flags(),

@@ -4,6 +4,7 @@
 
 pub mod build;
 pub mod client;
+pub mod core_dumps;
 pub mod credentials;
 pub mod logging;
 pub mod peer;
