@@ -36,12 +36,21 @@ fn main() {
 }
 
 async fn run(settings: config::Settings, sysfs_root: std::path::PathBuf) -> anyhow::Result<()> {
-    let listener = hostagent::daemon::server::bind(&settings.api.socket).map_err(|e| {
-        anyhow::anyhow!(
-            "binding the API socket {}: {e}",
-            settings.api.socket.display()
-        )
-    })?;
+    if !settings.state.memory_only && settings.state.dir.exists() {
+        hostagent::daemon::socket::check_private_dir(
+            &settings.state.dir,
+            "the state directory (state.dir)",
+        )?;
+    }
+    let listener =
+        hostagent::daemon::server::bind(&settings.api.socket, &settings.api.reader_group).map_err(
+            |e| {
+                anyhow::anyhow!(
+                    "binding the API socket {}: {e}",
+                    settings.api.socket.display()
+                )
+            },
+        )?;
     let socket = settings.api.socket.clone();
     let result = hostagent::daemon::run(settings, sysfs_root, listener, shutdown_signal()).await;
     let _ = std::fs::remove_file(&socket);

@@ -11,6 +11,7 @@ pub mod peer;
 pub mod routes;
 pub mod server;
 pub mod sockdiag;
+pub mod socket;
 pub mod systemd;
 pub mod tls_listener;
 
