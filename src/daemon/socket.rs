@@ -86,10 +86,8 @@ fn socket_dir(dir: &Path, gid: Option<Gid>, group: &str) -> std::io::Result<()> 
     if dir.exists() {
         return check_private_dir(dir, "the socket directory");
     }
-    if let Some(parent) = dir.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    std::fs::create_dir(dir)?;
+    // Tries mkdir(dir) first and goes up only when the parent is missing too.
+    std::fs::create_dir_all(dir)?;
     // mkdir's mode is masked by the umask: set it explicitly.
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(SOCKET_DIR_MODE))?;
     if let Some(gid) = gid {
