@@ -151,12 +151,22 @@ fn client_error(e: ClientError) -> CtlError {
             "not_running",
             format!("{e} (start the service, or use --standalone)"),
         ),
+        ClientError::NotPermitted { .. } => CtlError::new(
+            EXIT_NOT_PERMITTED,
+            "not_permitted",
+            format!("{e} (the socket is for root and the members of api.reader_group)"),
+        ),
         ClientError::Api {
             status: 403,
             message,
             ..
         } => CtlError::new(EXIT_NOT_PERMITTED, "forbidden", message),
-        ClientError::Api { ref code, .. } if code == "bmc_unreachable" => {
+        // The proxy's own answer when it cannot reach the BMC (`get`, `patch`, `delete`).
+        ClientError::Api {
+            status: 502,
+            ref code,
+            ..
+        } if code == "bmc_unreachable" || code == "Base.1.8.ServiceTemporarilyUnavailable" => {
             CtlError::new(EXIT_UNREACHABLE, "bmc_unreachable", e)
         }
         ClientError::Api { ref code, .. } if code == "lease_limit" => {

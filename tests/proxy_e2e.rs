@@ -406,8 +406,8 @@ async fn on_the_https_listener_nobody_gets_403_and_a_reader_reads_but_does_not_w
     }
     let port = free_port();
     let base = format!("https://127.0.0.1:{port}");
-    // nobody's primary group is nogroup (65534); with the default reader group it has no role.
-    for (reader_group, reads) in [("hostagent-absent", false), ("nogroup", true)] {
+    // nobody's primary group is nogroup (65534); with reader group root it has no role.
+    for (reader_group, reads) in [("root", false), ("nogroup", true)] {
         let sim = common::sim(Profile::Ilo6).await;
         let daemon = started(
             &sim,

@@ -45,6 +45,7 @@ pub const SCHEMA: &[(&str, &[(&str, KeyType)])] = &[
         &[
             ("transport", KeyType::Str),
             ("endpoint", KeyType::Str),
+            ("allow_plaintext_http_for_testing", KeyType::Bool),
             ("tls", KeyType::Str),
             ("fingerprint", KeyType::Str),
             ("ca_file", KeyType::Str),

@@ -5,6 +5,7 @@
 //! beside it (`*.toml`, in name order), then command-line flags. Each layer is checked on its
 //! own so that an error names the file, the key and the problem.
 
+mod endpoint;
 mod layers;
 mod settings;
 

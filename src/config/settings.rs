@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::endpoint::{check_endpoint, check_fingerprint};
 use super::{ConfigError, Merged};
 
 /// The kinds the reaper knows (DESIGN §3). Kept here as text so config validation needs no
@@ -51,6 +52,8 @@ pub struct BmcSettings {
     pub transport: TransportChoice,
     /// Overrides discovery when set.
     pub endpoint: Option<String>,
+    /// Lets `endpoint` be `http://` (password in clear, no TLS): for simulators only.
+    pub allow_plaintext_http_for_testing: bool,
     pub tls: TlsChoice,
     pub fingerprint: Option<String>,
     pub ca_file: Option<PathBuf>,
@@ -146,6 +149,13 @@ impl Reader<'_> {
         }
     }
 
+    fn flag(&self, key: &str) -> bool {
+        self.0
+            .get(key)
+            .and_then(|(v, _)| v.as_bool())
+            .unwrap_or(false)
+    }
+
     fn duration(&self, key: &str) -> Result<Duration, ConfigError> {
         let text = self.string(key);
         humantime::parse_duration(text.trim()).map_err(|e| {
@@ -212,12 +222,15 @@ fn bmc(r: &Reader) -> Result<BmcSettings, ConfigError> {
         ],
     )?;
     let endpoint = r.optional("bmc.endpoint");
+    let allow_plaintext_http_for_testing = r.flag("bmc.allow_plaintext_http_for_testing");
     if let Some(url) = &endpoint {
-        if !(url.starts_with("https://") || url.starts_with("http://")) || url.len() < 10 {
-            return Err(r.invalid("bmc.endpoint", format!("`{url}` is not an http(s):// URL")));
-        }
+        check_endpoint(url, allow_plaintext_http_for_testing)
+            .map_err(|p| r.invalid("bmc.endpoint", p))?;
     }
     let fingerprint = r.optional("bmc.fingerprint");
+    if let Some(fp) = &fingerprint {
+        check_fingerprint(fp).map_err(|p| r.invalid("bmc.fingerprint", p))?;
+    }
     if tls == Pin && fingerprint.is_none() {
         return Err(r.invalid("bmc.tls", "tls = \"pin\" needs bmc.fingerprint"));
     }
@@ -228,6 +241,7 @@ fn bmc(r: &Reader) -> Result<BmcSettings, ConfigError> {
     Ok(BmcSettings {
         transport: r.choice("bmc.transport", &transports)?,
         endpoint,
+        allow_plaintext_http_for_testing,
         tls,
         fingerprint,
         ca_file,

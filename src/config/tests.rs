@@ -250,3 +250,59 @@ fn agent_host_id_defaults_to_a_hash_of_the_machine_id_and_must_be_a_short_token(
         );
     }
 }
+
+#[test]
+fn an_unusable_endpoint_is_a_config_error_naming_file_and_key() {
+    for bad in [
+        "https://127.0.0.1:99999",
+        "https://exa mple/x",
+        "https://",
+        "ftp://bmc.example",
+        "bmc.example:443",
+        "https://admin:secret@bmc.example",
+    ] {
+        let (dir, err) = load_main(&format!("[bmc]\nendpoint = \"{bad}\"\n"));
+        let text = err.expect_err(bad).to_string();
+        assert!(
+            text.contains("`bmc.endpoint`")
+                && text.contains(&dir.path().join("hostagent.toml").display().to_string()),
+            "{bad}: {text}"
+        );
+        assert!(!text.contains("secret"), "no password echoed: {text}");
+    }
+    let (_d, ok) = load_main("[bmc]\nendpoint = \"https://[fd00::1]:8443\"\n");
+    ok.expect("an IPv6 endpoint is fine");
+}
+
+#[test]
+fn an_invalid_fingerprint_is_a_config_error_naming_file_and_key() {
+    for bad in ["sha256:AB:CD", "not hex at all", &"AB:".repeat(33)] {
+        let (dir, err) = load_main(&format!("[bmc]\ntls = \"pin\"\nfingerprint = \"{bad}\"\n"));
+        let text = err.expect_err(bad).to_string();
+        assert!(
+            text.contains("`bmc.fingerprint`")
+                && text.contains(&dir.path().join("hostagent.toml").display().to_string()),
+            "{bad}: {text}"
+        );
+    }
+    let good = "AB:".repeat(31) + "AB";
+    let (_d, ok) = load_main(&format!("[bmc]\ntls = \"pin\"\nfingerprint = \"{good}\"\n"));
+    ok.expect("32 hex bytes");
+}
+
+#[test]
+fn plain_http_is_refused_unless_the_testing_key_allows_it() {
+    let (dir, err) = load_main("[bmc]\nendpoint = \"http://127.0.0.1:8080\"\n");
+    let text = err.unwrap_err().to_string();
+    assert!(
+        text.contains("`bmc.endpoint`")
+            && text.contains("in clear")
+            && text.contains("bmc.allow_plaintext_http_for_testing")
+            && text.contains(&dir.path().display().to_string()),
+        "{text}"
+    );
+    let (_d, ok) = load_main(
+        "[bmc]\nendpoint = \"http://127.0.0.1:8080\"\nallow_plaintext_http_for_testing = true\n",
+    );
+    assert!(ok.unwrap().bmc.allow_plaintext_http_for_testing);
+}

@@ -12,6 +12,8 @@ use hyper_util::rt::TokioIo;
 pub enum ClientError {
     #[error("hostagentd is not answering on {socket}: {reason}")]
     NotRunning { socket: String, reason: String },
+    #[error("not permitted to connect to {socket}: {reason}")]
+    NotPermitted { socket: String, reason: String },
     #[error("{message}")]
     Api {
         status: u16,
@@ -57,9 +59,13 @@ pub async fn call(
     path: &str,
     body: Option<serde_json::Value>,
 ) -> Result<serde_json::Value, ClientError> {
-    let not_running = |e: std::io::Error| ClientError::NotRunning {
-        socket: socket.display().to_string(),
-        reason: e.to_string(),
+    let not_running = |e: std::io::Error| {
+        let (socket, reason) = (socket.display().to_string(), e.to_string());
+        if e.kind() == std::io::ErrorKind::PermissionDenied {
+            ClientError::NotPermitted { socket, reason }
+        } else {
+            ClientError::NotRunning { socket, reason }
+        }
     };
     let stream = connect(socket).await.map_err(not_running)?;
     let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))

@@ -6,6 +6,7 @@ pub mod admission;
 pub mod api;
 pub mod build;
 pub mod client;
+pub mod core_dumps;
 pub mod credentials;
 pub mod logging;
 pub mod peer;
@@ -13,6 +14,7 @@ pub mod refusals;
 pub mod routes;
 pub mod server;
 pub mod sockdiag;
+pub mod socket;
 pub mod systemd;
 pub mod tls_listener;
 

@@ -238,6 +238,7 @@ async fn open_lease(daemon: &Daemon, peer: &Peer, req: &Request<Bytes>) -> Reply
             format!("process {pid}: {reason}"),
         ),
         Err(crate::session::lease::LeaseError::Cap(cap)) => lease_limit(cap, max, limit),
+        Err(crate::session::lease::LeaseError::Session(e)) => bmc_error(e),
         Err(e) => error(StatusCode::BAD_GATEWAY, "bmc_error", e),
     }
 }

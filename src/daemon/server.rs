@@ -190,23 +190,5 @@ async fn read_body(body: Incoming, limit: usize) -> Result<Bytes, routes::Reply>
     }
 }
 
-/// Binds the API socket: creates its directory, replaces a stale socket file (refusing when a
-/// live daemon answers on it), and sets mode 0660.
-pub fn bind(path: &std::path::Path) -> std::io::Result<UnixListener> {
-    use std::os::unix::fs::PermissionsExt;
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    if path.exists() {
-        if std::os::unix::net::UnixStream::connect(path).is_ok() {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::AddrInUse,
-                format!("another hostagentd answers on {}", path.display()),
-            ));
-        }
-        std::fs::remove_file(path)?;
-    }
-    let listener = UnixListener::bind(path)?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))?;
-    Ok(listener)
-}
+/// Binds the API socket (see [`super::socket::bind`]).
+pub use super::socket::bind;

@@ -186,8 +186,10 @@ impl LeaseTable {
             _ = tokio::time::sleep(ttl) => "TTL passed",
             _ = cancelled => return,
         };
-        if let Err(e) = self.close(&id, why).await {
-            tracing::warn!(lease = %id, error = %e, "closing a lease failed");
+        match self.close(&id, why).await {
+            // Closed by the API as the process exited or the TTL passed: nothing failed.
+            Ok(_) | Err(LeaseError::NotFound(_)) => {}
+            Err(e) => tracing::warn!(lease = %id, error = %e, "closing a lease failed"),
         }
     }
 

@@ -49,7 +49,7 @@ impl Daemon {
         }
         let config = dir.path().join("hostagent.toml");
         let text = format!(
-            "[bmc]\nendpoint = \"{}\"\ntls = \"pin\"\nfingerprint = \"{}\"\ncredentials_dir = \"{}\"\n[api]\nsocket = \"{}\"\n[state]\ndir = \"{}\"\n",
+            "[bmc]\nendpoint = \"{}\"\ntls = \"pin\"\nfingerprint = \"{}\"\ncredentials_dir = \"{}\"\n[api]\nsocket = \"{}\"\nreader_group = \"root\"\n[state]\ndir = \"{}\"\n",
             sim.base_url(), sim.cert_sha256(), creds.display(), socket.display(), state.display()
         );
         std::fs::write(&config, text).unwrap();
@@ -182,7 +182,7 @@ pub fn start_daemon_with_env(sim: &bmcsim::SimHandle, extra: &str, env: &[(&str,
     std::fs::write(
         &config,
         format!(
-            "[bmc]\nendpoint = \"{}\"\ntls = \"pin\"\nfingerprint = \"{}\"\ncredentials_dir = \"{}\"\n[api]\nsocket = \"{}\"\n[state]\nmemory_only = true\n",
+            "[bmc]\nendpoint = \"{}\"\ntls = \"pin\"\nfingerprint = \"{}\"\ncredentials_dir = \"{}\"\n[api]\nsocket = \"{}\"\nreader_group = \"root\"\n[state]\nmemory_only = true\n",
             sim.base_url(), sim.cert_sha256(), creds.display(), socket.display()
         ),
     )
