@@ -85,6 +85,7 @@ async fn main() {
             &CleanOptions {
                 dry_run: false,
                 concurrency: BMC_CONCURRENCY,
+                ..CleanOptions::default()
             },
             &|_, _| {},
         )

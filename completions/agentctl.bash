@@ -122,7 +122,7 @@ _agentctl() {
 
     case "${cmd}" in
         agentctl)
-            opts="-v -h -V --socket --json --standalone --config --sysfs-root --verbose --help --version status discover list clean session run get patch delete demo help"
+            opts="-v -h -V --socket --json --standalone --config --sysfs-root --timeout --verbose --help --version status discover list clean session run get patch delete demo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -140,6 +140,10 @@ _agentctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -148,7 +152,7 @@ _agentctl() {
             return 0
             ;;
         agentctl__subcmd__clean)
-            opts="-v -h --dry-run --kind --idle --id --force --check --socket --json --standalone --config --sysfs-root --verbose --help"
+            opts="-v -h --dry-run --kind --idle --id --force --check --socket --json --standalone --config --sysfs-root --timeout --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -178,6 +182,10 @@ _agentctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -186,7 +194,7 @@ _agentctl() {
             return 0
             ;;
         agentctl__subcmd__delete)
-            opts="-v -h --socket --json --standalone --config --sysfs-root --verbose --help"
+            opts="-v -h --socket --json --standalone --config --sysfs-root --timeout --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -201,6 +209,10 @@ _agentctl() {
                     return 0
                     ;;
                 --sysfs-root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -212,7 +224,7 @@ _agentctl() {
             return 0
             ;;
         agentctl__subcmd__demo)
-            opts="-v -h --socket --json --standalone --config --sysfs-root --verbose --help"
+            opts="-v -h --socket --json --standalone --config --sysfs-root --timeout --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -230,6 +242,10 @@ _agentctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -238,7 +254,7 @@ _agentctl() {
             return 0
             ;;
         agentctl__subcmd__discover)
-            opts="-v -h --dmi-dir --socket --json --standalone --config --sysfs-root --verbose --help"
+            opts="-v -h --dmi-dir --socket --json --standalone --config --sysfs-root --timeout --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -260,6 +276,10 @@ _agentctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -268,7 +288,7 @@ _agentctl() {
             return 0
             ;;
         agentctl__subcmd__get)
-            opts="-v -h --socket --json --standalone --config --sysfs-root --verbose --help"
+            opts="-v -h --socket --json --standalone --config --sysfs-root --timeout --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -283,6 +303,10 @@ _agentctl() {
                     return 0
                     ;;
                 --sysfs-root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -504,7 +528,7 @@ _agentctl() {
             return 0
             ;;
         agentctl__subcmd__list)
-            opts="-v -h --kind --socket --json --standalone --config --sysfs-root --verbose --help"
+            opts="-v -h --kind --socket --json --standalone --config --sysfs-root --timeout --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -526,6 +550,10 @@ _agentctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -534,7 +562,7 @@ _agentctl() {
             return 0
             ;;
         agentctl__subcmd__patch)
-            opts="-v -h --data --socket --json --standalone --config --sysfs-root --verbose --help"
+            opts="-v -h --data --socket --json --standalone --config --sysfs-root --timeout --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -556,6 +584,10 @@ _agentctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -564,7 +596,7 @@ _agentctl() {
             return 0
             ;;
         agentctl__subcmd__run)
-            opts="-v -h --ttl --socket --json --standalone --config --sysfs-root --verbose --help"
+            opts="-v -h --ttl --socket --json --standalone --config --sysfs-root --timeout --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -586,6 +618,10 @@ _agentctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -594,7 +630,7 @@ _agentctl() {
             return 0
             ;;
         agentctl__subcmd__session)
-            opts="-v -h --socket --json --standalone --config --sysfs-root --verbose --help open close list help"
+            opts="-v -h --socket --json --standalone --config --sysfs-root --timeout --verbose --help open close list help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -612,6 +648,10 @@ _agentctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -620,7 +660,7 @@ _agentctl() {
             return 0
             ;;
         agentctl__subcmd__session__subcmd__close)
-            opts="-v -h --socket --json --standalone --config --sysfs-root --verbose --help"
+            opts="-v -h --socket --json --standalone --config --sysfs-root --timeout --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -635,6 +675,10 @@ _agentctl() {
                     return 0
                     ;;
                 --sysfs-root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -716,7 +760,7 @@ _agentctl() {
             return 0
             ;;
         agentctl__subcmd__session__subcmd__list)
-            opts="-v -h --socket --json --standalone --config --sysfs-root --verbose --help"
+            opts="-v -h --socket --json --standalone --config --sysfs-root --timeout --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -734,6 +778,10 @@ _agentctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -742,7 +790,7 @@ _agentctl() {
             return 0
             ;;
         agentctl__subcmd__session__subcmd__open)
-            opts="-v -h --ttl --pid --socket --json --standalone --config --sysfs-root --verbose --help"
+            opts="-v -h --ttl --pid --socket --json --standalone --config --sysfs-root --timeout --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -768,6 +816,10 @@ _agentctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -776,7 +828,7 @@ _agentctl() {
             return 0
             ;;
         agentctl__subcmd__status)
-            opts="-v -h --socket --json --standalone --config --sysfs-root --verbose --help"
+            opts="-v -h --socket --json --standalone --config --sysfs-root --timeout --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -791,6 +843,10 @@ _agentctl() {
                     return 0
                     ;;
                 --sysfs-root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

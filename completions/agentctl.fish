@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_agentctl_global_optspecs
-    string join \n socket= json standalone config= sysfs-root= v/verbose h/help V/version
+    string join \n socket= json standalone config= sysfs-root= timeout= v/verbose h/help V/version
 end
 
 function __fish_agentctl_needs_command
@@ -27,6 +27,7 @@ end
 complete -c agentctl -n "__fish_agentctl_needs_command" -l socket -d 'The daemon\'s API socket' -r -F
 complete -c agentctl -n "__fish_agentctl_needs_command" -l config -d 'Config file for --standalone' -r -F
 complete -c agentctl -n "__fish_agentctl_needs_command" -l sysfs-root -d 'Root of sysfs (DMI tables, network devices) for --standalone and discover' -r -F
+complete -c agentctl -n "__fish_agentctl_needs_command" -l timeout -d 'Give up waiting for hostagentd after this long and exit 4 (default: 30s, 10m for clean)' -r
 complete -c agentctl -n "__fish_agentctl_needs_command" -l json -d 'Machine-readable output (stable JSON shapes) for Chef, Puppet and scripts'
 complete -c agentctl -n "__fish_agentctl_needs_command" -l standalone -d 'Do the work here, without a daemon: one-shot, logs out at exit'
 complete -c agentctl -n "__fish_agentctl_needs_command" -s v -l verbose -d 'More log output on stderr'
@@ -46,6 +47,7 @@ complete -c agentctl -n "__fish_agentctl_needs_command" -f -a "help" -d 'Print t
 complete -c agentctl -n "__fish_agentctl_using_subcommand status" -l socket -d 'The daemon\'s API socket' -r -F
 complete -c agentctl -n "__fish_agentctl_using_subcommand status" -l config -d 'Config file for --standalone' -r -F
 complete -c agentctl -n "__fish_agentctl_using_subcommand status" -l sysfs-root -d 'Root of sysfs (DMI tables, network devices) for --standalone and discover' -r -F
+complete -c agentctl -n "__fish_agentctl_using_subcommand status" -l timeout -d 'Give up waiting for hostagentd after this long and exit 4 (default: 30s, 10m for clean)' -r
 complete -c agentctl -n "__fish_agentctl_using_subcommand status" -l json -d 'Machine-readable output (stable JSON shapes) for Chef, Puppet and scripts'
 complete -c agentctl -n "__fish_agentctl_using_subcommand status" -l standalone -d 'Do the work here, without a daemon: one-shot, logs out at exit'
 complete -c agentctl -n "__fish_agentctl_using_subcommand status" -s v -l verbose -d 'More log output on stderr'
@@ -54,6 +56,7 @@ complete -c agentctl -n "__fish_agentctl_using_subcommand discover" -l dmi-dir -
 complete -c agentctl -n "__fish_agentctl_using_subcommand discover" -l socket -d 'The daemon\'s API socket' -r -F
 complete -c agentctl -n "__fish_agentctl_using_subcommand discover" -l config -d 'Config file for --standalone' -r -F
 complete -c agentctl -n "__fish_agentctl_using_subcommand discover" -l sysfs-root -d 'Root of sysfs (DMI tables, network devices) for --standalone and discover' -r -F
+complete -c agentctl -n "__fish_agentctl_using_subcommand discover" -l timeout -d 'Give up waiting for hostagentd after this long and exit 4 (default: 30s, 10m for clean)' -r
 complete -c agentctl -n "__fish_agentctl_using_subcommand discover" -l json -d 'Machine-readable output (stable JSON shapes) for Chef, Puppet and scripts'
 complete -c agentctl -n "__fish_agentctl_using_subcommand discover" -l standalone -d 'Do the work here, without a daemon: one-shot, logs out at exit'
 complete -c agentctl -n "__fish_agentctl_using_subcommand discover" -s v -l verbose -d 'More log output on stderr'
@@ -62,6 +65,7 @@ complete -c agentctl -n "__fish_agentctl_using_subcommand list" -l kind -d 'Only
 complete -c agentctl -n "__fish_agentctl_using_subcommand list" -l socket -d 'The daemon\'s API socket' -r -F
 complete -c agentctl -n "__fish_agentctl_using_subcommand list" -l config -d 'Config file for --standalone' -r -F
 complete -c agentctl -n "__fish_agentctl_using_subcommand list" -l sysfs-root -d 'Root of sysfs (DMI tables, network devices) for --standalone and discover' -r -F
+complete -c agentctl -n "__fish_agentctl_using_subcommand list" -l timeout -d 'Give up waiting for hostagentd after this long and exit 4 (default: 30s, 10m for clean)' -r
 complete -c agentctl -n "__fish_agentctl_using_subcommand list" -l json -d 'Machine-readable output (stable JSON shapes) for Chef, Puppet and scripts'
 complete -c agentctl -n "__fish_agentctl_using_subcommand list" -l standalone -d 'Do the work here, without a daemon: one-shot, logs out at exit'
 complete -c agentctl -n "__fish_agentctl_using_subcommand list" -s v -l verbose -d 'More log output on stderr'
@@ -72,6 +76,7 @@ complete -c agentctl -n "__fish_agentctl_using_subcommand clean" -l id -d 'Delet
 complete -c agentctl -n "__fish_agentctl_using_subcommand clean" -l socket -d 'The daemon\'s API socket' -r -F
 complete -c agentctl -n "__fish_agentctl_using_subcommand clean" -l config -d 'Config file for --standalone' -r -F
 complete -c agentctl -n "__fish_agentctl_using_subcommand clean" -l sysfs-root -d 'Root of sysfs (DMI tables, network devices) for --standalone and discover' -r -F
+complete -c agentctl -n "__fish_agentctl_using_subcommand clean" -l timeout -d 'Give up waiting for hostagentd after this long and exit 4 (default: 30s, 10m for clean)' -r
 complete -c agentctl -n "__fish_agentctl_using_subcommand clean" -l dry-run -d 'Show what would be deleted; delete nothing'
 complete -c agentctl -n "__fish_agentctl_using_subcommand clean" -l force -d 'Allow kinds outside the in-band ones (a person\'s Web UI or console sessions)'
 complete -c agentctl -n "__fish_agentctl_using_subcommand clean" -l check -d 'Exit 6 when there is nothing to delete (for configuration management)'
@@ -82,6 +87,7 @@ complete -c agentctl -n "__fish_agentctl_using_subcommand clean" -s h -l help -d
 complete -c agentctl -n "__fish_agentctl_using_subcommand session; and not __fish_seen_subcommand_from open close list help" -l socket -d 'The daemon\'s API socket' -r -F
 complete -c agentctl -n "__fish_agentctl_using_subcommand session; and not __fish_seen_subcommand_from open close list help" -l config -d 'Config file for --standalone' -r -F
 complete -c agentctl -n "__fish_agentctl_using_subcommand session; and not __fish_seen_subcommand_from open close list help" -l sysfs-root -d 'Root of sysfs (DMI tables, network devices) for --standalone and discover' -r -F
+complete -c agentctl -n "__fish_agentctl_using_subcommand session; and not __fish_seen_subcommand_from open close list help" -l timeout -d 'Give up waiting for hostagentd after this long and exit 4 (default: 30s, 10m for clean)' -r
 complete -c agentctl -n "__fish_agentctl_using_subcommand session; and not __fish_seen_subcommand_from open close list help" -l json -d 'Machine-readable output (stable JSON shapes) for Chef, Puppet and scripts'
 complete -c agentctl -n "__fish_agentctl_using_subcommand session; and not __fish_seen_subcommand_from open close list help" -l standalone -d 'Do the work here, without a daemon: one-shot, logs out at exit'
 complete -c agentctl -n "__fish_agentctl_using_subcommand session; and not __fish_seen_subcommand_from open close list help" -s v -l verbose -d 'More log output on stderr'
@@ -95,6 +101,7 @@ complete -c agentctl -n "__fish_agentctl_using_subcommand session; and __fish_se
 complete -c agentctl -n "__fish_agentctl_using_subcommand session; and __fish_seen_subcommand_from open" -l socket -d 'The daemon\'s API socket' -r -F
 complete -c agentctl -n "__fish_agentctl_using_subcommand session; and __fish_seen_subcommand_from open" -l config -d 'Config file for --standalone' -r -F
 complete -c agentctl -n "__fish_agentctl_using_subcommand session; and __fish_seen_subcommand_from open" -l sysfs-root -d 'Root of sysfs (DMI tables, network devices) for --standalone and discover' -r -F
+complete -c agentctl -n "__fish_agentctl_using_subcommand session; and __fish_seen_subcommand_from open" -l timeout -d 'Give up waiting for hostagentd after this long and exit 4 (default: 30s, 10m for clean)' -r
 complete -c agentctl -n "__fish_agentctl_using_subcommand session; and __fish_seen_subcommand_from open" -l json -d 'Machine-readable output (stable JSON shapes) for Chef, Puppet and scripts'
 complete -c agentctl -n "__fish_agentctl_using_subcommand session; and __fish_seen_subcommand_from open" -l standalone -d 'Do the work here, without a daemon: one-shot, logs out at exit'
 complete -c agentctl -n "__fish_agentctl_using_subcommand session; and __fish_seen_subcommand_from open" -s v -l verbose -d 'More log output on stderr'
@@ -102,6 +109,7 @@ complete -c agentctl -n "__fish_agentctl_using_subcommand session; and __fish_se
 complete -c agentctl -n "__fish_agentctl_using_subcommand session; and __fish_seen_subcommand_from close" -l socket -d 'The daemon\'s API socket' -r -F
 complete -c agentctl -n "__fish_agentctl_using_subcommand session; and __fish_seen_subcommand_from close" -l config -d 'Config file for --standalone' -r -F
 complete -c agentctl -n "__fish_agentctl_using_subcommand session; and __fish_seen_subcommand_from close" -l sysfs-root -d 'Root of sysfs (DMI tables, network devices) for --standalone and discover' -r -F
+complete -c agentctl -n "__fish_agentctl_using_subcommand session; and __fish_seen_subcommand_from close" -l timeout -d 'Give up waiting for hostagentd after this long and exit 4 (default: 30s, 10m for clean)' -r
 complete -c agentctl -n "__fish_agentctl_using_subcommand session; and __fish_seen_subcommand_from close" -l json -d 'Machine-readable output (stable JSON shapes) for Chef, Puppet and scripts'
 complete -c agentctl -n "__fish_agentctl_using_subcommand session; and __fish_seen_subcommand_from close" -l standalone -d 'Do the work here, without a daemon: one-shot, logs out at exit'
 complete -c agentctl -n "__fish_agentctl_using_subcommand session; and __fish_seen_subcommand_from close" -s v -l verbose -d 'More log output on stderr'
@@ -109,6 +117,7 @@ complete -c agentctl -n "__fish_agentctl_using_subcommand session; and __fish_se
 complete -c agentctl -n "__fish_agentctl_using_subcommand session; and __fish_seen_subcommand_from list" -l socket -d 'The daemon\'s API socket' -r -F
 complete -c agentctl -n "__fish_agentctl_using_subcommand session; and __fish_seen_subcommand_from list" -l config -d 'Config file for --standalone' -r -F
 complete -c agentctl -n "__fish_agentctl_using_subcommand session; and __fish_seen_subcommand_from list" -l sysfs-root -d 'Root of sysfs (DMI tables, network devices) for --standalone and discover' -r -F
+complete -c agentctl -n "__fish_agentctl_using_subcommand session; and __fish_seen_subcommand_from list" -l timeout -d 'Give up waiting for hostagentd after this long and exit 4 (default: 30s, 10m for clean)' -r
 complete -c agentctl -n "__fish_agentctl_using_subcommand session; and __fish_seen_subcommand_from list" -l json -d 'Machine-readable output (stable JSON shapes) for Chef, Puppet and scripts'
 complete -c agentctl -n "__fish_agentctl_using_subcommand session; and __fish_seen_subcommand_from list" -l standalone -d 'Do the work here, without a daemon: one-shot, logs out at exit'
 complete -c agentctl -n "__fish_agentctl_using_subcommand session; and __fish_seen_subcommand_from list" -s v -l verbose -d 'More log output on stderr'
@@ -121,6 +130,7 @@ complete -c agentctl -n "__fish_agentctl_using_subcommand run" -l ttl -d 'Lease 
 complete -c agentctl -n "__fish_agentctl_using_subcommand run" -l socket -d 'The daemon\'s API socket' -r -F
 complete -c agentctl -n "__fish_agentctl_using_subcommand run" -l config -d 'Config file for --standalone' -r -F
 complete -c agentctl -n "__fish_agentctl_using_subcommand run" -l sysfs-root -d 'Root of sysfs (DMI tables, network devices) for --standalone and discover' -r -F
+complete -c agentctl -n "__fish_agentctl_using_subcommand run" -l timeout -d 'Give up waiting for hostagentd after this long and exit 4 (default: 30s, 10m for clean)' -r
 complete -c agentctl -n "__fish_agentctl_using_subcommand run" -l json -d 'Machine-readable output (stable JSON shapes) for Chef, Puppet and scripts'
 complete -c agentctl -n "__fish_agentctl_using_subcommand run" -l standalone -d 'Do the work here, without a daemon: one-shot, logs out at exit'
 complete -c agentctl -n "__fish_agentctl_using_subcommand run" -s v -l verbose -d 'More log output on stderr'
@@ -128,6 +138,7 @@ complete -c agentctl -n "__fish_agentctl_using_subcommand run" -s h -l help -d '
 complete -c agentctl -n "__fish_agentctl_using_subcommand get" -l socket -d 'The daemon\'s API socket' -r -F
 complete -c agentctl -n "__fish_agentctl_using_subcommand get" -l config -d 'Config file for --standalone' -r -F
 complete -c agentctl -n "__fish_agentctl_using_subcommand get" -l sysfs-root -d 'Root of sysfs (DMI tables, network devices) for --standalone and discover' -r -F
+complete -c agentctl -n "__fish_agentctl_using_subcommand get" -l timeout -d 'Give up waiting for hostagentd after this long and exit 4 (default: 30s, 10m for clean)' -r
 complete -c agentctl -n "__fish_agentctl_using_subcommand get" -l json -d 'Machine-readable output (stable JSON shapes) for Chef, Puppet and scripts'
 complete -c agentctl -n "__fish_agentctl_using_subcommand get" -l standalone -d 'Do the work here, without a daemon: one-shot, logs out at exit'
 complete -c agentctl -n "__fish_agentctl_using_subcommand get" -s v -l verbose -d 'More log output on stderr'
@@ -136,6 +147,7 @@ complete -c agentctl -n "__fish_agentctl_using_subcommand patch" -l data -d 'The
 complete -c agentctl -n "__fish_agentctl_using_subcommand patch" -l socket -d 'The daemon\'s API socket' -r -F
 complete -c agentctl -n "__fish_agentctl_using_subcommand patch" -l config -d 'Config file for --standalone' -r -F
 complete -c agentctl -n "__fish_agentctl_using_subcommand patch" -l sysfs-root -d 'Root of sysfs (DMI tables, network devices) for --standalone and discover' -r -F
+complete -c agentctl -n "__fish_agentctl_using_subcommand patch" -l timeout -d 'Give up waiting for hostagentd after this long and exit 4 (default: 30s, 10m for clean)' -r
 complete -c agentctl -n "__fish_agentctl_using_subcommand patch" -l json -d 'Machine-readable output (stable JSON shapes) for Chef, Puppet and scripts'
 complete -c agentctl -n "__fish_agentctl_using_subcommand patch" -l standalone -d 'Do the work here, without a daemon: one-shot, logs out at exit'
 complete -c agentctl -n "__fish_agentctl_using_subcommand patch" -s v -l verbose -d 'More log output on stderr'
@@ -143,6 +155,7 @@ complete -c agentctl -n "__fish_agentctl_using_subcommand patch" -s h -l help -d
 complete -c agentctl -n "__fish_agentctl_using_subcommand delete" -l socket -d 'The daemon\'s API socket' -r -F
 complete -c agentctl -n "__fish_agentctl_using_subcommand delete" -l config -d 'Config file for --standalone' -r -F
 complete -c agentctl -n "__fish_agentctl_using_subcommand delete" -l sysfs-root -d 'Root of sysfs (DMI tables, network devices) for --standalone and discover' -r -F
+complete -c agentctl -n "__fish_agentctl_using_subcommand delete" -l timeout -d 'Give up waiting for hostagentd after this long and exit 4 (default: 30s, 10m for clean)' -r
 complete -c agentctl -n "__fish_agentctl_using_subcommand delete" -l json -d 'Machine-readable output (stable JSON shapes) for Chef, Puppet and scripts'
 complete -c agentctl -n "__fish_agentctl_using_subcommand delete" -l standalone -d 'Do the work here, without a daemon: one-shot, logs out at exit'
 complete -c agentctl -n "__fish_agentctl_using_subcommand delete" -s v -l verbose -d 'More log output on stderr'
@@ -150,6 +163,7 @@ complete -c agentctl -n "__fish_agentctl_using_subcommand delete" -s h -l help -
 complete -c agentctl -n "__fish_agentctl_using_subcommand demo" -l socket -d 'The daemon\'s API socket' -r -F
 complete -c agentctl -n "__fish_agentctl_using_subcommand demo" -l config -d 'Config file for --standalone' -r -F
 complete -c agentctl -n "__fish_agentctl_using_subcommand demo" -l sysfs-root -d 'Root of sysfs (DMI tables, network devices) for --standalone and discover' -r -F
+complete -c agentctl -n "__fish_agentctl_using_subcommand demo" -l timeout -d 'Give up waiting for hostagentd after this long and exit 4 (default: 30s, 10m for clean)' -r
 complete -c agentctl -n "__fish_agentctl_using_subcommand demo" -l json -d 'Machine-readable output (stable JSON shapes) for Chef, Puppet and scripts'
 complete -c agentctl -n "__fish_agentctl_using_subcommand demo" -l standalone -d 'Do the work here, without a daemon: one-shot, logs out at exit'
 complete -c agentctl -n "__fish_agentctl_using_subcommand demo" -s v -l verbose -d 'More log output on stderr'

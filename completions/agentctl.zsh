@@ -18,6 +18,7 @@ _agentctl() {
 '--socket=[The daemon'\''s API socket]:PATH:_files' \
 '--config=[Config file for --standalone]:FILE:_files' \
 '--sysfs-root=[Root of sysfs (DMI tables, network devices) for --standalone and discover]:DIR:_files' \
+'--timeout=[Give up waiting for hostagentd after this long and exit 4 (default\: 30s, 10m for clean)]:DUR:_default' \
 '--json[Machine-readable output (stable JSON shapes) for Chef, Puppet and scripts]' \
 '--standalone[Do the work here, without a daemon\: one-shot, logs out at exit]' \
 '*-v[More log output on stderr]' \
@@ -40,6 +41,7 @@ _arguments "${_arguments_options[@]}" : \
 '--socket=[The daemon'\''s API socket]:PATH:_files' \
 '--config=[Config file for --standalone]:FILE:_files' \
 '--sysfs-root=[Root of sysfs (DMI tables, network devices) for --standalone and discover]:DIR:_files' \
+'--timeout=[Give up waiting for hostagentd after this long and exit 4 (default\: 30s, 10m for clean)]:DUR:_default' \
 '--json[Machine-readable output (stable JSON shapes) for Chef, Puppet and scripts]' \
 '--standalone[Do the work here, without a daemon\: one-shot, logs out at exit]' \
 '*-v[More log output on stderr]' \
@@ -54,6 +56,7 @@ _arguments "${_arguments_options[@]}" : \
 '--socket=[The daemon'\''s API socket]:PATH:_files' \
 '--config=[Config file for --standalone]:FILE:_files' \
 '--sysfs-root=[Root of sysfs (DMI tables, network devices) for --standalone and discover]:DIR:_files' \
+'--timeout=[Give up waiting for hostagentd after this long and exit 4 (default\: 30s, 10m for clean)]:DUR:_default' \
 '--json[Machine-readable output (stable JSON shapes) for Chef, Puppet and scripts]' \
 '--standalone[Do the work here, without a daemon\: one-shot, logs out at exit]' \
 '*-v[More log output on stderr]' \
@@ -68,6 +71,7 @@ _arguments "${_arguments_options[@]}" : \
 '--socket=[The daemon'\''s API socket]:PATH:_files' \
 '--config=[Config file for --standalone]:FILE:_files' \
 '--sysfs-root=[Root of sysfs (DMI tables, network devices) for --standalone and discover]:DIR:_files' \
+'--timeout=[Give up waiting for hostagentd after this long and exit 4 (default\: 30s, 10m for clean)]:DUR:_default' \
 '--json[Machine-readable output (stable JSON shapes) for Chef, Puppet and scripts]' \
 '--standalone[Do the work here, without a daemon\: one-shot, logs out at exit]' \
 '*-v[More log output on stderr]' \
@@ -84,6 +88,7 @@ _arguments "${_arguments_options[@]}" : \
 '--socket=[The daemon'\''s API socket]:PATH:_files' \
 '--config=[Config file for --standalone]:FILE:_files' \
 '--sysfs-root=[Root of sysfs (DMI tables, network devices) for --standalone and discover]:DIR:_files' \
+'--timeout=[Give up waiting for hostagentd after this long and exit 4 (default\: 30s, 10m for clean)]:DUR:_default' \
 '--dry-run[Show what would be deleted; delete nothing]' \
 '--force[Allow kinds outside the in-band ones (a person'\''s Web UI or console sessions)]' \
 '--check[Exit 6 when there is nothing to delete (for configuration management)]' \
@@ -100,6 +105,7 @@ _arguments "${_arguments_options[@]}" : \
 '--socket=[The daemon'\''s API socket]:PATH:_files' \
 '--config=[Config file for --standalone]:FILE:_files' \
 '--sysfs-root=[Root of sysfs (DMI tables, network devices) for --standalone and discover]:DIR:_files' \
+'--timeout=[Give up waiting for hostagentd after this long and exit 4 (default\: 30s, 10m for clean)]:DUR:_default' \
 '--json[Machine-readable output (stable JSON shapes) for Chef, Puppet and scripts]' \
 '--standalone[Do the work here, without a daemon\: one-shot, logs out at exit]' \
 '*-v[More log output on stderr]' \
@@ -123,6 +129,7 @@ _arguments "${_arguments_options[@]}" : \
 '--socket=[The daemon'\''s API socket]:PATH:_files' \
 '--config=[Config file for --standalone]:FILE:_files' \
 '--sysfs-root=[Root of sysfs (DMI tables, network devices) for --standalone and discover]:DIR:_files' \
+'--timeout=[Give up waiting for hostagentd after this long and exit 4 (default\: 30s, 10m for clean)]:DUR:_default' \
 '--json[Machine-readable output (stable JSON shapes) for Chef, Puppet and scripts]' \
 '--standalone[Do the work here, without a daemon\: one-shot, logs out at exit]' \
 '*-v[More log output on stderr]' \
@@ -136,6 +143,7 @@ _arguments "${_arguments_options[@]}" : \
 '--socket=[The daemon'\''s API socket]:PATH:_files' \
 '--config=[Config file for --standalone]:FILE:_files' \
 '--sysfs-root=[Root of sysfs (DMI tables, network devices) for --standalone and discover]:DIR:_files' \
+'--timeout=[Give up waiting for hostagentd after this long and exit 4 (default\: 30s, 10m for clean)]:DUR:_default' \
 '--json[Machine-readable output (stable JSON shapes) for Chef, Puppet and scripts]' \
 '--standalone[Do the work here, without a daemon\: one-shot, logs out at exit]' \
 '*-v[More log output on stderr]' \
@@ -150,6 +158,7 @@ _arguments "${_arguments_options[@]}" : \
 '--socket=[The daemon'\''s API socket]:PATH:_files' \
 '--config=[Config file for --standalone]:FILE:_files' \
 '--sysfs-root=[Root of sysfs (DMI tables, network devices) for --standalone and discover]:DIR:_files' \
+'--timeout=[Give up waiting for hostagentd after this long and exit 4 (default\: 30s, 10m for clean)]:DUR:_default' \
 '--json[Machine-readable output (stable JSON shapes) for Chef, Puppet and scripts]' \
 '--standalone[Do the work here, without a daemon\: one-shot, logs out at exit]' \
 '*-v[More log output on stderr]' \
@@ -200,6 +209,7 @@ _arguments "${_arguments_options[@]}" : \
 '--socket=[The daemon'\''s API socket]:PATH:_files' \
 '--config=[Config file for --standalone]:FILE:_files' \
 '--sysfs-root=[Root of sysfs (DMI tables, network devices) for --standalone and discover]:DIR:_files' \
+'--timeout=[Give up waiting for hostagentd after this long and exit 4 (default\: 30s, 10m for clean)]:DUR:_default' \
 '--json[Machine-readable output (stable JSON shapes) for Chef, Puppet and scripts]' \
 '--standalone[Do the work here, without a daemon\: one-shot, logs out at exit]' \
 '*-v[More log output on stderr]' \
@@ -214,6 +224,7 @@ _arguments "${_arguments_options[@]}" : \
 '--socket=[The daemon'\''s API socket]:PATH:_files' \
 '--config=[Config file for --standalone]:FILE:_files' \
 '--sysfs-root=[Root of sysfs (DMI tables, network devices) for --standalone and discover]:DIR:_files' \
+'--timeout=[Give up waiting for hostagentd after this long and exit 4 (default\: 30s, 10m for clean)]:DUR:_default' \
 '--json[Machine-readable output (stable JSON shapes) for Chef, Puppet and scripts]' \
 '--standalone[Do the work here, without a daemon\: one-shot, logs out at exit]' \
 '*-v[More log output on stderr]' \
@@ -229,6 +240,7 @@ _arguments "${_arguments_options[@]}" : \
 '--socket=[The daemon'\''s API socket]:PATH:_files' \
 '--config=[Config file for --standalone]:FILE:_files' \
 '--sysfs-root=[Root of sysfs (DMI tables, network devices) for --standalone and discover]:DIR:_files' \
+'--timeout=[Give up waiting for hostagentd after this long and exit 4 (default\: 30s, 10m for clean)]:DUR:_default' \
 '--json[Machine-readable output (stable JSON shapes) for Chef, Puppet and scripts]' \
 '--standalone[Do the work here, without a daemon\: one-shot, logs out at exit]' \
 '*-v[More log output on stderr]' \
@@ -243,6 +255,7 @@ _arguments "${_arguments_options[@]}" : \
 '--socket=[The daemon'\''s API socket]:PATH:_files' \
 '--config=[Config file for --standalone]:FILE:_files' \
 '--sysfs-root=[Root of sysfs (DMI tables, network devices) for --standalone and discover]:DIR:_files' \
+'--timeout=[Give up waiting for hostagentd after this long and exit 4 (default\: 30s, 10m for clean)]:DUR:_default' \
 '--json[Machine-readable output (stable JSON shapes) for Chef, Puppet and scripts]' \
 '--standalone[Do the work here, without a daemon\: one-shot, logs out at exit]' \
 '*-v[More log output on stderr]' \
@@ -257,6 +270,7 @@ _arguments "${_arguments_options[@]}" : \
 '--socket=[The daemon'\''s API socket]:PATH:_files' \
 '--config=[Config file for --standalone]:FILE:_files' \
 '--sysfs-root=[Root of sysfs (DMI tables, network devices) for --standalone and discover]:DIR:_files' \
+'--timeout=[Give up waiting for hostagentd after this long and exit 4 (default\: 30s, 10m for clean)]:DUR:_default' \
 '--json[Machine-readable output (stable JSON shapes) for Chef, Puppet and scripts]' \
 '--standalone[Do the work here, without a daemon\: one-shot, logs out at exit]' \
 '*-v[More log output on stderr]' \

@@ -171,3 +171,69 @@ fn a_broken_config_exits_2_naming_the_key() {
         "{err}"
     );
 }
+
+/// Runs `hostagentd --config cfg` and waits up to 20 s for it to exit (killing it, by its
+/// pid, if it does not: a daemon that retries a typo for ever fails the test).
+fn hostagentd_exit(cfg: &std::path::Path, socket: &std::path::Path) -> (Option<i32>, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hostagentd"))
+        .arg("--config")
+        .arg(cfg)
+        .arg("--socket")
+        .arg(socket)
+        .arg("--memory-only")
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status.code();
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let mut err = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        let _ = std::io::Read::read_to_string(&mut e, &mut err);
+    }
+    (status, err)
+}
+
+#[test]
+fn hostagentd_refuses_an_unusable_endpoint_or_fingerprint_with_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("agent.sock");
+    let cases = [
+        (
+            "endpoint = \"https://127.0.0.1:99999\"\ntls = \"insecure\"\n",
+            "bmc.endpoint",
+        ),
+        (
+            "endpoint = \"https://exa mple/x\"\ntls = \"insecure\"\n",
+            "bmc.endpoint",
+        ),
+        (
+            "endpoint = \"http://127.0.0.1:9\"\ntls = \"insecure\"\n",
+            "bmc.endpoint",
+        ),
+        (
+            "endpoint = \"https://127.0.0.1:9\"\ntls = \"pin\"\nfingerprint = \"sha256:zz\"\n",
+            "bmc.fingerprint",
+        ),
+    ];
+    for (bmc, key) in cases {
+        let cfg = dir.path().join("hostagent.toml");
+        std::fs::write(&cfg, format!("[bmc]\n{bmc}")).unwrap();
+        let (code, err) = hostagentd_exit(&cfg, &socket);
+        assert_eq!(code, Some(2), "{bmc}: {err}");
+        assert!(
+            err.contains(key) && err.contains(&cfg.display().to_string()),
+            "{bmc}: {err}"
+        );
+    }
+}

@@ -41,23 +41,6 @@ fn ids(sim: &SimHandle) -> HashSet<String> {
     sim.sessions().into_iter().map(|s| s.id).collect()
 }
 
-/// Opens `n` leases through the daemon's API (bound to this test process); returns their
-/// (id, token, location).
-fn open_leases(daemon: &Daemon, n: usize) -> Vec<(String, String, String)> {
-    (0..n)
-        .map(|_| {
-            let (code, v, err) = daemon.agentctl(&["session", "open", "--ttl", "1h"]);
-            assert_eq!(code, Some(0), "{v} {err}");
-            let field = |k: &str| {
-                v[k].as_str()
-                    .unwrap_or_else(|| panic!("{k} in {v}"))
-                    .to_string()
-            };
-            (field("id"), field("token"), field("location"))
-        })
-        .collect()
-}
-
 /// Starts the daemon, opens 5 leases, SIGKILLs it and starts it again. Returns the daemon,
 /// the bystanders' ids, the dead run's 6 session ids, and the leases' tokens.
 async fn crash_with_six_sessions(
@@ -68,7 +51,7 @@ async fn crash_with_six_sessions(
     let mut daemon = Daemon::start(sim, &config(memory_only));
     let daemon_ready = tokio::task::spawn_blocking(move || {
         daemon.wait_ready();
-        let leases = open_leases(&daemon, 5);
+        let leases = daemon.open_leases(5);
         (daemon, leases)
     });
     let (d, leases) = daemon_ready.await.unwrap();
@@ -363,7 +346,11 @@ async fn a_ledger_entry_is_deleted_only_when_listed_now_with_the_same_user() {
         .find(|s| s.user == "admin")
         .unwrap()
         .id;
-    let entry = |uri: String, owner: &str| serde_json::json!({"uri": uri, "owner": owner, "user": "admin", "created": "2026-11-30T08:00:00Z"});
+    // Recorded after the sessions were made, as the agent records them.
+    let now = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let entry = |uri: String, owner: &str| serde_json::json!({"uri": uri, "owner": owner, "user": "admin", "created": now});
     let ledger_text = serde_json::json!({"version": 1, "sessions": [
         entry(session_uri(&sim, &ops), "lease:0a1b2c3d4e5f"),
         entry(session_uri(&sim, "admin000000006930a1b2deadbeef"), "agent"),
@@ -459,7 +446,7 @@ async fn agentctl_standalone_never_takes_a_running_daemons_sessions_for_orphans(
     let daemon = Daemon::start(&sim, &config(true));
     let daemon = blocking(move || {
         daemon.wait_ready();
-        open_leases(&daemon, 2);
+        daemon.open_leases(2);
         daemon
     })
     .await;
@@ -509,7 +496,7 @@ async fn a_lease_whose_delete_failed_is_deleted_by_the_next_reaper_cycle() {
     // The reaper may take the injected 500 instead of the DELETE: try again then.
     let mut failed = None;
     for _ in 0..3 {
-        let (id, _, location) = open_leases(&daemon, 1).remove(0);
+        let (id, _, location) = daemon.open_leases(1).remove(0);
         sim.set_faults(bmcsim::Faults {
             fail_next: 1,
             ..bmcsim::Faults::default()

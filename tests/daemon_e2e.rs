@@ -437,7 +437,8 @@ async fn agentctl_run_gives_the_child_a_session_and_deletes_it_however_the_child
         ..SimConfig::default()
     })
     .await;
-    let daemon = started(&sim, "").await;
+    // 100 leases at once below: above the default cap of 8.
+    let daemon = started(&sim, "[api]\nmax_leases = 100\n").await;
     let socket = daemon.socket.clone();
     let baseline = sim.sessions().len();
     let run = |args: Vec<String>| {

@@ -88,6 +88,7 @@ async fn failed_deletes_are_reported_each_and_the_rest_go_on() {
             &CleanOptions {
                 dry_run: false,
                 concurrency: 1,
+                ..CleanOptions::default()
             },
             &|_, _| {},
         )
@@ -133,6 +134,7 @@ async fn a_bmc_reset_mid_clean_is_survived_and_the_agent_logs_in_again() {
                 &CleanOptions {
                     dry_run: false,
                     concurrency: 2,
+                    ..CleanOptions::default()
                 },
                 &|_, _| {},
             )
@@ -161,4 +163,88 @@ async fn a_bmc_reset_mid_clean_is_survived_and_the_agent_logs_in_again() {
         "only the agent's new session after the reset"
     );
     sim.shutdown().await;
+}
+
+async fn deletes_of(sim: &bmcsim::SimHandle, id: &str) -> usize {
+    let log: serde_json::Value = common::http()
+        .get(format!("{}/_sim/log", sim.base_url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    log.as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| {
+            e["method"] == "DELETE"
+                && e["path"]
+                    .as_str()
+                    .unwrap()
+                    .contains(&id.replace(' ', "%20"))
+        })
+        .count()
+}
+
+#[tokio::test]
+async fn a_session_the_bmc_will_not_delete_is_kept_with_its_status_and_not_tried_again() {
+    for (profile, status) in [(Profile::Ilo6, 405), (Profile::Idrac, 403)] {
+        let sim = common::sim_with(SimConfig {
+            profile,
+            max_sessions: Some(64),
+            ..SimConfig::default()
+        })
+        .await;
+        let kind = if profile.is_ilo() {
+            "rest-host"
+        } else {
+            "host-application"
+        };
+        let emergency = sim.leak_with(serde_json::json!({"kind": kind, "undeletable": true}));
+        let stale = sim.leak_with(serde_json::json!({"count": 2, "kind": kind}));
+        sim.advance_clock(20 * 60);
+        let agent = common::agent(&sim).await;
+        agent.login().await.unwrap();
+        let mut classify = ClassifyContext::hpe_default();
+        classify.in_band.push(("169.254.0.0".parse().unwrap(), 16));
+        let svc = Service::new(Arc::new(agent), classify, None);
+        let mut policy = policy();
+        policy.kinds.push(Kind::HostApplication);
+        let first = svc
+            .clean(&policy, &CleanOptions::default(), &|_, _| {})
+            .await
+            .unwrap();
+        assert_eq!(first.deleted.len(), 2, "{profile}: {first:?}");
+        assert!(first.failed.is_empty(), "{profile}: {first:?}");
+        let kept = first.kept.iter().find(|k| k.id == emergency[0]).unwrap();
+        assert_eq!(kept.status, Some(status), "{profile}: {kept:?}");
+        assert!(
+            kept.reason.contains(&format!("HTTP {status}")),
+            "{profile}: the reason names the status: {kept:?}"
+        );
+        assert_eq!(deletes_of(&sim, &emergency[0]).await, 1, "{profile}");
+        assert!(stale
+            .iter()
+            .all(|id| !sim.sessions().iter().any(|s| &s.id == id)));
+        for _ in 0..2 {
+            let again = svc
+                .clean(&policy, &CleanOptions::default(), &|_, _| {})
+                .await
+                .unwrap();
+            let kept = again.kept.iter().find(|k| k.id == emergency[0]).unwrap();
+            assert_eq!(kept.status, Some(status), "{profile}: {kept:?}");
+            assert!(
+                again.failed.is_empty() && again.deleted.is_empty(),
+                "{again:?}"
+            );
+        }
+        assert_eq!(
+            deletes_of(&sim, &emergency[0]).await,
+            1,
+            "{profile}: later cycles send no DELETE for it"
+        );
+        assert!(sim.sessions().iter().any(|s| s.id == emergency[0]));
+        sim.shutdown().await;
+    }
 }

@@ -287,7 +287,7 @@ fn hostagentd_without_an_endpoint_discovers_the_host_interface_and_logs_in() {
     let socket = dir.path().join("agent.sock");
     let config = dir.path().join("hostagent.toml");
     std::fs::write(&config, format!(
-        "[bmc]\ntls = \"pin\"\nfingerprint = \"{}\"\ncredentials_dir = \"{}\"\n[api]\nsocket = \"{}\"\n[state]\nmemory_only = true\n",
+        "[bmc]\ntls = \"pin\"\nfingerprint = \"{}\"\ncredentials_dir = \"{}\"\n[api]\nsocket = \"{}\"\nreader_group = \"root\"\n[state]\nmemory_only = true\n",
         w.cert, creds.display(), socket.display()
     )).unwrap();
     let mut daemon = Command::new("ip")

@@ -69,7 +69,7 @@ async fn session_cleaned_records_carry_their_fields_and_no_record_carries_a_secr
     }
     let config = dir.path().join("hostagent.toml");
     std::fs::write(&config, format!(
-        "[bmc]\nendpoint = \"{}\"\ntls = \"pin\"\nfingerprint = \"{}\"\ncredentials_dir = \"{}\"\n[api]\nsocket = \"{}/agent.sock\"\n[reaper]\ninterval = \"1s\"\n[state]\nmemory_only = true\n",
+        "[bmc]\nendpoint = \"{}\"\ntls = \"pin\"\nfingerprint = \"{}\"\ncredentials_dir = \"{}\"\n[api]\nsocket = \"{}/agent.sock\"\nreader_group = \"root\"\n[reaper]\ninterval = \"1s\"\n[state]\nmemory_only = true\n",
         sim.base_url(), sim.cert_sha256(), creds.display(), dir.path().display()
     )).unwrap();
     let script = format!(

@@ -40,8 +40,8 @@ const AGENTCTL_EXTRA: &str = r#".SH "JSON OUTPUT"
 With \fB\-\-json\fR the shapes are stable (fields are added, never renamed):
 .nf
 list   {"sessions":[{"id","uri","user","kind","owner","origin","login_time","last_access","idle_s"}],"limit":N|null}
-clean  {"dry_run":bool,"deleted":[{"id","user","kind"}],"kept":[{"id","kind","reason"}],"failed":[{"id","error"}]}
-status {"endpoint","transport","agent_session":bool,"auth","sessions":{"total":N,"by_kind":{...},"by_owner":{...}},"limit":N|null}
+clean  {"dry_run":bool,"deleted":[{"id","user","kind"}],"kept":[{"id","kind","reason","status":N (when the BMC refused the DELETE)}],"failed":[{"id","error"}]}
+status {"endpoint","transport","agent_session":bool,"auth","sessions":{"total":N,"by_kind":{...},"by_owner":{...}},"limit":N|null,"reaper_cycles":N (daemon)}
 errors {"error":{"code","message"}}
 .fi
 .SH KINDS

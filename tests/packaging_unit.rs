@@ -150,6 +150,21 @@ fn the_unit_keeps_what_the_agent_needs() {
     }
 }
 
+#[test]
+fn the_unit_writes_no_core_file() {
+    // A core of the daemon could hold BMC session tokens (the daemon is non-dumpable too).
+    let limits: Vec<&str> = UNIT
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("LimitCORE="))
+        .collect();
+    assert_eq!(
+        limits,
+        vec!["LimitCORE=0"],
+        "the unit sets LimitCORE=0 once"
+    );
+}
+
 /// One parsed rule line: its `KEY{attr}OP"value"` pairs.
 fn parse_rule(line: &str) -> Result<Vec<(String, String, String)>, String> {
     let mut pairs = Vec::new();

@@ -208,7 +208,7 @@ fn real_clients_through_the_proxy_leave_only_the_agent_session_and_direct_leaks_
         &config,
         format!(
             "[bmc]\nendpoint = \"https://16.1.15.1\"\ntls = \"pin\"\nfingerprint = \"{}\"\ncredentials_dir = \"{}\"\n\
-             [api]\nsocket = \"{}\"\nlisten_https = \"127.0.0.2:443\"\n[reaper]\ninterval = \"1s\"\n[state]\nmemory_only = true\n",
+             [api]\nsocket = \"{}\"\nreader_group = \"root\"\nlisten_https = \"127.0.0.2:443\"\n[reaper]\ninterval = \"1s\"\n[state]\nmemory_only = true\n",
             sim.cert_sha256(), creds.display(), socket.display()
         ),
     )

@@ -161,6 +161,39 @@ async fn the_shared_session_and_paths_outside_redfish_v1_are_out_of_reach() {
     let (status, _, body) = unix_request(s, "DELETE", &agent_uri, &[], "").await;
     assert_eq!(status, 409, "{}", String::from_utf8_lossy(&body));
     assert_eq!(sim.sessions().len(), 1, "the agent's session survives");
+    // iLO finds a session by id whatever its case, and under `Members/` too: every spelling
+    // of the agent's session is refused, none reaches the BMC.
+    let id = sim.sessions()[0].id.clone();
+    let encoded: String = id.chars().map(|c| format!("%{:02X}", c as u32)).collect();
+    for path in [
+        format!("/redfish/v1/SessionService/Sessions/{}/", id.to_uppercase()),
+        format!("/redfish/v1/SessionService/Sessions/Members/{id}/"),
+        format!(
+            "/redfish/v1/SessionService/Sessions/members/{}",
+            id.to_uppercase()
+        ),
+        format!("/redfish/v1/SessionService/Sessions/{id}"),
+        format!("/redfish/v1/sessionservice/sessions/{encoded}/"),
+        format!(
+            "/None:8443/redfish/v1/SessionService/Sessions/{}/",
+            id.to_uppercase()
+        ),
+    ] {
+        for method in ["DELETE", "PATCH"] {
+            let (status, _, body) = unix_request(s, method, &path, &[], "{}").await;
+            assert_eq!(
+                status,
+                409,
+                "{method} {path}: {}",
+                String::from_utf8_lossy(&body)
+            );
+        }
+        assert_eq!(
+            sim.sessions().len(),
+            1,
+            "{path}: the agent's session survives"
+        );
+    }
     for path in [
         "/redfish/v1/../../_sim/sessions",
         "/redfish/v1/%2e%2e/%2e%2e/_sim/log",
@@ -373,8 +406,8 @@ async fn on_the_https_listener_nobody_gets_403_and_a_reader_reads_but_does_not_w
     }
     let port = free_port();
     let base = format!("https://127.0.0.1:{port}");
-    // nobody's primary group is nogroup (65534); with the default reader group it has no role.
-    for (reader_group, reads) in [("hostagent-absent", false), ("nogroup", true)] {
+    // nobody's primary group is nogroup (65534); with reader group root it has no role.
+    for (reader_group, reads) in [("root", false), ("nogroup", true)] {
         let sim = common::sim(Profile::Ilo6).await;
         let daemon = started(
             &sim,

@@ -107,7 +107,7 @@ async fn keep_alive_holds_the_session_across_three_timeouts_on_every_profile() {
         agent.login().await.unwrap();
         let uri = agent.own_session_uri().await.unwrap();
         let timeout = agent.session_timeout().await.expect("timeout");
-        let interval = hostagent::session::agent::keep_alive_interval(Some(timeout));
+        let interval = hostagent::session::keepalive::keep_alive_interval(Some(timeout));
         assert_eq!(interval.as_secs(), 200);
         for _ in 0..9 {
             sim.advance_clock(interval.as_secs() as i64);
@@ -299,4 +299,127 @@ async fn listing_pages_through_next_links_with_and_without_expand() {
             == 40
     );
     sim.shutdown().await;
+}
+
+/// Login POSTs the simulator answered with `status` since log line `from`.
+fn logins(sim: &bmcsim::SimHandle, from: usize, status: u16) -> usize {
+    sim.log()[from..]
+        .iter()
+        .filter(|e| {
+            e["method"] == "POST"
+                && e["path"]
+                    .as_str()
+                    .is_some_and(|p| p.trim_end_matches('/').ends_with("/Sessions"))
+                && e["status"] == status
+        })
+        .count()
+}
+
+/// 30 requests spread over 0.6 s, the first right after `revoke`, with the answers.
+async fn load(agent: &Arc<AgentSession>) -> Vec<Result<u16, SessionError>> {
+    let tasks: Vec<_> = (0..30u64)
+        .map(|i| {
+            let agent = agent.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(std::time::Duration::from_millis(i * 20)).await;
+                agent
+                    .send(Request::get("/redfish/v1/SessionService"))
+                    .await
+                    .map(|r| r.status.as_u16())
+            })
+        })
+        .collect();
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(t.await.unwrap());
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn requests_during_a_relogin_wait_for_it_and_one_revocation_makes_one_login() {
+    let sim = common::sim_with(SimConfig {
+        profile: Profile::Ilo6,
+        login_latency_ms: 300,
+        ..SimConfig::default()
+    })
+    .await;
+    let agent = Arc::new(common::agent(&sim).await);
+    agent.login().await.unwrap();
+    let old = sim.sessions()[0].id.clone();
+    let mark = sim.log().len();
+    assert!(sim.revoke(&old));
+    let answers = load(&agent).await;
+    let statuses: Vec<u16> = answers.into_iter().map(|a| a.unwrap()).collect();
+    assert!(
+        statuses.iter().all(|s| *s == 200),
+        "no request saw the relogin: {statuses:?}"
+    );
+    assert_eq!(logins(&sim, mark, 201), 1, "one revocation, one login");
+    let table = sim.sessions();
+    assert_eq!(table.len(), 1, "only the new session");
+    assert_ne!(table[0].id, old);
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_relogin_is_shared_by_the_requests_that_waited_for_it() {
+    let sim = common::sim_with(SimConfig {
+        profile: Profile::Ilo6,
+        login_latency_ms: 300,
+        ..SimConfig::default()
+    })
+    .await;
+    let agent = Arc::new(common::agent(&sim).await);
+    agent.login().await.unwrap();
+    let c = common::http();
+    c.post(format!("{}/_sim/account", sim.base_url()))
+        .json(&serde_json::json!({ "password": "changed" }))
+        .send()
+        .await
+        .unwrap();
+    let mark = sim.log().len();
+    assert!(sim.revoke(&sim.sessions()[0].id));
+    let answers = load(&agent).await;
+    for a in &answers {
+        match a {
+            Err(e) => assert!(e.to_string().contains("401"), "{e}"),
+            Ok(status) => panic!("a request reached the BMC without a session: {status}"),
+        }
+    }
+    assert_eq!(
+        logins(&sim, mark, 401),
+        1,
+        "one refused login for all of them (never a login per request)"
+    );
+    assert!(sim.sessions().is_empty());
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn after_a_spurious_401_the_old_session_is_deleted_once_the_new_one_holds() {
+    for profile in [Profile::Ilo6, Profile::Idrac, Profile::Bmcweb] {
+        let sim = common::sim(profile).await;
+        let agent = common::agent(&sim).await;
+        agent.login().await.unwrap();
+        let old = sim.sessions()[0].id.clone();
+        sim.set_faults(bmcsim::Faults {
+            fail_next: 1,
+            fail_status: Some(401),
+            ..bmcsim::Faults::default()
+        });
+        let resp = agent
+            .send(Request::get("/redfish/v1/SessionService"))
+            .await
+            .unwrap();
+        assert_eq!(resp.status, 200, "{profile}: retried with the new session");
+        let table = sim.sessions();
+        assert_eq!(
+            table.len(),
+            1,
+            "{profile}: the old session is gone: {table:?}"
+        );
+        assert_ne!(table[0].id, old, "{profile}");
+        sim.shutdown().await;
+    }
 }

@@ -495,3 +495,67 @@ fn other_interface_and_device_types_are_named() {
     );
     assert_eq!(v["endpoint"], Value::Null);
 }
+
+/// A USB v1 description whose serial-number "descriptor" is not a USB string descriptor.
+fn usb_v1_with_descriptor(descriptor: &[u8]) -> Vec<u8> {
+    let mut d = vec![0x02, 0x6b, 0x04, 0xb0, 0xff];
+    d.extend_from_slice(descriptor);
+    d
+}
+
+/// Decodes `bad` (handle 0x74, first in the table) next to a good record (0x75) and checks
+/// that the bad one is an error naming its handle, the byte and the fault, that the good one
+/// still decodes and is the endpoint, and that no record (so no NIC match) comes from 0x74.
+fn assert_bad_serial_descriptor(bad: &[u8], fault: Type42Fault, byte: usize, words: &str) {
+    let good = Rf {
+        service: (1, 1, "10.7.7.2", "255.255.255.0"),
+        ..Rf::default()
+    };
+    let t = table(&[
+        type42(0x74, 0x40, bad, &[Rf::default().bytes()], &[]),
+        usb_net(0x75, &[good.bytes()]),
+    ]);
+    let report = discover_report(&MemorySource(raw(ep64(3, 3, t.len()), t)));
+    let d = report.decode.as_ref().expect("decode");
+    let handles: Vec<u16> = d.records.iter().map(|r| r.handle).collect();
+    assert_eq!(handles, vec![0x75], "the malformed record is not used");
+    assert!(
+        matches!(
+            report.errors.as_slice(),
+            [SmbiosError::Type42 { handle: 0x74, offset, fault: f, .. }] if *offset == byte && *f == fault
+        ),
+        "{:?}",
+        report.errors
+    );
+    let text = report.errors[0].to_string();
+    assert!(
+        text.contains("handle 0x0074")
+            && text.contains(&format!("byte {byte} "))
+            && text.contains(words),
+        "{text}"
+    );
+    assert_eq!(
+        report.endpoint.as_ref().and_then(Endpoint::url).as_deref(),
+        Some("https://10.7.7.2:443")
+    );
+}
+
+#[test]
+fn usb_v1_serial_descriptor_of_another_type_is_an_error() {
+    // bLength 5 (odd), bDescriptorType 07h, "A\0" and a stray byte: once decoded as serial "A".
+    // The structure starts at table offset 0: its data at 6, the descriptor at 11, its type at 12.
+    let bad = usb_v1_with_descriptor(&[0x05, 0x07, 0x41, 0x00, 0x42]);
+    assert_bad_serial_descriptor(&bad, Type42Fault::SerialDescriptorType(0x07), 12, "07h");
+}
+
+#[test]
+fn usb_v1_serial_descriptor_of_odd_length_is_an_error() {
+    let bad = usb_v1_with_descriptor(&[0x05, 0x03, 0x41, 0x00, 0x42]);
+    assert_bad_serial_descriptor(&bad, Type42Fault::SerialDescriptorOddLength(5), 11, "odd");
+}
+
+#[test]
+fn usb_v1_serial_descriptor_shorter_than_its_header_is_an_error() {
+    let bad = usb_v1_with_descriptor(&[0x01, 0x03]);
+    assert_bad_serial_descriptor(&bad, Type42Fault::SerialDescriptorOddLength(1), 11, "odd");
+}

@@ -3,6 +3,7 @@
 //! error answer is the API's [`ApiError`].
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Method, Request, StatusCode};
@@ -17,6 +18,8 @@ use crate::api::ApiError;
 pub enum ClientError {
     #[error("hostagentd is not answering on {socket}: {reason}")]
     NotRunning { socket: String, reason: String },
+    #[error("not permitted to connect to {socket}: {reason}")]
+    NotPermitted { socket: String, reason: String },
     #[error("{message}")]
     Api {
         status: u16,
@@ -25,18 +28,23 @@ pub enum ClientError {
     },
     #[error("talking to hostagentd: {0}")]
     Protocol(String),
+    #[error("hostagentd did not answer on {socket} within {}s (see `journalctl -u hostagentd`; --timeout sets how long to wait)", after.as_secs_f64())]
+    Timeout { socket: String, after: Duration },
 }
 
-/// The daemon at a socket path.
+/// The daemon's socket and how long one call may take in all: configuration management runs
+/// agentctl unattended and must never hang on it.
 #[derive(Debug, Clone)]
 pub struct DaemonClient {
-    socket: PathBuf,
+    pub socket: PathBuf,
+    pub timeout: Duration,
 }
 
 impl DaemonClient {
-    pub fn new(socket: &Path) -> DaemonClient {
+    pub fn new(socket: &Path, timeout: Duration) -> DaemonClient {
         DaemonClient {
             socket: socket.to_path_buf(),
+            timeout,
         }
     }
 
@@ -50,7 +58,15 @@ impl DaemonClient {
         let body = body
             .map(|b| serde_json::to_vec(b).unwrap_or_default())
             .unwrap_or_default();
-        let (status, answer) = self.send(method, path, Bytes::from(body)).await?;
+        let send = self.send(method, path, Bytes::from(body));
+        let (status, answer) = tokio::time::timeout(self.timeout, send)
+            .await
+            .unwrap_or_else(|_| {
+                Err(ClientError::Timeout {
+                    socket: self.socket.display().to_string(),
+                    after: self.timeout,
+                })
+            })?;
         let value = decode_answer(status, &answer)?;
         serde_json::from_value(value)
             .map_err(|e| ClientError::Protocol(format!("unexpected answer from hostagentd: {e}")))
@@ -72,14 +88,16 @@ impl DaemonClient {
         path: &str,
         body: Bytes,
     ) -> Result<(StatusCode, Bytes), ClientError> {
-        let not_running = |e: std::io::Error| ClientError::NotRunning {
-            socket: self.socket.display().to_string(),
-            reason: e.to_string(),
+        let not_running = |e: std::io::Error| {
+            let (socket, reason) = (self.socket.display().to_string(), e.to_string());
+            if e.kind() == std::io::ErrorKind::PermissionDenied {
+                ClientError::NotPermitted { socket, reason }
+            } else {
+                ClientError::NotRunning { socket, reason }
+            }
         };
         let protocol = |e: &dyn std::fmt::Display| ClientError::Protocol(e.to_string());
-        let stream = tokio::net::UnixStream::connect(&self.socket)
-            .await
-            .map_err(not_running)?;
+        let stream = connect(&self.socket).await.map_err(not_running)?;
         let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
             .await
             .map_err(|e| protocol(&e))?;
@@ -128,4 +146,17 @@ fn decode_answer(status: StatusCode, body: &[u8]) -> Result<serde_json::Value, C
         code,
         message,
     })
+}
+
+/// Connects as a blocking `connect(2)` does: when the listen backlog is full (another local
+/// user flooding the socket with connects) it waits in the kernel's queue for room, as the
+/// flooder's own connects do, where a non-blocking connect would fail at once with EAGAIN and
+/// never get its turn. [`DaemonClient`]'s timeout bounds the wait.
+async fn connect(socket: &Path) -> std::io::Result<tokio::net::UnixStream> {
+    let path = socket.to_path_buf();
+    let stream = tokio::task::spawn_blocking(move || std::os::unix::net::UnixStream::connect(path))
+        .await
+        .map_err(std::io::Error::other)??;
+    stream.set_nonblocking(true)?;
+    tokio::net::UnixStream::from_std(stream)
 }

@@ -3,7 +3,9 @@
 use http::Method;
 
 use super::backend::Backend;
-use super::output::{CtlError, Output, EXIT_FAILURE, EXIT_NOTHING_TO_DO, EXIT_OK};
+use super::output::{
+    CtlError, Output, EXIT_FAILURE, EXIT_NOTHING_TO_DO, EXIT_OK, EXIT_UNREACHABLE,
+};
 use super::render;
 use crate::cli::agentctl::{CleanArgs, Command, SessionCommand};
 use crate::lease::LeaseRequest;
@@ -14,7 +16,13 @@ pub async fn run(backend: &Backend, command: &Command) -> Result<Output, CtlErro
     match command {
         Command::Status => {
             let report = backend.status().await?;
-            Ok(Output::report(render::status(&report), &report))
+            // Still connecting: the BMC has not been reached, as exit 4 says elsewhere.
+            let exit = if report.state.as_deref() == Some(crate::api::connecting::CONNECTING) {
+                EXIT_UNREACHABLE
+            } else {
+                EXIT_OK
+            };
+            Ok(Output::report(render::status(&report), &report).with_exit(exit))
         }
         Command::List { kinds: names } => {
             let report = backend.list(&kinds(names)?).await?;

@@ -18,6 +18,8 @@ pub use output::{
     EXIT_OK, EXIT_UNREACHABLE, EXIT_USAGE,
 };
 
+use std::time::Duration;
+
 use self::backend::Backend;
 use self::client::DaemonClient;
 use crate::cli::agentctl::{Args, Command};
@@ -80,10 +82,20 @@ async fn dispatch(args: Args) -> Result<Output, CtlError> {
     result
 }
 
+/// How long agentctl waits for hostagentd by default: one BMC request may take up to 30 s.
+pub const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+/// A clean deletes many sessions one by one.
+pub const CLEAN_TIMEOUT: Duration = Duration::from_secs(600);
+
 /// The daemon, or with `--standalone` a service connected for this one command.
 async fn backend(args: &Args) -> Result<Backend, CtlError> {
     if !args.standalone {
-        return Ok(Backend::Daemon(DaemonClient::new(&args.socket)));
+        let default = match args.command {
+            Command::Clean(_) => CLEAN_TIMEOUT,
+            _ => CALL_TIMEOUT,
+        };
+        let timeout = args.timeout.unwrap_or(default);
+        return Ok(Backend::Daemon(DaemonClient::new(&args.socket, timeout)));
     }
     let settings = config::load(&Sources {
         main: args.config.clone(),

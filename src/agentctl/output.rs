@@ -104,14 +104,31 @@ impl From<ClientError> for CtlError {
                 "not_running",
                 format!("{e} (start the service, or use --standalone)"),
             ),
+            ClientError::NotPermitted { .. } => CtlError::new(
+                EXIT_NOT_PERMITTED,
+                "not_permitted",
+                format!("{e} (the socket is for root and the members of api.reader_group)"),
+            ),
             ClientError::Api {
                 status: 403,
                 message,
                 ..
             } => CtlError::new(EXIT_NOT_PERMITTED, "forbidden", message),
-            ClientError::Api { ref code, .. } if code == "bmc_unreachable" => {
+            // The proxy's own answer when it cannot reach the BMC (`get`, `patch`, `delete`).
+            ClientError::Api {
+                status: 502,
+                ref code,
+                ..
+            } if code == "bmc_unreachable" || code == "Base.1.8.ServiceTemporarilyUnavailable" => {
                 CtlError::new(EXIT_UNREACHABLE, "bmc_unreachable", e)
             }
+            ClientError::Api { ref code, .. } if code == "lease_limit" => {
+                CtlError::new(EXIT_FAILURE, "lease_limit", e)
+            }
+            ClientError::Api { ref code, .. } if code == crate::api::connecting::CONNECTING => {
+                CtlError::new(EXIT_UNREACHABLE, "connecting", e)
+            }
+            ClientError::Timeout { .. } => CtlError::new(EXIT_UNREACHABLE, "timeout", e),
             ClientError::Api { .. } | ClientError::Protocol(_) => {
                 CtlError::new(EXIT_FAILURE, "api_error", e)
             }

@@ -108,10 +108,22 @@ pub fn clean(report: &CleanReport) -> String {
 
 pub fn status(report: &StatusReport) -> String {
     let mut out = String::new();
+    if report.state.as_deref() == Some(crate::api::connecting::CONNECTING) {
+        let last = report.last_error.as_deref().unwrap_or("none yet");
+        let _ = writeln!(
+            out,
+            "state:          connecting to the BMC (last error: {last})"
+        );
+    }
     let _ = writeln!(
         out,
-        "endpoint:       {} ({})",
-        report.endpoint, report.transport
+        "endpoint:       {}{}",
+        report.endpoint,
+        if report.transport.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", report.transport)
+        }
     );
     let _ = writeln!(
         out,

@@ -1,24 +1,35 @@
-//! The local API: HTTP/1.1 + JSON on the Unix socket ([`server`]) and, optionally, the
-//! loopback HTTPS listener ([`tls_listener`]). Every request is attributed to its peer by the
-//! kernel ([`crate::peer`]) and routed ([`routes`]): `/v1/*` to the agent's operations,
-//! `/redfish/**` to the Redfish proxy ([`crate::proxy`]).
+//! The local API: HTTP/1.1 + JSON on the Unix socket ([`server`], bound by [`socket`]) and,
+//! optionally, the loopback HTTPS listener ([`tls_listener`]). Every connection is attributed
+//! to its peer by the kernel ([`crate::peer`]) and admitted or refused by role and uid before a
+//! byte is read ([`admission`], refusals summarized by [`refusals`]). Requests are answered
+//! from the start: while the daemon connects, by [`connecting::Api`]; once connected, by the
+//! [`routes`] over a [`Core`]: `/v1/*` to the agent's operations, `/redfish/**` to the Redfish
+//! proxy ([`crate::proxy`]).
 
+pub mod admission;
+pub mod connecting;
 pub mod error;
+pub mod refusals;
 pub mod routes;
 pub mod server;
+pub mod socket;
 pub mod tls_listener;
 
-use std::sync::Arc;
-
+pub use connecting::Api;
 pub use error::ApiError;
+
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
 
 use crate::config::Settings;
 use crate::proxy::Proxy;
 use crate::service::Service;
 
-/// What the routes and listeners share: the daemon builds it once it is connected.
-pub struct Api {
+/// What the routes act on once the daemon is connected.
+pub struct Core {
     pub settings: Settings,
     pub service: Arc<Service>,
     pub proxy: Proxy,
+    /// Reaper cycles completed (`status`'s `reaper_cycles`).
+    pub reaper_cycles: AtomicU64,
 }

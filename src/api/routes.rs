@@ -7,7 +7,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
 
-use super::Api;
+use super::Core;
 use crate::lease::{LeaseGranted, LeaseList, LeaseRequest};
 use crate::peer::{Peer, Role};
 use crate::reaper::CleanRequest;
@@ -51,7 +51,7 @@ pub fn is_proxy_path(path: &str) -> bool {
 }
 
 pub async fn handle(
-    daemon: &Api,
+    daemon: &Core,
     peer: Peer,
     via: crate::proxy::Via,
     req: Request<Bytes>,
@@ -73,6 +73,12 @@ pub async fn handle(
                         cached: daemon.proxy.cached(),
                         https: daemon.settings.api.listen_https.map(|a| a.to_string()),
                     });
+                    report.state = Some(super::connecting::READY.into());
+                    report.reaper_cycles = Some(
+                        daemon
+                            .reaper_cycles
+                            .load(std::sync::atomic::Ordering::Relaxed),
+                    );
                     json(StatusCode::OK, &report)
                 }
                 Err(e) => bmc_error(e),
@@ -112,7 +118,7 @@ pub async fn handle(
     reply
 }
 
-async fn list(daemon: &Api, req: &Request<Bytes>) -> Reply {
+async fn list(daemon: &Core, req: &Request<Bytes>) -> Reply {
     let mut kinds = Vec::new();
     for pair in req
         .uri()
@@ -141,7 +147,7 @@ async fn list(daemon: &Api, req: &Request<Bytes>) -> Reply {
     }
 }
 
-async fn clean(daemon: &Api, req: &Request<Bytes>) -> Reply {
+async fn clean(daemon: &Core, req: &Request<Bytes>) -> Reply {
     let body: CleanRequest = if req.body().is_empty() {
         CleanRequest::default()
     } else {
@@ -163,7 +169,7 @@ async fn clean(daemon: &Api, req: &Request<Bytes>) -> Reply {
     }
 }
 
-async fn open_lease(daemon: &Api, peer: &Peer, req: &Request<Bytes>) -> Reply {
+async fn open_lease(daemon: &Core, peer: &Peer, req: &Request<Bytes>) -> Reply {
     let body: LeaseRequest = if req.body().is_empty() {
         LeaseRequest::default()
     } else {
@@ -180,7 +186,10 @@ async fn open_lease(daemon: &Api, peer: &Peer, req: &Request<Bytes>) -> Reply {
     };
     let pid = body.pid.or(peer.pid);
     let ttl = body.ttl_s.map(Duration::from_secs);
-    match daemon.service.leases.open(ttl, pid, peer.uid).await {
+    let max = daemon.settings.api.max_leases;
+    let limit = *daemon.service.limit.lock().await;
+    let cap = crate::lease::cap(max, limit);
+    match daemon.service.leases.open(ttl, pid, peer.uid, cap).await {
         Ok(grant) => {
             let url = daemon.service.agent.transport().endpoint();
             // The token goes to this caller once; it is never logged or listed.
@@ -197,11 +206,28 @@ async fn open_lease(daemon: &Api, peer: &Peer, req: &Request<Bytes>) -> Reply {
             "bad_request",
             format!("process {pid}: {reason}"),
         ),
+        Err(crate::lease::LeaseError::Cap(cap)) => lease_limit(cap, max, limit),
+        Err(crate::lease::LeaseError::Session(e)) => bmc_error(e),
         Err(e) => error(StatusCode::BAD_GATEWAY, "bmc_error", e),
     }
 }
 
-async fn close_lease(daemon: &Api, id: &str) -> Reply {
+/// 429 when the lease cap is reached: what the cap is, why, and how to raise it.
+fn lease_limit(cap: usize, max: usize, limit: Option<usize>) -> Reply {
+    let why = match limit {
+        Some(limit) if cap < max => format!(
+            "half of the BMC's session limit of {limit}, to leave room for people; api.max_leases is {max}"
+        ),
+        _ => format!("api.max_leases = {max}"),
+    };
+    error(
+        StatusCode::TOO_MANY_REQUESTS,
+        "lease_limit",
+        format!("{cap} leases are open, the most this agent allows ({why}): close one (agentctl session list, agentctl session close ID) or raise api.max_leases in a drop-in in /etc/hostagent/conf.d/"),
+    )
+}
+
+async fn close_lease(daemon: &Core, id: &str) -> Reply {
     match daemon.service.leases.close(id, "closed by request").await {
         Ok(info) => json(StatusCode::OK, &info),
         Err(crate::lease::LeaseError::NotFound(id)) => {

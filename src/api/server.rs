@@ -1,76 +1,130 @@
 //! The local API server: HTTP/1.1 on the Unix socket, each connection attributed to its peer
-//! (SO_PEERCRED), request bodies bounded, header reads timed out, connections bounded. The
-//! loopback HTTPS listener ([`super::tls_listener`]) serves its connections the same way.
+//! (SO_PEERCRED) at accept, before anything is read: a peer with no role is answered 403 at
+//! once and the others get a slot by their role ([`super::admission`]). Header reads and body
+//! reads are timed out and bodies bounded by role. The loopback HTTPS listener
+//! ([`super::tls_listener`]) serves its connections the same way.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{Request, StatusCode};
+use http::{Method, Request, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::UnixListener;
-use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::watch;
 
+use super::admission::{Admission, Admitted, Refusal, Ticket};
+use super::refusals::RefusalLog;
 use super::routes;
 use super::Api;
-use crate::peer::Peer;
+use crate::peer::{Peer, Role};
 use crate::proxy::Via;
 
-/// API request bodies above this are refused (413).
-pub const MAX_REQUEST: usize = 64 << 10;
-pub const MAX_CONNECTIONS: usize = 256;
-pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+pub use super::admission::MAX_CONNECTIONS;
 
-pub async fn serve(daemon: Arc<Api>, listener: UnixListener, stop: watch::Receiver<bool>) {
-    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+/// API request bodies above this are refused (413); it is also a reader's limit on the proxy.
+pub const MAX_REQUEST: usize = 64 << 10;
+/// A request's headers (and an idle keep-alive connection's next request) must come within this.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// A request's body must have come in full this long after its headers.
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a refused peer's request is waited for and drained, so that closing does not
+/// reset the connection before the client has read the 403.
+const LINGER: Duration = Duration::from_secs(2);
+/// How often summaries of refused connections are due ([`RefusalLog::tick`]).
+pub const REFUSAL_TICK: Duration = Duration::from_secs(5);
+
+pub async fn serve(api: Arc<Api>, listener: UnixListener, stop: watch::Receiver<bool>) {
+    let admission = Admission::new();
+    let refusals = RefusalLog::new("API socket");
+    let mut tick = tokio::time::interval(REFUSAL_TICK);
     let mut stop_accept = stop.clone();
     loop {
         let accepted = tokio::select! {
             a = listener.accept() => a,
-            _ = stop_accept.changed() => return,
-        };
-        let Ok((stream, _)) = accepted else { continue };
-        let Ok(permit) = slots.clone().try_acquire_owned() else {
-            tracing::warn!("too many API connections: refusing one");
-            continue;
-        };
-        let s = &daemon.settings.api;
-        let peer = match Peer::of_unix(&stream, &s.admin_group, &s.reader_group) {
-            Ok(p) => p,
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot read the peer's credentials: closing");
+            _ = tick.tick() => {
+                refusals.tick();
                 continue;
             }
+            _ = stop_accept.changed() => break,
         };
-        tokio::spawn(serve_connection(
-            daemon.clone(),
-            stream,
-            peer,
-            Via::Unix,
-            stop.clone(),
-            permit,
-        ));
+        let Ok((stream, _)) = accepted else { continue };
+        let s = &api.settings;
+        let Ok(peer) = Peer::of_unix(&stream, &s.admin_group, &s.reader_group) else {
+            refusals.refused(None, Refusal::Unknown);
+            continue;
+        };
+        match admission.admit(&peer) {
+            Err(reason) => refusals.refused(Some(peer.uid), reason),
+            Ok(Admitted::Refuse(ticket)) => {
+                refusals.refused(Some(peer.uid), Refusal::NoRole);
+                tokio::spawn(refuse(stream, peer, ticket));
+            }
+            Ok(Admitted::Serve(ticket)) => {
+                tokio::spawn(serve_connection(
+                    api.clone(),
+                    stream,
+                    peer,
+                    Via::Unix,
+                    stop.clone(),
+                    ticket,
+                ));
+            }
+        }
     }
+    refusals.flush();
+}
+
+/// Answers a peer with no role 403 without parsing its request: waits (bounded) for the
+/// request to arrive, answers, and drains (bounded) what else it sends, in a fixed buffer.
+pub async fn refuse<S>(mut stream: S, peer: Peer, _ticket: Ticket)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let body = serde_json::json!({ "error": { "code": "forbidden", "message": format!(
+        "uid {} may not use hostagentd: it needs the reader role (the reader group) to read, \
+         admin (root or the admin group) for changes", peer.uid) } })
+    .to_string();
+    let answer = format!(
+        "HTTP/1.1 403 Forbidden\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\
+         connection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let mut sink = [0u8; 4096];
+    let exchange = async {
+        // A client that has not sent its request yet would read the answer as unexpected.
+        let _ = tokio::time::timeout(LINGER / 4, stream.read(&mut sink)).await;
+        stream.write_all(answer.as_bytes()).await?;
+        stream.shutdown().await?;
+        let mut drained = 0;
+        while drained < MAX_REQUEST {
+            match stream.read(&mut sink).await? {
+                0 => break,
+                n => drained += n,
+            }
+        }
+        Ok::<_, std::io::Error>(())
+    };
+    let _ = tokio::time::timeout(LINGER, exchange).await;
 }
 
 /// Serves HTTP/1.1 on one accepted connection until it closes or the daemon stops.
 pub async fn serve_connection<S>(
-    daemon: Arc<Api>,
+    api: Arc<Api>,
     stream: S,
     peer: Peer,
     via: Via,
     mut stop: watch::Receiver<bool>,
-    _permit: OwnedSemaphorePermit,
+    _ticket: Ticket,
 ) where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
-        let daemon = daemon.clone();
-        async move {
-            Ok::<_, std::convert::Infallible>(one(&daemon, peer, via, req).await.map(Full::new))
-        }
+        let api = api.clone();
+        async move { Ok::<_, std::convert::Infallible>(one(&api, peer, via, req).await.map(Full::new)) }
     });
     let conn = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
@@ -83,43 +137,55 @@ pub async fn serve_connection<S>(
     }
 }
 
-async fn one(daemon: &Api, peer: Peer, via: Via, req: Request<Incoming>) -> routes::Reply {
-    let (parts, body) = req.into_parts();
-    let limit = if routes::is_proxy_path(parts.uri.path()) {
-        crate::proxy::MAX_REQUEST
-    } else {
-        MAX_REQUEST
+/// How much of a body this peer's request may have read: readers only need one to log in
+/// through the proxy (a POST); nothing else they may do takes a body, so none is read.
+fn body_limit(role: Role, method: &Method, path: &str) -> usize {
+    let proxy = routes::is_proxy_path(path);
+    match role {
+        Role::Admin if proxy => crate::proxy::MAX_REQUEST,
+        Role::Admin => MAX_REQUEST,
+        Role::Reader if proxy && method == Method::POST => MAX_REQUEST,
+        _ => 0,
+    }
+}
+
+async fn one(api: &Api, peer: Peer, via: Via, req: Request<Incoming>) -> routes::Reply {
+    let Some(daemon) = api.core() else {
+        return api.connecting_reply(&peer, req.method(), req.uri().path());
     };
-    let body: Bytes = match Limited::new(body, limit).collect().await {
-        Ok(b) => b.to_bytes(),
-        Err(_) => {
-            return routes::error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too_large",
-                format!("request bodies are limited to {limit} bytes here"),
-            )
+    let (parts, body) = req.into_parts();
+    let limit = body_limit(peer.role, &parts.method, parts.uri.path());
+    let body = if limit == 0 {
+        Bytes::new()
+    } else {
+        match read_body(body, limit).await {
+            Ok(b) => b,
+            Err(reply) => return reply,
         }
     };
     routes::handle(daemon, peer, via, Request::from_parts(parts, body)).await
 }
 
-/// Binds the API socket: creates its directory, replaces a stale socket file (refusing when a
-/// live daemon answers on it), and sets mode 0660.
-pub fn bind(path: &std::path::Path) -> std::io::Result<UnixListener> {
-    use std::os::unix::fs::PermissionsExt;
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
+async fn read_body(body: Incoming, limit: usize) -> Result<Bytes, routes::Reply> {
+    match tokio::time::timeout(BODY_TIMEOUT, Limited::new(body, limit).collect()).await {
+        Ok(Ok(b)) => Ok(b.to_bytes()),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(routes::error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("request bodies are limited to {limit} bytes here"),
+        )),
+        Ok(Err(e)) => Err(routes::error(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            format!("reading the request body: {e}"),
+        )),
+        Err(_) => Err(routes::error(
+            StatusCode::REQUEST_TIMEOUT,
+            "timeout",
+            format!(
+                "the request body did not arrive within {}s",
+                BODY_TIMEOUT.as_secs()
+            ),
+        )),
     }
-    if path.exists() {
-        if std::os::unix::net::UnixStream::connect(path).is_ok() {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::AddrInUse,
-                format!("another hostagentd answers on {}", path.display()),
-            ));
-        }
-        std::fs::remove_file(path)?;
-    }
-    let listener = UnixListener::bind(path)?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))?;
-    Ok(listener)
 }

@@ -1,7 +1,8 @@
 //! The optional loopback HTTPS listener (`api.listen_https`, e.g. `127.0.0.2:443`, so that
 //! ilorest's URL needs no port): the same API and proxy as the Unix socket, over TLS with a
 //! certificate generated at each start and never written. Each peer's uid comes from the
-//! kernel ([`crate::peer::sockdiag`]), so roles are exactly those of the Unix socket.
+//! kernel ([`crate::peer::sockdiag`]) at accept, so roles, slots and refusals are exactly those of
+//! the Unix socket ([`super::admission`]).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -10,11 +11,14 @@ use std::time::Duration;
 use nix::unistd::{Uid, User};
 use sha2::{Digest, Sha256};
 use tokio::net::TcpListener;
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 
-use super::server::{serve_connection, HEADER_TIMEOUT, MAX_CONNECTIONS};
+use super::admission::{Admission, Admitted, Refusal};
+use super::refusals::RefusalLog;
+use super::server::{refuse, serve_connection, HEADER_TIMEOUT, REFUSAL_TICK};
 use super::Api;
+use crate::config::ApiSettings;
 use crate::peer::{groups_of, role_of, Peer};
 use crate::proxy::Via;
 
@@ -58,43 +62,58 @@ fn acceptor(addr: SocketAddr) -> anyhow::Result<TlsAcceptor> {
     Ok(TlsAcceptor::from(Arc::new(config)))
 }
 
-pub async fn serve(daemon: Arc<Api>, https: HttpsListener, stop: watch::Receiver<bool>) {
-    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+pub async fn serve(api: Arc<Api>, https: HttpsListener, stop: watch::Receiver<bool>) {
+    let admission = Admission::new();
+    let refusals = RefusalLog::new("HTTPS listener");
+    let mut tick = tokio::time::interval(REFUSAL_TICK);
     let mut stop_accept = stop.clone();
     let local = https.listener.local_addr().ok();
     loop {
         let accepted = tokio::select! {
             a = https.listener.accept() => a,
-            _ = stop_accept.changed() => return,
+            _ = tick.tick() => {
+                refusals.tick();
+                continue;
+            }
+            _ = stop_accept.changed() => break,
         };
         let Ok((stream, remote)) = accepted else {
             continue;
         };
-        let Ok(permit) = slots.clone().try_acquire_owned() else {
-            tracing::warn!("too many HTTPS connections: refusing one");
+        let Some(local) = local else { continue };
+        // Who connected is known from the 4-tuple before the handshake or any byte is read.
+        let Ok(peer) = peer_of(&api.settings, local, remote) else {
+            refusals.refused(None, Refusal::Unknown);
             continue;
         };
-        let Some(local) = local else { continue };
-        let peer = match peer_of(&daemon, local, remote) {
-            Ok(p) => p,
-            Err(e) => {
-                tracing::warn!(%remote, error = %e, "cannot tell who connected to the HTTPS listener: closing");
+        let admitted = match admission.admit(&peer) {
+            Ok(a) => a,
+            Err(reason) => {
+                refusals.refused(Some(peer.uid), reason);
                 continue;
             }
         };
-        let (daemon, acceptor, stop) = (daemon.clone(), https.acceptor.clone(), stop.clone());
+        if matches!(admitted, Admitted::Refuse(_)) {
+            refusals.refused(Some(peer.uid), Refusal::NoRole);
+        }
+        let (api, acceptor, stop) = (api.clone(), https.acceptor.clone(), stop.clone());
         tokio::spawn(async move {
-            match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
-                Ok(Ok(tls)) => serve_connection(daemon, tls, peer, Via::Https, stop, permit).await,
-                Ok(Err(e)) => tracing::debug!(%remote, error = %e, "TLS handshake failed"),
-                Err(_) => tracing::debug!(%remote, "TLS handshake timed out"),
+            let tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                Ok(Ok(tls)) => tls,
+                Ok(Err(e)) => return tracing::debug!(%remote, error = %e, "TLS handshake failed"),
+                Err(_) => return tracing::debug!(%remote, "TLS handshake timed out"),
+            };
+            match admitted {
+                Admitted::Serve(t) => serve_connection(api, tls, peer, Via::Https, stop, t).await,
+                Admitted::Refuse(t) => refuse(tls, peer, t).await,
             }
         });
     }
+    refusals.flush();
 }
 
 /// The peer's uid from the kernel, its groups from the user database, its role from both.
-fn peer_of(daemon: &Api, local: SocketAddr, remote: SocketAddr) -> std::io::Result<Peer> {
+fn peer_of(s: &ApiSettings, local: SocketAddr, remote: SocketAddr) -> std::io::Result<Peer> {
     let uid = crate::peer::sockdiag::tcp_peer_uid(local, remote)?;
     let gid = User::from_uid(Uid::from_raw(uid))
         .ok()
@@ -102,7 +121,6 @@ fn peer_of(daemon: &Api, local: SocketAddr, remote: SocketAddr) -> std::io::Resu
         .map(|u| u.gid.as_raw())
         .unwrap_or(u32::MAX);
     let groups = groups_of(uid, gid);
-    let s = &daemon.settings.api;
     Ok(Peer {
         uid,
         gid,

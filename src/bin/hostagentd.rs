@@ -5,9 +5,14 @@ use clap::Parser;
 use hostagent::cli::hostagentd::Args;
 use hostagent::config::{self, Sources};
 
+/// Freed memory is zeroed, so copies of tokens and headers end with the value holding them.
+#[global_allocator]
+static ALLOC: hostagent::secret::ZeroOnFree = hostagent::secret::ZeroOnFree;
+
 fn main() {
     let args = Args::parse();
     hostagent::daemon::logging::init(args.verbose);
+    hostagent::daemon::core_dumps::forbid_unless_allowed();
     let sources = Sources {
         main: args.config.clone(),
         flags: args.config_flags(),
@@ -31,7 +36,14 @@ fn main() {
 }
 
 async fn run(settings: config::Settings, sysfs_root: std::path::PathBuf) -> anyhow::Result<()> {
-    let listener = hostagent::api::server::bind(&settings.api.socket).map_err(|e| {
+    if !settings.state.memory_only && settings.state.dir.exists() {
+        hostagent::api::socket::check_private_dir(
+            &settings.state.dir,
+            "the state directory (state.dir)",
+        )?;
+    }
+    let listener = hostagent::api::socket::bind(&settings.api.socket, &settings.api.reader_group)
+        .map_err(|e| {
         anyhow::anyhow!(
             "binding the API socket {}: {e}",
             settings.api.socket.display()

@@ -32,6 +32,10 @@ pub struct Args {
     /// Root of sysfs (DMI tables, network devices) for --standalone and discover.
     #[arg(long, global = true, value_name = "DIR", default_value = "/sys")]
     pub sysfs_root: PathBuf,
+    /// Give up waiting for hostagentd after this long and exit 4 (default: 30s, 10m for
+    /// clean).
+    #[arg(long, global = true, value_name = "DUR", value_parser = parse_duration)]
+    pub timeout: Option<Duration>,
     /// More log output on stderr.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,

@@ -45,6 +45,7 @@ pub const SCHEMA: &[(&str, &[(&str, KeyType)])] = &[
         &[
             ("transport", KeyType::Str),
             ("endpoint", KeyType::Str),
+            ("allow_plaintext_http_for_testing", KeyType::Bool),
             ("tls", KeyType::Str),
             ("fingerprint", KeyType::Str),
             ("ca_file", KeyType::Str),
@@ -64,6 +65,7 @@ pub const SCHEMA: &[(&str, &[(&str, KeyType)])] = &[
             ("admin_group", KeyType::Str),
             ("listen_https", KeyType::Str),
             ("cache_ttl", KeyType::Str),
+            ("max_leases", KeyType::Float),
         ],
     ),
     (
@@ -81,6 +83,7 @@ pub const SCHEMA: &[(&str, &[(&str, KeyType)])] = &[
         "state",
         &[("memory_only", KeyType::Bool), ("dir", KeyType::Str)],
     ),
+    ("agent", &[("host_id", KeyType::Str)]),
 ];
 
 /// One parsed source, e.g. `/etc/hostagent/conf.d/10-site.toml` or `command line`.

@@ -5,6 +5,7 @@
 //! beside it (`*.toml`, in name order), then command-line flags. Each layer is checked on its
 //! own so that an error names the file, the key and the problem.
 
+mod endpoint;
 mod layers;
 mod settings;
 
@@ -12,8 +13,8 @@ use std::path::{Path, PathBuf};
 
 pub use layers::{KeyType, Layer, Merged, SCHEMA};
 pub use settings::{
-    ApiSettings, BmcSettings, BootstrapChoice, ReaperSettings, Settings, StateSettings, TlsChoice,
-    TransportChoice,
+    default_host_id, AgentSettings, ApiSettings, BmcSettings, BootstrapChoice, ReaperSettings,
+    Settings, StateSettings, TlsChoice, TransportChoice,
 };
 
 /// The commented default config that packages install; also the lowest layer.

@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::endpoint::{check_endpoint, check_fingerprint};
 use super::{ConfigError, Merged};
 
 /// The kinds the reaper knows (DESIGN §3). Kept here as text so config validation needs no
@@ -51,6 +52,8 @@ pub struct BmcSettings {
     pub transport: TransportChoice,
     /// Overrides discovery when set.
     pub endpoint: Option<String>,
+    /// Lets `endpoint` be `http://` (password in clear, no TLS): for simulators only.
+    pub allow_plaintext_http_for_testing: bool,
     pub tls: TlsChoice,
     pub fingerprint: Option<String>,
     pub ca_file: Option<PathBuf>,
@@ -74,6 +77,9 @@ pub struct ApiSettings {
     pub listen_https: Option<SocketAddr>,
     /// Zero means the proxy keeps no cache.
     pub cache_ttl: Duration,
+    /// Leases open at once, at most; where the BMC's session limit is known, at most half of
+    /// it too (see `session::lease::cap`).
+    pub max_leases: usize,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -94,11 +100,20 @@ pub struct StateSettings {
 }
 
 #[derive(Debug, Clone, PartialEq)]
+pub struct AgentSettings {
+    /// Names this host in the `Context` tags of its sessions, so that hosts sharing one BMC
+    /// (multi-host sleds) never take each other's sessions for their own: `agent.host_id`,
+    /// else [`default_host_id`].
+    pub host_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
     pub bmc: BmcSettings,
     pub api: ApiSettings,
     pub reaper: ReaperSettings,
     pub state: StateSettings,
+    pub agent: AgentSettings,
 }
 
 /// Reads typed values out of the merged layers, naming the layer in every error.
@@ -132,6 +147,13 @@ impl Reader<'_> {
             }
             other => Ok(other.map(PathBuf::from)),
         }
+    }
+
+    fn flag(&self, key: &str) -> bool {
+        self.0
+            .get(key)
+            .and_then(|(v, _)| v.as_bool())
+            .unwrap_or(false)
     }
 
     fn duration(&self, key: &str) -> Result<Duration, ConfigError> {
@@ -177,6 +199,7 @@ impl Settings {
             api: api(&r)?,
             reaper: reaper(&r)?,
             state: state(&r)?,
+            agent: agent(&r)?,
         };
         Ok(settings)
     }
@@ -199,12 +222,15 @@ fn bmc(r: &Reader) -> Result<BmcSettings, ConfigError> {
         ],
     )?;
     let endpoint = r.optional("bmc.endpoint");
+    let allow_plaintext_http_for_testing = r.flag("bmc.allow_plaintext_http_for_testing");
     if let Some(url) = &endpoint {
-        if !(url.starts_with("https://") || url.starts_with("http://")) || url.len() < 10 {
-            return Err(r.invalid("bmc.endpoint", format!("`{url}` is not an http(s):// URL")));
-        }
+        check_endpoint(url, allow_plaintext_http_for_testing)
+            .map_err(|p| r.invalid("bmc.endpoint", p))?;
     }
     let fingerprint = r.optional("bmc.fingerprint");
+    if let Some(fp) = &fingerprint {
+        check_fingerprint(fp).map_err(|p| r.invalid("bmc.fingerprint", p))?;
+    }
     if tls == Pin && fingerprint.is_none() {
         return Err(r.invalid("bmc.tls", "tls = \"pin\" needs bmc.fingerprint"));
     }
@@ -215,6 +241,7 @@ fn bmc(r: &Reader) -> Result<BmcSettings, ConfigError> {
     Ok(BmcSettings {
         transport: r.choice("bmc.transport", &transports)?,
         endpoint,
+        allow_plaintext_http_for_testing,
         tls,
         fingerprint,
         ca_file,
@@ -293,7 +320,22 @@ fn api(r: &Reader) -> Result<ApiSettings, ConfigError> {
         admin_group: r.string("api.admin_group"),
         listen_https,
         cache_ttl: r.duration("api.cache_ttl")?,
+        max_leases: max_leases(r)?,
     })
+}
+
+fn max_leases(r: &Reader) -> Result<usize, ConfigError> {
+    let value =
+        r.0.get("api.max_leases")
+            .and_then(|(v, _)| v.as_integer().or(v.as_float().map(|f| f as i64)))
+            .unwrap_or(8);
+    match value {
+        n if (1..=1000).contains(&n) => Ok(n as usize),
+        n => Err(r.invalid(
+            "api.max_leases",
+            format!("{n} is not between 1 and 1000 leases"),
+        )),
+    }
 }
 
 fn reaper(r: &Reader) -> Result<ReaperSettings, ConfigError> {
@@ -337,4 +379,39 @@ fn state(r: &Reader) -> Result<StateSettings, ConfigError> {
         .path("state.dir")?
         .ok_or_else(|| r.invalid("state.dir", "must not be empty"))?;
     Ok(StateSettings { memory_only, dir })
+}
+
+/// The longest `agent.host_id`: it goes in every session's `Context`.
+const HOST_ID_MAX: usize = 32;
+
+fn agent(r: &Reader) -> Result<AgentSettings, ConfigError> {
+    let host_id = match r.optional("agent.host_id") {
+        None => default_host_id(),
+        Some(id) => {
+            let token = id.len() <= HOST_ID_MAX
+                && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+            if !token {
+                return Err(r.invalid(
+                    "agent.host_id",
+                    format!("`{id}` is not a short token: at most {HOST_ID_MAX} letters, digits and `-`"),
+                ));
+            }
+            id
+        }
+    };
+    Ok(AgentSettings { host_id })
+}
+
+/// 12 hex digits of the SHA-256 of `/etc/machine-id` (of the host name where there is none):
+/// the same for every run on this host, different between hosts — except for cloned images
+/// that share a machine-id, which set `agent.host_id`.
+pub fn default_host_id() -> String {
+    use sha2::Digest;
+    let source = std::fs::read_to_string("/etc/machine-id")
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+        .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
+        .unwrap_or_default();
+    let digest = sha2::Sha256::digest(source.trim().as_bytes());
+    hex::encode(&digest[..6])
 }

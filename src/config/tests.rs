@@ -35,6 +35,21 @@ fn shipped_defaults_alone_give_the_documented_settings() {
     assert_eq!(s.bmc.credential_bootstrapping, BootstrapChoice::Auto);
     assert_eq!(s.bmc.ipmi_device, PathBuf::from("/dev/ipmi0"));
     assert_eq!(s.bmc.max_concurrency, 8);
+    assert_eq!(s.api.max_leases, 8);
+}
+
+#[test]
+fn max_leases_is_a_bounded_count() {
+    let (_d, ok) = load_main("[api]\nmax_leases = 3\n");
+    assert_eq!(ok.unwrap().api.max_leases, 3);
+    for bad in ["0", "5000", "\"all\""] {
+        let (_d, err) = load_main(&format!("[api]\nmax_leases = {bad}\n"));
+        let text = err.unwrap_err().to_string();
+        assert!(
+            text.contains("api.max_leases") && text.contains("hostagent.toml"),
+            "{bad}: {text}"
+        );
+    }
 }
 
 #[test]
@@ -211,4 +226,83 @@ fn a_missing_explicit_config_file_is_an_error() {
     assert!(
         matches!(err, ConfigError::Read { ref path, .. } if path == "/nonexistent/hostagent.toml")
     );
+}
+
+#[test]
+fn agent_host_id_defaults_to_a_hash_of_the_machine_id_and_must_be_a_short_token() {
+    let (_d, s) = load_main("");
+    let default = s.unwrap().agent.host_id;
+    assert_eq!(default, default_host_id(), "the same on every run");
+    assert!(
+        default.len() == 12 && default.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{default}"
+    );
+    let (_d, s) = load_main("[agent]\nhost_id = \"sled-2-node-B\"\n");
+    assert_eq!(s.unwrap().agent.host_id, "sled-2-node-B");
+    for bad in ["a/b", "node 1", "näme", &"x".repeat(33)] {
+        let (_d, err) = load_main(&format!("[agent]\nhost_id = \"{bad}\"\n"));
+        let text = err.unwrap_err().to_string();
+        assert!(
+            text.contains("agent.host_id")
+                && text.contains("hostagent.toml")
+                && text.contains("not a short token"),
+            "{bad}: {text}"
+        );
+    }
+}
+
+#[test]
+fn an_unusable_endpoint_is_a_config_error_naming_file_and_key() {
+    for bad in [
+        "https://127.0.0.1:99999",
+        "https://exa mple/x",
+        "https://",
+        "ftp://bmc.example",
+        "bmc.example:443",
+        "https://admin:secret@bmc.example",
+    ] {
+        let (dir, err) = load_main(&format!("[bmc]\nendpoint = \"{bad}\"\n"));
+        let text = err.expect_err(bad).to_string();
+        assert!(
+            text.contains("`bmc.endpoint`")
+                && text.contains(&dir.path().join("hostagent.toml").display().to_string()),
+            "{bad}: {text}"
+        );
+        assert!(!text.contains("secret"), "no password echoed: {text}");
+    }
+    let (_d, ok) = load_main("[bmc]\nendpoint = \"https://[fd00::1]:8443\"\n");
+    ok.expect("an IPv6 endpoint is fine");
+}
+
+#[test]
+fn an_invalid_fingerprint_is_a_config_error_naming_file_and_key() {
+    for bad in ["sha256:AB:CD", "not hex at all", &"AB:".repeat(33)] {
+        let (dir, err) = load_main(&format!("[bmc]\ntls = \"pin\"\nfingerprint = \"{bad}\"\n"));
+        let text = err.expect_err(bad).to_string();
+        assert!(
+            text.contains("`bmc.fingerprint`")
+                && text.contains(&dir.path().join("hostagent.toml").display().to_string()),
+            "{bad}: {text}"
+        );
+    }
+    let good = "AB:".repeat(31) + "AB";
+    let (_d, ok) = load_main(&format!("[bmc]\ntls = \"pin\"\nfingerprint = \"{good}\"\n"));
+    ok.expect("32 hex bytes");
+}
+
+#[test]
+fn plain_http_is_refused_unless_the_testing_key_allows_it() {
+    let (dir, err) = load_main("[bmc]\nendpoint = \"http://127.0.0.1:8080\"\n");
+    let text = err.unwrap_err().to_string();
+    assert!(
+        text.contains("`bmc.endpoint`")
+            && text.contains("in clear")
+            && text.contains("bmc.allow_plaintext_http_for_testing")
+            && text.contains(&dir.path().display().to_string()),
+        "{text}"
+    );
+    let (_d, ok) = load_main(
+        "[bmc]\nendpoint = \"http://127.0.0.1:8080\"\nallow_plaintext_http_for_testing = true\n",
+    );
+    assert!(ok.unwrap().bmc.allow_plaintext_http_for_testing);
 }

@@ -34,32 +34,40 @@ pub enum Mode {
 }
 
 impl Mode {
-    /// The daemon's role; reads `<state.dir>/ledger.json` unless memory-only.
+    /// The daemon's mode; reads `<state.dir>/ledger.json` unless memory-only, where the
+    /// ledger lives in memory (so that sessions it failed to delete are retried).
     pub fn daemon(settings: &Settings) -> Mode {
-        let ledger = (!settings.state.memory_only)
-            .then(|| Arc::new(Ledger::open(&settings.state.dir.join("ledger.json"))));
-        Mode::Daemon { ledger }
+        let ledger = if settings.state.memory_only {
+            Ledger::in_memory()
+        } else {
+            Ledger::open(&settings.state.dir.join("ledger.json"))
+        };
+        Mode::Daemon {
+            ledger: Some(Arc::new(ledger)),
+        }
     }
 
-    fn agent_options(&self) -> AgentOptions {
+    fn agent_options(&self, host_id: &str) -> AgentOptions {
         match self {
             Mode::Standalone => AgentOptions::default(),
             Mode::Daemon { ledger } => AgentOptions {
-                context: crate::service::context_prefix().map(|prefix| format!("{prefix}/agent")),
+                context: crate::service::context_prefix(host_id)
+                    .map(|prefix| format!("{prefix}/agent")),
                 ledger: ledger.clone(),
                 ..AgentOptions::default()
             },
         }
     }
 
-    /// Context tags always count in the daemon; the identity rule only without a ledger and
+    /// Context tags always count in the daemon; the identity rule only without a ledger file and
     /// without `Context` (memory-only mode on iLO).
     fn recovery(&self, supports_context: bool) -> Recovery {
         match self {
             Mode::Standalone => Recovery::default(),
             Mode::Daemon { ledger } => Recovery {
                 by_context: true,
-                by_identity: ledger.is_none() && !supports_context,
+                by_identity: !ledger.as_ref().is_some_and(|l| l.is_persistent())
+                    && !supports_context,
             },
         }
     }
@@ -120,7 +128,12 @@ async fn connect_with_ipmi(
         host,
         link,
     } = transport(settings, sysfs_root, pin).await?;
-    let mut agent = AgentSession::connect(transport, creds, mode.agent_options()).await?;
+    let mut agent = AgentSession::connect(
+        transport,
+        creds,
+        mode.agent_options(&settings.agent.host_id),
+    )
+    .await?;
     if let Some(refresh) = refresh {
         agent = agent.with_credential_refresh(refresh);
     }
@@ -138,7 +151,8 @@ async fn connect_with_ipmi(
         .bmc
         .session_limit
         .or((vendor == Vendor::Dell).then_some(8));
-    let mut service = Service::new(Arc::new(agent), ctx, known);
+    let mut service =
+        Service::new(Arc::new(agent), ctx, known).with_host_id(&settings.agent.host_id);
     service.recovery = recovery;
     if known.is_none() && outcome == LoginOutcome::BasicFallback {
         service.learn_limit_from_full_table().await;
@@ -148,15 +162,18 @@ async fn connect_with_ipmi(
 
 /// [`connect`] in the daemon's mode, retried with backoff (1 s doubling to 30 s) while the BMC
 /// is unreachable; other errors (configuration, refused credentials) are final.
+/// `on_unreachable` hears each failed attempt (the API reports the last one while connecting).
 pub async fn connect_with_retry(
     settings: &Settings,
     sysfs_root: &Path,
+    on_unreachable: &(dyn Fn(&ConnectError) + Sync),
 ) -> Result<Connected, ConnectError> {
     let mut wait = Duration::from_secs(1);
     let mode = Mode::daemon(settings);
     loop {
         match connect(settings, sysfs_root, &mode).await {
             Err(e) if e.is_unreachable() => {
+                on_unreachable(&e);
                 tracing::warn!(message_id = crate::events::BMC_UNREACHABLE, error = %e, retry_in_s = wait.as_secs(), "the BMC is unreachable");
                 tokio::time::sleep(wait).await;
                 wait = (wait * 2).min(Duration::from_secs(30));

@@ -1,7 +1,9 @@
 //! BMC credentials from files: `$CREDENTIALS_DIRECTORY` (systemd `LoadCredential=`) or
 //! `bmc.credentials_dir`, each holding `bmc-username` and `bmc-password`. A directory named in
 //! the config is refused when the password file is group- or world-readable or not owned by
-//! the user the agent runs as.
+//! the user the agent runs as, or when the directory itself is group- or world-writable (others
+//! could swap the files) or owned by someone else. Only regular files are read: a FIFO would
+//! block start-up.
 
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -19,6 +21,56 @@ pub enum CredentialError {
     Mode { path: PathBuf, mode: u32 },
     #[error("{path} is owned by uid {owner}, not by the service user (uid {me})")]
     Owner { path: PathBuf, owner: u32, me: u32 },
+    #[error("{path} is not a regular file (a FIFO, device or directory): refusing to read it")]
+    NotRegular { path: PathBuf },
+    #[error("the credentials directory {path} has mode {mode:04o}: group- or world-writable, so others could swap its files (chmod 700)")]
+    DirMode { path: PathBuf, mode: u32 },
+    #[error("the credentials directory {path} is owned by uid {owner}, not by the service user (uid {me}) or root")]
+    DirOwner { path: PathBuf, owner: u32, me: u32 },
+}
+
+/// Refuses a credentials directory whose files someone else could replace.
+fn check_dir(dir: &Path) -> Result<(), CredentialError> {
+    let meta = std::fs::metadata(dir).map_err(|e| CredentialError::Read {
+        path: dir.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    let mode = meta.mode() & 0o7777;
+    if mode & 0o022 != 0 {
+        return Err(CredentialError::DirMode {
+            path: dir.to_path_buf(),
+            mode,
+        });
+    }
+    let me = nix::unistd::Uid::effective().as_raw();
+    if meta.uid() != me && meta.uid() != 0 {
+        return Err(CredentialError::DirOwner {
+            path: dir.to_path_buf(),
+            owner: meta.uid(),
+            me,
+        });
+    }
+    Ok(())
+}
+
+/// Opens without blocking (a FIFO would hang start-up) and refuses anything but a regular file.
+fn open_regular(path: &Path) -> Result<std::fs::File, CredentialError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let err = |e: std::io::Error| CredentialError::Read {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    };
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .map_err(err)?;
+    if !file.metadata().map_err(err)?.is_file() {
+        return Err(CredentialError::NotRegular {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(file)
 }
 
 /// Reads one credential file, stripping one trailing newline.
@@ -27,7 +79,8 @@ fn read(path: &Path, check_mode: bool) -> Result<Secret, CredentialError> {
         path: path.to_path_buf(),
         reason: e.to_string(),
     };
-    let meta = std::fs::metadata(path).map_err(err)?;
+    let mut file = open_regular(path)?;
+    let meta = file.metadata().map_err(err)?;
     if check_mode {
         let mode = meta.mode() & 0o777;
         if mode & 0o077 != 0 {
@@ -45,7 +98,8 @@ fn read(path: &Path, check_mode: bool) -> Result<Secret, CredentialError> {
             });
         }
     }
-    let mut text = std::fs::read_to_string(path).map_err(err)?;
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut file, &mut text).map_err(err)?;
     if text.ends_with('\n') {
         text.pop();
         if text.ends_with('\r') {
@@ -64,6 +118,9 @@ fn read(path: &Path, check_mode: bool) -> Result<Secret, CredentialError> {
 /// The credentials in `dir`. `check_mode` is true for a directory named in the config (systemd
 /// credential directories are private to the service by construction).
 pub fn from_dir(dir: &Path, check_mode: bool) -> Result<Credentials, CredentialError> {
+    if check_mode {
+        check_dir(dir)?;
+    }
     let user = read(&dir.join("bmc-username"), check_mode)?;
     let password = read(&dir.join("bmc-password"), check_mode)?;
     Ok(Credentials {
@@ -130,6 +187,51 @@ mod tests {
             from_dir(dir.path(), true),
             Err(CredentialError::Read { .. })
         ));
+    }
+
+    #[test]
+    fn a_writable_credentials_directory_is_refused_naming_path_and_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "bmc-username", "admin\n", 0o600);
+        write(dir.path(), "bmc-password", "s3cret\n", 0o600);
+        for mode in [0o777, 0o770, 0o1777] {
+            std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(mode)).unwrap();
+            let err = from_dir(dir.path(), true).unwrap_err();
+            let text = err.to_string();
+            assert!(
+                matches!(err, CredentialError::DirMode { .. })
+                    && text.contains(&dir.path().display().to_string())
+                    && text.contains(&format!("{mode:04o}")),
+                "{text}"
+            );
+        }
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+        assert!(from_dir(dir.path(), true).is_ok());
+    }
+
+    #[test]
+    fn a_fifo_as_the_password_file_is_refused_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+        write(dir.path(), "bmc-username", "admin\n", 0o600);
+        let fifo = dir.path().join("bmc-password");
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+        // Before, opening a FIFO with no writer blocked for ever: run it on a thread and give up
+        // after a bound instead of hanging the test.
+        let path = dir.path().to_path_buf();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(from_dir(&path, true));
+        });
+        let result = rx
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("reading a FIFO password file does not block");
+        let err = result.unwrap_err();
+        assert!(
+            matches!(err, CredentialError::NotRegular { .. })
+                && err.to_string().contains("bmc-password"),
+            "{err}"
+        );
     }
 
     #[test]

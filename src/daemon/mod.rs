@@ -1,24 +1,26 @@
-//! hostagentd: connect to the BMC (retrying until it answers), hold the agent session, serve
-//! the local API on a Unix socket, run the reaper every `reaper.interval` (at once, with a
-//! shorter idle threshold, when the table is near full), and log out at shutdown.
+//! hostagentd: serve the local API from the start (answering "connecting" until the BMC has
+//! answered), connect to the BMC (retrying until it answers), hold the agent session, run the
+//! reaper every `reaper.interval` (at once, with a shorter idle threshold, when the table is
+//! near full), and log out at shutdown.
 
+pub mod core_dumps;
 pub mod logging;
+mod loops;
 pub mod systemd;
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
 
 use tokio::net::UnixListener;
 use tokio::sync::watch;
 
-use crate::api::{server, tls_listener, Api};
+use crate::api::{server, tls_listener, Api, Core};
 use crate::config::Settings;
-use crate::reaper::{CleanOptions, Policy};
-use crate::service::Service;
-use crate::session::agent::{keep_alive_interval, keep_alive_loop};
+use crate::connect::ConnectError;
+use crate::session::keepalive::{keep_alive_interval, keep_alive_loop};
 
-/// Runs until `shutdown` resolves, then logs out with a fresh timeout.
+/// Runs until `shutdown` resolves, then logs out with a fresh timeout. The listeners answer
+/// from the start ([`Api`]: "connecting" until the BMC has answered).
 pub async fn run(
     settings: Settings,
     sysfs_root: std::path::PathBuf,
@@ -28,47 +30,68 @@ pub async fn run(
     let notifier = systemd::Notifier::from_env();
     let (stop_tx, stop_rx) = watch::channel(false);
     tokio::pin!(shutdown);
-    notifier.status("connecting to the BMC");
-    let connected = tokio::select! {
-        c = crate::connect::connect_with_retry(&settings, &sysfs_root) => c?,
-        _ = &mut shutdown => return Ok(()),
-    };
-    let service = Arc::new(connected.service);
-    let timeout = service.agent.session_timeout().await;
     let https = match settings.api.listen_https {
         Some(addr) => Some(tls_listener::bind(addr).await?),
         None => None,
     };
+    let api = Arc::new(Api::new(&settings));
+    let mut tasks = vec![tokio::spawn(server::serve(
+        api.clone(),
+        listener,
+        stop_rx.clone(),
+    ))];
+    if let Some(https) = https {
+        tasks.push(tokio::spawn(tls_listener::serve(
+            api.clone(),
+            https,
+            stop_rx.clone(),
+        )));
+    }
+    notifier.status("connecting to the BMC");
+    let on_unreachable = |e: &ConnectError| api.set_last_error(e);
+    let connected = tokio::select! {
+        c = crate::connect::connect_with_retry(&settings, &sysfs_root, &on_unreachable) => Some(c),
+        _ = &mut shutdown => None,
+    };
+    let connected = match connected {
+        Some(Ok(c)) => c,
+        other => {
+            let _ = stop_tx.send(true);
+            for task in tasks {
+                let _ = task.await;
+            }
+            return match other {
+                Some(Err(e)) => Err(e.into()),
+                _ => Ok(()),
+            };
+        }
+    };
+    let service = Arc::new(connected.service);
+    let timeout = service.agent.session_timeout().await;
     let proxy =
         crate::proxy::Proxy::new(service.agent.clone(), timeout, settings.api.cache_ttl).await;
-    let daemon = Arc::new(Api {
+    let core = Arc::new(Core {
         settings,
         service: service.clone(),
         proxy,
+        reaper_cycles: Default::default(),
     });
+    api.set_ready(core.clone());
     notifier.ready();
     notifier.status(&format!(
         "serving; BMC at {}",
         service.agent.transport().endpoint()
     ));
-    let mut tasks = vec![
+    tasks.extend([
         tokio::spawn(keep_alive_loop(
             service.agent.clone(),
             keep_alive_interval(timeout),
             stop_rx.clone(),
         )),
-        tokio::spawn(reaper_loop(daemon.clone(), stop_rx.clone())),
-        tokio::spawn(server::serve(daemon.clone(), listener, stop_rx.clone())),
-    ];
-    if let Some(https) = https {
-        tasks.push(tokio::spawn(tls_listener::serve(
-            daemon.clone(),
-            https,
-            stop_rx.clone(),
-        )));
-    }
+        tokio::spawn(loops::reaper(core.clone(), stop_rx.clone())),
+    ]);
     if let Some((plan, index)) = connected.link {
-        tasks.push(tokio::spawn(link_loop(
+        tasks.push(tokio::spawn(loops::link(
             service.clone(),
             plan,
             index,
@@ -76,7 +99,7 @@ pub async fn run(
         )));
     }
     if let Some(every) = systemd::Notifier::watchdog_interval() {
-        tasks.push(tokio::spawn(watchdog_loop(every, stop_rx.clone())));
+        tasks.push(tokio::spawn(loops::watchdog(every, stop_rx.clone())));
     }
     shutdown.await;
     notifier.stopping();
@@ -91,123 +114,4 @@ pub async fn run(
         tracing::warn!(error = %e, "logout at shutdown failed");
     }
     Ok(())
-}
-
-/// Re-applies the host interface when it comes back (a BMC reset re-enumerates its NIC) and
-/// logs in again at once rather than at the next request.
-async fn link_loop(
-    service: Arc<Service>,
-    plan: crate::discovery::link::LinkPlan,
-    index: u32,
-    mut stop: watch::Receiver<bool>,
-) {
-    let (tx, mut events) = tokio::sync::mpsc::channel(8);
-    let watcher = tokio::spawn(crate::discovery::watch::watch(plan, Some(index), tx));
-    loop {
-        let event = tokio::select! {
-            e = events.recv() => e,
-            _ = stop.changed() => None,
-        };
-        match event {
-            Some(crate::discovery::watch::LinkEvent::Up(up)) => {
-                tracing::info!(ifname = %up.ifname, "the host interface is back");
-                if let Err(e) = service.agent.keep_alive().await {
-                    tracing::warn!(error = %e, "the BMC does not answer yet after the link came back");
-                }
-            }
-            Some(crate::discovery::watch::LinkEvent::Down) => {
-                tracing::warn!(
-                    message_id = crate::events::BMC_UNREACHABLE,
-                    "the host interface is gone (BMC reset?)"
-                )
-            }
-            None => break,
-        }
-    }
-    watcher.abort();
-}
-
-async fn watchdog_loop(every: Duration, mut stop: watch::Receiver<bool>) {
-    let notifier = systemd::Notifier::from_env();
-    loop {
-        notifier.watchdog();
-        tokio::select! {
-            _ = tokio::time::sleep(every) => {}
-            _ = stop.changed() => return,
-        }
-    }
-}
-
-/// Cleans by policy every interval; when the table is near full, cleans at once with the
-/// shorter threshold.
-async fn reaper_loop(daemon: Arc<Api>, mut stop: watch::Receiver<bool>) {
-    let r = &daemon.settings.reaper;
-    // A full or near-full table at start (Basic fallback, or the limit known) is cleaned at
-    // once; otherwise the first cycle comes one interval after start.
-    let full = matches!(
-        daemon.service.agent.auth().await,
-        crate::session::AuthState::Basic
-    ) || daemon.near_full().await;
-    let first = if full {
-        tokio::time::Instant::now()
-    } else {
-        tokio::time::Instant::now() + r.interval
-    };
-    let mut tick = tokio::time::interval_at(first, r.interval);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            _ = stop.changed() => return,
-        }
-        if let Err(e) = daemon.cycle().await {
-            tracing::warn!(message_id = crate::events::BMC_UNREACHABLE, error = %e, "reaper cycle failed");
-        }
-        if let Err(e) = daemon.service.agent.upgrade().await {
-            tracing::debug!(error = %e, "still no session of our own");
-        }
-    }
-}
-
-impl Api {
-    /// Whether `count` sessions fill the table to `reaper.near_full` of its known limit.
-    async fn is_near_full(&self, count: usize) -> bool {
-        let Some(limit) = *self.service.limit.lock().await else {
-            return false;
-        };
-        count as f64 >= limit as f64 * self.settings.reaper.near_full
-    }
-
-    async fn near_full(&self) -> bool {
-        match self.service.sessions().await {
-            Ok((sessions, _)) => self.is_near_full(sessions.len()).await,
-            Err(_) => false,
-        }
-    }
-
-    /// One reaper cycle on one listing: the near-full check and the clean share it.
-    async fn cycle(&self) -> Result<(), crate::session::SessionError> {
-        let r = &self.settings.reaper;
-        let (sessions, now) = self.service.sessions().await?;
-        let mut policy = Policy::from_settings(r);
-        if self.is_near_full(sessions.len()).await {
-            tracing::warn!(
-                message_id = crate::events::TABLE_NEAR_FULL,
-                "the BMC's session table is near full: cleaning with the shorter idle threshold"
-            );
-            policy.idle = r.near_full_idle;
-        }
-        let report = self
-            .service
-            .clean_listed(sessions, now, &policy, &CleanOptions::default(), &|_, _| {})
-            .await;
-        if !report.deleted.is_empty() || !report.failed.is_empty() {
-            tracing::info!(
-                deleted = report.deleted.len(),
-                failed = report.failed.len(),
-                "reaper cycle"
-            );
-        }
-        Ok(())
-    }
 }

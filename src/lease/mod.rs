@@ -5,6 +5,7 @@
 pub mod pidwatch;
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -75,6 +76,10 @@ pub enum LeaseError {
     Pid { pid: i32, reason: String },
     #[error("no lease {0}")]
     NotFound(String),
+    #[error("{0} leases are open, the most allowed")]
+    Cap(usize),
+    #[error("the lease's login ended without an answer")]
+    NoAnswer,
     #[error(transparent)]
     Session(#[from] SessionError),
 }
@@ -83,6 +88,14 @@ struct Entry {
     info: LeaseInfo,
     /// Dropping it ends the watcher without closing the lease twice.
     _cancel: oneshot::Sender<()>,
+    /// Its place under the cap, given back when the lease is closed.
+    _slot: Slot,
+}
+
+/// The cap on leases open at once: `max` (`api.max_leases`), and at most half of the BMC's
+/// session limit where it is known, so that leases never take the table from people.
+pub fn cap(max: usize, limit: Option<usize>) -> usize {
+    limit.map_or(max, |limit| max.min(limit / 2))
 }
 
 /// The open leases. Cheap to clone; watchers hold a clone.
@@ -92,6 +105,8 @@ pub struct LeaseTable {
     leases: Arc<Mutex<HashMap<String, Entry>>>,
     /// Ids of leases whose login is under way: their session may be listed before it is ours.
     opening: Arc<std::sync::Mutex<HashSet<String>>>,
+    /// Leases open or being opened, for the cap.
+    slots: Arc<AtomicUsize>,
     /// `hostagent/<boot-id>` prefix of lease `Context` tags.
     context_prefix: Option<String>,
 }
@@ -102,17 +117,46 @@ impl LeaseTable {
             agent,
             leases: Arc::default(),
             opening: Arc::default(),
+            slots: Arc::default(),
             context_prefix,
         }
     }
 
-    /// Opens a BMC session for `uid`, bound to `pid` when given, ended after `ttl` at most.
+    /// Opens a BMC session for `uid`, bound to `pid` when given, ended after `ttl` at most;
+    /// refused when `cap` leases are open or being opened (see [`cap`]).
+    ///
+    /// The login runs on its own task: when the caller goes away before the BMC answers (a
+    /// client's timeout drops the API request), the login still completes and the lease it
+    /// made, which nobody holds, is closed at once rather than left on the BMC.
     pub async fn open(
         &self,
         ttl: Option<Duration>,
         pid: Option<i32>,
         uid: u32,
+        cap: usize,
     ) -> Result<LeaseGrant, LeaseError> {
+        let (tx, rx) = oneshot::channel();
+        let table = self.clone();
+        tokio::spawn(async move {
+            let opened = table.open_here(ttl, pid, uid, cap).await;
+            if let Err(Ok(grant)) = tx.send(opened) {
+                let why = "its client went away before the BMC answered the login";
+                if let Err(e) = table.close(&grant.info.id, why).await {
+                    tracing::warn!(lease = %grant.info.id, error = %e, "closing a lease nobody holds failed");
+                }
+            }
+        });
+        rx.await.unwrap_or(Err(LeaseError::NoAnswer))
+    }
+
+    async fn open_here(
+        &self,
+        ttl: Option<Duration>,
+        pid: Option<i32>,
+        uid: u32,
+        cap: usize,
+    ) -> Result<LeaseGrant, LeaseError> {
+        let slot = Slot::take(&self.slots, cap).ok_or(LeaseError::Cap(cap))?;
         let watch = match pid {
             Some(pid) => Some(PidWatch::open(pid).map_err(|e| LeaseError::Pid {
                 pid,
@@ -123,8 +167,13 @@ impl LeaseTable {
         let id = new_lease_id();
         let context = self.context_prefix.as_ref().map(|p| format!("{p}/{id}"));
         let opening = Opening::new(&self.opening, &id);
-        let NewSession { token, uri, .. } = self.agent.create_session(context).await?;
-        self.agent.record(&uri, &format!("lease:{id}"));
+        let NewSession {
+            token,
+            uri,
+            bmc_date,
+            ..
+        } = self.agent.create_session(context).await?;
+        self.agent.record(&uri, &format!("lease:{id}"), bmc_date);
         let ttl = ttl.unwrap_or(DEFAULT_TTL).min(MAX_TTL);
         let info = LeaseInfo {
             id: id.clone(),
@@ -139,6 +188,7 @@ impl LeaseTable {
             Entry {
                 info: info.clone(),
                 _cancel: cancel,
+                _slot: slot,
             },
         );
         drop(opening);
@@ -165,8 +215,10 @@ impl LeaseTable {
             _ = tokio::time::sleep(ttl) => "TTL passed",
             _ = cancelled => return,
         };
-        if let Err(e) = self.close(&id, why).await {
-            tracing::warn!(lease = %id, error = %e, "closing a lease failed");
+        match self.close(&id, why).await {
+            // Closed by the API as the process exited or the TTL passed: nothing failed.
+            Ok(_) | Err(LeaseError::NotFound(_)) => {}
+            Err(e) => tracing::warn!(lease = %id, error = %e, "closing a lease failed"),
         }
     }
 
@@ -273,8 +325,56 @@ impl Drop for Opening {
     }
 }
 
+/// One place under the cap, held from the start of an open to the close.
+struct Slot(Arc<AtomicUsize>);
+
+impl Slot {
+    fn take(slots: &Arc<AtomicUsize>, cap: usize) -> Option<Slot> {
+        slots
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < cap).then_some(n + 1)
+            })
+            .ok()?;
+        Some(Slot(slots.clone()))
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
 /// 12 hex characters: short enough to type, random enough not to collide.
 fn new_lease_id() -> String {
     let bytes: [u8; 6] = rand::random();
     hex::encode(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cap_leaves_half_a_known_table_to_people() {
+        assert_eq!(cap(8, None), 8, "unknown limit: api.max_leases");
+        assert_eq!(cap(8, Some(8)), 4, "iDRAC: half of 8");
+        assert_eq!(cap(8, Some(64)), 8, "a large table: api.max_leases");
+        assert_eq!(
+            cap(100, Some(64)),
+            32,
+            "never more than half, whatever is configured"
+        );
+        assert_eq!(cap(8, Some(1)), 0, "a table of one: no lease");
+    }
+
+    #[test]
+    fn slots_stop_at_the_cap_and_come_back_when_dropped() {
+        let slots = Arc::new(AtomicUsize::new(0));
+        let held: Vec<Slot> = (0..3).filter_map(|_| Slot::take(&slots, 3)).collect();
+        assert_eq!(held.len(), 3);
+        assert!(Slot::take(&slots, 3).is_none());
+        drop(held);
+        assert!(Slot::take(&slots, 3).is_some());
+    }
 }

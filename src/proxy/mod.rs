@@ -25,7 +25,7 @@ use self::path::Target;
 use self::rewrite::BmcNames;
 use self::virtual_sessions::{VirtualSession, VirtualSessions};
 use crate::peer::{Peer, Role};
-use crate::redfish::ids_equal;
+use crate::redfish::session_key;
 use crate::session::AgentSession;
 
 /// Request bodies the proxy accepts (Redfish PATCH and action bodies are small).
@@ -239,7 +239,7 @@ impl Proxy {
             ));
         }
         let agent_uri = self.agent.own_session_uri().await;
-        if agent_uri.is_some_and(|a| ids_equal(&a, &uri)) && !is_read(method) {
+        if agent_uri.is_some_and(|a| session_key(&a) == session_key(&uri)) && !is_read(method) {
             return Some(error(StatusCode::CONFLICT, "ResourceInUse", "that is the agent's own session, shared by every client of the proxy: it is not deleted or changed through the proxy"));
         }
         None

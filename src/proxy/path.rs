@@ -108,9 +108,10 @@ pub fn is_session_collection(target: &Target, sessions_path: &str) -> bool {
     key == sessions || key == format!("{sessions}/members")
 }
 
-/// The member id when `target` names one session under `sessions_path`.
+/// The member id when `target` names one session under `sessions_path`, in any spelling the
+/// BMC accepts (see [`crate::redfish::session_key`]: case, `Members/<id>`, slashes, encoding).
 pub fn session_member(target: &Target, sessions_path: &str) -> Option<String> {
-    let key = key_of(&target.path);
+    let key = crate::redfish::session_key(&target.path);
     let sessions = key_of(sessions_path);
     let id = key.strip_prefix(&sessions)?.strip_prefix('/')?;
     // The id as the client spelled it (case kept), decoded.
@@ -222,6 +223,19 @@ mod tests {
         );
         assert_eq!(
             session_member(&t("/redfish/v1/SessionService/Sessions/a/b"), SESSIONS),
+            None
+        );
+        assert_eq!(
+            session_member(
+                &t("/redfish/v1/SessionService/Sessions/Members/AbC/"),
+                SESSIONS
+            )
+            .as_deref(),
+            Some("AbC"),
+            "iLO answers a member under Members/ too"
+        );
+        assert_eq!(
+            session_member(&t("/redfish/v1/SessionService/Sessions/Members/"), SESSIONS),
             None
         );
     }

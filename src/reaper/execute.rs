@@ -1,18 +1,24 @@
 //! Applies the policy to a listing and deletes the stale sessions, `concurrency` at a time.
-//! Best effort and complete (STYLE 7): a failed DELETE is reported, the others go on.
+//! Best effort and complete (STYLE 7): a failed DELETE is reported, the others go on. A
+//! session the BMC will not delete (403, 405) is reported as kept with the BMC's answer, and,
+//! with [`CleanOptions::refused`], not tried again while it stays the same session.
 
 use futures::stream::{self, StreamExt};
 use serde::Serialize;
 use time::OffsetDateTime;
 
+use super::refused::{is_refusal, Refusals};
 use super::{Owners, Policy, Verdict};
 use crate::redfish::{Kind, Owner, SessionInfo};
-use crate::session::{listing::delete_session, AgentSession};
+use crate::session::{listing::delete_session, AgentSession, SessionError};
 
 #[derive(Debug, Clone)]
 pub struct CleanOptions {
     pub dry_run: bool,
     pub concurrency: usize,
+    /// Sessions the BMC refused to delete in earlier cleans (the daemon keeps one for its
+    /// life); `None`: no memory, every clean tries again.
+    pub refused: Option<std::sync::Arc<Refusals>>,
 }
 
 impl Default for CleanOptions {
@@ -20,6 +26,7 @@ impl Default for CleanOptions {
         CleanOptions {
             dry_run: false,
             concurrency: 8,
+            refused: None,
         }
     }
 }
@@ -45,6 +52,9 @@ pub struct Kept {
     pub id: String,
     pub kind: Kind,
     pub reason: String,
+    /// The HTTP status with which the BMC refused to delete it, when it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
 }
 
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
@@ -68,15 +78,25 @@ pub async fn clean(
         dry_run: opts.dry_run,
         ..CleanReport::default()
     };
+    let refused = opts.refused.as_deref();
+    if let Some(refused) = refused {
+        refused.retain_listed(&sessions);
+    }
     let mut doomed = Vec::new();
     for session in sessions {
         let owner = owners.owner_of(&session);
-        match policy.judge(&session, &owner, now) {
-            Verdict::Delete => doomed.push((session, owner)),
-            Verdict::Keep(reason) => report.kept.push(Kept {
-                id: session.id,
-                kind: session.kind,
+        let verdict = policy.judge(&session, &owner, now);
+        let known = refused.and_then(|r| r.status_of(&session));
+        match (verdict, known) {
+            (Verdict::Delete, Some(status)) => report.kept.push(Kept {
+                reason: format!("the BMC refused to delete it (HTTP {status}): not tried again"),
+                status: Some(status),
+                ..kept(session)
+            }),
+            (Verdict::Delete, None) => doomed.push((session, owner)),
+            (Verdict::Keep(reason), _) => report.kept.push(Kept {
                 reason,
+                ..kept(session)
             }),
         }
     }
@@ -86,11 +106,9 @@ pub async fn clean(
     }
     let total = doomed.len();
     let done = std::sync::atomic::AtomicUsize::new(0);
-    let outcomes: Vec<(SessionInfo, Owner, Result<(), String>)> = stream::iter(doomed)
+    let outcomes: Vec<(SessionInfo, Owner, Result<(), SessionError>)> = stream::iter(doomed)
         .map(|(session, owner)| async {
-            let result = delete_session(agent, &session.uri)
-                .await
-                .map_err(|e| e.to_string());
+            let result = delete_session(agent, &session.uri).await;
             on_progress(
                 done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1,
                 total,
@@ -106,13 +124,33 @@ pub async fn clean(
                 tracing::info!(message_id = crate::events::SESSION_CLEANED, session_id = %session.id, kind = %session.kind, user = session.user.as_deref().unwrap_or("-"), %owner, "session cleaned");
                 report.deleted.push(deleted(session));
             }
+            Err(SessionError::Bmc(e)) if is_refusal(e.status) => {
+                tracing::warn!(session_id = %session.id, kind = %session.kind, user = session.user.as_deref().unwrap_or("-"), %owner, error = %e, "the BMC refuses to delete this session: kept, and not tried again while it is listed");
+                if let Some(refused) = refused {
+                    refused.note(&session, e.status);
+                }
+                report.kept.push(Kept {
+                    reason: format!("the BMC refuses to delete it: {e}"),
+                    status: Some(e.status),
+                    ..kept(session)
+                });
+            }
             Err(error) => report.failed.push(Failed {
                 id: session.id,
-                error,
+                error: error.to_string(),
             }),
         }
     }
     report
+}
+
+fn kept(session: SessionInfo) -> Kept {
+    Kept {
+        id: session.id,
+        kind: session.kind,
+        reason: String::new(),
+        status: None,
+    }
 }
 
 fn deleted(session: SessionInfo) -> Deleted {

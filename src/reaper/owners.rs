@@ -4,17 +4,26 @@
 //! Sessions of an earlier run are recognised only in the daemon ([`EarlierRun`] is empty in
 //! `agentctl --standalone`, which must never take a running daemon's sessions for orphans),
 //! and only on evidence, strongest first:
-//! 1. the ledger names the URI, and the BMC lists it now with the same user (where it says);
-//! 2. the session carries the agent's `Context` tag (`hostagent/<boot-id>/<who>`, kept by
-//!    bmcweb-like BMCs) and is neither the agent's session (nor, while the agent logs in, a
-//!    session tagged `agent`) nor a live or opening lease;
+//! 1. the ledger names the URI, and the BMC lists it now with the same user (where it says),
+//!    of the kind the agent's session was (where the ledger noted it), made no later than the
+//!    ledger's record (where the BMC says when it made it): iDRAC numbers its sessions and
+//!    starts again after a reboot, so a URI alone may name a person's session now;
+//! 2. the session carries this host's `Context` tag (`hostagent/<host>/<boot-id>/<who>`, kept
+//!    by bmcweb-like BMCs; `<host>` is `agent.host_id`) and is neither the agent's session
+//!    (nor, while the agent logs in, a session tagged `agent`) nor a live or opening lease.
+//!    Another host's tag never counts (multi-host sleds share one BMC); the old format
+//!    `hostagent/<boot-id>/<who>`, which names no host, counts only while no other host's tag
+//!    has been seen on the BMC;
 //! 3. memory-only mode on a BMC that keeps no `Context` (iLO): the [`Identity`] rule.
+//!
+//! A person's session (Web UI, console, shell, IPMI: [`Kind::is_person`]) is never an orphan,
+//! whatever the evidence says: the agent makes none.
 
 use std::collections::{HashMap, HashSet};
 
 use time::OffsetDateTime;
 
-use crate::redfish::{ids_equal, parse_context_tag, Kind, Owner, SessionInfo};
+use crate::redfish::{ids_equal, parse_context_tag, ContextTag, Kind, Owner, SessionInfo};
 use crate::state::LedgerEntry;
 
 #[derive(Debug, Clone, Default)]
@@ -40,6 +49,17 @@ pub struct EarlierRun {
     pub by_context: bool,
     /// Memory-only mode on a BMC without `Context`.
     pub identity: Option<Identity>,
+    /// This host's `agent.host_id`, as its tags name it.
+    pub host_id: Option<String>,
+    /// Another host's tag has been seen on the BMC: old-format tags no longer count.
+    pub other_hosts_tagged: bool,
+}
+
+impl EarlierRun {
+    /// Whether a tag is another host's.
+    pub fn is_other_hosts(&self, tag: &ContextTag) -> bool {
+        tag.host.is_some() && tag.host != self.host_id
+    }
 }
 
 /// The memory-only rule for BMCs that keep no `Context` but say when each session was last
@@ -108,13 +128,16 @@ impl Owners {
         {
             return Owner::Lease(lease.clone());
         }
+        if session.kind.is_person() {
+            return Owner::Foreign;
+        }
         if let Some(entry) = self
             .earlier
             .ledger
             .iter()
             .find(|e| ids_equal(&e.uri, &session.uri))
         {
-            if same_user(entry.user.as_deref(), session.user.as_deref()) {
+            if is_recorded(entry, session) {
                 return Owner::Orphan(Some(entry.owner.clone()));
             }
         }
@@ -137,7 +160,12 @@ impl Owners {
         if !self.earlier.by_context {
             return None;
         }
-        let (_, who) = parse_context_tag(session.context.as_deref()?)?;
+        let tag = parse_context_tag(session.context.as_deref()?)?;
+        let old_format = tag.host.is_none();
+        if self.earlier.is_other_hosts(&tag) || (old_format && self.earlier.other_hosts_tagged) {
+            return None;
+        }
+        let who = tag.who;
         if self.lease_ids.contains(&who) {
             return Some(Owner::Lease(who));
         }
@@ -151,6 +179,19 @@ impl Owners {
         };
         Some(Owner::Orphan(Some(was)))
     }
+}
+
+/// Whether the listed session is the one the ledger entry recorded (same URI assumed): same
+/// user and kind where both are known, and made no later than the record where the BMC says
+/// when it made the session (on its clock when the ledger has it, else on the host's).
+fn is_recorded(entry: &LedgerEntry, session: &SessionInfo) -> bool {
+    let same_kind = entry.kind.is_none_or(|k| k == session.kind);
+    let recorded = entry.bmc_created.unwrap_or(entry.created);
+    let not_newer = match session.login_time {
+        Some(made) if !session.login_time_inferred => made <= recorded,
+        _ => true,
+    };
+    same_user(entry.user.as_deref(), session.user.as_deref()) && same_kind && not_newer
 }
 
 /// The ledger's user and the listed one agree, or the BMC does not say.

@@ -34,6 +34,12 @@ impl Kind {
         Kind::Unknown,
     ];
 
+    /// What a person's login makes (Web UI, remote console, SSH/serial shell, IPMI): never
+    /// taken for the agent's by any orphan rule, whatever the ledger or a tag says.
+    pub fn is_person(self) -> bool {
+        matches!(self, Kind::WebUi | Kind::Console | Kind::Shell | Kind::Ipmi)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::RestHost => "rest-host",
@@ -103,14 +109,75 @@ impl fmt::Display for Owner {
     }
 }
 
-/// `hostagent/<boot-id>/<agent|lease-id>`: the `Context` the agent gives its sessions.
-pub fn context_tag(boot_id: &str, who: &str) -> String {
-    format!("hostagent/{boot_id}/{who}")
+/// `hostagent/<host>/<boot-id>/<agent|lease-id>`: the `Context` the agent gives its sessions
+/// (`<host>`: `agent.host_id`, so that hosts sharing a BMC tell their sessions apart).
+pub fn context_tag(host: &str, boot_id: &str, who: &str) -> String {
+    format!("hostagent/{host}/{boot_id}/{who}")
 }
 
-/// The (boot id, who) of a hostagent `Context` tag.
-pub fn parse_context_tag(context: &str) -> Option<(String, String)> {
+/// A hostagent `Context` tag, decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContextTag {
+    /// `None` for the old format `hostagent/<boot-id>/<who>`, which named no host.
+    pub host: Option<String>,
+    pub boot: String,
+    pub who: String,
+}
+
+/// Decodes `hostagent/<host>/<boot-id>/<who>` or the old `hostagent/<boot-id>/<who>`.
+pub fn parse_context_tag(context: &str) -> Option<ContextTag> {
     let rest = context.strip_prefix("hostagent/")?;
-    let (boot, who) = rest.split_once('/')?;
-    (!boot.is_empty() && !who.is_empty()).then(|| (boot.to_string(), who.to_string()))
+    let parts: Vec<&str> = rest.split('/').collect();
+    if parts.iter().any(|p| p.is_empty()) {
+        return None;
+    }
+    let text = |s: &str| s.to_string();
+    match parts.as_slice() {
+        [host, boot, who] => Some(ContextTag {
+            host: Some(text(host)),
+            boot: text(boot),
+            who: text(who),
+        }),
+        [boot, who] => Some(ContextTag {
+            host: None,
+            boot: text(boot),
+            who: text(who),
+        }),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn context_tags_name_the_host_and_the_old_format_still_reads() {
+        let tag = context_tag(
+            "a1b2c3d4e5f6",
+            "6a1c0f3e-77b1-4c1e-9f0a-2b8d7e6c5a4f",
+            "agent",
+        );
+        assert_eq!(
+            tag,
+            "hostagent/a1b2c3d4e5f6/6a1c0f3e-77b1-4c1e-9f0a-2b8d7e6c5a4f/agent"
+        );
+        let parsed = parse_context_tag(&tag).unwrap();
+        assert_eq!(parsed.host.as_deref(), Some("a1b2c3d4e5f6"));
+        assert_eq!(parsed.who, "agent");
+        let old = parse_context_tag("hostagent/6a1c0f3e-boot/0a1b2c3d4e5f").unwrap();
+        assert_eq!(
+            (old.host, old.boot.as_str(), old.who.as_str()),
+            (None, "6a1c0f3e-boot", "0a1b2c3d4e5f")
+        );
+        for bad in [
+            "hostagent/",
+            "hostagent/x",
+            "hostagent//x/y",
+            "hostagent/a/b/c/d",
+            "redfishtool",
+        ] {
+            assert_eq!(parse_context_tag(bad), None, "{bad}");
+        }
+    }
 }

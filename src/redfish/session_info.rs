@@ -22,6 +22,9 @@ pub struct SessionInfo {
     /// `UserIP` (HPE) or `ClientOriginIPAddress` (DMTF).
     pub origin: Option<String>,
     pub login_time: Option<OffsetDateTime>,
+    /// `login_time` is when the agent first listed the session, not the BMC's word (bmcweb
+    /// says neither a creation nor an access time): good for idle times, not for ownership.
+    pub login_time_inferred: bool,
     pub last_access: Option<OffsetDateTime>,
     pub expires: Option<OffsetDateTime>,
     pub context: Option<String>,
@@ -41,6 +44,7 @@ impl SessionInfo {
             kind: Kind::Unknown,
             origin: None,
             login_time: None,
+            login_time_inferred: false,
             last_access: None,
             expires: None,
             context: None,

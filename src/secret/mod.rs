@@ -3,6 +3,9 @@
 //! locked memory that stays out of swap and core dumps ([`arena`]).
 
 mod arena;
+mod zero_on_free;
+
+pub use zero_on_free::ZeroOnFree;
 
 use std::fmt;
 

@@ -2,13 +2,16 @@
 //! routes and `agentctl --standalone` (and the demo) call the same code.
 
 use std::collections::HashMap;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use time::OffsetDateTime;
 use tokio::sync::Mutex;
 
-use crate::reaper::{self, CleanOptions, CleanReport, EarlierRun, Identity, Owners, Policy};
-use crate::redfish::{ids_equal, ClassifyContext, Kind, Owner, SessionInfo};
+use crate::reaper::{
+    self, CleanOptions, CleanReport, EarlierRun, Identity, Owners, Policy, Refusals,
+};
+use crate::redfish::{ids_equal, parse_context_tag, ClassifyContext, Kind, Owner, SessionInfo};
 use crate::session::listing::{list_sessions, ListOptions};
 use crate::session::{AgentSession, SessionError};
 use crate::state::{Ledger, LedgerEntry};
@@ -33,6 +36,12 @@ pub struct Service {
     /// The memory-only rule's reference, fixed at the first listing that shows the agent's
     /// own session (see [`Identity`]).
     identity: std::sync::OnceLock<Option<Identity>>,
+    /// Sessions the BMC refused to delete: not tried again by later cleans.
+    refusals: Arc<Refusals>,
+    /// `agent.host_id`: the `<host>` of this host's `Context` tags.
+    host_id: String,
+    /// Another host's tag was listed once (sticky): old-format tags no longer count.
+    other_hosts_tagged: std::sync::atomic::AtomicBool,
 }
 
 /// How the daemon recognises the sessions an earlier run of it left behind (the ledger needs
@@ -52,8 +61,9 @@ impl Service {
         classify: ClassifyContext,
         limit: Option<usize>,
     ) -> Service {
+        let host_id = crate::config::default_host_id();
         Service {
-            leases: crate::lease::LeaseTable::new(agent.clone(), context_prefix()),
+            leases: crate::lease::LeaseTable::new(agent.clone(), context_prefix(&host_id)),
             agent,
             classify,
             list_options: ListOptions::default(),
@@ -61,7 +71,18 @@ impl Service {
             first_seen: Mutex::new(HashMap::new()),
             recovery: Recovery::default(),
             identity: std::sync::OnceLock::new(),
+            refusals: Arc::default(),
+            host_id,
+            other_hosts_tagged: Default::default(),
         }
+    }
+
+    /// Names this host in the `Context` tags of its leases and in the orphan rule
+    /// (`agent.host_id`); before any lease is opened.
+    pub fn with_host_id(mut self, host_id: &str) -> Service {
+        self.host_id = host_id.to_string();
+        self.leases = crate::lease::LeaseTable::new(self.agent.clone(), context_prefix(host_id));
+        self
     }
 
     /// The BMC refused a login for a full table: the limit is the number of sessions now.
@@ -82,6 +103,8 @@ impl Service {
             ledger: self.agent.ledger().map(|l| l.earlier()).unwrap_or_default(),
             by_context: self.recovery.by_context,
             identity: self.identity.get().cloned().flatten(),
+            host_id: Some(self.host_id.clone()),
+            other_hosts_tagged: self.other_hosts_tagged.load(Ordering::Relaxed),
         };
         Owners {
             agent_logging_in: self.agent.logging_in(),
@@ -118,6 +141,21 @@ impl Service {
         let _ = self.identity.set(identity);
     }
 
+    /// Notes (once, for good) that another host tags its sessions on this BMC.
+    fn note_other_hosts(&self, sessions: &[SessionInfo]) {
+        if self.other_hosts_tagged.load(Ordering::Relaxed) {
+            return;
+        }
+        let other = sessions
+            .iter()
+            .filter_map(|s| parse_context_tag(s.context.as_deref()?))
+            .find(|t| t.host.as_deref().is_some_and(|h| h != self.host_id));
+        if let Some(tag) = other {
+            tracing::info!(other_host = tag.host.as_deref().unwrap_or("-"), "another host tags its sessions on this BMC: only this host's tags count as its own, and old-format tags no longer do");
+            self.other_hosts_tagged.store(true, Ordering::Relaxed);
+        }
+    }
+
     /// Every session the BMC lists, classified, and the BMC's clock.
     pub async fn sessions(&self) -> Result<(Vec<SessionInfo>, OffsetDateTime), SessionError> {
         let mut listing = list_sessions(&self.agent, &self.classify, &self.list_options).await?;
@@ -130,8 +168,13 @@ impl Service {
             .filter(|s| s.login_time.is_none() && s.last_access.is_none())
         {
             s.login_time = Some(*seen.entry(s.uri.clone()).or_insert(now));
+            s.login_time_inferred = true;
         }
         drop(seen);
+        if let Some(ledger) = self.agent.ledger() {
+            ledger.note_kinds(&listing.sessions);
+        }
+        self.note_other_hosts(&listing.sessions);
         self.note_identity(&listing.sessions).await;
         Ok((listing.sessions, now))
     }
@@ -171,6 +214,9 @@ impl Service {
             sessions: counts,
             limit: *self.limit.lock().await,
             proxy: None,
+            state: None,
+            last_error: None,
+            reaper_cycles: None,
         })
     }
 
@@ -196,6 +242,10 @@ impl Service {
         on_progress: &(dyn Fn(usize, usize) + Sync),
     ) -> CleanReport {
         let owners = self.owners().await;
+        let opts = &CleanOptions {
+            refused: Some(self.refusals.clone()),
+            ..opts.clone()
+        };
         if opts.dry_run {
             return reaper::clean(
                 &self.agent,
@@ -262,16 +312,17 @@ fn settle_ledger(
             Some((_, Owner::Orphan(_))) if failed_or_kept(&entry.uri) => continue,
             Some((_, Owner::Orphan(_))) => {}
             Some((_, owner)) => {
-                tracing::warn!(session = %entry.uri, %owner, "the BMC lists a ledger entry's URI with another user: not provably ours, left alone and dropped from the ledger")
+                tracing::warn!(session = %entry.uri, %owner, "the BMC lists a ledger entry's URI with another user, kind or a later creation time (an id reused after a BMC reboot?): not provably ours, left alone and dropped from the ledger")
             }
         }
         ledger.forget(&entry.uri);
     }
 }
 
-/// `hostagent/<boot-id>`: the `Context` prefix of the agent's and its leases' sessions (kept
-/// by bmcweb-like BMCs), so that orphans are recognised after a crash without any file.
-pub fn context_prefix() -> Option<String> {
+/// `hostagent/<host>/<boot-id>`: the `Context` prefix of the agent's and its leases'
+/// sessions (kept by bmcweb-like BMCs), so that orphans are recognised after a crash without
+/// any file, and told from another host's on a shared BMC.
+pub fn context_prefix(host_id: &str) -> Option<String> {
     let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").ok()?;
-    Some(format!("hostagent/{}", boot.trim()))
+    Some(format!("hostagent/{host_id}/{}", boot.trim()))
 }

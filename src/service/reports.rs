@@ -29,6 +29,16 @@ pub struct StatusReport {
     /// The daemon's Redfish proxy; absent without a daemon (`--standalone`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub proxy: Option<ProxyStatus>,
+    /// The daemon's state: `ready`, or `connecting` while it has not reached the BMC yet (the
+    /// other fields are then empty); absent without a daemon.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// While connecting: why the last attempt to reach the BMC failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    /// Reaper cycles completed since the daemon started; absent without a daemon.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reaper_cycles: Option<u64>,
 }
 
 /// What the proxy holds: virtual sessions (none of them on the BMC), leases, cached answers.

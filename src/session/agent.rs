@@ -14,6 +14,7 @@ use http::{Method, StatusCode};
 use tokio::sync::{Mutex, RwLock};
 
 use super::auth::AuthState;
+use super::relogin::{delete_replaced, lock_within, LastFailure};
 use super::root::ServiceRoot;
 use super::SessionError;
 use crate::credentials::{CredentialRefresh, Credentials};
@@ -32,6 +33,9 @@ pub struct AgentOptions {
     /// Where the sessions the agent creates are recorded (the daemon in default mode), so that
     /// the next run deletes them after a crash.
     pub ledger: Option<Arc<Ledger>>,
+    /// How long a request waits for a login under way (a relogin after 401) before it fails;
+    /// longer than one login POST may take.
+    pub login_wait: Duration,
 }
 
 impl Default for AgentOptions {
@@ -40,6 +44,7 @@ impl Default for AgentOptions {
             context: None,
             logout_timeout: Duration::from_secs(10),
             ledger: None,
+            login_wait: Duration::from_secs(40),
         }
     }
 }
@@ -69,6 +74,9 @@ pub struct AgentSession {
     /// 401 whether someone else has logged in again meanwhile.
     state: RwLock<(AuthState, u64)>,
     login_lock: Mutex<()>,
+    /// Why the last relogin failed, until a login succeeds: requests that waited for it share
+    /// it instead of logging in again (never a login per request after a failed login POST).
+    relogin_failure: LastFailure,
     /// The last login's `Location` as the BMC wrote it (iLO: an absolute URL naming itself).
     login_location: RwLock<Option<String>>,
 }
@@ -91,6 +99,7 @@ impl AgentSession {
             root,
             state: RwLock::new((AuthState::None, 0)),
             login_lock: Mutex::new(()),
+            relogin_failure: LastFailure::default(),
             login_location: RwLock::new(None),
         })
     }
@@ -124,9 +133,9 @@ impl AgentSession {
     }
 
     /// Records a session just created, for the next run after a crash.
-    pub fn record(&self, uri: &str, owner: &str) {
+    pub fn record(&self, uri: &str, owner: &str, bmc_created: Option<time::OffsetDateTime>) {
         if let Some(ledger) = self.ledger() {
-            ledger.record(uri, owner, self.user().as_deref());
+            ledger.record_created(uri, owner, self.user().as_deref(), bmc_created);
         }
     }
 
@@ -172,16 +181,19 @@ impl AgentSession {
                 token,
                 uri,
                 location,
+                bmc_date,
             }) => {
                 tracing::info!(session = %uri, "logged in to the BMC");
                 *self.login_location.write().await = Some(location);
-                self.record(&uri, "agent");
+                self.record(&uri, "agent", bmc_date);
                 self.set_state(AuthState::Session { token, uri }).await;
+                self.relogin_failure.clear();
                 Ok(LoginOutcome::Session)
             }
             Err(SessionError::Login(err)) if err.is_session_limit() => {
                 tracing::warn!(error = %err, "the BMC's session table is full: using Basic auth, which leaves no session");
                 self.set_state(AuthState::Basic).await;
+                self.relogin_failure.clear();
                 Ok(LoginOutcome::BasicFallback)
             }
             Err(e) => Err(e),
@@ -281,12 +293,19 @@ impl AgentSession {
     }
 
     /// Sends a request with the agent's authentication. On 401 with a session, logs in again
-    /// once and retries once; the retry's answer is final.
+    /// once and retries once; the retry's answer is final. A request that arrives while a
+    /// login is under way waits for it (at most `login_wait`); one that got 401 with a token
+    /// another task's relogin has replaced (or is replacing) retries with the new one, so one
+    /// revocation makes one login. After a failed relogin requests fail with its error (the
+    /// reaper's next cycle logs in again) rather than reach the BMC unauthenticated.
     ///
     /// With Basic auth (a full table) and credentials from bootstrapping, a 401 means the
     /// bootstrap account went with a BMC reset: new credentials are asked for once and the
     /// request is retried once.
     pub async fn send(&self, req: Request) -> Result<Response, SessionError> {
+        if self.logging_in() {
+            drop(lock_within(&self.login_lock, self.opts.login_wait).await?);
+        }
         let (header, used, generation) = self.current_header().await;
         let resp = self
             .transport
@@ -306,7 +325,7 @@ impl AgentSession {
                 };
                 self.refresh_credentials(refresh, creds.as_ref()).await?;
             }
-            Used::Nothing => return Ok(resp),
+            Used::Nothing => return self.relogin_failure.error().map_or(Ok(resp), Err),
         }
         let (header, _, _) = self.current_header().await;
         Ok(self.transport.send(with_header(req, header)).await?)
@@ -327,18 +346,42 @@ impl AgentSession {
         (header, used, state.1)
     }
 
-    /// Logs in again unless another task already did since `generation`.
+    /// Logs in again unless another task's login (or failed relogin) came since `generation`.
+    /// The old session stays the agent's until the new one holds, so that no request goes out
+    /// without authentication meanwhile; then it is deleted, best effort (a 401 can be
+    /// spurious and leave it on the BMC).
     async fn relogin(&self, generation: u64) -> Result<(), SessionError> {
-        let _one_at_a_time = self.login_lock.lock().await;
-        if self.state.read().await.1 != generation {
-            return Ok(());
+        let one_at_a_time = lock_within(&self.login_lock, self.opts.login_wait).await?;
+        {
+            let state = self.state.read().await;
+            if state.1 != generation {
+                return match state.0 {
+                    AuthState::None => self.relogin_failure.error().map_or(Ok(()), Err),
+                    _ => Ok(()),
+                };
+            }
         }
-        // The BMC answered 401: the old session is gone there.
-        if let Some(old) = self.own_session_uri().await {
-            self.forget(&old);
+        let old = self.own_session_uri().await;
+        if let Err(e) = self.login_locked().await {
+            tracing::warn!(error = %e, "logging in again failed: requests fail until the reaper's next cycle logs in");
+            self.relogin_failure.set(&e);
+            self.set_state(AuthState::None).await;
+            // Gone or not, it is no longer ours to use; the reaper deletes it if it is listed.
+            if let (Some(old), Some(ledger)) = (&old, self.ledger()) {
+                ledger.abandon(old);
+            }
+            return Err(e);
         }
-        self.set_state(AuthState::None).await;
-        self.login_locked().await.map(|_| ())
+        drop(one_at_a_time);
+        let new = self.own_session_uri().await;
+        if let Some(old) = old.filter(|o| new.as_deref() != Some(o.as_str())) {
+            let auth = self.auth().await;
+            let delete = self
+                .authorize(Request::delete(old.clone()), &auth)
+                .with_timeout(self.opts.logout_timeout);
+            delete_replaced(self.transport.as_ref(), self.ledger(), &old, delete).await;
+        }
+        Ok(())
     }
 
     fn authorize(&self, req: Request, auth: &AuthState) -> Request {
@@ -429,6 +472,8 @@ pub struct NewSession {
     pub uri: String,
     /// `Location` as the BMC wrote it.
     pub location: String,
+    /// The BMC's clock at the answer (`Date`), for the ledger.
+    pub bmc_date: Option<time::OffsetDateTime>,
 }
 
 /// Reads token and session path from a successful login's headers (never from the body).
@@ -444,6 +489,7 @@ fn session_from_login(resp: &Response) -> Result<NewSession, SessionError> {
         token: crate::secret::Secret::new(token),
         uri: path_of(location),
         location: location.to_string(),
+        bmc_date: super::listing::bmc_date(resp),
     })
 }
 
@@ -453,36 +499,5 @@ struct ZeroizingBuf(zeroize::Zeroizing<Vec<u8>>);
 impl AsRef<[u8]> for ZeroizingBuf {
     fn as_ref(&self) -> &[u8] {
         &self.0
-    }
-}
-
-/// Keeps the session alive every `interval` until `shutdown` resolves.
-pub async fn keep_alive_loop(
-    session: Arc<AgentSession>,
-    interval: Duration,
-    mut shutdown: tokio::sync::watch::Receiver<bool>,
-) {
-    let mut tick = tokio::time::interval(interval);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    tick.tick().await;
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {
-                if let Err(e) = session.keep_alive().await {
-                    tracing::warn!(error = %e, "keep-alive of the agent session failed");
-                }
-            }
-            _ = shutdown.changed() => return,
-        }
-    }
-}
-
-/// A keep-alive interval well inside the BMC's idle timeout: a third of it, between 5 s and
-/// 5 min; 5 min when the BMC never expires sessions.
-pub fn keep_alive_interval(timeout: Option<Duration>) -> Duration {
-    let max = Duration::from_secs(300);
-    match timeout {
-        Some(t) => (t / 3).clamp(Duration::from_secs(5), max),
-        None => max,
     }
 }

@@ -3,7 +3,9 @@
 
 pub mod agent;
 pub mod auth;
+pub mod keepalive;
 pub mod listing;
+mod relogin;
 pub mod root;
 
 pub use agent::{AgentOptions, AgentSession, LoginOutcome};
@@ -30,6 +32,10 @@ pub enum SessionError {
     NoLocation,
     #[error("the BMC's {what} is malformed: {reason}")]
     Malformed { what: String, reason: String },
+    #[error("logging in to the BMC again failed: {reason}")]
+    ReloginFailed { reason: String, unreachable: bool },
+    #[error("the agent's login to the BMC did not finish within {0:?}")]
+    LoginPending(std::time::Duration),
 }
 
 impl SessionError {
@@ -39,7 +45,10 @@ impl SessionError {
             self,
             SessionError::Transport(
                 TransportError::Connect { .. } | TransportError::Timeout { .. }
-            )
+            ) | SessionError::ReloginFailed {
+                unreachable: true,
+                ..
+            } | SessionError::LoginPending(_)
         )
     }
 }

@@ -5,9 +5,14 @@
 //!
 //! Everything read from the file at start belongs to an earlier run: that process is gone
 //! (systemd runs one `hostagentd`). An entry is deleted on the BMC only when its URI is listed
-//! there now with the same user (where the BMC says the user); one that is not listed is just
-//! dropped. A file that cannot be read is moved aside and reported, never a crash: the agent
+//! there now with the same user and kind, made no later than the record (where the BMC says
+//! each; see `reaper::owners`); one that is not listed is just dropped. A file that cannot be read is moved aside and reported, never a crash: the agent
 //! then starts with an empty ledger and deletes nothing that it cannot prove is its own.
+//!
+//! In memory-only mode the ledger is kept in memory only ([`Ledger::in_memory`]): nothing
+//! survives a crash, but a session this run failed to delete (a lease whose DELETE failed,
+//! a session a relogin replaced) is still retried by the reaper every cycle until the BMC no
+//! longer lists it.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -15,7 +20,7 @@ use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::redfish::ids_equal;
+use crate::redfish::{ids_equal, Kind, SessionInfo};
 
 const VERSION: u32 = 1;
 
@@ -28,8 +33,21 @@ pub struct LedgerEntry {
     pub owner: String,
     /// The BMC user it was made with, checked against the listing before a delete.
     pub user: Option<String>,
+    /// The host's clock at the record.
     #[serde(with = "time::serde::rfc3339")]
     pub created: OffsetDateTime,
+    /// The BMC's clock when it answered the login (its `Date` header): a session listed
+    /// under this URI but made later is another one that reuses the id (iDRAC numbers its
+    /// sessions and starts again after a reboot).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "time::serde::rfc3339::option"
+    )]
+    pub bmc_created: Option<OffsetDateTime>,
+    /// The kind the BMC lists the session as, noted at the first listing that shows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<Kind>,
     /// Not written: true for entries of an earlier run (read at start) and for sessions this
     /// run failed to delete; the reaper deletes those.
     #[serde(skip)]
@@ -54,6 +72,8 @@ enum LoadError {
 #[derive(Debug)]
 pub struct Ledger {
     path: PathBuf,
+    /// False for [`Ledger::in_memory`]: no file is ever read or written.
+    persistent: bool,
     entries: Mutex<Vec<LedgerEntry>>,
 }
 
@@ -78,8 +98,23 @@ impl Ledger {
         }
         Ledger {
             path: path.to_path_buf(),
+            persistent: true,
             entries: Mutex::new(entries),
         }
+    }
+
+    /// A ledger that never touches a file (memory-only mode), starting empty.
+    pub fn in_memory() -> Ledger {
+        Ledger {
+            path: PathBuf::new(),
+            persistent: false,
+            entries: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Whether it is written to a file (and read at start).
+    pub fn is_persistent(&self) -> bool {
+        self.persistent
     }
 
     pub fn path(&self) -> &Path {
@@ -88,16 +123,46 @@ impl Ledger {
 
     /// Notes a session just created, and writes the file.
     pub fn record(&self, uri: &str, owner: &str, user: Option<&str>) {
+        self.record_created(uri, owner, user, None)
+    }
+
+    /// [`Self::record`] with the BMC's clock at the login's answer, when it said.
+    pub fn record_created(
+        &self,
+        uri: &str,
+        owner: &str,
+        user: Option<&str>,
+        bmc_created: Option<OffsetDateTime>,
+    ) {
         let entry = LedgerEntry {
             uri: uri.to_string(),
             owner: owner.to_string(),
             user: user.map(str::to_string),
             created: OffsetDateTime::now_utc(),
+            bmc_created,
+            kind: None,
             earlier: false,
         };
         self.update(|entries| {
             entries.retain(|e| !ids_equal(&e.uri, uri));
             entries.push(entry);
+        });
+    }
+
+    /// Notes the kind of this run's sessions that a listing shows (once per entry; a
+    /// person's kind is never noted: the agent makes none).
+    pub fn note_kinds(&self, listed: &[SessionInfo]) {
+        let unnoted = |e: &LedgerEntry| e.kind.is_none() && !e.earlier;
+        if !self.lock().iter().any(unnoted) {
+            return;
+        }
+        self.update(|entries| {
+            for entry in entries.iter_mut().filter(|e| unnoted(e)) {
+                let listed = listed.iter().find(|s| ids_equal(&s.uri, &entry.uri));
+                if let Some(s) = listed.filter(|s| !s.kind.is_person() && s.kind != Kind::Unknown) {
+                    entry.kind = Some(s.kind);
+                }
+            }
         });
     }
 
@@ -135,7 +200,7 @@ impl Ledger {
         let mut entries = self.lock();
         let before = entries.clone();
         change(&mut entries);
-        if *entries == before {
+        if *entries == before || !self.persistent {
             return;
         }
         let file = LedgerFile {

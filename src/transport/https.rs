@@ -23,6 +23,10 @@ pub struct HttpsOptions {
     /// Bind to this interface (SO_BINDTODEVICE): the host-interface NIC.
     pub interface: Option<String>,
     pub max_body: usize,
+    /// An idle pooled connection is closed after this. Its write buffer still holds the last
+    /// request it sent, `X-Auth-Token` included, so this bounds how long a token copy outlives
+    /// its request (freed buffers are zeroed, see `secret::ZeroOnFree`).
+    pub pool_idle_timeout: Duration,
 }
 
 impl HttpsOptions {
@@ -35,9 +39,14 @@ impl HttpsOptions {
             max_in_flight: 8,
             interface: None,
             max_body: 16 << 20,
+            pool_idle_timeout: POOL_IDLE_TIMEOUT,
         }
     }
 }
+
+/// Long enough to reuse connections within a burst of requests (a BMC's TLS handshake is
+/// slow), short enough that an idle daemon holds no copy of a token outside the secret arena.
+pub const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub struct HttpsTransport {
     opts: HttpsOptions,
@@ -125,11 +134,12 @@ impl HttpsTransport {
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(opts.connect_timeout)
             .pool_max_idle_per_host(opts.max_in_flight)
+            .pool_idle_timeout(opts.pool_idle_timeout)
             .user_agent(concat!("hostagent/", env!("CARGO_PKG_VERSION")));
         if opts.base_url.starts_with("https://") {
             builder = builder.tls_backend_preconfigured(tls_config(&opts, &mismatch)?);
         } else {
-            tracing::warn!(endpoint = %opts.base_url, "plain HTTP to the BMC: for tests only");
+            tracing::warn!(endpoint = %opts.base_url, "PLAIN HTTP to the BMC: the password crosses in clear and no TLS trust applies; for tests against a simulator only (bmc.allow_plaintext_http_for_testing)");
         }
         if let Some(ifname) = &opts.interface {
             builder = builder.interface(ifname);

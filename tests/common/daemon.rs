@@ -49,7 +49,7 @@ impl Daemon {
         }
         let config = dir.path().join("hostagent.toml");
         let text = format!(
-            "[bmc]\nendpoint = \"{}\"\ntls = \"pin\"\nfingerprint = \"{}\"\ncredentials_dir = \"{}\"\n[api]\nsocket = \"{}\"\n[state]\ndir = \"{}\"\n",
+            "[bmc]\nendpoint = \"{}\"\ntls = \"pin\"\nfingerprint = \"{}\"\ncredentials_dir = \"{}\"\n[api]\nsocket = \"{}\"\nreader_group = \"root\"\n[state]\ndir = \"{}\"\n",
             sim.base_url(), sim.cert_sha256(), creds.display(), socket.display(), state.display()
         );
         std::fs::write(&config, text).unwrap();
@@ -93,6 +93,42 @@ impl Daemon {
 
     pub fn agentctl(&self, args: &[&str]) -> (Option<i32>, Value, String) {
         agentctl(&self.socket, args)
+    }
+
+    /// Opens `n` leases through the daemon's API (bound to the test process); returns their
+    /// (id, token, location).
+    pub fn open_leases(&self, n: usize) -> Vec<(String, String, String)> {
+        (0..n)
+            .map(|_| {
+                let (code, v, err) = self.agentctl(&["session", "open", "--ttl", "1h"]);
+                assert_eq!(code, Some(0), "{v} {err}");
+                let field = |k: &str| {
+                    v[k].as_str()
+                        .unwrap_or_else(|| panic!("{k} in {v}"))
+                        .to_string()
+                };
+                (field("id"), field("token"), field("location"))
+            })
+            .collect()
+    }
+
+    /// The ledger file as JSON.
+    pub fn ledger(&self) -> Value {
+        let text = std::fs::read_to_string(self.state.join("ledger.json")).unwrap();
+        serde_json::from_str(&text).unwrap()
+    }
+
+    /// Polls `status` until the daemon has completed `n` reaper cycles, at most `within_s`.
+    pub fn wait_reaper_cycles(&self, n: u64, within_s: u64) {
+        let deadline = Instant::now() + Duration::from_secs(within_s);
+        loop {
+            let (code, v, err) = self.agentctl(&["status"]);
+            if code == Some(0) && v["reaper_cycles"].as_u64().is_some_and(|c| c >= n) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "no {n} reaper cycles: {v} {err}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 
     /// Retries `status` until the daemon has logged in and answers.
@@ -146,7 +182,7 @@ pub fn start_daemon_with_env(sim: &bmcsim::SimHandle, extra: &str, env: &[(&str,
     std::fs::write(
         &config,
         format!(
-            "[bmc]\nendpoint = \"{}\"\ntls = \"pin\"\nfingerprint = \"{}\"\ncredentials_dir = \"{}\"\n[api]\nsocket = \"{}\"\n[state]\nmemory_only = true\n",
+            "[bmc]\nendpoint = \"{}\"\ntls = \"pin\"\nfingerprint = \"{}\"\ncredentials_dir = \"{}\"\n[api]\nsocket = \"{}\"\nreader_group = \"root\"\n[state]\nmemory_only = true\n",
             sim.base_url(), sim.cert_sha256(), creds.display(), socket.display()
         ),
     )

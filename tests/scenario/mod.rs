@@ -42,7 +42,7 @@ pub fn setup(sim: &SimHandle, password: &str) -> Setup {
     let socket = dir.path().join("run/agent.sock");
     let config = dir.path().join("hostagent.toml");
     let text = format!(
-        "[bmc]\nendpoint = \"{}\"\ntls = \"tofu\"\ncredentials_dir = \"{}\"\n[api]\nsocket = \"{}\"\n[reaper]\ninterval = \"1h\"\n[state]\ndir = \"{}\"\n",
+        "[bmc]\nendpoint = \"{}\"\ntls = \"tofu\"\ncredentials_dir = \"{}\"\n[api]\nsocket = \"{}\"\nreader_group = \"root\"\n[reaper]\ninterval = \"1h\"\n[state]\ndir = \"{}\"\n",
         sim.base_url(), creds.display(), socket.display(), state.display()
     );
     std::fs::write(&config, text).unwrap();

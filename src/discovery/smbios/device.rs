@@ -48,18 +48,29 @@ fn usb_v1(body: &[u8]) -> Result<Device, DeviceFault> {
     let serial = match u8_at(body, 4) {
         // NOTE(hpe, dell): iLO and iDRAC publish an empty descriptor (02h 03h): no serial.
         None | Some(0) => None,
-        Some(b_length) => {
-            let text = slice_at(body, 4, usize::from(b_length))
-                .and_then(|d| d.get(2..))
-                .ok_or((4, Type42Fault::SerialOverrun))?;
-            utf16_text(text)
-        }
+        Some(b_length) => utf16_text(string_descriptor(body, b_length)?),
     };
     Ok(Device::Usb {
         vendor_id,
         product_id,
         serial,
     })
+}
+
+/// The text of the USB string descriptor at body offset 4 (USB 2.0 §9.6.7): bLength counts
+/// the 2-byte header, bDescriptorType is 03h, then UTF-16LE units. Anything else is refused
+/// rather than read as text: a wrong serial would match the wrong NIC.
+fn string_descriptor(body: &[u8], b_length: u8) -> Result<&[u8], DeviceFault> {
+    let descriptor =
+        slice_at(body, 4, usize::from(b_length)).ok_or((4, Type42Fault::SerialOverrun))?;
+    match u8_at(descriptor, 1) {
+        Some(0x03) | None => {}
+        Some(other) => return Err((5, Type42Fault::SerialDescriptorType(other))),
+    }
+    if b_length < 2 || b_length % 2 != 0 {
+        return Err((4, Type42Fault::SerialDescriptorOddLength(b_length)));
+    }
+    Ok(descriptor.get(2..).unwrap_or_default())
 }
 
 fn utf16_text(bytes: &[u8]) -> Option<String> {

@@ -46,6 +46,10 @@ pub enum Type42Fault {
     DeviceLengthOverrun,
     #[error("the USB serial-number descriptor runs past the device description")]
     SerialOverrun,
+    #[error("the USB serial-number descriptor has bDescriptorType {0:02x}h, not 03h (a string descriptor)")]
+    SerialDescriptorType(u8),
+    #[error("the USB serial-number descriptor has bLength {0}: odd or shorter than its 2-byte header, so it is not UTF-16 text")]
+    SerialDescriptorOddLength(u8),
     #[error("the protocol count promises more records than the structure holds")]
     ProtocolCount,
     #[error("a protocol record's length runs past the end of the structure")]

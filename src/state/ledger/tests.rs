@@ -146,3 +146,33 @@ fn an_abandoned_session_of_this_run_is_handed_to_the_reaper() {
     assert_eq!(earlier.len(), 1);
     assert_eq!(earlier[0].uri, LEASE);
 }
+
+#[test]
+fn the_bmc_s_login_time_and_the_listed_kind_are_kept_for_the_next_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.json");
+    let ledger = Ledger::open(&path);
+    let at = time::macros::datetime!(2026-11-30 09:00:07 UTC);
+    ledger.record_created(AGENT, "agent", Some("admin"), Some(at));
+    ledger.record(LEASE, "lease:0a1b2c3d4e5f", Some("admin"));
+    let listed = |uri: &str, kind: Kind| {
+        let mut s = SessionInfo::unknown(uri);
+        s.kind = kind;
+        s
+    };
+    ledger.note_kinds(&[listed(AGENT, Kind::Rest), listed(LEASE, Kind::WebUi)]);
+    // A later listing does not change a noted kind.
+    ledger.note_kinds(&[listed(AGENT, Kind::HostApplication)]);
+    let earlier = Ledger::open(&path).earlier();
+    assert_eq!(earlier[0].bmc_created, Some(at));
+    assert_eq!(earlier[0].kind, Some(Kind::Rest));
+    assert_eq!(earlier[1].bmc_created, None);
+    assert_eq!(earlier[1].kind, None, "the agent makes no person's session");
+    // A ledger written before these fields existed still reads.
+    std::fs::write(&path, r#"{"version":1,"sessions":[{"uri":"/redfish/v1/SessionService/Sessions/2","owner":"agent","user":"admin","created":"2026-11-30T08:00:00Z"}]}"#).unwrap();
+    let old = Ledger::open(&path).earlier();
+    assert_eq!(
+        (old.len(), old[0].kind, old[0].bmc_created),
+        (1, None, None)
+    );
+}

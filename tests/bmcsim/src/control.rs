@@ -42,6 +42,7 @@ pub async fn handle(sim: &Sim, ctx: &Ctx, req: Request<Bytes>) -> Reply {
         (Method::POST, "/_sim/leak") => body(&req).map(|b| leak(sim, &b)),
         (Method::POST, "/_sim/clock") => body(&req).map(|b| clock(sim, &b)),
         (Method::POST, "/_sim/reset") => body(&req).map(|b| reset(sim, &b)),
+        (Method::POST, "/_sim/revoke") => body(&req).map(|b| revoke(sim, &b)),
         (Method::POST, "/_sim/account") => body(&req).map(|b| account(sim, &b)),
         (Method::GET, "/_sim/faults") => Ok(json_reply(
             StatusCode::OK,
@@ -116,6 +117,13 @@ pub fn leak_direct(sim: &Sim, b: &Value) -> usize {
     leak_sessions(sim, b).map(|(ids, _)| ids.len()).unwrap_or(0)
 }
 
+/// `leak` for in-process callers that need the ids ([`crate::SimHandle::leak_with`]).
+pub fn leak_ids(sim: &Sim, b: &Value) -> Vec<String> {
+    leak_sessions(sim, b)
+        .map(|(ids, _)| ids)
+        .unwrap_or_default()
+}
+
 fn leak_sessions(sim: &Sim, b: &Value) -> Result<(Vec<String>, usize), &'static str> {
     let count = b.get("count").and_then(Value::as_u64).unwrap_or(1) as usize;
     let kind = match b.get("kind") {
@@ -130,6 +138,10 @@ fn leak_sessions(sim: &Sim, b: &Value) -> Result<(Vec<String>, usize), &'static 
         },
     };
     let user = b.get("user").and_then(Value::as_str);
+    let undeletable = match b.get("undeletable") {
+        None => false,
+        Some(v) => v.as_bool().ok_or("undeletable must be true or false")?,
+    };
     let profile = sim.profile();
     let mut table = sim.table();
     let mut ids = Vec::new();
@@ -138,7 +150,11 @@ fn leak_sessions(sim: &Sim, b: &Value) -> Result<(Vec<String>, usize), &'static 
             break;
         }
         let (name, ip) = leak_identity(profile, kind, n, user);
-        ids.push(table.create(&name, kind, "leak", &ip, None).id);
+        let id = table.create(&name, kind, "leak", &ip, None).id;
+        if undeletable {
+            table.set_undeletable(&id);
+        }
+        ids.push(id);
     }
     let refused = count - ids.len();
     Ok((ids, refused))
@@ -167,7 +183,7 @@ fn reset(sim: &Sim, b: &Value) -> Reply {
     let dropped = {
         let mut table = sim.table();
         let n = table.len();
-        table.clear();
+        table.reboot();
         n
     };
     *sim.down_until.lock().unwrap_or_else(|e| e.into_inner()) =
@@ -176,6 +192,21 @@ fn reset(sim: &Sim, b: &Value) -> Reply {
         StatusCode::OK,
         &json!({ "dropped": dropped, "down_s": down }),
     )
+}
+
+/// Drops one session by id, as a BMC's administrator deleting it or the BMC expiring it: its
+/// token is refused from then on.
+fn revoke(sim: &Sim, b: &Value) -> Reply {
+    let Some(id) = b.get("id").and_then(Value::as_str) else {
+        return bad("id (a session id) is required");
+    };
+    match sim.table().remove_by_id(id) {
+        Some(s) => json_reply(StatusCode::OK, &json!({ "revoked": s.id })),
+        None => json_reply(
+            StatusCode::NOT_FOUND,
+            &json!({ "error": format!("no session {id}") }),
+        ),
+    }
 }
 
 /// Replaces the account's user and/or password (the old ones stop working at once; sessions

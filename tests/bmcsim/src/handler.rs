@@ -151,7 +151,7 @@ pub async fn handle(sim: Arc<Sim>, ctx: Ctx, req: Request<Bytes>) -> Reply {
     let channel = effective_channel(&ctx, &req);
     let caller = authenticate(&sim, channel, &req);
     let auth_name = caller.name();
-    let mut resp = match injected_fault(&sim) {
+    let mut resp = match injected_fault(&sim, &method, &path) {
         Some(resp) => resp,
         None => crate::redfish::route(&sim, &ctx, channel, caller, req).await,
     };
@@ -212,8 +212,21 @@ fn add_etag(resp: &mut Reply) {
     }
 }
 
-fn injected_fault(sim: &Sim) -> Option<Reply> {
+fn injected_fault(sim: &Sim, method: &http::Method, path: &str) -> Option<Reply> {
     let mut faults = sim.faults.lock().unwrap_or_else(|e| e.into_inner());
+    let session_delete =
+        method == http::Method::DELETE && crate::tree::key(path).contains("/sessions/");
+    if faults.fail_delete_next > 0 && session_delete {
+        faults.fail_delete_next -= 1;
+        let status = StatusCode::from_u16(faults.fail_status.unwrap_or(500))
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        return Some(error_reply(
+            sim,
+            status,
+            "InternalError",
+            "The request failed due to an internal service error.",
+        ));
+    }
     if faults.fail_next > 0 {
         faults.fail_next -= 1;
         let status = StatusCode::from_u16(faults.fail_status.unwrap_or(500))

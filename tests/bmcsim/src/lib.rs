@@ -149,10 +149,34 @@ impl SimHandle {
         control::leak_direct(&self.sim, &body)
     }
 
+    /// A BMC reboot that is over at once (`/_sim/reset` with `down_s` 0): every session is
+    /// gone and iDRAC numbers sessions from 2 again.
+    pub fn reboot(&self) {
+        self.sim.table().reboot();
+    }
+
+    /// `/_sim/leak` with a full body (`count`, `kind`, `user`, `undeletable`); the new ids.
+    pub fn leak_with(&self, body: serde_json::Value) -> Vec<String> {
+        control::leak_ids(&self.sim, &body)
+    }
+
     pub fn advance_clock(&self, secs: i64) {
         let mut table = self.sim.table();
         table.clock_offset += secs;
         table.sweep();
+    }
+
+    /// Drops one session by id (`POST /_sim/revoke`); whether it existed.
+    pub fn revoke(&self, id: &str) -> bool {
+        self.sim.table().remove_by_id(id).is_some()
+    }
+
+    /// The request log (`GET /_sim/log`), oldest first.
+    pub fn log(&self) -> Vec<serde_json::Value> {
+        let log = self.sim.log.lock().unwrap_or_else(|e| e.into_inner());
+        log.iter()
+            .map(|e| serde_json::to_value(e).unwrap_or_default())
+            .collect()
     }
 
     pub fn set_faults(&self, faults: Faults) {

@@ -245,6 +245,21 @@ async fn session_member(sim: &Sim, caller: &Caller, req: &Request<Bytes>, id: &s
                 .unwrap_or_else(|e| e.into_inner())
                 .delete_latency_ms;
             latency(delay).await;
+            let undeletable = sim.table().get_by_id(id).map(|s| s.undeletable);
+            match undeletable {
+                None => return not_found(sim),
+                // NOTE(hpe): iLO keeps its emergency sessions: 405 with `Allow: GET`.
+                Some(true) if sim.profile().is_ilo() => return method_not_allowed(sim, "GET"),
+                Some(true) => {
+                    return error_reply(
+                        sim,
+                        StatusCode::FORBIDDEN,
+                        "InsufficientPrivilege",
+                        "There are insufficient privileges for the account or credentials associated with the current session to perform the requested operation.",
+                    )
+                }
+                Some(false) => {}
+            }
             if sim.table().remove_by_id(id).is_none() {
                 return not_found(sim);
             }

@@ -143,7 +143,19 @@ async fn one(sim: Arc<Sim>, ctx: &Ctx, req: Request<Incoming>) -> Response<Full<
         local: ctx.local,
         channel: ctx.channel,
     };
-    handler::handle(sim, ctx, req).await.map(Full::new)
+    // A BMC finishes what it started when the client goes away (a login still makes its
+    // session): the request runs on, whatever becomes of this connection.
+    let sim2 = sim.clone();
+    match tokio::spawn(handler::handle(sim, ctx, req)).await {
+        Ok(resp) => resp.map(Full::new),
+        Err(_) => handler::error_reply(
+            &sim2,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "InternalError",
+            "The request failed.",
+        )
+        .map(Full::new),
+    }
 }
 
 fn too_large(sim: &Sim) -> Response<Full<Bytes>> {

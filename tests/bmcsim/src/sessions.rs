@@ -46,6 +46,9 @@ pub struct SimSession {
     pub access_time: i64,
     pub user_ip: String,
     pub context: Option<String>,
+    /// The BMC refuses to delete it (`/_sim/leak` with `"undeletable": true`): iLO's
+    /// emergency sessions answer 405 with `Allow: GET`, other BMCs 403.
+    pub undeletable: bool,
 }
 
 pub struct Table {
@@ -175,6 +178,7 @@ impl Table {
             access_time: now,
             user_ip: user_ip.to_string(),
             context,
+            undeletable: false,
         };
         self.issued.push(session.token.clone());
         self.by_id
@@ -207,6 +211,15 @@ impl Table {
         self.by_token.get(token).cloned()
     }
 
+    /// Marks a session as one the BMC will not delete.
+    pub fn set_undeletable(&mut self, id: &str) {
+        if let Some(token) = self.by_id.get(&id.to_lowercase()) {
+            if let Some(s) = self.by_token.get_mut(token) {
+                s.undeletable = true;
+            }
+        }
+    }
+
     pub fn remove_by_id(&mut self, id: &str) -> Option<SimSession> {
         let token = self.by_id.get(&id.to_lowercase())?.clone();
         self.remove_token(&token)
@@ -221,6 +234,13 @@ impl Table {
     pub fn clear(&mut self) {
         self.by_token.clear();
         self.by_id.clear();
+    }
+
+    /// A BMC reboot: every session is gone. NOTE(dell): iDRAC numbers its sessions again from
+    /// 2 after a reboot, so a session id of before the reboot names another session after it.
+    pub fn reboot(&mut self) {
+        self.clear();
+        self.next_numeric_id = 1;
     }
 
     /// Every live session, oldest first (ties by id), as a BMC lists them.

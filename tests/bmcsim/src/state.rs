@@ -24,6 +24,9 @@ pub struct Faults {
     pub malformed_next: u32,
     /// Extra latency of every session DELETE, ms.
     pub delete_latency_ms: u64,
+    /// The next N session DELETEs (only those) answer `fail_status` (default 500), for tests
+    /// that need one delete to fail whatever other requests come first.
+    pub fail_delete_next: u32,
 }
 
 /// One line of the request log (`GET /_sim/log`).

@@ -526,3 +526,76 @@ async fn the_control_api_lists_every_token_issued_deleted_sessions_too() {
     assert_eq!(sim.issued_tokens(), tokens);
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn idrac_numbers_its_sessions_again_from_2_after_a_reset() {
+    let c = client();
+    let sim = start(Profile::Idrac).await;
+    let (_, first) = login(&c, &sim).await;
+    let (_, second) = login(&c, &sim).await;
+    assert_eq!(
+        (first.as_str(), second.as_str()),
+        (
+            "/redfish/v1/SessionService/Sessions/2",
+            "/redfish/v1/SessionService/Sessions/3"
+        )
+    );
+    let r = c
+        .post(format!("{}/_sim/reset", sim.base_url()))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let (_, after) = login(&c, &sim).await;
+    assert_eq!(
+        after, "/redfish/v1/SessionService/Sessions/2",
+        "the id of before the reboot names a new session"
+    );
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_undeletable_session_answers_as_the_vendor_does() {
+    let c = client();
+    for (profile, status, allow) in [
+        (Profile::Ilo6, StatusCode::METHOD_NOT_ALLOWED, Some("GET")),
+        (Profile::Idrac, StatusCode::FORBIDDEN, None),
+        (Profile::Bmcweb, StatusCode::FORBIDDEN, None),
+    ] {
+        let sim = start(profile).await;
+        let (token, _) = login(&c, &sim).await;
+        let r: Value = c
+            .post(format!("{}/_sim/leak", sim.base_url()))
+            .json(&json!({"count": 1, "kind": "rest", "undeletable": true}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let id = r["ids"][0].as_str().unwrap().to_string();
+        let path = bmcsim::render::session_path(profile, &id);
+        let r = c
+            .delete(format!("{}{path}", sim.base_url()))
+            .header("X-Auth-Token", &token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), status, "{profile}");
+        assert_eq!(
+            r.headers().get("allow").map(|v| v.to_str().unwrap()),
+            allow,
+            "{profile}"
+        );
+        assert!(sim.sessions().iter().any(|s| s.id == id && s.undeletable));
+        let bad = c
+            .post(format!("{}/_sim/leak", sim.base_url()))
+            .json(&json!({"undeletable": "yes"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+        sim.shutdown().await;
+    }
+}

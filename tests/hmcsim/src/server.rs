@@ -1,0 +1,135 @@
+//! Listeners: TCP (plain or TLS with a certificate generated at start), one hyper HTTP/1.1
+//! connection task per client.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{Request, StatusCode};
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use sha2::{Digest, Sha256};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::handler::{self, Ctx, Reply};
+use crate::state::Sim;
+
+/// Request bodies above this are refused with 413.
+pub const MAX_BODY: usize = 1 << 20;
+
+pub struct Tls {
+    pub acceptor: tokio_rustls::TlsAcceptor,
+    pub cert_pem: String,
+    /// Lowercase hex SHA-256 of the DER certificate.
+    pub sha256: String,
+}
+
+/// A self-signed certificate for localhost and the listeners' addresses.
+pub fn make_tls(addrs: &[SocketAddr]) -> anyhow::Result<Tls> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut names = vec!["localhost".to_string(), "hmcsim".to_string()];
+    names.extend(addrs.iter().map(|a| a.ip().to_string()));
+    let certified = rcgen::generate_simple_self_signed(names)?;
+    let der = certified.cert.der().clone();
+    let sha256 = hex::encode(Sha256::digest(der.as_ref()));
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(certified.signing_key.serialize_der().into());
+    let mut config = rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(vec![der], key)?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Tls {
+        acceptor: tokio_rustls::TlsAcceptor::from(Arc::new(config)),
+        cert_pem: certified.cert.pem(),
+        sha256,
+    })
+}
+
+/// Accepts connections until `shutdown` flips.
+pub async fn serve(
+    sim: Arc<Sim>,
+    listener: TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    loop {
+        let accepted = tokio::select! {
+            a = listener.accept() => a,
+            _ = shutdown.changed() => return,
+        };
+        let Ok((stream, peer)) = accepted else {
+            continue;
+        };
+        let local = stream.local_addr().unwrap_or(peer);
+        let _ = stream.set_nodelay(true);
+        let (sim, tls, shutdown) = (sim.clone(), tls.clone(), shutdown.clone());
+        let ctx = Ctx { peer, local };
+        tokio::spawn(async move {
+            match tls {
+                Some(acceptor) => {
+                    if let Ok(stream) = acceptor.accept(stream).await {
+                        connection(sim, TokioIo::new(stream), ctx, shutdown).await;
+                    }
+                }
+                None => connection(sim, TokioIo::new(stream), ctx, shutdown).await,
+            }
+        });
+    }
+}
+
+async fn connection<I>(sim: Arc<Sim>, io: I, ctx: Ctx, mut shutdown: watch::Receiver<bool>)
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let ctx = Arc::new(ctx);
+    let service = hyper::service::service_fn(move |req: Request<Incoming>| {
+        let (sim, ctx) = (sim.clone(), ctx.clone());
+        async move { Ok::<_, std::convert::Infallible>(one(sim, &ctx, req).await) }
+    });
+    let conn = hyper::server::conn::http1::Builder::new()
+        .keep_alive(true)
+        .serve_connection(io, service);
+    tokio::pin!(conn);
+    tokio::select! {
+        _ = conn.as_mut() => {}
+        _ = shutdown.changed() => conn.as_mut().graceful_shutdown(),
+    }
+}
+
+async fn one(sim: Arc<Sim>, ctx: &Ctx, req: Request<Incoming>) -> Reply {
+    let (parts, body) = req.into_parts();
+    let declared = parts
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let too_large = |parts: &http::request::Parts| {
+        let mut resp = handler::error(
+            &sim,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            parts.uri.path(),
+            &parts.headers,
+            "Request entity too large.",
+            "The request body is larger than 1 MiB.",
+        );
+        resp.headers_mut().insert(
+            http::header::CONNECTION,
+            http::HeaderValue::from_static("close"),
+        );
+        resp
+    };
+    if declared.is_some_and(|n| n > MAX_BODY as u64) {
+        return too_large(&parts);
+    }
+    let bytes: Bytes = match Limited::new(body, MAX_BODY).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => return too_large(&parts),
+    };
+    let req = Request::from_parts(parts, bytes);
+    let ctx = Ctx {
+        peer: ctx.peer,
+        local: ctx.local,
+    };
+    handler::handle(sim, ctx, req).await
+}
