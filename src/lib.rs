@@ -25,6 +25,7 @@
 //!   collections, session resources and their classification by vendor profile ([`redfish::Kind`]).
 //! - [`config`]: layered TOML config (defaults, file, drop-ins, flags) → validated `Settings`.
 //! - [`credentials`]: the BMC account, its files, and the refresh hook bootstrapping provides.
+//! - [`ownership`]: who answers for a session (`Owner`), and the agent's `Context` tag.
 //! - [`state`]: files kept between runs in `state.dir` — the ledger of the agent's own sessions —
 //!   written atomically, mode 0600; none in memory-only mode.
 //!
@@ -64,6 +65,7 @@ pub mod transport;
 
 pub mod config;
 pub mod credentials;
+pub mod ownership;
 pub mod redfish;
 pub mod state;
 

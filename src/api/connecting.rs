@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use http::{Method, StatusCode};
 
-use super::routes::{self, Reply};
+use super::reply::{error, json, Reply};
 use super::Core;
 use crate::config::{ApiSettings, Settings};
 use crate::peer::{Peer, Role};
@@ -62,13 +62,13 @@ impl Api {
     /// The answer to any request while connecting; the request's body is not read.
     pub fn connecting_reply(&self, peer: &Peer, method: &Method, path: &str) -> Reply {
         if method == Method::GET && path == "/v1/status" && peer.role >= Role::Reader {
-            return routes::json(StatusCode::OK, &self.connecting_status());
+            return json(StatusCode::OK, &self.connecting_status());
         }
         let last = self
             .last_error()
             .map(|e| format!(" (last error: {e})"))
             .unwrap_or_default();
-        let mut reply = routes::error(
+        let mut reply = error(
             StatusCode::SERVICE_UNAVAILABLE,
             CONNECTING,
             format!("hostagentd is still connecting to the BMC{last}; try again shortly"),

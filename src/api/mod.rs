@@ -8,15 +8,15 @@
 
 pub mod admission;
 pub mod connecting;
-pub mod error;
 pub mod refusals;
+pub mod reply;
 pub mod routes;
 pub mod server;
 pub mod socket;
 pub mod tls_listener;
 
 pub use connecting::Api;
-pub use error::ApiError;
+pub use reply::ApiError;
 
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;

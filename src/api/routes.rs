@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{Method, Request, Response, StatusCode};
+use http::{Method, Request, StatusCode};
 
 use super::Core;
 use crate::lease::{LeaseGranted, LeaseList, LeaseRequest};
@@ -14,21 +14,7 @@ use crate::reaper::CleanRequest;
 use crate::redfish::Kind;
 use crate::session::SessionError;
 
-pub type Reply = Response<Bytes>;
-
-pub fn json(status: StatusCode, value: &impl serde::Serialize) -> Reply {
-    let mut resp = Response::new(Bytes::from(serde_json::to_vec(value).unwrap_or_default()));
-    *resp.status_mut() = status;
-    resp.headers_mut().insert(
-        http::header::CONTENT_TYPE,
-        http::HeaderValue::from_static("application/json"),
-    );
-    resp
-}
-
-pub fn error(status: StatusCode, code: &str, message: impl std::fmt::Display) -> Reply {
-    json(status, &super::ApiError::new(code, message))
-}
+use super::reply::{error, json, Reply};
 
 fn bmc_error(e: SessionError) -> Reply {
     if e.is_unreachable() {

@@ -18,9 +18,10 @@ use tokio::sync::watch;
 
 use super::admission::{Admission, Admitted, Refusal, Ticket};
 use super::refusals::RefusalLog;
+use super::reply::{self, Reply};
 use super::routes;
 use super::Api;
-use crate::peer::{Peer, Role};
+use crate::peer::{Peer, Role, Roles};
 use crate::proxy::Via;
 
 pub use super::admission::MAX_CONNECTIONS;
@@ -37,45 +38,66 @@ const LINGER: Duration = Duration::from_secs(2);
 /// How often summaries of refused connections are due ([`RefusalLog::tick`]).
 pub const REFUSAL_TICK: Duration = Duration::from_secs(5);
 
+/// What a listener decides at accept: who the peer is (the role lookup, which may block, runs
+/// off the accept loop: [`Roles`]), whether it gets a slot, and what is logged when not.
+pub struct Gate {
+    pub roles: Arc<Roles>,
+    pub admission: Arc<Admission>,
+    pub refusals: RefusalLog,
+}
+
+impl Gate {
+    pub fn new(api: &Api, listener: &'static str) -> Arc<Gate> {
+        let s = &api.settings;
+        Arc::new(Gate {
+            roles: Roles::new(&s.admin_group, &s.reader_group),
+            admission: Admission::new(),
+            refusals: RefusalLog::new(listener),
+        })
+    }
+}
+
 pub async fn serve(api: Arc<Api>, listener: UnixListener, stop: watch::Receiver<bool>) {
-    let admission = Admission::new();
-    let refusals = RefusalLog::new("API socket");
+    let gate = Gate::new(&api, "API socket");
     let mut tick = tokio::time::interval(REFUSAL_TICK);
     let mut stop_accept = stop.clone();
     loop {
         let accepted = tokio::select! {
             a = listener.accept() => a,
             _ = tick.tick() => {
-                refusals.tick();
+                gate.refusals.tick();
                 continue;
             }
             _ = stop_accept.changed() => break,
         };
         let Ok((stream, _)) = accepted else { continue };
-        let s = &api.settings;
-        let Ok(peer) = Peer::of_unix(&stream, &s.admin_group, &s.reader_group) else {
-            refusals.refused(None, Refusal::Unknown);
+        // SO_PEERCRED is a plain getsockopt; the role lookup behind it is not.
+        let Ok(cred) = stream.peer_cred() else {
+            gate.refusals.refused(None, Refusal::Unknown);
             continue;
         };
-        match admission.admit(&peer) {
-            Err(reason) => refusals.refused(Some(peer.uid), reason),
-            Ok(Admitted::Refuse(ticket)) => {
-                refusals.refused(Some(peer.uid), Refusal::NoRole);
-                tokio::spawn(refuse(stream, peer, ticket));
+        let (api, gate, stop) = (api.clone(), gate.clone(), stop.clone());
+        tokio::spawn(async move {
+            let (role, gid) = gate.roles.of(cred.uid(), Some(cred.gid())).await;
+            let peer = Peer {
+                uid: cred.uid(),
+                gid,
+                pid: cred.pid(),
+                role,
+            };
+            match gate.admission.admit(&peer) {
+                Err(reason) => gate.refusals.refused(Some(peer.uid), reason),
+                Ok(Admitted::Refuse(ticket)) => {
+                    gate.refusals.refused(Some(peer.uid), Refusal::NoRole);
+                    refuse(stream, peer, ticket).await;
+                }
+                Ok(Admitted::Serve(ticket)) => {
+                    serve_connection(api, stream, peer, Via::Unix, stop, ticket).await;
+                }
             }
-            Ok(Admitted::Serve(ticket)) => {
-                tokio::spawn(serve_connection(
-                    api.clone(),
-                    stream,
-                    peer,
-                    Via::Unix,
-                    stop.clone(),
-                    ticket,
-                ));
-            }
-        }
+        });
     }
-    refusals.flush();
+    gate.refusals.flush();
 }
 
 /// Answers a peer with no role 403 without parsing its request: waits (bounded) for the
@@ -124,7 +146,11 @@ pub async fn serve_connection<S>(
 {
     let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
         let api = api.clone();
-        async move { Ok::<_, std::convert::Infallible>(one(&api, peer, via, req).await.map(Full::new)) }
+        async move {
+            Ok::<_, std::convert::Infallible>(
+                serve_request(&api, peer, via, req).await.map(Full::new),
+            )
+        }
     });
     let conn = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
@@ -149,7 +175,7 @@ fn body_limit(role: Role, method: &Method, path: &str) -> usize {
     }
 }
 
-async fn one(api: &Api, peer: Peer, via: Via, req: Request<Incoming>) -> routes::Reply {
+async fn serve_request(api: &Api, peer: Peer, via: Via, req: Request<Incoming>) -> Reply {
     let Some(daemon) = api.core() else {
         return api.connecting_reply(&peer, req.method(), req.uri().path());
     };
@@ -166,20 +192,20 @@ async fn one(api: &Api, peer: Peer, via: Via, req: Request<Incoming>) -> routes:
     routes::handle(daemon, peer, via, Request::from_parts(parts, body)).await
 }
 
-async fn read_body(body: Incoming, limit: usize) -> Result<Bytes, routes::Reply> {
+async fn read_body(body: Incoming, limit: usize) -> Result<Bytes, Reply> {
     match tokio::time::timeout(BODY_TIMEOUT, Limited::new(body, limit).collect()).await {
         Ok(Ok(b)) => Ok(b.to_bytes()),
-        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(routes::error(
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(reply::error(
             StatusCode::PAYLOAD_TOO_LARGE,
             "too_large",
             format!("request bodies are limited to {limit} bytes here"),
         )),
-        Ok(Err(e)) => Err(routes::error(
+        Ok(Err(e)) => Err(reply::error(
             StatusCode::BAD_REQUEST,
             "bad_request",
             format!("reading the request body: {e}"),
         )),
-        Err(_) => Err(routes::error(
+        Err(_) => Err(reply::error(
             StatusCode::REQUEST_TIMEOUT,
             "timeout",
             format!(

@@ -8,18 +8,17 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use nix::unistd::{Uid, User};
 use sha2::{Digest, Sha256};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 
-use super::admission::{Admission, Admitted, Refusal};
-use super::refusals::RefusalLog;
-use super::server::{refuse, serve_connection, HEADER_TIMEOUT, REFUSAL_TICK};
+use super::admission::{Admitted, Refusal};
+
+use super::server::{refuse, serve_connection, Gate, HEADER_TIMEOUT, REFUSAL_TICK};
 use super::Api;
-use crate::config::ApiSettings;
-use crate::peer::{groups_of, role_of, Peer};
+
+use crate::peer::Peer;
 use crate::proxy::Via;
 
 pub struct HttpsListener {
@@ -63,8 +62,7 @@ fn acceptor(addr: SocketAddr) -> anyhow::Result<TlsAcceptor> {
 }
 
 pub async fn serve(api: Arc<Api>, https: HttpsListener, stop: watch::Receiver<bool>) {
-    let admission = Admission::new();
-    let refusals = RefusalLog::new("HTTPS listener");
+    let gate = Gate::new(&api, "HTTPS listener");
     let mut tick = tokio::time::interval(REFUSAL_TICK);
     let mut stop_accept = stop.clone();
     let local = https.listener.local_addr().ok();
@@ -72,7 +70,7 @@ pub async fn serve(api: Arc<Api>, https: HttpsListener, stop: watch::Receiver<bo
         let accepted = tokio::select! {
             a = https.listener.accept() => a,
             _ = tick.tick() => {
-                refusals.tick();
+                gate.refusals.tick();
                 continue;
             }
             _ = stop_accept.changed() => break,
@@ -81,23 +79,24 @@ pub async fn serve(api: Arc<Api>, https: HttpsListener, stop: watch::Receiver<bo
             continue;
         };
         let Some(local) = local else { continue };
-        // Who connected is known from the 4-tuple before the handshake or any byte is read.
-        let Ok(peer) = peer_of(&api.settings, local, remote) else {
-            refusals.refused(None, Refusal::Unknown);
-            continue;
-        };
-        let admitted = match admission.admit(&peer) {
-            Ok(a) => a,
-            Err(reason) => {
-                refusals.refused(Some(peer.uid), reason);
-                continue;
-            }
-        };
-        if matches!(admitted, Admitted::Refuse(_)) {
-            refusals.refused(Some(peer.uid), Refusal::NoRole);
-        }
-        let (api, acceptor, stop) = (api.clone(), https.acceptor.clone(), stop.clone());
+        let (api, gate, acceptor, stop) = (
+            api.clone(),
+            gate.clone(),
+            https.acceptor.clone(),
+            stop.clone(),
+        );
         tokio::spawn(async move {
+            // Who connected is known from the 4-tuple before the handshake or any byte is read.
+            let Ok(peer) = peer_of(&gate, local, remote).await else {
+                return gate.refusals.refused(None, Refusal::Unknown);
+            };
+            let admitted = match gate.admission.admit(&peer) {
+                Ok(a) => a,
+                Err(reason) => return gate.refusals.refused(Some(peer.uid), reason),
+            };
+            if matches!(admitted, Admitted::Refuse(_)) {
+                gate.refusals.refused(Some(peer.uid), Refusal::NoRole);
+            }
             let tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
                 Ok(Ok(tls)) => tls,
                 Ok(Err(e)) => return tracing::debug!(%remote, error = %e, "TLS handshake failed"),
@@ -109,23 +108,22 @@ pub async fn serve(api: Arc<Api>, https: HttpsListener, stop: watch::Receiver<bo
             }
         });
     }
-    refusals.flush();
+    gate.refusals.flush();
 }
 
-/// The peer's uid from the kernel, its groups from the user database, its role from both.
-fn peer_of(s: &ApiSettings, local: SocketAddr, remote: SocketAddr) -> std::io::Result<Peer> {
-    let uid = crate::peer::sockdiag::tcp_peer_uid(local, remote)?;
-    let gid = User::from_uid(Uid::from_raw(uid))
-        .ok()
-        .flatten()
-        .map(|u| u.gid.as_raw())
-        .unwrap_or(u32::MAX);
-    let groups = groups_of(uid, gid);
+/// The peer's uid from the kernel (a netlink query, on a blocking thread), its role from the
+/// user database ([`crate::peer::Roles`]).
+async fn peer_of(gate: &Gate, local: SocketAddr, remote: SocketAddr) -> std::io::Result<Peer> {
+    let uid =
+        tokio::task::spawn_blocking(move || crate::peer::sockdiag::tcp_peer_uid(local, remote))
+            .await
+            .map_err(std::io::Error::other)??;
+    let (role, gid) = gate.roles.of(uid, None).await;
     Ok(Peer {
         uid,
         gid,
         pid: None,
-        role: role_of(uid, &groups, &s.admin_group, &s.reader_group),
+        role,
     })
 }
 

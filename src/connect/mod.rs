@@ -51,7 +51,7 @@ impl Mode {
         match self {
             Mode::Standalone => AgentOptions::default(),
             Mode::Daemon { ledger } => AgentOptions {
-                context: crate::service::context_prefix(host_id)
+                context: crate::ownership::ContextTag::prefix(host_id)
                     .map(|prefix| format!("{prefix}/agent")),
                 ledger: ledger.clone(),
                 ..AgentOptions::default()

@@ -16,8 +16,8 @@ use tokio::sync::{oneshot, Mutex};
 use self::pidwatch::PidWatch;
 use crate::secret::Secret;
 use crate::session::agent::AgentSession;
-use crate::session::agent::NewSession;
 use crate::session::listing::delete_session;
+use crate::session::login::NewSession;
 use crate::session::SessionError;
 
 /// The longest a lease may live; also the TTL when the caller gives none.

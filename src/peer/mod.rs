@@ -2,7 +2,10 @@
 //! `admin` = root or a member of the admin group; `reader` = a member of the reader group;
 //! everyone else nothing.
 
+pub mod roles;
 pub mod sockdiag;
+
+pub use roles::Roles;
 
 use nix::unistd::{getgrouplist, Gid, Group, Uid, User};
 use serde::Serialize;
@@ -56,23 +59,6 @@ pub fn role_of(uid: u32, groups: &[u32], admin_group: &str, reader_group: &str) 
         return Role::Reader;
     }
     Role::None
-}
-
-impl Peer {
-    pub fn of_unix(
-        stream: &tokio::net::UnixStream,
-        admin_group: &str,
-        reader_group: &str,
-    ) -> std::io::Result<Peer> {
-        let cred = stream.peer_cred()?;
-        let groups = groups_of(cred.uid(), cred.gid());
-        Ok(Peer {
-            uid: cred.uid(),
-            gid: cred.gid(),
-            pid: cred.pid(),
-            role: role_of(cred.uid(), &groups, admin_group, reader_group),
-        })
-    }
 }
 
 #[cfg(test)]

@@ -9,7 +9,8 @@ use time::OffsetDateTime;
 
 use super::refused::{is_refusal, Refusals};
 use super::{Owners, Policy, Verdict};
-use crate::redfish::{Kind, Owner, SessionInfo};
+use crate::ownership::Owner;
+use crate::redfish::{Kind, SessionInfo};
 use crate::session::{listing::delete_session, AgentSession, SessionError};
 
 #[derive(Debug, Clone)]

@@ -23,7 +23,8 @@ use std::collections::{HashMap, HashSet};
 
 use time::OffsetDateTime;
 
-use crate::redfish::{ids_equal, parse_context_tag, ContextTag, Kind, Owner, SessionInfo};
+use crate::ownership::{ContextTag, Owner};
+use crate::redfish::{ids_equal, Kind, SessionInfo};
 use crate::state::LedgerEntry;
 
 #[derive(Debug, Clone, Default)]
@@ -160,7 +161,7 @@ impl Owners {
         if !self.earlier.by_context {
             return None;
         }
-        let tag = parse_context_tag(session.context.as_deref()?)?;
+        let tag = ContextTag::parse(session.context.as_deref()?)?;
         let old_format = tag.host.is_none();
         if self.earlier.is_other_hosts(&tag) || (old_format && self.earlier.other_hosts_tagged) {
             return None;

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
-use crate::redfish::{ids_equal, Kind, Owner, SessionInfo};
+use crate::ownership::Owner;
+use crate::redfish::{ids_equal, Kind, SessionInfo};
 
 /// The in-band kinds: what local tools leave behind (DESIGN §6).
 pub const IN_BAND_KINDS: &[Kind] = &[Kind::RestHost, Kind::HostApplication];

@@ -4,7 +4,7 @@ use std::net::IpAddr;
 
 use serde_json::Value;
 
-use super::kinds::Kind;
+use super::kind::Kind;
 use super::session_info::{text, time_of, SessionInfo};
 use crate::subnet::in_prefix;
 

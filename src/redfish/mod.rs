@@ -4,7 +4,7 @@
 pub mod classify;
 pub mod collection;
 pub mod error;
-pub mod kinds;
+pub mod kind;
 pub mod root;
 pub mod session_info;
 pub mod uri;
@@ -13,7 +13,7 @@ pub use classify::classify_session;
 pub use classify::ClassifyContext;
 pub use collection::{decode_collection, CollectionError, CollectionPage, Member};
 pub use error::{HttpAnswer, MessageInfo, RedfishError};
-pub use kinds::{context_tag, parse_context_tag, ContextTag, Kind, Owner};
+pub use kind::Kind;
 pub use root::{ServiceRootInfo, Vendor};
 pub use session_info::SessionInfo;
 pub use uri::{ids_equal, last_segment, normalize, path_of, session_key};

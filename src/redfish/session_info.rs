@@ -8,7 +8,7 @@ use serde_json::Value;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use super::kinds::Kind;
+use super::kind::Kind;
 use super::uri::{last_segment, path_of};
 
 #[derive(Debug, Clone, PartialEq)]

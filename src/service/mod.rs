@@ -8,10 +8,11 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 use tokio::sync::Mutex;
 
+use crate::ownership::{ContextTag, Owner};
 use crate::reaper::{
     self, CleanOptions, CleanReport, EarlierRun, Identity, Owners, Policy, Refusals,
 };
-use crate::redfish::{ids_equal, parse_context_tag, ClassifyContext, Kind, Owner, SessionInfo};
+use crate::redfish::{ids_equal, ClassifyContext, Kind, SessionInfo};
 use crate::session::listing::{list_sessions, ListOptions};
 use crate::session::{AgentSession, SessionError};
 use crate::state::{Ledger, LedgerEntry};
@@ -63,7 +64,7 @@ impl Service {
     ) -> Service {
         let host_id = crate::config::default_host_id();
         Service {
-            leases: crate::lease::LeaseTable::new(agent.clone(), context_prefix(&host_id)),
+            leases: crate::lease::LeaseTable::new(agent.clone(), ContextTag::prefix(&host_id)),
             agent,
             classify,
             list_options: ListOptions::default(),
@@ -81,7 +82,8 @@ impl Service {
     /// (`agent.host_id`); before any lease is opened.
     pub fn with_host_id(mut self, host_id: &str) -> Service {
         self.host_id = host_id.to_string();
-        self.leases = crate::lease::LeaseTable::new(self.agent.clone(), context_prefix(host_id));
+        self.leases =
+            crate::lease::LeaseTable::new(self.agent.clone(), ContextTag::prefix(host_id));
         self
     }
 
@@ -148,7 +150,7 @@ impl Service {
         }
         let other = sessions
             .iter()
-            .filter_map(|s| parse_context_tag(s.context.as_deref()?))
+            .filter_map(|s| ContextTag::parse(s.context.as_deref()?))
             .find(|t| t.host.as_deref().is_some_and(|h| h != self.host_id));
         if let Some(tag) = other {
             tracing::info!(other_host = tag.host.as_deref().unwrap_or("-"), "another host tags its sessions on this BMC: only this host's tags count as its own, and old-format tags no longer do");
@@ -317,12 +319,4 @@ fn settle_ledger(
         }
         ledger.forget(&entry.uri);
     }
-}
-
-/// `hostagent/<host>/<boot-id>`: the `Context` prefix of the agent's and its leases'
-/// sessions (kept by bmcweb-like BMCs), so that orphans are recognised after a crash without
-/// any file, and told from another host's on a shared BMC.
-pub fn context_prefix(host_id: &str) -> Option<String> {
-    let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").ok()?;
-    Some(format!("hostagent/{host_id}/{}", boot.trim()))
 }

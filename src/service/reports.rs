@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use crate::redfish::{Kind, Owner, SessionInfo};
+use crate::ownership::Owner;
+use crate::redfish::{Kind, SessionInfo};
 
 /// The `list` JSON shape of DESIGN §13.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -9,16 +9,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
-use http::{Method, StatusCode};
+use http::StatusCode;
 use tokio::sync::{Mutex, RwLock};
 
 use super::auth::AuthState;
+use super::login::{login_request, session_from_login, NewSession};
 use super::relogin::{delete_replaced, lock_within, LastFailure};
 use super::root::ServiceRoot;
 use super::SessionError;
 use crate::credentials::{CredentialRefresh, Credentials};
-use crate::redfish::{path_of, RedfishError};
+use crate::redfish::RedfishError;
 use crate::state::Ledger;
 use crate::transport::{Request, Response, Transport};
 
@@ -258,32 +258,12 @@ impl AgentSession {
         };
         let resp = self
             .transport
-            .send(self.login_request(creds, context))
+            .send(login_request(&self.root, creds, context))
             .await?;
         if resp.status.is_success() {
             return session_from_login(&resp);
         }
         Err(SessionError::Login(RedfishError::from_response(&resp)))
-    }
-
-    fn login_request(&self, creds: &Credentials, context: Option<String>) -> Request {
-        let mut body =
-            serde_json::json!({ "UserName": creds.user, "Password": creds.password.expose() });
-        if let (Some(context), true) = (context, self.root.supports_context) {
-            body["Context"] = serde_json::Value::String(context);
-        }
-        let mut req = Request::new(Method::POST, self.root.sessions_path.clone());
-        req.headers.insert(
-            http::header::CONTENT_TYPE,
-            http::HeaderValue::from_static("application/json"),
-        );
-        // The body holds the password: keep it in a buffer that is zeroized when dropped.
-        let bytes = zeroize::Zeroizing::new(serde_json::to_vec(&body).unwrap_or_default());
-        req.body = Bytes::from_owner(ZeroizingBuf(bytes));
-        if let Some(serde_json::Value::String(s)) = body.get_mut("Password") {
-            zeroize::Zeroize::zeroize(s);
-        }
-        req
     }
 
     async fn set_state(&self, auth: AuthState) {
@@ -315,17 +295,17 @@ impl AgentSession {
             return Ok(resp);
         }
         match used {
-            Used::Session => {
+            AuthUsed::Session => {
                 tracing::info!(path = %req.path, "the BMC no longer knows the agent's session: logging in again");
                 self.relogin(generation).await?;
             }
-            Used::Basic(creds) => {
+            AuthUsed::Basic(creds) => {
                 let Some(refresh) = &self.refresh else {
                     return Ok(resp);
                 };
                 self.refresh_credentials(refresh, creds.as_ref()).await?;
             }
-            Used::Nothing => return self.relogin_failure.error().map_or(Ok(resp), Err),
+            AuthUsed::Nothing => return self.relogin_failure.error().map_or(Ok(resp), Err),
         }
         let (header, _, _) = self.current_header().await;
         Ok(self.transport.send(with_header(req, header)).await?)
@@ -333,15 +313,17 @@ impl AgentSession {
 
     /// The auth header to send now, what it was made of, and the state's generation. The
     /// token is read in place (no copy of the secret per request); the password only for Basic.
-    async fn current_header(&self) -> (Option<(http::HeaderName, http::HeaderValue)>, Used, u64) {
+    async fn current_header(
+        &self,
+    ) -> (Option<(http::HeaderName, http::HeaderValue)>, AuthUsed, u64) {
         let state = self.state.read().await;
         let (header, used) = match &state.0 {
             AuthState::Basic => {
                 let creds = self.creds();
-                (state.0.header(creds.as_ref()), Used::Basic(creds))
+                (state.0.header(creds.as_ref()), AuthUsed::Basic(creds))
             }
-            AuthState::Session { .. } => (state.0.header(None), Used::Session),
-            other => (other.header(None), Used::Nothing),
+            AuthState::Session { .. } => (state.0.header(None), AuthUsed::Session),
+            other => (other.header(None), AuthUsed::Nothing),
         };
         (header, used, state.1)
     }
@@ -451,7 +433,7 @@ fn same(a: Option<&Credentials>, b: Option<&Credentials>) -> bool {
 }
 
 /// What authenticated a request, for deciding what a 401 means.
-enum Used {
+enum AuthUsed {
     Session,
     Basic(Option<Credentials>),
     Nothing,
@@ -462,42 +444,4 @@ fn with_header(mut req: Request, header: Option<(http::HeaderName, http::HeaderV
         req.headers.insert(name, value);
     }
     req
-}
-
-/// A session just created on the BMC.
-#[derive(Debug)]
-pub struct NewSession {
-    pub token: crate::secret::Secret,
-    /// The session's path on the BMC (from `Location`, host and port dropped).
-    pub uri: String,
-    /// `Location` as the BMC wrote it.
-    pub location: String,
-    /// The BMC's clock at the answer (`Date`), for the ledger.
-    pub bmc_date: Option<time::OffsetDateTime>,
-}
-
-/// Reads token and session path from a successful login's headers (never from the body).
-fn session_from_login(resp: &Response) -> Result<NewSession, SessionError> {
-    let token = resp
-        .header_str("x-auth-token")
-        .filter(|t| !t.is_empty())
-        .ok_or(SessionError::NoToken)?;
-    let location = resp
-        .header_str("location")
-        .ok_or(SessionError::NoLocation)?;
-    Ok(NewSession {
-        token: crate::secret::Secret::new(token),
-        uri: path_of(location),
-        location: location.to_string(),
-        bmc_date: super::listing::bmc_date(resp),
-    })
-}
-
-/// Owner of a buffer that zeroizes on drop, for `Bytes::from_owner`.
-struct ZeroizingBuf(zeroize::Zeroizing<Vec<u8>>);
-
-impl AsRef<[u8]> for ZeroizingBuf {
-    fn as_ref(&self) -> &[u8] {
-        &self.0
-    }
 }

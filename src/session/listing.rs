@@ -45,17 +45,6 @@ pub struct Listing {
     pub bmc_now: OffsetDateTime,
 }
 
-/// The `Date` header (IMF-fixdate, RFC 9110), if the BMC sent a valid one.
-pub fn bmc_date(resp: &crate::transport::Response) -> Option<OffsetDateTime> {
-    let text = resp.header_str("date")?;
-    let format = time::macros::format_description!(
-        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
-    );
-    time::PrimitiveDateTime::parse(text.trim(), &format)
-        .ok()
-        .map(|t| t.assume_utc())
-}
-
 pub async fn list_sessions(
     agent: &AgentSession,
     ctx: &ClassifyContext,
@@ -76,7 +65,7 @@ pub async fn list_sessions(
         }
         let resp = agent.send(Request::get(path)).await?;
         requests += 1;
-        bmc_now = bmc_now.or_else(|| bmc_date(&resp));
+        bmc_now = bmc_now.or_else(|| resp.date());
         if !resp.status.is_success() {
             return Err(SessionError::Bmc(RedfishError::from_response(&resp)));
         }

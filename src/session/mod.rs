@@ -5,6 +5,7 @@ pub mod agent;
 pub mod auth;
 pub mod keepalive;
 pub mod listing;
+pub mod login;
 mod relogin;
 pub mod root;
 

@@ -80,6 +80,17 @@ pub struct Response {
 }
 
 impl Response {
+    /// The `Date` header (IMF-fixdate, RFC 9110), if the BMC sent a valid one: the BMC's clock.
+    pub fn date(&self) -> Option<time::OffsetDateTime> {
+        let text = self.header_str("date")?;
+        let format = time::macros::format_description!(
+            "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+        );
+        time::PrimitiveDateTime::parse(text.trim(), &format)
+            .ok()
+            .map(|t| t.assume_utc())
+    }
+
     pub fn header_str(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
