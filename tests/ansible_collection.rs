@@ -124,7 +124,7 @@ fn listed(v: &Value) -> BTreeSet<String> {
 }
 
 #[test]
-fn ansible_doc_reads_both_modules_documentation() {
+fn ansible_doc_reads_both_modules_documentation_and_the_collection_builds() {
     if !common::require(
         venv_bin("ansible-doc").exists(),
         "ansible-core in .venv-ansible (.ci/run makes it)",
@@ -157,9 +157,7 @@ fn ansible_doc_reads_both_modules_documentation() {
     );
     for m in ["hostagent.bmc.sessions", "hostagent.bmc.info"] {
         assert!(
-            docs[m]["examples"]
-                .as_str()
-                .is_some_and(|e| e.contains(m)),
+            docs[m]["examples"].as_str().is_some_and(|e| e.contains(m)),
             "{m}: {docs}"
         );
         assert!(docs[m]["return"].is_object(), "{m}: {docs}");
@@ -169,6 +167,29 @@ fn ansible_doc_reads_both_modules_documentation() {
             docs["hostagent.bmc.sessions"]["return"][key].is_object(),
             "sessions returns {key}"
         );
+    }
+    // galaxy.yml is valid: the collection builds, with both modules and their shared code.
+    let out = ansible("ansible-galaxy", home.path())
+        .args(["collection", "build", "--output-path"])
+        .arg(home.path())
+        .arg(repo().join("packaging/ansible/ansible_collections/hostagent/bmc"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let tarball = home.path().join("hostagent-bmc-0.1.0.tar.gz");
+    let listing = Command::new("tar")
+        .arg("tzf")
+        .arg(&tarball)
+        .output()
+        .unwrap();
+    let listing = String::from_utf8_lossy(&listing.stdout);
+    for f in [
+        "meta/runtime.yml",
+        "plugins/modules/sessions.py",
+        "plugins/modules/info.py",
+        "plugins/module_utils/agentctl.py",
+    ] {
+        assert!(listing.lines().any(|l| l == f), "{f} in {listing}");
     }
 }
 
@@ -184,7 +205,11 @@ async fn a_playbook_previews_cleans_once_then_finds_nothing_and_keeps_peoples_se
     sim.leak(4, SimKind::RestHost, None);
     sim.leak(2, SimKind::WebUi, Some("alice"));
     sim.advance_clock(20 * 60);
-    let daemon = started(&sim, "[reaper]\ninterval = \"1h\"\n[bmc]\nsession_limit = 16\n").await;
+    let daemon = started(
+        &sim,
+        "[reaper]\ninterval = \"1h\"\n[bmc]\nsession_limit = 16\n",
+    )
+    .await;
     let socket = daemon.socket.clone();
     let home = tempfile::tempdir().unwrap();
     let h = home.path().to_path_buf();
@@ -231,14 +256,26 @@ async fn a_playbook_previews_cleans_once_then_finds_nothing_and_keeps_peoples_se
     assert!(first.out.status.success(), "{}", text(&first.out));
     assert_eq!(first.recap("changed"), 1, "{}", text(&first.out));
     assert_eq!(listed(&first.result["clean"]["deleted"]), stale);
-    assert!(ids(&sim, Some(SimKind::RestHost)).is_empty(), "{:?}", sim.sessions());
-    assert_eq!(ids(&sim, Some(SimKind::WebUi)), alices, "people's sessions stay");
+    assert!(
+        ids(&sim, Some(SimKind::RestHost)).is_empty(),
+        "{:?}",
+        sim.sessions()
+    );
+    assert_eq!(
+        ids(&sim, Some(SimKind::WebUi)),
+        alices,
+        "people's sessions stay"
+    );
     assert!(
         alices.is_subset(&listed(&first.result["clean"]["kept"])),
         "{}",
         first.result
     );
-    assert_eq!(first.result["facts"]["sessions"]["total"], 3, "{}", first.result);
+    assert_eq!(
+        first.result["facts"]["sessions"]["total"], 3,
+        "{}",
+        first.result
+    );
 
     // The second finds nothing to do.
     let (hh, s) = (h.clone(), socket.clone());

@@ -77,7 +77,9 @@ fn by_kind(sim: &SimHandle) -> Value {
     let mut counts: BTreeMap<String, u64> = BTreeMap::new();
     for s in sim.sessions() {
         let name = serde_json::to_value(s.kind).unwrap();
-        *counts.entry(name.as_str().unwrap().to_string()).or_default() += 1;
+        *counts
+            .entry(name.as_str().unwrap().to_string())
+            .or_default() += 1;
     }
     json!(counts)
 }
@@ -107,7 +109,11 @@ async fn facter_and_ohai_print_the_live_status_and_never_hang_on_a_silent_daemon
     let sim = common::sim(Profile::Ilo5).await;
     sim.leak(3, SimKind::RestHost, None);
     sim.leak(1, SimKind::WebUi, Some("alice"));
-    let daemon = started(&sim, "[reaper]\ninterval = \"1h\"\n[bmc]\nsession_limit = 16\n").await;
+    let daemon = started(
+        &sim,
+        "[reaper]\ninterval = \"1h\"\n[bmc]\nsession_limit = 16\n",
+    )
+    .await;
     let socket = daemon.socket.clone();
 
     for (engine, v, _) in both(socket.clone(), 10).await {

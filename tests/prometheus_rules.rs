@@ -101,7 +101,10 @@ fn each_alerts_unit_test_fails_when_its_rule_is_changed() {
             scratch.path().join("hostagent.rules.test.yml"),
         )
         .unwrap();
-        let out = promtool(&["test", "rules", "hostagent.rules.test.yml"], scratch.path());
+        let out = promtool(
+            &["test", "rules", "hostagent.rules.test.yml"],
+            scratch.path(),
+        );
         assert!(
             !out.status.success() && text(&out).contains(alert),
             "{alert} with `{to}` instead of `{from}` should fail its test: {}",

@@ -57,7 +57,7 @@ EXAMPLES = r"""
 - name: Warn when the table is at 80 % of its limit
   ansible.builtin.debug:
     msg: "{{ inventory_hostname }}: {{ hostagent.sessions.total }} of {{ hostagent.limit }} BMC sessions"
-  when: hostagent.limit and hostagent.sessions.total >= 0.8 * hostagent.limit
+  when: (hostagent.limit or 0) > 0 and hostagent.sessions.total >= 0.8 * hostagent.limit
 """
 
 RETURN = r"""
