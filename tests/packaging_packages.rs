@@ -79,6 +79,7 @@ fn the_deb_installs_works_and_purges_cleanly_and_the_rpm_carries_the_same_files(
         "/usr/share/man/man1/agentctl.1.gz",
         "/usr/lib/udev/rules.d/70-hostagent.rules",
         "/etc/hostagent/hostagent.toml",
+        "/usr/share/doc/hostagent/examples/prometheus/hostagent.rules.yml",
     ] {
         assert!(
             files.contains(expected),
