@@ -1,4 +1,4 @@
-//! Fixed journald `MESSAGE_ID`s for the events operators alert on (STYLE 10). Emitted as the
+//! Fixed journald `MESSAGE_ID`s for the events operators alert on. Emitted as the
 //! `message_id` field of a tracing event.
 
 /// A stale session was deleted.

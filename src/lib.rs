@@ -23,9 +23,9 @@
 //! Data, pure:
 //! - [`redfish`]: Redfish wire data: errors that keep what the BMC said, the service root,
 //!   collections, session resources and their classification by vendor profile ([`redfish::Kind`]).
+//! - [`ownership`]: who answers for a session (`Owner`), and the agent's `Context` tag.
 //! - [`config`]: layered TOML config (defaults, file, drop-ins, flags) → validated `Settings`.
 //! - [`credentials`]: the BMC account, its files, and the refresh hook bootstrapping provides.
-//! - [`ownership`]: who answers for a session (`Owner`), and the agent's `Context` tag.
 //! - [`state`]: files kept between runs in `state.dir` — the ledger of the agent's own sessions —
 //!   written atomically, mode 0600; none in memory-only mode.
 //!

@@ -1,5 +1,5 @@
 //! The `agentctl` binary as users run it: the demo, and `--standalone` list/clean/status with
-//! `--json` against bmcsim, with the stable JSON shapes and exit codes of DESIGN §8 and §13.
+//! `--json` against bmcsim, with the stable JSON shapes and exit codes of ARCHITECTURE.md, "Local API and roles" and "Interfaces".
 
 mod common;
 

@@ -1,4 +1,4 @@
-//! agentctl's exit codes against a real daemon when things go wrong (DESIGN §8): a BMC that
+//! agentctl's exit codes against a real daemon when things go wrong (ARCHITECTURE.md, "Local API and roles"): a BMC that
 //! stopped answering is exit 4 for `session open`, `run` and `get` as for `status`; a socket
 //! the caller may not open is exit 5 "not permitted", not "start the service".
 

@@ -1,4 +1,4 @@
-//! Memory-only proof (DESIGN §2, §9): hostagentd runs a full scenario (start, login, status,
+//! Memory-only proof (ARCHITECTURE.md, "What hostagent does" and "Modes and files"): hostagentd runs a full scenario (start, login, status,
 //! list, clean, a lease, `run`, proxy traffic, SIGTERM) under `strace -f`, and no traced call
 //! opens a file for writing, or creates, renames, links, truncates, re-modes or removes one,
 //! outside the API socket's directory. `agentctl discover` of an SMBIOS fixture tree is traced

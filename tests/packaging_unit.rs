@@ -1,5 +1,5 @@
 //! The systemd unit and udev rules as shipped: `systemd-analyze verify` and `security`
-//! (exposure ≤ 2.0), and every udev rule line parses and covers every BMC USB NIC of DESIGN §11.
+//! (exposure ≤ 2.0), and every udev rule line parses and covers every BMC USB NIC of docs/PACKAGING.md.
 
 mod common;
 

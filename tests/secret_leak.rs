@@ -1,4 +1,4 @@
-//! No secret leaks (DESIGN §9, §11): a full scenario at trace level, with the simulator's
+//! No secret leaks (ARCHITECTURE.md, "Modes and files"): a full scenario at trace level, with the simulator's
 //! password and every token it issued known, fails if any of them appears in hostagentd's or
 //! agentctl's stdout or stderr, in a journal record, in an error message, or in a file under
 //! the agent's directories. The scenario runs with logs on stderr, then (root: a private mount

@@ -1,4 +1,4 @@
-//! The local API's routes (DESIGN §8, §13): `GET /v1/status`, `GET /v1/sessions`,
+//! The local API's routes (ARCHITECTURE.md, "Local API and roles" and "Interfaces"): `GET /v1/status`, `GET /v1/sessions`,
 //! `POST /v1/clean`, `/v1/leases`. JSON in and out; errors are `{"error":{"code","message"}}`.
 //! Paths under `/redfish` go to the Redfish proxy ([`crate::proxy`]).
 
@@ -24,7 +24,7 @@ fn bmc_error(e: SessionError) -> Reply {
 }
 
 fn forbidden(peer: &Peer, what: &str) -> Reply {
-    let message = format!("uid {} may not {what}: it needs the {} role (DESIGN §8: root or the admin group for changes, the reader group to read)",
+    let message = format!("uid {} may not {what}: it needs the {} role (root or the admin group for changes, the reader group to read)",
         peer.uid, if what.starts_with("read") { "reader" } else { "admin" });
     error(StatusCode::FORBIDDEN, "forbidden", message)
 }

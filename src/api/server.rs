@@ -76,26 +76,26 @@ pub async fn serve(api: Arc<Api>, listener: UnixListener, stop: watch::Receiver<
             gate.refusals.refused(None, Refusal::Unknown);
             continue;
         };
-        let (api, gate, stop) = (api.clone(), gate.clone(), stop.clone());
-        tokio::spawn(async move {
-            let (role, gid) = gate.roles.of(cred.uid(), Some(cred.gid())).await;
-            let peer = Peer {
-                uid: cred.uid(),
-                gid,
-                pid: cred.pid(),
-                role,
-            };
-            match gate.admission.admit(&peer) {
-                Err(reason) => gate.refusals.refused(Some(peer.uid), reason),
-                Ok(Admitted::Refuse(ticket)) => {
-                    gate.refusals.refused(Some(peer.uid), Refusal::NoRole);
-                    refuse(stream, peer, ticket).await;
-                }
-                Ok(Admitted::Serve(ticket)) => {
-                    serve_connection(api, stream, peer, Via::Unix, stop, ticket).await;
-                }
+        // Awaited, not blocking: a lookup runs on a blocking thread, once a minute per uid.
+        // Admitting here, in accept order, keeps the slots in the order peers asked for them.
+        let (role, gid) = gate.roles.of(cred.uid(), Some(cred.gid())).await;
+        let peer = Peer {
+            uid: cred.uid(),
+            gid,
+            pid: cred.pid(),
+            role,
+        };
+        match gate.admission.admit(&peer) {
+            Err(reason) => gate.refusals.refused(Some(peer.uid), reason),
+            Ok(Admitted::Refuse(ticket)) => {
+                gate.refusals.refused(Some(peer.uid), Refusal::NoRole);
+                tokio::spawn(refuse(stream, peer, ticket));
             }
-        });
+            Ok(Admitted::Serve(ticket)) => {
+                let (api, stop) = (api.clone(), stop.clone());
+                tokio::spawn(serve_connection(api, stream, peer, Via::Unix, stop, ticket));
+            }
+        }
     }
     gate.refusals.flush();
 }

@@ -79,24 +79,24 @@ pub async fn serve(api: Arc<Api>, https: HttpsListener, stop: watch::Receiver<bo
             continue;
         };
         let Some(local) = local else { continue };
-        let (api, gate, acceptor, stop) = (
-            api.clone(),
-            gate.clone(),
-            https.acceptor.clone(),
-            stop.clone(),
-        );
-        tokio::spawn(async move {
-            // Who connected is known from the 4-tuple before the handshake or any byte is read.
-            let Ok(peer) = peer_of(&gate, local, remote).await else {
-                return gate.refusals.refused(None, Refusal::Unknown);
-            };
-            let admitted = match gate.admission.admit(&peer) {
-                Ok(a) => a,
-                Err(reason) => return gate.refusals.refused(Some(peer.uid), reason),
-            };
-            if matches!(admitted, Admitted::Refuse(_)) {
-                gate.refusals.refused(Some(peer.uid), Refusal::NoRole);
+        // Who connected is known from the 4-tuple before the handshake or any byte is read;
+        // the lookups are awaited (on blocking threads), and admission stays in accept order.
+        let Ok(peer) = peer_of(&gate, local, remote).await else {
+            gate.refusals.refused(None, Refusal::Unknown);
+            continue;
+        };
+        let admitted = match gate.admission.admit(&peer) {
+            Ok(a) => a,
+            Err(reason) => {
+                gate.refusals.refused(Some(peer.uid), reason);
+                continue;
             }
+        };
+        if matches!(admitted, Admitted::Refuse(_)) {
+            gate.refusals.refused(Some(peer.uid), Refusal::NoRole);
+        }
+        let (api, acceptor, stop) = (api.clone(), https.acceptor.clone(), stop.clone());
+        tokio::spawn(async move {
             let tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
                 Ok(Ok(tls)) => tls,
                 Ok(Err(e)) => return tracing::debug!(%remote, error = %e, "TLS handshake failed"),

@@ -1,5 +1,5 @@
 //! `agentctl`: parse arguments, run the command, print (table or `--json`), exit with the
-//! codes of DESIGN §8. The logic lives in `hostagent::agentctl`.
+//! codes of ARCHITECTURE.md, "Local API and roles". The logic lives in `hostagent::agentctl`.
 
 use clap::Parser;
 use hostagent::cli::agentctl::Args;

@@ -1,4 +1,4 @@
-//! `agentctl`: the operator's and configuration management's command line (DESIGN §13).
+//! `agentctl`: the operator's and configuration management's command line (ARCHITECTURE.md, "Interfaces").
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -1,4 +1,4 @@
-//! `hostagentd`: the daemon's flags (DESIGN §13).
+//! `hostagentd`: the daemon's flags (ARCHITECTURE.md, "Interfaces").
 
 use std::path::PathBuf;
 

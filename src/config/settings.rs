@@ -6,20 +6,7 @@ use std::time::Duration;
 
 use super::endpoint::{check_endpoint, check_fingerprint};
 use super::{ConfigError, Merged};
-
-/// The kinds the reaper knows (DESIGN §3). Kept here as text so config validation needs no
-/// Redfish types; the reaper parses them again into its own enum.
-pub const KNOWN_KINDS: &[&str] = &[
-    "rest-host",
-    "host-application",
-    "rest",
-    "web-ui",
-    "console",
-    "shell",
-    "ipmi",
-    "other",
-    "unknown",
-];
+use crate::redfish::Kind;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TransportChoice {
@@ -86,7 +73,7 @@ pub struct ApiSettings {
 pub struct ReaperSettings {
     pub interval: Duration,
     pub idle: Duration,
-    pub kinds: Vec<String>,
+    pub kinds: Vec<Kind>,
     pub keep_users: Vec<String>,
     /// Fraction of the session limit at which the reaper cleans at once.
     pub near_full: f64,
@@ -339,13 +326,12 @@ fn max_leases(r: &Reader) -> Result<usize, ConfigError> {
 }
 
 fn reaper(r: &Reader) -> Result<ReaperSettings, ConfigError> {
-    let kinds = r.list("reaper.kinds");
-    if let Some(bad) = kinds.iter().find(|k| !KNOWN_KINDS.contains(&k.as_str())) {
-        return Err(r.invalid(
-            "reaper.kinds",
-            format!("unknown kind `{bad}` (known: {})", KNOWN_KINDS.join(", ")),
-        ));
-    }
+    let kinds = r
+        .list("reaper.kinds")
+        .iter()
+        .map(|k| k.parse::<Kind>())
+        .collect::<Result<Vec<Kind>, String>>()
+        .map_err(|e| r.invalid("reaper.kinds", e))?;
     let near_full =
         r.0.get("reaper.near_full")
             .and_then(|(v, _)| v.as_float().or(v.as_integer().map(|i| i as f64)));

@@ -1,6 +1,7 @@
 use std::time::Duration;
 
 use super::*;
+use crate::redfish::Kind;
 
 fn write(dir: &std::path::Path, name: &str, text: &str) -> PathBuf {
     let path = dir.join(name);
@@ -29,7 +30,7 @@ fn shipped_defaults_alone_give_the_documented_settings() {
     assert_eq!(s.api.socket, PathBuf::from("/run/hostagent/agent.sock"));
     assert_eq!(s.reaper.interval, Duration::from_secs(60));
     assert_eq!(s.reaper.idle, Duration::from_secs(15 * 60));
-    assert_eq!(s.reaper.kinds, vec!["rest-host", "host-application"]);
+    assert_eq!(s.reaper.kinds, vec![Kind::RestHost, Kind::HostApplication]);
     assert!(!s.state.memory_only);
     assert_eq!(s.api.cache_ttl, Duration::ZERO);
     assert_eq!(s.bmc.credential_bootstrapping, BootstrapChoice::Auto);

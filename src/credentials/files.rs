@@ -129,7 +129,7 @@ pub fn from_dir(dir: &Path, check_mode: bool) -> Result<Credentials, CredentialE
     })
 }
 
-/// In the order of DESIGN §9: systemd credentials (`$CREDENTIALS_DIRECTORY`, so that
+/// In the order of ARCHITECTURE.md, "Modes and files": systemd credentials (`$CREDENTIALS_DIRECTORY`, so that
 /// `LoadCredentialEncrypted=` wins over a file left in `/etc`), else the configured directory;
 /// `None` when neither has files.
 pub fn load(configured: Option<&Path>) -> Result<Option<Credentials>, CredentialError> {

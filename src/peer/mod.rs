@@ -1,4 +1,4 @@
-//! Who is on the other end of the API socket (SO_PEERCRED) and what they may do (DESIGN §8):
+//! Who is on the other end of the API socket (SO_PEERCRED) and what they may do (ARCHITECTURE.md, "Local API and roles"):
 //! `admin` = root or a member of the admin group; `reader` = a member of the reader group;
 //! everyone else nothing.
 

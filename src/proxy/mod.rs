@@ -1,4 +1,4 @@
-//! The local Redfish proxy (DESIGN §7): `/redfish/v1/**` on the local API, forwarded to the
+//! The local Redfish proxy (ARCHITECTURE.md, "Sessions for local tools"): `/redfish/v1/**` on the local API, forwarded to the
 //! BMC with the agent's one session. Clients that log in get a virtual session (see
 //! [`virtual_sessions`]); no BMC session is ever created for them, and whatever they do —
 //! forget to log out, crash, log out to a malformed URL — nothing is left on the BMC.

@@ -1,5 +1,5 @@
 //! Applies the policy to a listing and deletes the stale sessions, `concurrency` at a time.
-//! Best effort and complete (STYLE 7): a failed DELETE is reported, the others go on. A
+//! Best effort and complete: a failed DELETE is reported, the others go on. A
 //! session the BMC will not delete (403, 405) is reported as kept with the BMC's answer, and,
 //! with [`CleanOptions::refused`], not tried again while it stays the same session.
 
@@ -32,7 +32,7 @@ impl Default for CleanOptions {
     }
 }
 
-/// The `clean` JSON shape of DESIGN §13.
+/// The `clean` JSON shape of ARCHITECTURE.md, "Interfaces".
 #[derive(Debug, Clone, Default, Serialize, serde::Deserialize, PartialEq)]
 pub struct CleanReport {
     pub dry_run: bool,

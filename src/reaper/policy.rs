@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 use crate::ownership::Owner;
 use crate::redfish::{ids_equal, Kind, SessionInfo};
 
-/// The in-band kinds: what local tools leave behind (DESIGN §6).
+/// The in-band kinds: what local tools leave behind (ARCHITECTURE.md, "Session classification").
 pub const IN_BAND_KINDS: &[Kind] = &[Kind::RestHost, Kind::HostApplication];
 
 #[derive(Debug, Clone)]
@@ -35,13 +35,8 @@ pub enum Verdict {
 impl Policy {
     /// The reaper's policy from config: the configured kinds and idle threshold.
     pub fn from_settings(settings: &crate::config::ReaperSettings) -> Policy {
-        let kinds = settings
-            .kinds
-            .iter()
-            .filter_map(|k| k.parse().ok())
-            .collect();
         Policy {
-            kinds,
+            kinds: settings.kinds.clone(),
             idle: settings.idle,
             keep_users: settings.keep_users.clone(),
             force: false,

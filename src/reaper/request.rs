@@ -52,7 +52,7 @@ mod tests {
         let settings = ReaperSettings {
             interval: Duration::from_secs(60),
             idle: Duration::from_secs(900),
-            kinds: vec!["rest-host".into()],
+            kinds: vec![Kind::RestHost],
             keep_users: Vec::new(),
             near_full: 0.8,
             near_full_idle: Duration::from_secs(60),

@@ -1,4 +1,4 @@
-//! Vendor profiles that map a session's own data to its [`Kind`] (DESIGN §6).
+//! Vendor profiles that map a session's own data to its [`Kind`] (ARCHITECTURE.md, "Session classification").
 
 use std::net::IpAddr;
 

@@ -1,5 +1,5 @@
 //! A Redfish error that keeps what the BMC said: status, `error.code`, `error.message` and
-//! every `@Message.ExtendedInfo` entry, most severe first (STYLE 8).
+//! every `@Message.ExtendedInfo` entry, most severe first.
 
 use serde_json::Value;
 

@@ -1,4 +1,4 @@
-//! One BMC session, decoded and classified by vendor profile (DESIGN §6). Decoding tolerates
+//! One BMC session, decoded and classified by vendor profile (ARCHITECTURE.md, "Session classification"). Decoding tolerates
 //! anything: a field of the wrong type is absent, and a body that fits no profile is
 //! `unknown` — never an error that hides the other sessions.
 

@@ -11,14 +11,14 @@ use time::OffsetDateTime;
 use crate::ownership::Owner;
 use crate::redfish::{Kind, SessionInfo};
 
-/// The `list` JSON shape of DESIGN §13.
+/// The `list` JSON shape of ARCHITECTURE.md, "Interfaces".
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ListReport {
     pub sessions: Vec<SessionRow>,
     pub limit: Option<usize>,
 }
 
-/// The `status` JSON shape of DESIGN §13.
+/// The `status` JSON shape of ARCHITECTURE.md, "Interfaces".
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StatusReport {
     pub endpoint: String,
@@ -59,7 +59,7 @@ pub struct SessionCounts {
     pub by_owner: HashMap<String, usize>,
 }
 
-/// The `list` JSON row of DESIGN §13.
+/// The `list` JSON row of ARCHITECTURE.md, "Interfaces".
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct SessionRow {
     pub id: String,

@@ -1,7 +1,7 @@
 //! The agent's own Redfish session: login, relogin once on 401, keep-alive, logout, and the
 //! fallback to Basic auth when the BMC's session table is full.
 //!
-//! Rules that hold up in the field (STYLE 6): relogin once on 401 and retry with relogin off;
+//! Rules that hold up in the field: relogin once on 401 and retry with relogin off;
 //! never relogin after a failed login POST; never rely on the login response body (old iLO 5
 //! firmware answers with an ExtendedInfo body); fall back to Basic only on a session-limit
 //! answer, and say so.

@@ -1,4 +1,4 @@
-//! What the agent keeps on disk between runs, in `state.dir` (DESIGN §9): the ledger of the
+//! What the agent keeps on disk between runs, in `state.dir` (ARCHITECTURE.md, "Modes and files"): the ledger of the
 //! sessions it created ([`ledger`]) and the TOFU pins (`transport::trust::FilePins`). Never a
 //! token or password; nothing at all in memory-only mode. Both files are written with
 //! [`write_atomic`], and a file that cannot be read is [`move_aside`]d, never a crash.

@@ -9,7 +9,7 @@ use libloading::Library;
 
 use crate::transport::TransportError;
 
-/// Where the library is looked for when no path is configured, in this order (DESIGN §5).
+/// Where the library is looked for when no path is configured, in this order (ARCHITECTURE.md, "Transports").
 pub const SEARCH_PATH: &[&str] = &[
     "/opt/ilorest/lib64/libilorestchif.so",
     "/usr/lib64/ilorest_chif.so",

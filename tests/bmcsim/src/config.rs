@@ -1,4 +1,4 @@
-//! How a simulator is set up: the CLI of DESIGN §13 as a plain struct.
+//! How a simulator is set up: the CLI of ARCHITECTURE.md, "Interfaces" as a plain struct.
 
 use std::fmt;
 use std::net::SocketAddr;

@@ -1,4 +1,4 @@
-//! The control API under `/_sim/` (DESIGN §13): ground truth, leaks, the clock, resets,
+//! The control API under `/_sim/` (ARCHITECTURE.md, "Interfaces"): ground truth, leaks, the clock, resets,
 //! faults and the request log. Loopback peers only, no authentication.
 
 use std::time::{Duration, Instant};

@@ -1,4 +1,4 @@
-//! `bmcsim`: run the simulator as a process (DESIGN §13). Prints one JSON ready line.
+//! `bmcsim`: run the simulator as a process (ARCHITECTURE.md, "Interfaces"). Prints one JSON ready line.
 
 use std::io::Write;
 use std::net::SocketAddr;
