@@ -427,7 +427,11 @@ async fn a_garbage_ledger_is_moved_aside_reported_and_nothing_unproven_is_delete
         "{log}"
     );
     // A whole reaper cycle later: the agent runs on a fresh ledger and deleted nothing.
-    tokio::time::sleep(Duration::from_secs(INTERVAL_S + 1)).await;
+    blocking({
+        let socket = daemon.socket.clone();
+        move || common::daemon::wait_cycles(&socket, 1, INTERVAL_S + 10)
+    })
+    .await;
     assert!(bystanders.is_subset(&ids(&sim)), "{:?}", sim.sessions());
     assert_eq!(ids(&sim).len(), bystanders.len() + 1);
     assert_eq!(ledger(&daemon)["sessions"][0]["owner"], "agent");

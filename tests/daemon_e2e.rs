@@ -308,7 +308,10 @@ async fn below_the_near_full_mark_young_sessions_are_left_alone() {
     tokio::task::spawn_blocking(move || wait_ready(&socket))
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let socket = daemon.socket.clone();
+    tokio::task::spawn_blocking(move || common::daemon::wait_cycles(&socket, 2, 20))
+        .await
+        .unwrap();
     let log: Value = common::http()
         .get(format!("{}/_sim/log", sim.base_url()))
         .send()

@@ -141,7 +141,19 @@ async fn a_bmc_reset_mid_clean_is_survived_and_the_agent_logs_in_again() {
             .await
         }
     });
-    tokio::time::sleep(Duration::from_millis(150)).await;
+    // The reset comes once the clean has deleted some sessions (the simulator's log says).
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !sim
+        .log()
+        .iter()
+        .any(|e| e["method"] == "DELETE" && e["status"].as_u64().is_some_and(|s| s < 300))
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the clean never deleted"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     let c = common::http();
     c.post(format!("{}/_sim/reset", sim.base_url()))
         .json(&serde_json::json!({"down_s": 0.5}))
@@ -154,7 +166,7 @@ async fn a_bmc_reset_mid_clean_is_survived_and_the_agent_logs_in_again() {
         "DELETEs during the reset fail and are reported"
     );
     assert!(report.deleted.len() < 100);
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    sim.until_up().await;
     // The reset dropped the agent's session too: the next request logs in again.
     let status = svc.status().await.unwrap();
     assert!(status.agent_session);

@@ -7,7 +7,6 @@ mod common;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Duration;
 
 use bmcsim::{Profile, SimConfig, SimHandle};
 use hostagent::config::{load, Settings, Sources};
@@ -226,7 +225,7 @@ async fn after_a_bmc_reset_the_agent_asks_ipmi_again_once_and_logs_in() {
         CMD_GET_BOOTSTRAP_CREDENTIALS,
         credentials_answer(NEW_USER, NEW_PASSWORD),
     );
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    sim.until_up().await;
 
     let resp = service
         .agent

@@ -120,15 +120,7 @@ impl Daemon {
 
     /// Polls `status` until the daemon has completed `n` reaper cycles, at most `within_s`.
     pub fn wait_reaper_cycles(&self, n: u64, within_s: u64) {
-        let deadline = Instant::now() + Duration::from_secs(within_s);
-        loop {
-            let (code, v, err) = self.agentctl(&["status"]);
-            if code == Some(0) && v["reaper_cycles"].as_u64().is_some_and(|c| c >= n) {
-                return;
-            }
-            assert!(Instant::now() < deadline, "no {n} reaper cycles: {v} {err}");
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        wait_cycles(&self.socket, n, within_s)
     }
 
     /// Retries `status` until the daemon has logged in and answers.
@@ -345,4 +337,18 @@ pub fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
+}
+
+/// Polls the daemon at `socket` until it has completed `n` reaper cycles (its `status` says),
+/// at most `within_s`.
+pub fn wait_cycles(socket: &Path, n: u64, within_s: u64) {
+    let deadline = Instant::now() + Duration::from_secs(within_s);
+    loop {
+        let (code, v, err) = agentctl(socket, &["status"]);
+        if code == Some(0) && v["reaper_cycles"].as_u64().is_some_and(|c| c >= n) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "no {n} reaper cycles: {v} {err}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }

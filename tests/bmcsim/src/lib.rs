@@ -155,6 +155,19 @@ impl SimHandle {
         self.sim.table().reboot();
     }
 
+    /// Resolves when a reset's down time (`/_sim/reset` `down_s`) is over and the simulator
+    /// answers again; at once when it is up.
+    pub async fn until_up(&self) {
+        let until = *self
+            .sim
+            .down_until
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(until) = until {
+            tokio::time::sleep_until(until.into()).await;
+        }
+    }
+
     /// `/_sim/leak` with a full body (`count`, `kind`, `user`, `undeletable`); the new ids.
     pub fn leak_with(&self, body: serde_json::Value) -> Vec<String> {
         control::leak_ids(&self.sim, &body)
