@@ -2,7 +2,10 @@
 //! holds the config, credentials, socket and state dir, so that it can be killed and started
 //! again on the same state. Only the PID it started is ever signalled.
 //!
-//! [`start_daemon`] is the quick form: memory-only, stderr discarded, extra environment.
+//! Every test's daemon is set up by one [`Launch`] (state dir or memory-only, environment,
+//! state files, stderr in `hostagentd.log`); [`Daemon::start`], [`start_daemon`] and
+//! [`started`] are its short forms. Waits are on events: [`wait_ready`] (status answers),
+//! [`wait_cycles`] (reaper cycles done, from status).
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -16,6 +19,8 @@ pub struct Daemon {
     pub socket: PathBuf,
     pub state: PathBuf,
     pub config: PathBuf,
+    /// The environment it was started with (again at a restart).
+    pub env: Vec<(String, String)>,
     pub dir: tempfile::TempDir,
 }
 
@@ -26,10 +31,90 @@ impl Drop for Daemon {
     }
 }
 
+/// How a test's daemon is set up.
+pub struct Launch<'a> {
+    sim: &'a bmcsim::SimHandle,
+    extra: String,
+    memory_only: bool,
+    state_files: Vec<(String, String)>,
+    env: Vec<(String, String)>,
+}
+
+impl<'a> Launch<'a> {
+    /// Default mode (a state dir), the endpoint pinned to the simulator, reader group root.
+    pub fn new(sim: &'a bmcsim::SimHandle) -> Launch<'a> {
+        Launch {
+            sim,
+            extra: String::new(),
+            memory_only: false,
+            state_files: Vec::new(),
+            env: Vec::new(),
+        }
+    }
+
+    /// Test-specific settings, written as a drop-in (as an operator's would be).
+    pub fn extra(mut self, toml: &str) -> Self {
+        self.extra = toml.to_string();
+        self
+    }
+
+    pub fn memory_only(mut self) -> Self {
+        self.memory_only = true;
+        self
+    }
+
+    /// A file put in the state dir before the start (a ledger left by a run).
+    pub fn state_file(mut self, name: &str, content: &str) -> Self {
+        self.state_files.push((name.into(), content.into()));
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+
+    /// Writes the config and starts hostagentd; returns once its socket is bound.
+    pub fn start(self) -> Daemon {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let creds = write_creds(dir.path());
+        let (socket, state) = (dir.path().join("run/agent.sock"), dir.path().join("state"));
+        let state_line = if self.memory_only {
+            "memory_only = true".to_string()
+        } else {
+            std::fs::create_dir(&state).unwrap();
+            std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o700)).unwrap();
+            for (name, content) in &self.state_files {
+                std::fs::write(state.join(name), content).unwrap();
+            }
+            format!("dir = \"{}\"", state.display())
+        };
+        let config = dir.path().join("hostagent.toml");
+        let text = format!(
+            "[bmc]\nendpoint = \"{}\"\ntls = \"pin\"\nfingerprint = \"{}\"\ncredentials_dir = \"{}\"\n[api]\nsocket = \"{}\"\nreader_group = \"root\"\n[state]\n{state_line}\n",
+            self.sim.base_url(), self.sim.cert_sha256(), creds.display(), socket.display()
+        );
+        std::fs::write(&config, text).unwrap();
+        std::fs::create_dir(dir.path().join("conf.d")).unwrap();
+        std::fs::write(dir.path().join("conf.d/50-test.toml"), &self.extra).unwrap();
+        let log = dir.path().join("hostagentd.log");
+        let child = spawn(&config, &socket, &log, &self.env);
+        Daemon {
+            child,
+            socket,
+            state,
+            config,
+            env: self.env,
+            dir,
+        }
+    }
+}
+
 impl Daemon {
     /// Writes the config (endpoint pinned to the simulator, `extra` as a drop-in) and starts.
     pub fn start(sim: &bmcsim::SimHandle, extra: &str) -> Daemon {
-        Daemon::start_with_state(sim, extra, &[])
+        Launch::new(sim).extra(extra).start()
     }
 
     /// [`Daemon::start`] with files put in the state dir first (a ledger left by a run).
@@ -38,31 +123,12 @@ impl Daemon {
         extra: &str,
         files: &[(&str, &str)],
     ) -> Daemon {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-        let creds = write_creds(dir.path());
-        let (socket, state) = (dir.path().join("run/agent.sock"), dir.path().join("state"));
-        std::fs::create_dir(&state).unwrap();
-        std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o700)).unwrap();
-        for (name, content) in files {
-            std::fs::write(state.join(name), content).unwrap();
-        }
-        let config = dir.path().join("hostagent.toml");
-        let text = format!(
-            "[bmc]\nendpoint = \"{}\"\ntls = \"pin\"\nfingerprint = \"{}\"\ncredentials_dir = \"{}\"\n[api]\nsocket = \"{}\"\nreader_group = \"root\"\n[state]\ndir = \"{}\"\n",
-            sim.base_url(), sim.cert_sha256(), creds.display(), socket.display(), state.display()
-        );
-        std::fs::write(&config, text).unwrap();
-        std::fs::create_dir(dir.path().join("conf.d")).unwrap();
-        std::fs::write(dir.path().join("conf.d/50-test.toml"), extra).unwrap();
-        let child = spawn(&config, &socket, &dir.path().join("hostagentd.log"));
-        Daemon {
-            child,
-            socket,
-            state,
-            config,
-            dir,
-        }
+        files
+            .iter()
+            .fold(Launch::new(sim).extra(extra), |l, (name, content)| {
+                l.state_file(name, content)
+            })
+            .start()
     }
 
     pub fn pid(&self) -> nix::unistd::Pid {
@@ -79,7 +145,7 @@ impl Daemon {
     /// Starts it again with the same config and state dir.
     pub fn restart(&mut self) {
         let _ = std::fs::remove_file(&self.socket);
-        self.child = spawn(&self.config, &self.socket, &self.log_path());
+        self.child = spawn(&self.config, &self.socket, &self.log_path(), &self.env);
     }
 
     /// Where every run's stderr goes (appended).
@@ -165,55 +231,18 @@ pub fn start_daemon(sim: &bmcsim::SimHandle, extra: &str) -> Daemon {
     start_daemon_with_env(sim, extra, &[])
 }
 
+/// A memory-only daemon with extra environment.
 pub fn start_daemon_with_env(sim: &bmcsim::SimHandle, extra: &str, env: &[(&str, &str)]) -> Daemon {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-    let creds = write_creds(dir.path());
-    let socket = dir.path().join("run/agent.sock");
-    let config = dir.path().join("hostagent.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[bmc]\nendpoint = \"{}\"\ntls = \"pin\"\nfingerprint = \"{}\"\ncredentials_dir = \"{}\"\n[api]\nsocket = \"{}\"\nreader_group = \"root\"\n[state]\nmemory_only = true\n",
-            sim.base_url(), sim.cert_sha256(), creds.display(), socket.display()
-        ),
-    )
-    .unwrap();
-    // Test-specific settings go in a drop-in, as an operator's would.
-    std::fs::create_dir(dir.path().join("conf.d")).unwrap();
-    std::fs::write(dir.path().join("conf.d/50-test.toml"), extra).unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_hostagentd"))
-        .arg("--config")
-        .arg(&config)
-        .envs(env.iter().copied())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !socket.exists() {
-        assert!(
-            Instant::now() < deadline,
-            "hostagentd did not bind its socket"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    std::fs::set_permissions(
-        socket.parent().unwrap(),
-        std::fs::Permissions::from_mode(0o755),
-    )
-    .unwrap();
-    std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o666)).unwrap();
-    let state = dir.path().join("state");
-    Daemon {
-        child,
-        socket,
-        state,
-        config,
-        dir,
-    }
+    env.iter()
+        .fold(Launch::new(sim).extra(extra).memory_only(), |l, (k, v)| {
+            l.env(k, v)
+        })
+        .start()
 }
 
-fn spawn(config: &Path, socket: &Path, log: &Path) -> Child {
+/// The one place a test's hostagentd is started: stderr appended to `log`, socket opened to
+/// the test's unprivileged clients once bound.
+fn spawn(config: &Path, socket: &Path, log: &Path, env: &[(String, String)]) -> Child {
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -222,6 +251,7 @@ fn spawn(config: &Path, socket: &Path, log: &Path) -> Child {
     let child = Command::new(env!("CARGO_BIN_EXE_hostagentd"))
         .arg("--config")
         .arg(config)
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .stderr(Stdio::from(log))
         .spawn()
         .unwrap();
