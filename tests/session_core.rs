@@ -423,3 +423,24 @@ async fn after_a_spurious_401_the_old_session_is_deleted_once_the_new_one_holds(
         sim.shutdown().await;
     }
 }
+
+#[tokio::test]
+async fn the_bmc_says_when_it_last_booted_and_a_reboot_moves_it() {
+    for profile in [Profile::Ilo6, Profile::Idrac, Profile::Bmcweb] {
+        let sim = common::sim(profile).await;
+        let agent = common::agent(&sim).await;
+        agent.login().await.unwrap();
+        let first = hostagent::session::boot::last_boot(&agent)
+            .await
+            .unwrap_or_else(|| panic!("{profile}: no LastResetTime"));
+        sim.advance_clock(600);
+        sim.reboot();
+        // The reboot dropped the agent's session: the read logs in again.
+        let second = hostagent::session::boot::last_boot(&agent).await.unwrap();
+        assert!(
+            second >= first + time::Duration::seconds(600),
+            "{profile}: {first} then {second}"
+        );
+        sim.shutdown().await;
+    }
+}

@@ -46,6 +46,8 @@ pub struct Owners {
 pub struct EarlierRun {
     /// The ledger's entries of earlier runs (default mode).
     pub ledger: Vec<LedgerEntry>,
+    /// When the BMC last booted, where it says: an entry recorded before is gone.
+    pub bmc_boot: Option<OffsetDateTime>,
     /// Whether the agent tags its sessions with `Context` (the daemon does).
     pub by_context: bool,
     /// Memory-only mode on a BMC without `Context`.
@@ -138,7 +140,7 @@ impl Owners {
             .iter()
             .find(|e| ids_equal(&e.uri, &session.uri))
         {
-            if is_recorded(entry, session) {
+            if is_recorded(entry, session, self.earlier.bmc_boot) {
                 return Owner::Orphan(Some(entry.owner.clone()));
             }
         }
@@ -183,11 +185,18 @@ impl Owners {
 }
 
 /// Whether the listed session is the one the ledger entry recorded (same URI assumed): same
-/// user and kind where both are known, and made no later than the record where the BMC says
-/// when it made the session (on its clock when the ledger has it, else on the host's).
-fn is_recorded(entry: &LedgerEntry, session: &SessionInfo) -> bool {
+/// user and kind where both are known, made no later than the record where the BMC says when
+/// it made the session (on its clock when the ledger has it, else on the host's), and recorded
+/// after the BMC's last boot where the BMC says when that was (both on its clock).
+fn is_recorded(entry: &LedgerEntry, session: &SessionInfo, boot: Option<OffsetDateTime>) -> bool {
     let same_kind = entry.kind.is_none_or(|k| k == session.kind);
     let recorded = entry.bmc_created.unwrap_or(entry.created);
+    // Both on the BMC's clock: the host's would drift from it.
+    if let (Some(made), Some(boot)) = (entry.bmc_created, boot) {
+        if made < boot {
+            return false;
+        }
+    }
     let not_newer = match session.login_time {
         Some(made) if !session.login_time_inferred => made <= recorded,
         _ => true,

@@ -43,6 +43,9 @@ pub struct Service {
     host_id: String,
     /// Another host's tag was listed once (sticky): old-format tags no longer count.
     other_hosts_tagged: std::sync::atomic::AtomicBool,
+    /// The BMC's last boot as read while the agent held this session (`None`: not read yet);
+    /// read again after a new login, which is what a BMC reboot forces.
+    bmc_boot: Mutex<Option<(Option<String>, Option<OffsetDateTime>)>>,
 }
 
 /// How the daemon recognises the sessions an earlier run of it left behind (the ledger needs
@@ -75,6 +78,7 @@ impl Service {
             refusals: Arc::default(),
             host_id,
             other_hosts_tagged: Default::default(),
+            bmc_boot: Mutex::new(None),
         }
     }
 
@@ -101,8 +105,15 @@ impl Service {
 
     /// Who answers for each session. The identity rule needs a listing first ([`Self::sessions`]).
     pub async fn owners(&self) -> Owners {
+        let ledger = self.agent.ledger().map(|l| l.earlier()).unwrap_or_default();
+        let bmc_boot = if ledger.is_empty() {
+            None
+        } else {
+            self.bmc_boot().await
+        };
         let earlier = EarlierRun {
-            ledger: self.agent.ledger().map(|l| l.earlier()).unwrap_or_default(),
+            ledger,
+            bmc_boot,
             by_context: self.recovery.by_context,
             identity: self.identity.get().cloned().flatten(),
             host_id: Some(self.host_id.clone()),
@@ -115,6 +126,21 @@ impl Service {
             lease_ids: self.leases.ids().await,
             earlier,
         }
+    }
+
+    /// The BMC's last boot, read once per agent session (two GETs) and only when the ledger
+    /// holds sessions of an earlier run to judge.
+    async fn bmc_boot(&self) -> Option<OffsetDateTime> {
+        let own = self.agent.own_session_uri().await;
+        let mut cached = self.bmc_boot.lock().await;
+        if let Some((uri, boot)) = &*cached {
+            if *uri == own {
+                return *boot;
+            }
+        }
+        let boot = crate::session::boot::last_boot(&self.agent).await;
+        *cached = Some((own, boot));
+        boot
     }
 
     /// Fixes the identity rule's reference at the first listing that shows our own session.

@@ -3,6 +3,7 @@
 
 pub mod agent;
 pub mod auth;
+pub mod boot;
 pub mod keepalive;
 pub mod listing;
 pub mod login;

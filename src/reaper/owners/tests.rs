@@ -80,6 +80,38 @@ fn a_reused_id_is_not_an_orphan_when_kind_or_creation_time_tell_another_session(
 }
 
 #[test]
+fn a_ledger_entry_recorded_before_the_bmc_last_booted_is_no_listed_session() {
+    // A BMC that gives sessions no creation time but says when it booted.
+    let made = time::OffsetDateTime::now_utc() - time::Duration::hours(1);
+    let mut recorded = entry("2", "agent", Some("admin"));
+    recorded.kind = Some(Kind::Rest);
+    recorded.bmc_created = Some(made);
+    let mut s = session("2", "admin", Kind::Rest);
+    s.uri = "/redfish/v1/SessionService/Sessions/2".into();
+    s.login_time = None;
+    let owners = |boot| Owners {
+        earlier: EarlierRun {
+            ledger: vec![recorded.clone()],
+            bmc_boot: boot,
+            ..EarlierRun::default()
+        },
+        ..Owners::default()
+    };
+    let rebooted_since = made + time::Duration::minutes(30);
+    assert_eq!(owners(Some(rebooted_since)).owner_of(&s), Owner::Foreign);
+    let booted_before = made - time::Duration::minutes(30);
+    assert_eq!(
+        owners(Some(booted_before)).owner_of(&s),
+        Owner::Orphan(Some("agent".into()))
+    );
+    assert_eq!(
+        owners(None).owner_of(&s),
+        Owner::Orphan(Some("agent".into())),
+        "the BMC does not say: the other checks decide"
+    );
+}
+
+#[test]
 fn without_a_noted_kind_or_bmc_time_the_ledger_still_never_takes_a_person_s_or_a_later_session() {
     let owners = Owners {
         earlier: EarlierRun {

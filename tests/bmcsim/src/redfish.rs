@@ -281,6 +281,13 @@ fn tree_resource(sim: &Sim, req: &Request<Bytes>, k: &str) -> Reply {
         Method::GET | Method::HEAD => {
             let tree = sim.tree.read().unwrap_or_else(|e| e.into_inner());
             match tree.get(k) {
+                Some((doc, _)) if is_manager(doc) => {
+                    // The Manager says when the BMC last booted, as Redfish Manager v1.9 does.
+                    let mut doc = doc.clone();
+                    doc["LastResetTime"] = render::rfc3339(sim.table().booted).into();
+                    let bytes = Bytes::from(serde_json::to_vec(&doc).unwrap_or_default());
+                    resource_reply(&doc, &bytes, "GET, HEAD, PATCH")
+                }
                 Some((doc, bytes)) => resource_reply(doc, bytes, "GET, HEAD, PATCH"),
                 None => not_found(sim),
             }
@@ -301,6 +308,12 @@ fn tree_resource(sim: &Sim, req: &Request<Bytes>, k: &str) -> Reply {
         }
         _ => method_not_allowed(sim, "GET, HEAD, PATCH"),
     }
+}
+
+fn is_manager(doc: &Value) -> bool {
+    doc.get("@odata.type")
+        .and_then(Value::as_str)
+        .is_some_and(|t| t.starts_with("#Manager."))
 }
 
 /// A tree resource with the headers a Redfish service sends: Allow, and a Link to its schema.

@@ -65,6 +65,8 @@ pub struct Table {
     /// Every token ever issued, deleted sessions' too (`GET /_sim/tokens`): a leak test
     /// greps the agent's output for each of them.
     issued: Vec<String>,
+    /// When the BMC last booted, on its clock: the Manager's `LastResetTime`.
+    pub booted: i64,
 }
 
 pub fn real_now() -> i64 {
@@ -100,6 +102,7 @@ impl Table {
             clock_offset: 0,
             next_numeric_id: 1,
             issued: Vec::new(),
+            booted: real_now(),
         }
     }
 
@@ -241,6 +244,7 @@ impl Table {
     pub fn reboot(&mut self) {
         self.clear();
         self.next_numeric_id = 1;
+        self.booted = self.now();
     }
 
     /// Every live session, oldest first (ties by id), as a BMC lists them.
