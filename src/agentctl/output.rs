@@ -87,7 +87,9 @@ impl From<ConnectError> for CtlError {
     fn from(e: ConnectError) -> CtlError {
         match e {
             ConnectError::Session(e) => e.into(),
-            ConnectError::Config(m) => CtlError::usage("bad_config", m),
+            e @ (ConnectError::Fingerprint { .. }
+            | ConnectError::PinMismatch { .. }
+            | ConnectError::Discovery(_)) => CtlError::usage("bad_config", e),
             e @ ConnectError::Credentials(_) => CtlError::usage("credentials", e),
             e @ ConnectError::Bootstrap(_) => {
                 CtlError::new(EXIT_FAILURE, "credential_bootstrapping", e)

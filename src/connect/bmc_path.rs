@@ -18,7 +18,7 @@ pub fn trust(settings: &Settings) -> Result<Trust, ConnectError> {
     Ok(match bmc.tls {
         TlsChoice::Pin => Trust::Pin(
             Fingerprint::parse(bmc.fingerprint.as_deref().unwrap_or_default())
-                .map_err(|e| ConnectError::Config(format!("bmc.fingerprint: {e}")))?,
+                .map_err(|reason| ConnectError::Fingerprint { reason })?,
         ),
         TlsChoice::Tofu if settings.state.memory_only => {
             Trust::Tofu(Arc::new(MemoryPins::default()))
@@ -44,9 +44,10 @@ pub struct BmcPath {
 fn pinned(settings: &Settings, ipmi: &Fingerprint) -> Result<Trust, ConnectError> {
     if let Trust::Pin(configured) = trust(settings)? {
         if &configured != ipmi {
-            return Err(ConnectError::Config(format!(
-                "bmc.fingerprint is {configured} but the BMC reports {ipmi} over IPMI (Get Manager Certificate Fingerprint)"
-            )));
+            return Err(ConnectError::PinMismatch {
+                configured,
+                ipmi: ipmi.clone(),
+            });
         }
     }
     Ok(Trust::Pin(ipmi.clone()))
@@ -98,9 +99,7 @@ pub async fn transport(
             tracing::info!(reason = %e, "no usable host interface: using CHIF");
             chif(settings).await
         }
-        Err(e) => Err(ConnectError::Config(format!(
-            "no BMC endpoint configured and discovery failed: {e}"
-        ))),
+        Err(e) => Err(ConnectError::Discovery(e)),
     }
 }
 

@@ -1,12 +1,23 @@
 //! Why the agent could not be connected: configuration, credentials, bootstrapping, or the
 //! BMC itself. `is_unreachable` decides between retrying and giving up.
 
+use crate::discovery::host_interface::DiscoveryError;
 use crate::session::SessionError;
+use crate::transport::trust::Fingerprint;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
-    #[error("bad configuration: {0}")]
-    Config(String),
+    /// `bmc.fingerprint` does not parse (the config loader checks it too; kept for callers
+    /// that build settings themselves).
+    #[error("bad configuration: bmc.fingerprint: {reason}")]
+    Fingerprint { reason: String },
+    #[error("bad configuration: bmc.fingerprint is {configured} but the BMC reports {ipmi} over IPMI (Get Manager Certificate Fingerprint)")]
+    PinMismatch {
+        configured: Fingerprint,
+        ipmi: Fingerprint,
+    },
+    #[error("bad configuration: no BMC endpoint configured and discovery failed: {0}")]
+    Discovery(#[source] DiscoveryError),
     #[error("credentials: {0}")]
     Credentials(#[from] crate::credentials::CredentialError),
     #[error("credential bootstrapping: {0}")]
