@@ -8,26 +8,27 @@
 //! flow of a request are in `docs/ARCHITECTURE.md`).
 //!
 //! Foundations, which know nothing of BMCs:
-//! - [`secret`]: `Secret`, the zeroizing, redacting, memory-locked home of passwords and tokens.
-//! - [`events`]: the fixed journald `MESSAGE_ID`s operators alert on.
-//! - [`subnet`]: address-prefix arithmetic.
 //! - [`cli`]: clap definitions of `hostagentd` and `agentctl` (man pages are generated from them).
-//!
-//! Outside worlds, each behind a trait:
-//! - [`discovery`]: the in-band path: SMBIOS type 42 (DSP0270) decoding, the host-side NIC in
-//!   sysfs, its bring-up over rtnetlink (static, DHCP, link-local), the link watcher.
-//! - [`transport`]: the `Transport` trait (one HTTP request to the BMC): HTTPS with explicit
-//!   trust, and [`transport::chif`] through HPE's library loaded at run time.
-//! - [`ipmi`]: the `Ipmi` trait over `/dev/ipmi0` and the two DSP0270 bootstrapping commands.
+//! - [`events`]: the fixed journald `MESSAGE_ID`s operators alert on.
+//! - [`secret`]: `Secret`, the zeroizing, redacting, memory-locked home of passwords and tokens.
+//! - [`subnet`]: address-prefix arithmetic.
 //!
 //! Data, pure:
 //! - [`redfish`]: Redfish wire data: errors that keep what the BMC said, the service root,
 //!   collections, session resources and their classification by vendor profile ([`redfish::Kind`]).
 //! - [`ownership`]: who answers for a session (`Owner`), and the agent's `Context` tag.
-//! - [`config`]: layered TOML config (defaults, file, drop-ins, flags) → validated `Settings`.
 //! - [`credentials`]: the BMC account, its files, and the refresh hook bootstrapping provides.
 //! - [`state`]: files kept between runs in `state.dir` — the ledger of the agent's own sessions —
 //!   written atomically, mode 0600; none in memory-only mode.
+//!
+//! Outside worlds, each behind a trait, and the configuration that names them:
+//! - [`discovery`]: the in-band path: SMBIOS type 42 (DSP0270) decoding, the host-side NIC in
+//!   sysfs, its bring-up over rtnetlink (static, DHCP, link-local), the link watcher.
+//! - [`transport`]: the `Transport` trait (one HTTP request to the BMC): HTTPS with explicit
+//!   trust, and [`transport::chif`] through HPE's library loaded at run time.
+//! - [`ipmi`]: the `Ipmi` trait over `/dev/ipmi0` and the two DSP0270 bootstrapping commands.
+//! - [`config`]: layered TOML config (defaults, file, drop-ins, flags) → validated `Settings`
+//!   (it checks endpoints and fingerprints with the transport's own parsers).
 //!
 //! The session core and what it serves:
 //! - [`session`]: the agent's own session (login, relogin once, keep-alive, logout, Basic
@@ -46,10 +47,10 @@
 //! - [`api`]: the local API's listeners and routes (`/v1/*`, and `/redfish/**` to the proxy).
 //!
 //! The programs:
-//! - [`daemon`]: hostagentd: connect, serve, the reaper and keep-alive loops, sd_notify,
-//!   logging, shutdown.
 //! - [`agentctl`]: agentctl's commands over the daemon or standalone, tables and `--json`, and
 //!   the demo (feature `demo`: a simulated iLO in-process, the agent cleaning it).
+//! - [`daemon`]: hostagentd: connect, serve, the reaper and keep-alive loops, sd_notify,
+//!   logging, shutdown.
 
 // Every `unsafe` block says why it is sound (checked by clippy in CI).
 #![deny(clippy::undocumented_unsafe_blocks)]
@@ -59,25 +60,25 @@ pub mod events;
 pub mod secret;
 pub mod subnet;
 
-pub mod discovery;
-pub mod ipmi;
-pub mod transport;
-
-pub mod config;
-pub mod credentials;
-pub mod ownership;
 pub mod redfish;
+pub mod ownership;
+pub mod credentials;
 pub mod state;
 
-pub mod connect;
+pub mod discovery;
+pub mod transport;
+pub mod ipmi;
+pub mod config;
+
+pub mod session;
 pub mod lease;
 pub mod reaper;
 pub mod service;
-pub mod session;
+pub mod connect;
 
-pub mod api;
 pub mod peer;
 pub mod proxy;
+pub mod api;
 
 pub mod agentctl;
 pub mod daemon;
