@@ -10,6 +10,8 @@
 //! Foundations, which know nothing of BMCs:
 //! - [`secret`]: `Secret`, the zeroizing, redacting, memory-locked home of passwords and tokens.
 //! - [`events`]: the fixed journald `MESSAGE_ID`s operators alert on.
+//! - [`metrics`]: the Prometheus registry that the later layers record into, its exposition and
+//!   the node_exporter textfile.
 //! - [`subnet`]: address-prefix arithmetic.
 //! - [`cli`]: clap definitions of `hostagentd` and `agentctl` (man pages are generated from them).
 //!
@@ -56,6 +58,7 @@
 
 pub mod cli;
 pub mod events;
+pub mod metrics;
 pub mod secret;
 pub mod subnet;
 
