@@ -77,11 +77,12 @@ pub async fn write_textfile(path: Option<&std::path::Path>, text: String) {
         return;
     };
     let shown = path.display().to_string();
-    let written =
-        tokio::task::spawn_blocking(move || metrics::textfile::write(&path, &text)).await;
+    let written = tokio::task::spawn_blocking(move || metrics::textfile::write(&path, &text)).await;
     match written {
         Ok(Ok(())) => {}
-        Ok(Err(e)) => tracing::warn!(path = %shown, error = %e, "cannot write the metrics textfile (metrics.textfile)"),
+        Ok(Err(e)) => {
+            tracing::warn!(path = %shown, error = %e, "cannot write the metrics textfile (metrics.textfile)")
+        }
         Err(e) => tracing::warn!(path = %shown, error = %e, "the metrics textfile task failed"),
     }
 }

@@ -324,7 +324,9 @@ fn metrics_listen_is_a_loopback_address_named_in_the_error_otherwise() {
         let (_d, err) = load_main(&format!("[api]\nmetrics_listen = \"{bad}\"\n"));
         let text = err.unwrap_err().to_string();
         assert!(
-            text.contains("hostagent.toml") && text.contains("api.metrics_listen") && text.contains(why),
+            text.contains("hostagent.toml")
+                && text.contains("api.metrics_listen")
+                && text.contains(why),
             "{bad}: {text}"
         );
     }
@@ -340,8 +342,14 @@ fn the_metrics_textfile_is_an_absolute_prom_path_and_refused_in_memory_only_mode
     let (_d, off) = load_main("");
     assert_eq!(off.unwrap().metrics.textfile, None);
     for (text, why) in [
-        ("[metrics]\ntextfile = \"hostagent.prom\"\n", "absolute path"),
-        ("[metrics]\ntextfile = \"/tmp/hostagent.txt\"\n", "must end in .prom"),
+        (
+            "[metrics]\ntextfile = \"hostagent.prom\"\n",
+            "absolute path",
+        ),
+        (
+            "[metrics]\ntextfile = \"/tmp/hostagent.txt\"\n",
+            "must end in .prom",
+        ),
         (
             "[state]\nmemory_only = true\n[metrics]\ntextfile = \"/tmp/hostagent.prom\"\n",
             "memory-only mode writes no file",

@@ -307,8 +307,11 @@ fn note_table(sessions: &[SessionInfo], owners: &Owners, deleted: &[reaper::Dele
             .entry((s.kind.to_string(), owners.owner_of(s).class()))
             .or_default() += 1;
     }
-    let table: Vec<(String, &str, usize)> = table.into_iter().map(|((k, o), n)| (k, o, n)).collect();
-    crate::metrics::global().bmc.set_sessions(crate::metrics::BMC, &table);
+    let table: Vec<(String, &str, usize)> =
+        table.into_iter().map(|((k, o), n)| (k, o, n)).collect();
+    crate::metrics::global()
+        .bmc
+        .set_sessions(crate::metrics::BMC, &table);
 }
 
 /// What a clean did: the table after it, the deletes by kind, the failures.
