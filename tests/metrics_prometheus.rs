@@ -136,3 +136,61 @@ async fn prometheus_sees_the_simulators_table_by_kind_after_a_leak_and_after_a_c
     drop(daemon);
     sim.shutdown().await;
 }
+
+/// A daemon whose BMC never answers (nothing listens on its port) still serves its metrics:
+/// the BMC down, the configured limit, and its start as the reaper's last run, which is what
+/// the unreachable and stalled-reaper alerts need.
+#[tokio::test(flavor = "multi_thread")]
+async fn while_connecting_the_metrics_say_the_bmc_is_down_and_date_the_reaper_from_the_start() {
+    hostagent::transport::https::install_crypto_provider();
+    let dir = tempfile::tempdir().unwrap();
+    let creds = common::daemon::write_creds(dir.path());
+    let listen = format!("127.0.0.1:{}", free_port());
+    let config = dir.path().join("hostagent.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[bmc]\nendpoint = \"https://127.0.0.1:{}\"\ntls = \"pin\"\nfingerprint = \"{}\"\ncredentials_dir = \"{}\"\nsession_limit = 16\n[api]\nsocket = \"{}\"\nmetrics_listen = \"{listen}\"\n[state]\nmemory_only = true\n",
+            free_port(), "ab".repeat(32), creds.display(), dir.path().join("agent.sock").display()
+        ),
+    )
+    .unwrap();
+    let started = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hostagentd"))
+        .arg("--config")
+        .arg(&config)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let text = eventually(
+        Duration::from_secs(20),
+        "the metrics listener answers",
+        || async {
+            let r = reqwest::get(format!("http://{listen}/metrics"))
+                .await
+                .map_err(|e| e.to_string())?;
+            r.text().await.map_err(|e| e.to_string())
+        },
+    )
+    .await;
+    let value = |name: &str| -> f64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in\n{text}"))
+    };
+    assert_eq!(value("hostagent_bmc_up"), 0.0);
+    assert_eq!(value("hostagent_bmc_session_limit"), 16.0);
+    assert_eq!(value("hostagent_reaper_runs_total"), 0.0);
+    assert_eq!(value("hostagent_reaper_interval_seconds"), 60.0);
+    let last = value("hostagent_reaper_last_run_timestamp_seconds");
+    assert!(
+        (started - 1.0..started + 20.0).contains(&last),
+        "{last} vs {started}"
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+}

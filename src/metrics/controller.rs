@@ -16,8 +16,11 @@ use prometheus_client::registry::{Registry, Unit};
 /// values are kinds, owner classes, methods and status codes — never a session id or a user.
 pub type Labels = Vec<(&'static str, String)>;
 
+/// The labels naming one controller: none for the one BMC, `[("hmc", NAME)]` for an HMC.
+pub type Base = [(&'static str, String)];
+
 /// The one BMC's base labels: none.
-pub const BMC: &[(&'static str, String)] = &[];
+pub const BMC: &Base = &[];
 
 /// Seconds: a BMC answers in tens of milliseconds to tens of seconds.
 const REQUEST_BUCKETS: [f64; 11] = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
@@ -63,7 +66,7 @@ fn request_histogram() -> Histogram {
     Histogram::new(REQUEST_BUCKETS)
 }
 
-fn with(base: &[(&'static str, String)], extra: &[(&'static str, &str)]) -> Labels {
+fn with(base: &Base, extra: &[(&'static str, &str)]) -> Labels {
     let mut labels = base.to_vec();
     labels.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
     labels
@@ -126,12 +129,12 @@ impl Controller {
         c
     }
 
-    pub fn set_up(&self, on: &[(&'static str, String)], up: bool) {
+    pub fn set_up(&self, on: &Base, up: bool) {
         self.up.get_or_create(&on.to_vec()).set(i64::from(up));
     }
 
     /// The table as the last listing showed it: (kind, owner class, count).
-    pub fn set_sessions(&self, on: &[(&'static str, String)], table: &[(String, &str, usize)]) {
+    pub fn set_sessions(&self, on: &Base, table: &[(String, &str, usize)]) {
         let mut listed = self.hold();
         let now: HashSet<Labels> = table
             .iter()
@@ -151,13 +154,13 @@ impl Controller {
         }
     }
 
-    pub fn set_limit(&self, on: &[(&'static str, String)], limit: Option<usize>) {
+    pub fn set_limit(&self, on: &Base, limit: Option<usize>) {
         let limit = limit.unwrap_or(0) as i64;
         self.session_limit.get_or_create(&on.to_vec()).set(limit);
     }
 
     /// One request and its answer (`code`: the HTTP status, or why none came).
-    pub fn request(&self, on: &[(&'static str, String)], method: &str, code: &str, secs: f64) {
+    pub fn request(&self, on: &Base, method: &str, code: &str, secs: f64) {
         let labels = with(on, &[("method", method), ("code", code)]);
         self.requests.get_or_create(&labels).inc();
         self.request_duration
@@ -165,28 +168,28 @@ impl Controller {
             .observe(secs);
     }
 
-    pub fn relogin(&self, on: &[(&'static str, String)]) {
+    pub fn relogin(&self, on: &Base) {
         self.relogins.get_or_create(&on.to_vec()).inc();
     }
 
-    pub fn table_full(&self, on: &[(&'static str, String)]) {
+    pub fn table_full(&self, on: &Base) {
         self.table_full.get_or_create(&on.to_vec()).inc();
     }
 
-    pub fn deleted(&self, on: &[(&'static str, String)], kind: &str) {
+    pub fn deleted(&self, on: &Base, kind: &str) {
         self.deleted
             .get_or_create(&with(on, &[("kind", kind)]))
             .inc();
     }
 
-    pub fn delete_failures(&self, on: &[(&'static str, String)], count: usize) {
+    pub fn delete_failures(&self, on: &Base, count: usize) {
         self.delete_failures
             .get_or_create(&on.to_vec())
             .inc_by(count as u64);
     }
 
     /// Starts the counters of a controller at 0, so that `increase()` sees their first rise.
-    pub fn start(&self, on: &[(&'static str, String)]) {
+    pub fn start(&self, on: &Base) {
         self.set_up(on, false);
         self.set_limit(on, None);
         let _ = self.relogins.get_or_create(&on.to_vec());
