@@ -109,6 +109,9 @@ async fn prometheus_sees_the_simulators_table_by_kind_after_a_leak_and_after_a_c
         .unwrap();
     let (ok, said) = promtool_check(&text);
     assert!(ok, "promtool check metrics: {said}\n{text}");
+    // A request through the proxy is counted under its listener and status.
+    let (code, v, err) = daemon.agentctl(&["get", "/redfish/v1"]);
+    assert_eq!(code, Some(0), "{v} {err}");
     let (status, headers, body) = unix_request(&daemon.socket, "GET", "/metrics", &[], "").await;
     assert_eq!(status, 200);
     assert!(headers["content-type"]
