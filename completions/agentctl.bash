@@ -49,6 +49,9 @@ _agentctl() {
             agentctl,status)
                 cmd="agentctl__subcmd__status"
                 ;;
+            agentctl,top)
+                cmd="agentctl__subcmd__top"
+                ;;
             agentctl__subcmd__help,clean)
                 cmd="agentctl__subcmd__help__subcmd__clean"
                 ;;
@@ -81,6 +84,9 @@ _agentctl() {
                 ;;
             agentctl__subcmd__help,status)
                 cmd="agentctl__subcmd__help__subcmd__status"
+                ;;
+            agentctl__subcmd__help,top)
+                cmd="agentctl__subcmd__help__subcmd__top"
                 ;;
             agentctl__subcmd__help__subcmd__session,close)
                 cmd="agentctl__subcmd__help__subcmd__session__subcmd__close"
@@ -122,7 +128,7 @@ _agentctl() {
 
     case "${cmd}" in
         agentctl)
-            opts="-v -h -V --socket --json --standalone --config --sysfs-root --timeout --verbose --help --version status discover list clean session run get patch delete demo help"
+            opts="-v -h -V --socket --json --standalone --config --sysfs-root --timeout --verbose --help --version status discover list clean session run get patch delete top demo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -318,7 +324,7 @@ _agentctl() {
             return 0
             ;;
         agentctl__subcmd__help)
-            opts="status discover list clean session run get patch delete demo help"
+            opts="status discover list clean session run get patch delete top demo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -514,6 +520,20 @@ _agentctl() {
             return 0
             ;;
         agentctl__subcmd__help__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agentctl__subcmd__help__subcmd__top)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -828,6 +848,36 @@ _agentctl() {
             return 0
             ;;
         agentctl__subcmd__status)
+            opts="-v -h --socket --json --standalone --config --sysfs-root --timeout --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sysfs-root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agentctl__subcmd__top)
             opts="-v -h --socket --json --standalone --config --sysfs-root --timeout --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -265,6 +265,20 @@ _arguments "${_arguments_options[@]}" : \
 ':path:_default' \
 && ret=0
 ;;
+(top)
+_arguments "${_arguments_options[@]}" : \
+'--socket=[The daemon'\''s API socket]:PATH:_files' \
+'--config=[Config file for --standalone]:FILE:_files' \
+'--sysfs-root=[Root of sysfs (DMI tables, network devices) for --standalone and discover]:DIR:_files' \
+'--timeout=[Give up waiting for hostagentd after this long and exit 4 (default\: 30s, 10m for clean)]:DUR:_default' \
+'--json[Machine-readable output (stable JSON shapes) for Chef, Puppet and scripts]' \
+'--standalone[Do the work here, without a daemon\: one-shot, logs out at exit]' \
+'*-v[More log output on stderr]' \
+'*--verbose[More log output on stderr]' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
 (demo)
 _arguments "${_arguments_options[@]}" : \
 '--socket=[The daemon'\''s API socket]:PATH:_files' \
@@ -351,6 +365,10 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
+(top)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
 (demo)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
@@ -380,6 +398,7 @@ _agentctl_commands() {
 'get:GET a Redfish path through the agent' \
 'patch:PATCH a Redfish path through the agent' \
 'delete:DELETE a Redfish path through the agent' \
+'top:A live view, redrawn every second\: the table'\''s fill against its limit, sessions by kind and owner, the reaper'\''s last and next run, proxy requests per second, virtual sessions and leases (from the daemon'\''s metrics\: no request to the BMC). q quits. Needs a terminal; with --json, prints one frame' \
 'demo:Start a simulated iLO in-process, leak sessions into it, run the agent against it, list, clean, proxy a request, and print what happened. Needs no BMC' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
@@ -422,6 +441,7 @@ _agentctl__subcmd__help_commands() {
 'get:GET a Redfish path through the agent' \
 'patch:PATCH a Redfish path through the agent' \
 'delete:DELETE a Redfish path through the agent' \
+'top:A live view, redrawn every second\: the table'\''s fill against its limit, sessions by kind and owner, the reaper'\''s last and next run, proxy requests per second, virtual sessions and leases (from the daemon'\''s metrics\: no request to the BMC). q quits. Needs a terminal; with --json, prints one frame' \
 'demo:Start a simulated iLO in-process, leak sessions into it, run the agent against it, list, clean, proxy a request, and print what happened. Needs no BMC' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
@@ -501,6 +521,11 @@ _agentctl__subcmd__help__subcmd__status_commands() {
     local commands; commands=()
     _describe -t commands 'agentctl help status commands' commands "$@"
 }
+(( $+functions[_agentctl__subcmd__help__subcmd__top_commands] )) ||
+_agentctl__subcmd__help__subcmd__top_commands() {
+    local commands; commands=()
+    _describe -t commands 'agentctl help top commands' commands "$@"
+}
 (( $+functions[_agentctl__subcmd__list_commands] )) ||
 _agentctl__subcmd__list_commands() {
     local commands; commands=()
@@ -575,6 +600,11 @@ _agentctl__subcmd__session__subcmd__open_commands() {
 _agentctl__subcmd__status_commands() {
     local commands; commands=()
     _describe -t commands 'agentctl status commands' commands "$@"
+}
+(( $+functions[_agentctl__subcmd__top_commands] )) ||
+_agentctl__subcmd__top_commands() {
+    local commands; commands=()
+    _describe -t commands 'agentctl top commands' commands "$@"
 }
 
 if [ "$funcstack[1]" = "_agentctl" ]; then

@@ -10,6 +10,8 @@
 //! Foundations, which know nothing of BMCs:
 //! - [`cli`]: clap definitions of `hostagentd` and `agentctl` (man pages are generated from them).
 //! - [`events`]: the fixed journald `MESSAGE_ID`s operators alert on.
+//! - [`metrics`]: the Prometheus registry that the later layers record into, its exposition and
+//!   the node_exporter textfile.
 //! - [`secret`]: `Secret`, the zeroizing, redacting, memory-locked home of passwords and tokens.
 //! - [`subnet`]: address-prefix arithmetic.
 //!
@@ -57,6 +59,7 @@
 
 pub mod cli;
 pub mod events;
+pub mod metrics;
 pub mod secret;
 pub mod subnet;
 

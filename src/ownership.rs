@@ -14,6 +14,19 @@ pub enum Owner {
     Foreign,
 }
 
+impl Owner {
+    /// The owner without the lease id: `agent`, `lease`, `orphan`, `foreign` (the metrics'
+    /// `owner` label, which must take few values).
+    pub fn class(&self) -> &'static str {
+        match self {
+            Owner::Agent => "agent",
+            Owner::Lease(_) => "lease",
+            Owner::Orphan(_) => "orphan",
+            Owner::Foreign => "foreign",
+        }
+    }
+}
+
 impl fmt::Display for Owner {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

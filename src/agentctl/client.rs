@@ -82,6 +82,23 @@ impl DaemonClient {
         self.call(method, path, body).await
     }
 
+    /// One GET whose answer is text (`/metrics`), within the timeout.
+    pub async fn get_text(&self, path: &str) -> Result<String, ClientError> {
+        let send = self.send(Method::GET, path, Bytes::new());
+        let (status, answer) = tokio::time::timeout(self.timeout, send)
+            .await
+            .unwrap_or_else(|_| {
+                Err(ClientError::Timeout {
+                    socket: self.socket.display().to_string(),
+                    after: self.timeout,
+                })
+            })?;
+        if !status.is_success() {
+            decode_answer(status, &answer)?;
+        }
+        Ok(String::from_utf8_lossy(&answer).into_owned())
+    }
+
     async fn send(
         &self,
         method: Method,

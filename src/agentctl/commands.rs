@@ -39,6 +39,10 @@ pub async fn run(backend: &Backend, command: &Command) -> Result<Output, CtlErro
             raw(backend, Method::PATCH, path, Some(json_data(data)?)).await
         }
         Command::Delete { path } => raw(backend, Method::DELETE, path, None).await,
+        Command::Top => Err(CtlError::usage(
+            "unsupported",
+            "agentctl top runs against the daemon only",
+        )),
         Command::Discover { .. } | Command::Demo => Err(CtlError::usage(
             "unsupported",
             "this command runs without a BMC connection",

@@ -12,6 +12,7 @@ pub mod demo;
 pub mod output;
 pub mod progress;
 pub mod render;
+pub mod top;
 
 pub use output::{
     CtlError, Output, EXIT_FAILURE, EXIT_NOTHING_TO_DO, EXIT_NOT_PERMITTED, EXIT_NOT_RUNNING,
@@ -75,6 +76,16 @@ async fn dispatch(args: Args) -> Result<Output, CtlError> {
         Command::Demo => return demo().await,
         Command::Discover { dmi_dir } => return Ok(discover(dmi_dir.clone(), &args.sysfs_root)),
         _ => {}
+    }
+    if let Command::Top = args.command {
+        if args.standalone {
+            return Err(CtlError::usage(
+                "unsupported",
+                "top needs the daemon (hostagentd)",
+            ));
+        }
+        let client = DaemonClient::new(&args.socket, args.timeout.unwrap_or(CALL_TIMEOUT));
+        return top::run(&client, args.json).await;
     }
     let backend = backend(&args).await?;
     let result = commands::run(&backend, &args.command).await;

@@ -38,6 +38,11 @@ impl Api {
         }
     }
 
+    /// `bmc.session_limit`, until the daemon knows better.
+    pub fn settings_limit(&self) -> Option<usize> {
+        self.limit
+    }
+
     /// The daemon, once it has connected.
     pub fn core(&self) -> Option<&Arc<Core>> {
         self.core.get()

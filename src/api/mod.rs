@@ -4,10 +4,12 @@
 //! byte is read ([`admission`], refusals summarized by [`refusals`]). Requests are answered
 //! from the start: while the daemon connects, by [`connecting::Api`]; once connected, by the
 //! [`routes`] over a [`Core`]: `/v1/*` to the agent's operations, `/redfish/**` to the Redfish
-//! proxy ([`crate::proxy`]).
+//! proxy ([`crate::proxy`]). `GET /metrics` ([`metrics`]) answers on the socket and on the
+//! optional plain-HTTP loopback listener `api.metrics_listen`, in both states.
 
 pub mod admission;
 pub mod connecting;
+pub mod metrics;
 pub mod refusals;
 pub mod reply;
 pub mod routes;

@@ -45,7 +45,17 @@ pub async fn handle(
     let path = req.uri().path().to_string();
     if is_proxy_path(&path) {
         let method = req.method().clone();
+        let start = std::time::Instant::now();
         let reply = daemon.proxy.handle(&peer, via, req).await;
+        let listener = match via {
+            crate::proxy::Via::Unix => "unix",
+            crate::proxy::Via::Https => "https",
+        };
+        crate::metrics::global().proxied(
+            listener,
+            reply.status().as_u16(),
+            start.elapsed().as_secs_f64(),
+        );
         tracing::debug!(uid = peer.uid, pid = peer.pid, %method, %path, status = reply.status().as_u16(), "proxy request");
         return reply;
     }

@@ -176,6 +176,16 @@ fn body_limit(role: Role, method: &Method, path: &str) -> usize {
 }
 
 async fn serve_request(api: &Api, peer: Peer, via: Via, req: Request<Incoming>) -> Reply {
+    if req.uri().path() == super::metrics::PATH && peer.role >= Role::Reader {
+        return match *req.method() {
+            Method::GET => api.metrics_reply().await,
+            _ => reply::error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                format!("{} is not allowed on /metrics", req.method()),
+            ),
+        };
+    }
     let Some(daemon) = api.core() else {
         return api.connecting_reply(&peer, req.method(), req.uri().path());
     };

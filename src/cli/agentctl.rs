@@ -89,6 +89,11 @@ pub enum Command {
     },
     /// DELETE a Redfish path through the agent.
     Delete { path: String },
+    /// A live view, redrawn every second: the table's fill against its limit, sessions by kind
+    /// and owner, the reaper's last and next run, proxy requests per second, virtual sessions
+    /// and leases (from the daemon's metrics: no request to the BMC). q quits. Needs a
+    /// terminal; with --json, prints one frame.
+    Top,
     /// Start a simulated iLO in-process, leak sessions into it, run the agent against it, list,
     /// clean, proxy a request, and print what happened. Needs no BMC.
     Demo,

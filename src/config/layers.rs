@@ -66,6 +66,7 @@ pub const SCHEMA: &[(&str, &[(&str, KeyType)])] = &[
             ("listen_https", KeyType::Str),
             ("cache_ttl", KeyType::Str),
             ("max_leases", KeyType::Float),
+            ("metrics_listen", KeyType::Str),
         ],
     ),
     (
@@ -84,6 +85,7 @@ pub const SCHEMA: &[(&str, &[(&str, KeyType)])] = &[
         &[("memory_only", KeyType::Bool), ("dir", KeyType::Str)],
     ),
     ("agent", &[("host_id", KeyType::Str)]),
+    ("metrics", &[("textfile", KeyType::Str)]),
 ];
 
 /// One parsed source, e.g. `/etc/hostagent/conf.d/10-site.toml` or `command line`.

@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 
 pub use layers::{KeyType, Layer, Merged, SCHEMA};
 pub use settings::{
-    default_host_id, AgentSettings, ApiSettings, BmcSettings, BootstrapChoice, ReaperSettings,
-    Settings, StateSettings, TlsChoice, TransportChoice,
+    default_host_id, AgentSettings, ApiSettings, BmcSettings, BootstrapChoice, MetricsSettings,
+    ReaperSettings, Settings, StateSettings, TlsChoice, TransportChoice,
 };
 
 /// The commented default config that packages install; also the lowest layer.

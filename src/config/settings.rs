@@ -67,6 +67,14 @@ pub struct ApiSettings {
     /// Leases open at once, at most; where the BMC's session limit is known, at most half of
     /// it too (see `session::lease::cap`).
     pub max_leases: usize,
+    /// Plain-HTTP `GET /metrics` for Prometheus, on a loopback address only.
+    pub metrics_listen: Option<SocketAddr>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct MetricsSettings {
+    /// node_exporter textfile written each reaper cycle; never in memory-only mode.
+    pub textfile: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -101,6 +109,7 @@ pub struct Settings {
     pub reaper: ReaperSettings,
     pub state: StateSettings,
     pub agent: AgentSettings,
+    pub metrics: MetricsSettings,
 }
 
 /// Reads typed values out of the merged layers, naming the layer in every error.
@@ -187,6 +196,11 @@ impl Settings {
             reaper: reaper(&r)?,
             state: state(&r)?,
             agent: agent(&r)?,
+            metrics: MetricsSettings::default(),
+        };
+        let settings = Settings {
+            metrics: metrics(&r, &settings.state)?,
+            ..settings
         };
         Ok(settings)
     }
@@ -279,25 +293,22 @@ fn session_limit(r: &Reader) -> Result<Option<usize>, ConfigError> {
     }
 }
 
-fn api(r: &Reader) -> Result<ApiSettings, ConfigError> {
-    let listen_https = match r.optional("api.listen_https") {
-        None => None,
-        Some(text) => {
-            let addr: SocketAddr = text.parse().map_err(|_| {
-                r.invalid(
-                    "api.listen_https",
-                    format!("`{text}` is not an address:port"),
-                )
-            })?;
-            if !addr.ip().is_loopback() {
-                return Err(r.invalid(
-                    "api.listen_https",
-                    format!("{addr} is not a loopback address"),
-                ));
-            }
-            Some(addr)
-        }
+/// An optional `ADDR:PORT` on a loopback address.
+fn loopback(r: &Reader, key: &str) -> Result<Option<SocketAddr>, ConfigError> {
+    let Some(text) = r.optional(key) else {
+        return Ok(None);
     };
+    let addr: SocketAddr = text
+        .parse()
+        .map_err(|_| r.invalid(key, format!("`{text}` is not an address:port")))?;
+    if !addr.ip().is_loopback() {
+        return Err(r.invalid(key, format!("{addr} is not a loopback address")));
+    }
+    Ok(Some(addr))
+}
+
+fn api(r: &Reader) -> Result<ApiSettings, ConfigError> {
+    let listen_https = loopback(r, "api.listen_https")?;
     let socket = r
         .path("api.socket")?
         .ok_or_else(|| r.invalid("api.socket", "must not be empty"))?;
@@ -308,7 +319,28 @@ fn api(r: &Reader) -> Result<ApiSettings, ConfigError> {
         listen_https,
         cache_ttl: r.duration("api.cache_ttl")?,
         max_leases: max_leases(r)?,
+        metrics_listen: loopback(r, "api.metrics_listen")?,
     })
+}
+
+fn metrics(r: &Reader, state: &StateSettings) -> Result<MetricsSettings, ConfigError> {
+    let textfile = r.path("metrics.textfile")?;
+    if textfile
+        .as_ref()
+        .is_some_and(|p| p.extension().is_none_or(|e| e != "prom"))
+    {
+        return Err(r.invalid(
+            "metrics.textfile",
+            "must end in .prom: node_exporter's textfile collector reads only those",
+        ));
+    }
+    if textfile.is_some() && state.memory_only {
+        return Err(r.invalid(
+            "metrics.textfile",
+            "memory-only mode writes no file: remove metrics.textfile, or scrape GET /metrics (api.metrics_listen) instead",
+        ));
+    }
+    Ok(MetricsSettings { textfile })
 }
 
 fn max_leases(r: &Reader) -> Result<usize, ConfigError> {

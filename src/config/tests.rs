@@ -307,3 +307,60 @@ fn plain_http_is_refused_unless_the_testing_key_allows_it() {
     );
     assert!(ok.unwrap().bmc.allow_plaintext_http_for_testing);
 }
+
+#[test]
+fn metrics_listen_is_a_loopback_address_named_in_the_error_otherwise() {
+    let (_d, ok) = load_main("[api]\nmetrics_listen = \"127.0.0.1:9469\"\n");
+    assert_eq!(
+        ok.unwrap().api.metrics_listen,
+        Some("127.0.0.1:9469".parse().unwrap())
+    );
+    let (_d, off) = load_main("");
+    assert_eq!(off.unwrap().api.metrics_listen, None);
+    for (bad, why) in [
+        ("0.0.0.0:9469", "is not a loopback address"),
+        ("10.0.0.1:9469", "is not a loopback address"),
+        ("localhost", "is not an address:port"),
+    ] {
+        let (_d, err) = load_main(&format!("[api]\nmetrics_listen = \"{bad}\"\n"));
+        let text = err.unwrap_err().to_string();
+        assert!(
+            text.contains("hostagent.toml")
+                && text.contains("api.metrics_listen")
+                && text.contains(why),
+            "{bad}: {text}"
+        );
+    }
+}
+
+#[test]
+fn the_metrics_textfile_is_an_absolute_prom_path_and_refused_in_memory_only_mode() {
+    let (_d, ok) = load_main("[metrics]\ntextfile = \"/var/lib/node_exporter/hostagent.prom\"\n");
+    assert_eq!(
+        ok.unwrap().metrics.textfile,
+        Some(PathBuf::from("/var/lib/node_exporter/hostagent.prom"))
+    );
+    let (_d, off) = load_main("");
+    assert_eq!(off.unwrap().metrics.textfile, None);
+    for (text, why) in [
+        (
+            "[metrics]\ntextfile = \"hostagent.prom\"\n",
+            "absolute path",
+        ),
+        (
+            "[metrics]\ntextfile = \"/tmp/hostagent.txt\"\n",
+            "must end in .prom",
+        ),
+        (
+            "[state]\nmemory_only = true\n[metrics]\ntextfile = \"/tmp/hostagent.prom\"\n",
+            "memory-only mode writes no file",
+        ),
+    ] {
+        let (_d, err) = load_main(text);
+        let msg = err.unwrap_err().to_string();
+        assert!(
+            msg.contains("hostagent.toml") && msg.contains("metrics.textfile") && msg.contains(why),
+            "{text}: {msg}"
+        );
+    }
+}

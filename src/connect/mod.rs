@@ -128,6 +128,7 @@ async fn connect_with_ipmi(
         host,
         link,
     } = transport(settings, sysfs_root, pin).await?;
+    let transport = crate::transport::metered::Metered::wrap(transport, crate::metrics::global());
     let mut agent = AgentSession::connect(
         transport,
         creds,

@@ -84,6 +84,8 @@ pub(super) async fn reaper(daemon: Arc<Core>, mut stop: watch::Receiver<bool>) {
         if let Err(e) = daemon.service.agent.upgrade().await {
             tracing::debug!(error = %e, "still no session of our own");
         }
+        let textfile = daemon.settings.metrics.textfile.as_deref();
+        crate::api::metrics::write_textfile(textfile, daemon.metrics_text().await).await;
     }
 }
 
@@ -126,6 +128,7 @@ impl Core {
                 "reaper cycle"
             );
         }
+        crate::metrics::global().reaper_ran();
         self.reaper_cycles
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Ok(())

@@ -34,12 +34,26 @@ pub async fn run(
         Some(addr) => Some(tls_listener::bind(addr).await?),
         None => None,
     };
+    let metrics_listener = match settings.api.metrics_listen {
+        Some(addr) => Some(crate::api::metrics::bind(addr).await?),
+        None => None,
+    };
+    crate::metrics::global().started(settings.reaper.interval);
     let api = Arc::new(Api::new(&settings));
+    let textfile = settings.metrics.textfile.clone();
+    crate::api::metrics::write_textfile(textfile.as_deref(), api.metrics_text().await).await;
     let mut tasks = vec![tokio::spawn(server::serve(
         api.clone(),
         listener,
         stop_rx.clone(),
     ))];
+    if let Some(metrics_listener) = metrics_listener {
+        tasks.push(tokio::spawn(crate::api::metrics::serve(
+            api.clone(),
+            metrics_listener,
+            stop_rx.clone(),
+        )));
+    }
     if let Some(https) = https {
         tasks.push(tokio::spawn(tls_listener::serve(
             api.clone(),
@@ -77,6 +91,7 @@ pub async fn run(
         reaper_cycles: Default::default(),
     });
     api.set_ready(core.clone());
+    crate::api::metrics::write_textfile(textfile.as_deref(), core.metrics_text().await).await;
     notifier.ready();
     notifier.status(&format!(
         "serving; BMC at {}",

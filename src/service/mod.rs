@@ -225,14 +225,15 @@ impl Service {
         let sessions = self.sessions().await?.0;
         let owners = self.owners().await;
         let mut counts = SessionCounts::default();
-        for s in sessions {
+        for s in &sessions {
             counts.total += 1;
             *counts.by_kind.entry(s.kind.to_string()).or_default() += 1;
             *counts
                 .by_owner
-                .entry(owners.owner_of(&s).to_string())
+                .entry(owners.owner_of(s).to_string())
                 .or_default() += 1;
         }
+        note_table(&sessions, &owners, &[]);
         let auth = self.agent.auth().await;
         Ok(StatusReport {
             endpoint: self.agent.transport().endpoint(),
@@ -275,6 +276,7 @@ impl Service {
             ..opts.clone()
         };
         if opts.dry_run {
+            note_table(&sessions, &owners, &[]);
             return reaper::clean(
                 &self.agent,
                 sessions,
@@ -286,6 +288,7 @@ impl Service {
             )
             .await;
         }
+        let table = sessions.clone();
         let listed: Vec<(String, Owner)> = sessions
             .iter()
             .map(|s| (s.uri.clone(), owners.owner_of(s)))
@@ -314,8 +317,37 @@ impl Service {
         if let Some(ledger) = self.agent.ledger() {
             settle_ledger(ledger, &owners.earlier.ledger, &listed, &report);
         }
+        note_clean(&table, &owners, &report);
         report
     }
+}
+
+/// The table as a listing showed it, less the sessions deleted since (`hostagent_bmc_sessions`).
+fn note_table(sessions: &[SessionInfo], owners: &Owners, deleted: &[reaper::Deleted]) {
+    let mut table: HashMap<(String, &'static str), usize> = HashMap::new();
+    for s in sessions {
+        if deleted.iter().any(|d| ids_equal(&d.id, &s.id)) {
+            continue;
+        }
+        *table
+            .entry((s.kind.to_string(), owners.owner_of(s).class()))
+            .or_default() += 1;
+    }
+    let table: Vec<(String, &str, usize)> =
+        table.into_iter().map(|((k, o), n)| (k, o, n)).collect();
+    crate::metrics::global()
+        .bmc
+        .set_sessions(crate::metrics::BMC, &table);
+}
+
+/// What a clean did: the table after it, the deletes by kind, the failures.
+fn note_clean(sessions: &[SessionInfo], owners: &Owners, report: &CleanReport) {
+    let bmc = &crate::metrics::global().bmc;
+    for d in &report.deleted {
+        bmc.deleted(crate::metrics::BMC, d.kind.as_str());
+    }
+    bmc.delete_failures(crate::metrics::BMC, report.failed.len());
+    note_table(sessions, owners, &report.deleted);
 }
 
 /// After a clean, an earlier run's ledger entry is dropped when its session is gone (deleted

@@ -18,6 +18,7 @@ use super::relogin::{delete_replaced, lock_within, LastFailure};
 use super::root::ServiceRoot;
 use super::SessionError;
 use crate::credentials::{CredentialRefresh, Credentials};
+use crate::metrics;
 use crate::redfish::RedfishError;
 use crate::state::Ledger;
 use crate::transport::{Request, Response, Transport};
@@ -263,7 +264,11 @@ impl AgentSession {
         if resp.status.is_success() {
             return session_from_login(&resp);
         }
-        Err(SessionError::Login(RedfishError::from_response(&resp)))
+        let err = RedfishError::from_response(&resp);
+        if err.is_session_limit() {
+            metrics::global().bmc.table_full(metrics::BMC);
+        }
+        Err(SessionError::Login(err))
     }
 
     async fn set_state(&self, auth: AuthState) {
@@ -344,6 +349,7 @@ impl AgentSession {
             }
         }
         let old = self.own_session_uri().await;
+        metrics::global().bmc.relogin(metrics::BMC);
         if let Err(e) = self.login_locked().await {
             tracing::warn!(error = %e, "logging in again failed: requests fail until the reaper's next cycle logs in");
             self.relogin_failure.set(&e);

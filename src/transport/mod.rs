@@ -12,6 +12,7 @@ use std::pin::Pin;
 use std::time::Duration;
 
 pub mod https;
+pub mod metered;
 pub mod trust;
 
 use bytes::Bytes;
