@@ -86,11 +86,26 @@ pub const SCHEMA: &[(&str, &[(&str, KeyType)])] = &[
     ("agent", &[("host_id", KeyType::Str)]),
 ];
 
+/// The keys of one `[[hmc]]` table (any number of them, in any layer).
+pub const HMC_SCHEMA: &[(&str, KeyType)] = &[
+    ("name", KeyType::Str),
+    ("endpoint", KeyType::Str),
+    ("tls", KeyType::Str),
+    ("fingerprint", KeyType::Str),
+    ("ca_file", KeyType::Str),
+    ("credentials_dir", KeyType::Str),
+    ("listen", KeyType::Str),
+    ("audit_memento", KeyType::Str),
+    ("max_concurrency", KeyType::Float),
+];
+
 /// One parsed source, e.g. `/etc/hostagent/conf.d/10-site.toml` or `command line`.
 #[derive(Debug, Clone)]
 pub struct Layer {
     pub origin: String,
     pub values: BTreeMap<String, toml::Value>,
+    /// Its `[[hmc]]` tables, in order, each checked against [`HMC_SCHEMA`].
+    pub hmc: Vec<toml::Table>,
 }
 
 impl Layer {
@@ -103,7 +118,12 @@ impl Layer {
                     message: e.to_string(),
                 })?;
         let mut values = BTreeMap::new();
+        let mut hmc = Vec::new();
         for (section, body) in table {
+            if section == "hmc" {
+                hmc = hmc_tables(origin, body)?;
+                continue;
+            }
             let Some((_, keys)) = SCHEMA.iter().find(|(name, _)| *name == section) else {
                 return Err(ConfigError::UnknownKey {
                     origin: origin.to_string(),
@@ -130,6 +150,7 @@ impl Layer {
         Ok(Layer {
             origin: origin.to_string(),
             values,
+            hmc,
         })
     }
 
@@ -151,8 +172,37 @@ impl Layer {
         Layer {
             origin: origin.to_string(),
             values,
+            hmc: Vec::new(),
         }
     }
+}
+
+/// The `[[hmc]]` array of tables: each key known and of its type. `[hmc]` (one table, not an
+/// array) is refused: it would read as one HMC whose siblings a drop-in cannot add.
+fn hmc_tables(origin: &str, body: toml::Value) -> Result<Vec<toml::Table>, ConfigError> {
+    let toml::Value::Array(items) = body else {
+        return Err(wrong_type(origin, "hmc", "an array of tables ([[hmc]])"));
+    };
+    let mut tables = Vec::new();
+    for (i, item) in items.into_iter().enumerate() {
+        let toml::Value::Table(table) = item else {
+            return Err(wrong_type(origin, &format!("hmc[{i}]"), "a table"));
+        };
+        for (key, value) in &table {
+            let dotted = format!("hmc[{i}].{key}");
+            let Some((_, ty)) = HMC_SCHEMA.iter().find(|(name, _)| name == key) else {
+                return Err(ConfigError::UnknownKey {
+                    origin: origin.to_string(),
+                    key: dotted,
+                });
+            };
+            if !ty.accepts(value) {
+                return Err(wrong_type(origin, &dotted, ty.name()));
+            }
+        }
+        tables.push(table);
+    }
+    Ok(tables)
 }
 
 fn wrong_type(origin: &str, key: &str, expected: &str) -> ConfigError {
@@ -167,17 +217,24 @@ fn wrong_type(origin: &str, key: &str, expected: &str) -> ConfigError {
 #[derive(Debug, Default)]
 pub struct Merged {
     entries: BTreeMap<String, (toml::Value, String)>,
+    /// Every layer's `[[hmc]]` tables, in layer order, with the layer's origin and the
+    /// table's index in it: HMCs add up across layers (a drop-in per HMC).
+    pub hmc: Vec<(toml::Table, String, usize)>,
 }
 
 impl Merged {
     pub fn new(layers: &[Layer]) -> Merged {
         let mut entries = BTreeMap::new();
+        let mut hmc = Vec::new();
         for layer in layers {
             for (key, value) in &layer.values {
                 entries.insert(key.clone(), (value.clone(), layer.origin.clone()));
             }
+            for (i, table) in layer.hmc.iter().enumerate() {
+                hmc.push((table.clone(), layer.origin.clone(), i));
+            }
         }
-        Merged { entries }
+        Merged { entries, hmc }
     }
 
     pub fn get(&self, key: &str) -> Option<(&toml::Value, &str)> {

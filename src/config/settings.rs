@@ -26,6 +26,9 @@ pub enum TransportChoice {
     Auto,
     Https,
     Chif,
+    /// No BMC: the daemon serves only its `[[hmc]]` tables (a monitoring host, or a BMC the
+    /// agent must leave alone).
+    None,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,6 +117,8 @@ pub struct Settings {
     pub reaper: ReaperSettings,
     pub state: StateSettings,
     pub agent: AgentSettings,
+    /// The `[[hmc]]` tables, in the order of the layers.
+    pub hmc: Vec<super::hmc::HmcSettings>,
 }
 
 /// Reads typed values out of the merged layers, naming the layer in every error.
@@ -200,6 +205,7 @@ impl Settings {
             reaper: reaper(&r)?,
             state: state(&r)?,
             agent: agent(&r)?,
+            hmc: super::hmc::all(&merged.hmc)?,
         };
         Ok(settings)
     }
@@ -211,6 +217,7 @@ fn bmc(r: &Reader) -> Result<BmcSettings, ConfigError> {
         ("auto", TransportChoice::Auto),
         ("https", TransportChoice::Https),
         ("chif", TransportChoice::Chif),
+        ("none", TransportChoice::None),
     ];
     let tls = r.choice(
         "bmc.tls",
