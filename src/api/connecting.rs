@@ -92,6 +92,8 @@ impl Api {
             state: Some(CONNECTING.into()),
             last_error: self.last_error(),
             reaper_cycles: None,
+            hmc: Vec::new(),
+            bmc: true,
         }
     }
 }
