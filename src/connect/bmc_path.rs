@@ -62,6 +62,11 @@ pub async fn transport(
     pin: Option<Fingerprint>,
 ) -> Result<BmcPath, ConnectError> {
     let bmc = &settings.bmc;
+    if bmc.transport == TransportChoice::None {
+        return Err(ConnectError::Config(
+            "bmc.transport = \"none\": this host's agent has no BMC to connect to".into(),
+        ));
+    }
     if bmc.transport == TransportChoice::Chif {
         return chif(settings).await;
     }
