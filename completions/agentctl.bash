@@ -34,6 +34,9 @@ _agentctl() {
             agentctl,help)
                 cmd="agentctl__subcmd__help"
                 ;;
+            agentctl,hmc)
+                cmd="agentctl__subcmd__hmc"
+                ;;
             agentctl,list)
                 cmd="agentctl__subcmd__list"
                 ;;
@@ -67,6 +70,9 @@ _agentctl() {
             agentctl__subcmd__help,help)
                 cmd="agentctl__subcmd__help__subcmd__help"
                 ;;
+            agentctl__subcmd__help,hmc)
+                cmd="agentctl__subcmd__help__subcmd__hmc"
+                ;;
             agentctl__subcmd__help,list)
                 cmd="agentctl__subcmd__help__subcmd__list"
                 ;;
@@ -82,6 +88,9 @@ _agentctl() {
             agentctl__subcmd__help,status)
                 cmd="agentctl__subcmd__help__subcmd__status"
                 ;;
+            agentctl__subcmd__help__subcmd__hmc,get)
+                cmd="agentctl__subcmd__help__subcmd__hmc__subcmd__get"
+                ;;
             agentctl__subcmd__help__subcmd__session,close)
                 cmd="agentctl__subcmd__help__subcmd__session__subcmd__close"
                 ;;
@@ -90,6 +99,18 @@ _agentctl() {
                 ;;
             agentctl__subcmd__help__subcmd__session,open)
                 cmd="agentctl__subcmd__help__subcmd__session__subcmd__open"
+                ;;
+            agentctl__subcmd__hmc,get)
+                cmd="agentctl__subcmd__hmc__subcmd__get"
+                ;;
+            agentctl__subcmd__hmc,help)
+                cmd="agentctl__subcmd__hmc__subcmd__help"
+                ;;
+            agentctl__subcmd__hmc__subcmd__help,get)
+                cmd="agentctl__subcmd__hmc__subcmd__help__subcmd__get"
+                ;;
+            agentctl__subcmd__hmc__subcmd__help,help)
+                cmd="agentctl__subcmd__hmc__subcmd__help__subcmd__help"
                 ;;
             agentctl__subcmd__session,close)
                 cmd="agentctl__subcmd__session__subcmd__close"
@@ -122,7 +143,7 @@ _agentctl() {
 
     case "${cmd}" in
         agentctl)
-            opts="-v -h -V --socket --json --standalone --config --sysfs-root --timeout --verbose --help --version status discover list clean session run get patch delete demo help"
+            opts="-v -h -V --socket --json --standalone --config --sysfs-root --timeout --verbose --help --version status discover list clean session run get patch delete hmc demo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -318,7 +339,7 @@ _agentctl() {
             return 0
             ;;
         agentctl__subcmd__help)
-            opts="status discover list clean session run get patch delete demo help"
+            opts="status discover list clean session run get patch delete hmc demo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -404,6 +425,34 @@ _agentctl() {
         agentctl__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agentctl__subcmd__help__subcmd__hmc)
+            opts="get"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agentctl__subcmd__help__subcmd__hmc__subcmd__get)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -516,6 +565,108 @@ _agentctl() {
         agentctl__subcmd__help__subcmd__status)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agentctl__subcmd__hmc)
+            opts="-v -h --socket --json --standalone --config --sysfs-root --timeout --verbose --help get help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sysfs-root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agentctl__subcmd__hmc__subcmd__get)
+            opts="-v -h --socket --json --standalone --config --sysfs-root --timeout --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sysfs-root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agentctl__subcmd__hmc__subcmd__help)
+            opts="get help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agentctl__subcmd__hmc__subcmd__help__subcmd__get)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agentctl__subcmd__hmc__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

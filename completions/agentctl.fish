@@ -42,6 +42,7 @@ complete -c agentctl -n "__fish_agentctl_needs_command" -f -a "run" -d 'Run a co
 complete -c agentctl -n "__fish_agentctl_needs_command" -f -a "get" -d 'GET a Redfish path through the agent'
 complete -c agentctl -n "__fish_agentctl_needs_command" -f -a "patch" -d 'PATCH a Redfish path through the agent'
 complete -c agentctl -n "__fish_agentctl_needs_command" -f -a "delete" -d 'DELETE a Redfish path through the agent'
+complete -c agentctl -n "__fish_agentctl_needs_command" -f -a "hmc" -d 'IBM Power HMCs the daemon serves (`[[hmc]]`)'
 complete -c agentctl -n "__fish_agentctl_needs_command" -f -a "demo" -d 'Start a simulated iLO in-process, leak sessions into it, run the agent against it, list, clean, proxy a request, and print what happened. Needs no BMC'
 complete -c agentctl -n "__fish_agentctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c agentctl -n "__fish_agentctl_using_subcommand status" -l socket -d 'The daemon\'s API socket' -r -F
@@ -160,6 +161,26 @@ complete -c agentctl -n "__fish_agentctl_using_subcommand delete" -l json -d 'Ma
 complete -c agentctl -n "__fish_agentctl_using_subcommand delete" -l standalone -d 'Do the work here, without a daemon: one-shot, logs out at exit'
 complete -c agentctl -n "__fish_agentctl_using_subcommand delete" -s v -l verbose -d 'More log output on stderr'
 complete -c agentctl -n "__fish_agentctl_using_subcommand delete" -s h -l help -d 'Print help'
+complete -c agentctl -n "__fish_agentctl_using_subcommand hmc; and not __fish_seen_subcommand_from get help" -l socket -d 'The daemon\'s API socket' -r -F
+complete -c agentctl -n "__fish_agentctl_using_subcommand hmc; and not __fish_seen_subcommand_from get help" -l config -d 'Config file for --standalone' -r -F
+complete -c agentctl -n "__fish_agentctl_using_subcommand hmc; and not __fish_seen_subcommand_from get help" -l sysfs-root -d 'Root of sysfs (DMI tables, network devices) for --standalone and discover' -r -F
+complete -c agentctl -n "__fish_agentctl_using_subcommand hmc; and not __fish_seen_subcommand_from get help" -l timeout -d 'Give up waiting for hostagentd after this long and exit 4 (default: 30s, 10m for clean)' -r
+complete -c agentctl -n "__fish_agentctl_using_subcommand hmc; and not __fish_seen_subcommand_from get help" -l json -d 'Machine-readable output (stable JSON shapes) for Chef, Puppet and scripts'
+complete -c agentctl -n "__fish_agentctl_using_subcommand hmc; and not __fish_seen_subcommand_from get help" -l standalone -d 'Do the work here, without a daemon: one-shot, logs out at exit'
+complete -c agentctl -n "__fish_agentctl_using_subcommand hmc; and not __fish_seen_subcommand_from get help" -s v -l verbose -d 'More log output on stderr'
+complete -c agentctl -n "__fish_agentctl_using_subcommand hmc; and not __fish_seen_subcommand_from get help" -s h -l help -d 'Print help'
+complete -c agentctl -n "__fish_agentctl_using_subcommand hmc; and not __fish_seen_subcommand_from get help" -f -a "get" -d 'GET an HMC REST API path through the agent\'s session (prints the HMC\'s XML; with --json, status, ETag, content type and body)'
+complete -c agentctl -n "__fish_agentctl_using_subcommand hmc; and not __fish_seen_subcommand_from get help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c agentctl -n "__fish_agentctl_using_subcommand hmc; and __fish_seen_subcommand_from get" -l socket -d 'The daemon\'s API socket' -r -F
+complete -c agentctl -n "__fish_agentctl_using_subcommand hmc; and __fish_seen_subcommand_from get" -l config -d 'Config file for --standalone' -r -F
+complete -c agentctl -n "__fish_agentctl_using_subcommand hmc; and __fish_seen_subcommand_from get" -l sysfs-root -d 'Root of sysfs (DMI tables, network devices) for --standalone and discover' -r -F
+complete -c agentctl -n "__fish_agentctl_using_subcommand hmc; and __fish_seen_subcommand_from get" -l timeout -d 'Give up waiting for hostagentd after this long and exit 4 (default: 30s, 10m for clean)' -r
+complete -c agentctl -n "__fish_agentctl_using_subcommand hmc; and __fish_seen_subcommand_from get" -l json -d 'Machine-readable output (stable JSON shapes) for Chef, Puppet and scripts'
+complete -c agentctl -n "__fish_agentctl_using_subcommand hmc; and __fish_seen_subcommand_from get" -l standalone -d 'Do the work here, without a daemon: one-shot, logs out at exit'
+complete -c agentctl -n "__fish_agentctl_using_subcommand hmc; and __fish_seen_subcommand_from get" -s v -l verbose -d 'More log output on stderr'
+complete -c agentctl -n "__fish_agentctl_using_subcommand hmc; and __fish_seen_subcommand_from get" -s h -l help -d 'Print help'
+complete -c agentctl -n "__fish_agentctl_using_subcommand hmc; and __fish_seen_subcommand_from help" -f -a "get" -d 'GET an HMC REST API path through the agent\'s session (prints the HMC\'s XML; with --json, status, ETag, content type and body)'
+complete -c agentctl -n "__fish_agentctl_using_subcommand hmc; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c agentctl -n "__fish_agentctl_using_subcommand demo" -l socket -d 'The daemon\'s API socket' -r -F
 complete -c agentctl -n "__fish_agentctl_using_subcommand demo" -l config -d 'Config file for --standalone' -r -F
 complete -c agentctl -n "__fish_agentctl_using_subcommand demo" -l sysfs-root -d 'Root of sysfs (DMI tables, network devices) for --standalone and discover' -r -F
@@ -168,17 +189,19 @@ complete -c agentctl -n "__fish_agentctl_using_subcommand demo" -l json -d 'Mach
 complete -c agentctl -n "__fish_agentctl_using_subcommand demo" -l standalone -d 'Do the work here, without a daemon: one-shot, logs out at exit'
 complete -c agentctl -n "__fish_agentctl_using_subcommand demo" -s v -l verbose -d 'More log output on stderr'
 complete -c agentctl -n "__fish_agentctl_using_subcommand demo" -s h -l help -d 'Print help'
-complete -c agentctl -n "__fish_agentctl_using_subcommand help; and not __fish_seen_subcommand_from status discover list clean session run get patch delete demo help" -f -a "status" -d 'Endpoint, transport, agent session, session counts by kind and owner, the limit if known'
-complete -c agentctl -n "__fish_agentctl_using_subcommand help; and not __fish_seen_subcommand_from status discover list clean session run get patch delete demo help" -f -a "discover" -d 'Decode SMBIOS type 42 and show the endpoint that would be used'
-complete -c agentctl -n "__fish_agentctl_using_subcommand help; and not __fish_seen_subcommand_from status discover list clean session run get patch delete demo help" -f -a "list" -d 'The BMC\'s sessions: id, user, kind, owner, origin, login, last access, idle'
-complete -c agentctl -n "__fish_agentctl_using_subcommand help; and not __fish_seen_subcommand_from status discover list clean session run get patch delete demo help" -f -a "clean" -d 'Delete stale sessions by policy; prints what was deleted and kept'
-complete -c agentctl -n "__fish_agentctl_using_subcommand help; and not __fish_seen_subcommand_from status discover list clean session run get patch delete demo help" -f -a "session" -d 'Leases: real BMC sessions bound to a process or a TTL'
-complete -c agentctl -n "__fish_agentctl_using_subcommand help; and not __fish_seen_subcommand_from status discover list clean session run get patch delete demo help" -f -a "run" -d 'Run a command with a lease bound to it (REDFISH_URL, REDFISH_SESSION_TOKEN, REDFISH_SESSION_LOCATION)'
-complete -c agentctl -n "__fish_agentctl_using_subcommand help; and not __fish_seen_subcommand_from status discover list clean session run get patch delete demo help" -f -a "get" -d 'GET a Redfish path through the agent'
-complete -c agentctl -n "__fish_agentctl_using_subcommand help; and not __fish_seen_subcommand_from status discover list clean session run get patch delete demo help" -f -a "patch" -d 'PATCH a Redfish path through the agent'
-complete -c agentctl -n "__fish_agentctl_using_subcommand help; and not __fish_seen_subcommand_from status discover list clean session run get patch delete demo help" -f -a "delete" -d 'DELETE a Redfish path through the agent'
-complete -c agentctl -n "__fish_agentctl_using_subcommand help; and not __fish_seen_subcommand_from status discover list clean session run get patch delete demo help" -f -a "demo" -d 'Start a simulated iLO in-process, leak sessions into it, run the agent against it, list, clean, proxy a request, and print what happened. Needs no BMC'
-complete -c agentctl -n "__fish_agentctl_using_subcommand help; and not __fish_seen_subcommand_from status discover list clean session run get patch delete demo help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c agentctl -n "__fish_agentctl_using_subcommand help; and not __fish_seen_subcommand_from status discover list clean session run get patch delete hmc demo help" -f -a "status" -d 'Endpoint, transport, agent session, session counts by kind and owner, the limit if known'
+complete -c agentctl -n "__fish_agentctl_using_subcommand help; and not __fish_seen_subcommand_from status discover list clean session run get patch delete hmc demo help" -f -a "discover" -d 'Decode SMBIOS type 42 and show the endpoint that would be used'
+complete -c agentctl -n "__fish_agentctl_using_subcommand help; and not __fish_seen_subcommand_from status discover list clean session run get patch delete hmc demo help" -f -a "list" -d 'The BMC\'s sessions: id, user, kind, owner, origin, login, last access, idle'
+complete -c agentctl -n "__fish_agentctl_using_subcommand help; and not __fish_seen_subcommand_from status discover list clean session run get patch delete hmc demo help" -f -a "clean" -d 'Delete stale sessions by policy; prints what was deleted and kept'
+complete -c agentctl -n "__fish_agentctl_using_subcommand help; and not __fish_seen_subcommand_from status discover list clean session run get patch delete hmc demo help" -f -a "session" -d 'Leases: real BMC sessions bound to a process or a TTL'
+complete -c agentctl -n "__fish_agentctl_using_subcommand help; and not __fish_seen_subcommand_from status discover list clean session run get patch delete hmc demo help" -f -a "run" -d 'Run a command with a lease bound to it (REDFISH_URL, REDFISH_SESSION_TOKEN, REDFISH_SESSION_LOCATION)'
+complete -c agentctl -n "__fish_agentctl_using_subcommand help; and not __fish_seen_subcommand_from status discover list clean session run get patch delete hmc demo help" -f -a "get" -d 'GET a Redfish path through the agent'
+complete -c agentctl -n "__fish_agentctl_using_subcommand help; and not __fish_seen_subcommand_from status discover list clean session run get patch delete hmc demo help" -f -a "patch" -d 'PATCH a Redfish path through the agent'
+complete -c agentctl -n "__fish_agentctl_using_subcommand help; and not __fish_seen_subcommand_from status discover list clean session run get patch delete hmc demo help" -f -a "delete" -d 'DELETE a Redfish path through the agent'
+complete -c agentctl -n "__fish_agentctl_using_subcommand help; and not __fish_seen_subcommand_from status discover list clean session run get patch delete hmc demo help" -f -a "hmc" -d 'IBM Power HMCs the daemon serves (`[[hmc]]`)'
+complete -c agentctl -n "__fish_agentctl_using_subcommand help; and not __fish_seen_subcommand_from status discover list clean session run get patch delete hmc demo help" -f -a "demo" -d 'Start a simulated iLO in-process, leak sessions into it, run the agent against it, list, clean, proxy a request, and print what happened. Needs no BMC'
+complete -c agentctl -n "__fish_agentctl_using_subcommand help; and not __fish_seen_subcommand_from status discover list clean session run get patch delete hmc demo help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c agentctl -n "__fish_agentctl_using_subcommand help; and __fish_seen_subcommand_from session" -f -a "open" -d 'Open a lease; prints its id, token and location once'
 complete -c agentctl -n "__fish_agentctl_using_subcommand help; and __fish_seen_subcommand_from session" -f -a "close" -d 'Close a lease (deletes its BMC session)'
 complete -c agentctl -n "__fish_agentctl_using_subcommand help; and __fish_seen_subcommand_from session" -f -a "list" -d 'The open leases'
+complete -c agentctl -n "__fish_agentctl_using_subcommand help; and __fish_seen_subcommand_from hmc" -f -a "get" -d 'GET an HMC REST API path through the agent\'s session (prints the HMC\'s XML; with --json, status, ETag, content type and body)'

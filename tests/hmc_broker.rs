@@ -185,3 +185,57 @@ async fn a_wrong_password_costs_one_logon_then_backs_off() {
     drop(d);
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unreachable_hmc_holds_back_no_other_and_agentctl_reads_through_the_agent() {
+    let sim = hmcsim::start(HmcSimConfig::default()).await.unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let down = HmcSpec {
+        name: "down".into(),
+        endpoint: format!("https://{}", closed.local_addr().unwrap()),
+        fingerprint: sim.cert_sha256(),
+        listen: None,
+    };
+    drop(closed);
+    let d = start(&[down, HmcSpec::of("good", &sim, false)], "");
+    tokio::task::block_in_place(|| {
+        d.wait_logged_on("good");
+        let down = d.wait_hmc("down", |h| h["last_error"].is_string());
+        let err = down["last_error"].as_str().unwrap();
+        assert!(
+            err.contains("HMC down") && err.contains("cannot connect"),
+            "{err}"
+        );
+        let (code, v, err) = d.agentctl(&["hmc", "get", "good", "uom/ManagedSystem"]);
+        assert_eq!(code, Some(0), "{v} {err}");
+        assert_eq!(v["status"], 200);
+        assert_eq!(v["etag"], "449450179");
+        assert!(v["body"]
+            .as_str()
+            .unwrap()
+            .contains("href=\"/hmc/good/rest/api/uom/"));
+        let (code, v, err) = d.agentctl(&["hmc", "get", "nope", "uom/ManagedSystem"]);
+        assert_eq!(code, Some(1), "{v} {err}");
+        let msg = format!("{v} {err}");
+        assert!(msg.contains("no HMC") && msg.contains("good"), "{msg}");
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_agentctl"))
+            .arg("--socket")
+            .arg(&d.socket)
+            .arg("status")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("bmc:            none"), "{text}");
+        assert!(
+            text.contains("hmc good:") && text.contains("(logged on)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("hmc down:") && text.contains("last error:"),
+            "{text}"
+        );
+    });
+    assert_eq!(agent_sessions(&sim), 1);
+    drop(d);
+    sim.shutdown().await;
+}

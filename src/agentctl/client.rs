@@ -82,12 +82,41 @@ impl DaemonClient {
         self.call(method, path, body).await
     }
 
+    /// One request whose answer is not JSON (an HMC's XML through its proxy): the status,
+    /// the named headers' values and the body.
+    pub async fn call_text(
+        &self,
+        path: &str,
+        headers: &[&str],
+    ) -> Result<(StatusCode, Vec<Option<String>>, Bytes), ClientError> {
+        let send = self.send_full(Method::GET, path, Bytes::new(), headers);
+        tokio::time::timeout(self.timeout, send)
+            .await
+            .unwrap_or_else(|_| {
+                Err(ClientError::Timeout {
+                    socket: self.socket.display().to_string(),
+                    after: self.timeout,
+                })
+            })
+    }
+
     async fn send(
         &self,
         method: Method,
         path: &str,
         body: Bytes,
     ) -> Result<(StatusCode, Bytes), ClientError> {
+        let (status, _, body) = self.send_full(method, path, body, &[]).await?;
+        Ok((status, body))
+    }
+
+    async fn send_full(
+        &self,
+        method: Method,
+        path: &str,
+        body: Bytes,
+        wanted: &[&str],
+    ) -> Result<(StatusCode, Vec<Option<String>>, Bytes), ClientError> {
         let not_running = |e: std::io::Error| {
             let (socket, reason) = (self.socket.display().to_string(), e.to_string());
             if e.kind() == std::io::ErrorKind::PermissionDenied {
@@ -111,13 +140,22 @@ impl DaemonClient {
             .map_err(|e| protocol(&e))?;
         let resp = sender.send_request(req).await.map_err(|e| protocol(&e))?;
         let status = resp.status();
+        let values = wanted
+            .iter()
+            .map(|h| {
+                resp.headers()
+                    .get(*h)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string)
+            })
+            .collect();
         let body = resp
             .into_body()
             .collect()
             .await
             .map_err(|e| protocol(&e))?
             .to_bytes();
-        Ok((status, body))
+        Ok((status, values, body))
     }
 }
 

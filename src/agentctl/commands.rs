@@ -39,6 +39,7 @@ pub async fn run(backend: &Backend, command: &Command) -> Result<Output, CtlErro
             raw(backend, Method::PATCH, path, Some(json_data(data)?)).await
         }
         Command::Delete { path } => raw(backend, Method::DELETE, path, None).await,
+        Command::Hmc(sub) => super::hmc::run(backend, sub).await,
         Command::Discover { .. } | Command::Demo => Err(CtlError::usage(
             "unsupported",
             "this command runs without a BMC connection",

@@ -86,17 +86,18 @@ pub const SCHEMA: &[(&str, &[(&str, KeyType)])] = &[
     ("agent", &[("host_id", KeyType::Str)]),
 ];
 
-/// The keys of one `[[hmc]]` table (any number of them, in any layer).
-pub const HMC_SCHEMA: &[(&str, KeyType)] = &[
-    ("name", KeyType::Str),
-    ("endpoint", KeyType::Str),
-    ("tls", KeyType::Str),
-    ("fingerprint", KeyType::Str),
-    ("ca_file", KeyType::Str),
-    ("credentials_dir", KeyType::Str),
-    ("listen", KeyType::Str),
-    ("audit_memento", KeyType::Str),
-    ("max_concurrency", KeyType::Float),
+/// The keys of one `[[hmc]]` table (any number of them, in any layer), with their default
+/// and what they mean: hostagent.toml(5)'s `[[hmc]]` section is generated from this list.
+pub const HMC_SCHEMA: &[(&str, KeyType, &str, &str)] = &[
+    ("name", KeyType::Str, "(required)", "The HMC's name: lowercase letters, digits and \"-\", unique. Clients reach it under /hmc/NAME/rest/api/ on the socket; status and agentctl hmc get use it."),
+    ("endpoint", KeyType::Str, "(required)", "The HMC's REST API, \"https://HOST:12443\"."),
+    ("tls", KeyType::Str, "tofu", "How the HMC's certificate is trusted, as bmc.tls: \"pin\", \"tofu\" (pins kept in state.dir/hmc-pins.json, in memory in memory-only mode), \"ca\", \"insecure\"."),
+    ("fingerprint", KeyType::Str, "", "For tls = \"pin\": the SHA-256 of the HMC's certificate."),
+    ("ca_file", KeyType::Str, "", "For tls = \"ca\": a PEM bundle of the CAs that sign the HMC's certificate."),
+    ("credentials_dir", KeyType::Str, "", "Directory holding hmc-username and hmc-password (mode 0600, owned by the service user; the directory not group- or world-writable). Empty: $CREDENTIALS_DIRECTORY (systemd LoadCredential=) with hmc-NAME-username and hmc-NAME-password."),
+    ("listen", KeyType::Str, "", "A loopback ADDR:PORT where this HMC's REST API is served as the HMC serves it (/rest/api/**), e.g. \"127.0.0.3:12443\", so that an unmodified client pointed at https://127.0.0.3:12443 works. Its certificate is made at each start and never written."),
+    ("audit_memento", KeyType::Str, "hostagent", "Sent as X-Audit-Memento with the agent's logon and every request: the HMC's audit log shows it."),
+    ("max_concurrency", KeyType::Float, "4", "Requests in flight to this HMC at once (1 to 64); more wait their turn."),
 ];
 
 /// One parsed source, e.g. `/etc/hostagent/conf.d/10-site.toml` or `command line`.
@@ -190,7 +191,7 @@ fn hmc_tables(origin: &str, body: toml::Value) -> Result<Vec<toml::Table>, Confi
         };
         for (key, value) in &table {
             let dotted = format!("hmc[{i}].{key}");
-            let Some((_, ty)) = HMC_SCHEMA.iter().find(|(name, _)| name == key) else {
+            let Some((_, ty, _, _)) = HMC_SCHEMA.iter().find(|(name, ..)| name == key) else {
                 return Err(ConfigError::UnknownKey {
                     origin: origin.to_string(),
                     key: dotted,
