@@ -239,3 +239,40 @@ async fn an_unreachable_hmc_holds_back_no_other_and_agentctl_reads_through_the_a
     drop(d);
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ten_sigkills_and_restarts_leave_at_most_one_agent_session_on_the_hmc() {
+    let sim = hmcsim::start(HmcSimConfig::default()).await.unwrap();
+    let mut d = start(&[HmcSpec::of("lab", &sim, false)], "");
+    tokio::task::block_in_place(|| {
+        d.wait_logged_on("lab");
+        for round in 0..10 {
+            d.kill9();
+            d.restart();
+            let entry = d.wait_logged_on("lab");
+            assert_eq!(entry["keyring"], "persistent keyring", "{entry}");
+            let (code, _, body) = d.request("GET", &format!("/hmc/lab{FEED}"), &[], "");
+            assert_eq!(code, 200, "round {round}: {body}");
+            assert_eq!(agent_sessions(&sim), 1, "round {round}: {}", d.log());
+        }
+        assert!(d.log().contains("reusing the HMC session"), "{}", d.log());
+        assert_eq!(
+            sim.issued_tokens().len(),
+            1,
+            "the first run's session, reused 10 times"
+        );
+        // A token the HMC forgot (it rebooted while the agent was down) is dropped, not reused.
+        d.kill9();
+        sim.drop_sessions();
+        d.restart();
+        d.wait_logged_on("lab");
+        assert_eq!(sim.issued_tokens().len(), 2);
+        assert_eq!(agent_sessions(&sim), 1);
+        assert!(d.stop().success());
+    });
+    assert!(
+        sim.sessions().is_empty(),
+        "logged off, and the keyring forgot it"
+    );
+    sim.shutdown().await;
+}

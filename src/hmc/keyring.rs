@@ -19,7 +19,7 @@ const KEYCTL_SEARCH: libc::c_long = 10;
 const KEYCTL_READ: libc::c_long = 11;
 const KEYCTL_INVALIDATE: libc::c_long = 21;
 const KEYCTL_GET_PERSISTENT: libc::c_long = 22;
-const KEY_SPEC_PROCESS_KEYRING: libc::c_long = -2;
+const KEY_SPEC_THREAD_KEYRING: libc::c_long = -1;
 const KEY_SPEC_USER_KEYRING: libc::c_long = -4;
 
 /// Which keyring holds the tokens.
@@ -48,6 +48,20 @@ pub struct Keyring {
     pub kind: Kind,
 }
 
+/// Links the uid's persistent keyring into the calling thread's keyring and returns its id.
+/// Why the thread's: a process keyring made on first use exists only in the creds of the
+/// thread that made it, and tokio runs this on any of its threads; so each thread that
+/// touches the keyring links it for itself (its keys are usable only by a possessor).
+fn possess_persistent() -> libc::c_long {
+    keyctl(
+        KEYCTL_GET_PERSISTENT,
+        -1,
+        KEY_SPEC_THREAD_KEYRING as usize,
+        0,
+        0,
+    )
+}
+
 fn keyctl(op: libc::c_long, a: libc::c_long, b: usize, c: usize, d: usize) -> libc::c_long {
     // SAFETY: keyctl takes integers and, for the ops used here, pointers to NUL-terminated
     // strings or a buffer with its length, all valid for the duration of the call.
@@ -55,16 +69,10 @@ fn keyctl(op: libc::c_long, a: libc::c_long, b: usize, c: usize, d: usize) -> li
 }
 
 impl Keyring {
-    /// The persistent keyring of this uid (linked into the process keyring so that it is
-    /// possessed), else the user keyring; `None` when the kernel has no keyrings at all.
+    /// The persistent keyring of this uid, else the user keyring; `None` when the kernel has
+    /// no keyrings at all.
     pub fn open() -> Option<Keyring> {
-        let id = keyctl(
-            KEYCTL_GET_PERSISTENT,
-            -1,
-            KEY_SPEC_PROCESS_KEYRING as usize,
-            0,
-            0,
-        );
+        let id = possess_persistent();
         if id >= 0 {
             return Some(Keyring {
                 id,
@@ -84,20 +92,16 @@ impl Keyring {
         })
     }
 
-    /// Renews the persistent keyring's expiry.
+    /// Renews the persistent keyring's expiry, and makes it possessed by the calling thread:
+    /// its keys are writable and readable only by a possessor.
     pub fn touch(&self) {
         if self.kind == Kind::Persistent {
-            keyctl(
-                KEYCTL_GET_PERSISTENT,
-                -1,
-                KEY_SPEC_PROCESS_KEYRING as usize,
-                0,
-                0,
-            );
+            possess_persistent();
         }
     }
 
     fn search(&self, description: &str) -> Option<libc::c_long> {
+        self.touch();
         let desc = std::ffi::CString::new(description).ok()?;
         let key = keyctl(
             KEYCTL_SEARCH,
@@ -123,6 +127,7 @@ impl Keyring {
 
     /// Stores (or replaces) the token under `description`; the error is the kernel's.
     pub fn store(&self, description: &str, token: &Secret) -> std::io::Result<()> {
+        self.touch();
         let desc = std::ffi::CString::new(description).map_err(std::io::Error::other)?;
         let payload = token.expose().as_bytes();
         // SAFETY: add_key reads the type and description strings and `payload.len()` bytes of
@@ -140,7 +145,6 @@ impl Keyring {
         if key < 0 {
             return Err(std::io::Error::last_os_error());
         }
-        self.touch();
         Ok(())
     }
 
