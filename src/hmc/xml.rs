@@ -123,6 +123,7 @@ fn read_doc(body: &[u8], wanted: &[&'static str]) -> Result<Found, String> {
 
 /// The `X-API-Session` of a `LogonResponse`; the error says what was wrong with the answer.
 pub fn token_of(body: &[u8]) -> Result<Secret, String> {
+    well_formed(body)?;
     let found = read_doc(body, &["X-API-Session"])?;
     if found.root != "LogonResponse" {
         return Err(format!(
@@ -233,7 +234,9 @@ pub fn well_formed(body: &[u8]) -> Result<(), String> {
             Ok(Event::Empty(_)) => elements += 1,
             Ok(Event::End(_)) => depth = depth.saturating_sub(1),
             Ok(Event::Eof) if depth > 0 => {
-                return Err(format!("the XML ends inside {depth} open element(s)"))
+                return Err(format!(
+                    "malformed XML: it ends inside {depth} open element(s)"
+                ))
             }
             Ok(Event::Eof) if elements == 0 => return Err("the body holds no XML element".into()),
             Ok(Event::Eof) => return Ok(()),
@@ -270,7 +273,7 @@ mod tests {
             (&b"<html><body>Welcome</body></html>"[..], "not in"),
             (
                 b"<feed xmlns=\"http://www.w3.org/2005/Atom\"><entry><id>",
-                "not in",
+                "malformed XML",
             ),
             (b"{\"json\":true}", "no XML element"),
             (b"", "no XML element"),
