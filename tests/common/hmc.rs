@@ -58,12 +58,28 @@ impl Drop for HmcDaemon {
 /// `[bmc] transport = "none"`, one `[[hmc]]` per spec, all with the account `hscroot` /
 /// `abc123`; `extra` is appended to the main file.
 pub fn start(specs: &[HmcSpec], extra: &str) -> HmcDaemon {
+    start_with(specs, extra, "abc123", &[], None)
+}
+
+/// [`start`] with the account's password, the daemon's environment, and optionally a wrapper
+/// command (strace) with its arguments before hostagentd's.
+pub fn start_with(
+    specs: &[HmcSpec],
+    extra: &str,
+    password: &str,
+    env: &[(&str, &str)],
+    wrapper: Option<(&str, Vec<String>)>,
+) -> HmcDaemon {
     let dir = tempfile::tempdir().unwrap();
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     let creds = dir.path().join("hmc-creds");
     std::fs::create_dir(&creds).unwrap();
     std::fs::set_permissions(&creds, std::fs::Permissions::from_mode(0o700)).unwrap();
-    for (name, value) in [("hmc-username", "hscroot\n"), ("hmc-password", "abc123\n")] {
+    let password = format!("{password}\n");
+    for (name, value) in [
+        ("hmc-username", "hscroot\n"),
+        ("hmc-password", password.as_str()),
+    ] {
         std::fs::write(creds.join(name), value).unwrap();
         std::fs::set_permissions(creds.join(name), std::fs::Permissions::from_mode(0o600)).unwrap();
     }
@@ -73,9 +89,16 @@ pub fn start(specs: &[HmcSpec], extra: &str) -> HmcDaemon {
         socket.display()
     );
     for s in specs {
+        let tls = if s.fingerprint.is_empty() {
+            "tls = \"tofu\"\n".to_string()
+        } else {
+            format!("tls = \"pin\"\nfingerprint = \"{}\"\n", s.fingerprint)
+        };
         text.push_str(&format!(
-            "[[hmc]]\nname = \"{}\"\nendpoint = \"{}\"\ntls = \"pin\"\nfingerprint = \"{}\"\ncredentials_dir = \"{}\"\n",
-            s.name, s.endpoint, s.fingerprint, creds.display()
+            "[[hmc]]\nname = \"{}\"\nendpoint = \"{}\"\n{tls}credentials_dir = \"{}\"\n",
+            s.name,
+            s.endpoint,
+            creds.display()
         ));
         if let Some(l) = s.listen {
             text.push_str(&format!("listen = \"{l}\"\n"));
@@ -83,7 +106,8 @@ pub fn start(specs: &[HmcSpec], extra: &str) -> HmcDaemon {
     }
     let config = dir.path().join("hostagent.toml");
     std::fs::write(&config, text).unwrap();
-    let child = spawn(&config, &socket, &dir.path().join("hostagentd.log"));
+    let log = dir.path().join("hostagentd.log");
+    let child = spawn_with(&config, &socket, &log, env, wrapper);
     HmcDaemon {
         child,
         socket,
@@ -93,15 +117,35 @@ pub fn start(specs: &[HmcSpec], extra: &str) -> HmcDaemon {
 }
 
 fn spawn(config: &Path, socket: &Path, log: &Path) -> Child {
+    spawn_with(config, socket, log, &[], None)
+}
+
+fn spawn_with(
+    config: &Path,
+    socket: &Path,
+    log: &Path,
+    env: &[(&str, &str)],
+    wrapper: Option<(&str, Vec<String>)>,
+) -> Child {
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(log)
         .unwrap();
     let _ = std::fs::remove_file(socket);
-    let child = Command::new(env!("CARGO_BIN_EXE_hostagentd"))
+    let daemon = env!("CARGO_BIN_EXE_hostagentd");
+    let mut cmd = match &wrapper {
+        Some((program, args)) => {
+            let mut c = Command::new(program);
+            c.args(args).arg(daemon);
+            c
+        }
+        None => Command::new(daemon),
+    };
+    let child = cmd
         .arg("--config")
         .arg(config)
+        .envs(env.iter().copied())
         .stderr(Stdio::from(log))
         .spawn()
         .unwrap();
