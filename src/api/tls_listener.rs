@@ -100,6 +100,8 @@ pub async fn serve_scope(
         let Ok((stream, remote)) = accepted else {
             continue;
         };
+        // Small answers (a LogonResponse, a 304) must not wait for the client's delayed ACK.
+        let _ = stream.set_nodelay(true);
         let Some(local) = local else { continue };
         let (api, gate, acceptor, stop) = (
             api.clone(),
