@@ -85,8 +85,11 @@ impl Hmcs {
         } else {
             Arc::new(FilePins::open(&settings.state.dir.join("hmc-pins.json")))
         };
+        if settings.hmc.is_empty() {
+            return Ok(Hmcs::default());
+        }
         let keyring = keyring::Keyring::open();
-        if keyring.is_none() && !settings.hmc.is_empty() {
+        if keyring.is_none() {
             tracing::warn!("this kernel has no keyrings: a crash of the agent leaves each HMC's session on the HMC");
         }
         let mut all = Vec::new();
