@@ -34,6 +34,9 @@ _agentctl() {
             agentctl,help)
                 cmd="agentctl__subcmd__help"
                 ;;
+            agentctl,hmc)
+                cmd="agentctl__subcmd__hmc"
+                ;;
             agentctl,list)
                 cmd="agentctl__subcmd__list"
                 ;;
@@ -70,6 +73,9 @@ _agentctl() {
             agentctl__subcmd__help,help)
                 cmd="agentctl__subcmd__help__subcmd__help"
                 ;;
+            agentctl__subcmd__help,hmc)
+                cmd="agentctl__subcmd__help__subcmd__hmc"
+                ;;
             agentctl__subcmd__help,list)
                 cmd="agentctl__subcmd__help__subcmd__list"
                 ;;
@@ -88,6 +94,9 @@ _agentctl() {
             agentctl__subcmd__help,top)
                 cmd="agentctl__subcmd__help__subcmd__top"
                 ;;
+            agentctl__subcmd__help__subcmd__hmc,get)
+                cmd="agentctl__subcmd__help__subcmd__hmc__subcmd__get"
+                ;;
             agentctl__subcmd__help__subcmd__session,close)
                 cmd="agentctl__subcmd__help__subcmd__session__subcmd__close"
                 ;;
@@ -96,6 +105,18 @@ _agentctl() {
                 ;;
             agentctl__subcmd__help__subcmd__session,open)
                 cmd="agentctl__subcmd__help__subcmd__session__subcmd__open"
+                ;;
+            agentctl__subcmd__hmc,get)
+                cmd="agentctl__subcmd__hmc__subcmd__get"
+                ;;
+            agentctl__subcmd__hmc,help)
+                cmd="agentctl__subcmd__hmc__subcmd__help"
+                ;;
+            agentctl__subcmd__hmc__subcmd__help,get)
+                cmd="agentctl__subcmd__hmc__subcmd__help__subcmd__get"
+                ;;
+            agentctl__subcmd__hmc__subcmd__help,help)
+                cmd="agentctl__subcmd__hmc__subcmd__help__subcmd__help"
                 ;;
             agentctl__subcmd__session,close)
                 cmd="agentctl__subcmd__session__subcmd__close"
@@ -128,7 +149,7 @@ _agentctl() {
 
     case "${cmd}" in
         agentctl)
-            opts="-v -h -V --socket --json --standalone --config --sysfs-root --timeout --verbose --help --version status discover list clean session run get patch delete top demo help"
+            opts="-v -h -V --socket --json --standalone --config --sysfs-root --timeout --verbose --help --version status discover list clean session run get patch delete top hmc demo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -324,7 +345,7 @@ _agentctl() {
             return 0
             ;;
         agentctl__subcmd__help)
-            opts="status discover list clean session run get patch delete top demo help"
+            opts="status discover list clean session run get patch delete top hmc demo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -410,6 +431,34 @@ _agentctl() {
         agentctl__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agentctl__subcmd__help__subcmd__hmc)
+            opts="get"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agentctl__subcmd__help__subcmd__hmc__subcmd__get)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -536,6 +585,108 @@ _agentctl() {
         agentctl__subcmd__help__subcmd__top)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agentctl__subcmd__hmc)
+            opts="-v -h --socket --json --standalone --config --sysfs-root --timeout --verbose --help get help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sysfs-root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agentctl__subcmd__hmc__subcmd__get)
+            opts="-v -h --socket --json --standalone --config --sysfs-root --timeout --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sysfs-root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agentctl__subcmd__hmc__subcmd__help)
+            opts="get help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agentctl__subcmd__hmc__subcmd__help__subcmd__get)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agentctl__subcmd__hmc__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

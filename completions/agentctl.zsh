@@ -279,6 +279,72 @@ _arguments "${_arguments_options[@]}" : \
 '--help[Print help]' \
 && ret=0
 ;;
+(hmc)
+_arguments "${_arguments_options[@]}" : \
+'--socket=[The daemon'\''s API socket]:PATH:_files' \
+'--config=[Config file for --standalone]:FILE:_files' \
+'--sysfs-root=[Root of sysfs (DMI tables, network devices) for --standalone and discover]:DIR:_files' \
+'--timeout=[Give up waiting for hostagentd after this long and exit 4 (default\: 30s, 10m for clean)]:DUR:_default' \
+'--json[Machine-readable output (stable JSON shapes) for Chef, Puppet and scripts]' \
+'--standalone[Do the work here, without a daemon\: one-shot, logs out at exit]' \
+'*-v[More log output on stderr]' \
+'*--verbose[More log output on stderr]' \
+'-h[Print help]' \
+'--help[Print help]' \
+":: :_agentctl__subcmd__hmc_commands" \
+"*::: :->hmc" \
+&& ret=0
+
+    case $state in
+    (hmc)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:agentctl-hmc-command-$line[1]:"
+        case $line[1] in
+            (get)
+_arguments "${_arguments_options[@]}" : \
+'--socket=[The daemon'\''s API socket]:PATH:_files' \
+'--config=[Config file for --standalone]:FILE:_files' \
+'--sysfs-root=[Root of sysfs (DMI tables, network devices) for --standalone and discover]:DIR:_files' \
+'--timeout=[Give up waiting for hostagentd after this long and exit 4 (default\: 30s, 10m for clean)]:DUR:_default' \
+'--json[Machine-readable output (stable JSON shapes) for Chef, Puppet and scripts]' \
+'--standalone[Do the work here, without a daemon\: one-shot, logs out at exit]' \
+'*-v[More log output on stderr]' \
+'*--verbose[More log output on stderr]' \
+'-h[Print help]' \
+'--help[Print help]' \
+':name -- The HMC'\''s name (`\[\[hmc\]\]` name):_default' \
+':path -- A path under /rest/api, e.g. /rest/api/uom/ManagedSystem or uom/ManagedSystem:_default' \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+":: :_agentctl__subcmd__hmc__subcmd__help_commands" \
+"*::: :->help" \
+&& ret=0
+
+    case $state in
+    (help)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:agentctl-hmc-help-command-$line[1]:"
+        case $line[1] in
+            (get)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+        esac
+    ;;
+esac
+;;
+        esac
+    ;;
+esac
+;;
 (demo)
 _arguments "${_arguments_options[@]}" : \
 '--socket=[The daemon'\''s API socket]:PATH:_files' \
@@ -369,6 +435,26 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
+(hmc)
+_arguments "${_arguments_options[@]}" : \
+":: :_agentctl__subcmd__help__subcmd__hmc_commands" \
+"*::: :->hmc" \
+&& ret=0
+
+    case $state in
+    (hmc)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:agentctl-help-hmc-command-$line[1]:"
+        case $line[1] in
+            (get)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+        esac
+    ;;
+esac
+;;
 (demo)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
@@ -399,6 +485,7 @@ _agentctl_commands() {
 'patch:PATCH a Redfish path through the agent' \
 'delete:DELETE a Redfish path through the agent' \
 'top:A live view, redrawn every second\: the table'\''s fill against its limit, sessions by kind and owner, the reaper'\''s last and next run, proxy requests per second, virtual sessions and leases (from the daemon'\''s metrics\: no request to the BMC). q quits. Needs a terminal; with --json, prints one frame' \
+'hmc:IBM Power HMCs the daemon serves (\`\[\[hmc\]\]\`)' \
 'demo:Start a simulated iLO in-process, leak sessions into it, run the agent against it, list, clean, proxy a request, and print what happened. Needs no BMC' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
@@ -442,6 +529,7 @@ _agentctl__subcmd__help_commands() {
 'patch:PATCH a Redfish path through the agent' \
 'delete:DELETE a Redfish path through the agent' \
 'top:A live view, redrawn every second\: the table'\''s fill against its limit, sessions by kind and owner, the reaper'\''s last and next run, proxy requests per second, virtual sessions and leases (from the daemon'\''s metrics\: no request to the BMC). q quits. Needs a terminal; with --json, prints one frame' \
+'hmc:IBM Power HMCs the daemon serves (\`\[\[hmc\]\]\`)' \
 'demo:Start a simulated iLO in-process, leak sessions into it, run the agent against it, list, clean, proxy a request, and print what happened. Needs no BMC' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
@@ -476,6 +564,18 @@ _agentctl__subcmd__help__subcmd__get_commands() {
 _agentctl__subcmd__help__subcmd__help_commands() {
     local commands; commands=()
     _describe -t commands 'agentctl help help commands' commands "$@"
+}
+(( $+functions[_agentctl__subcmd__help__subcmd__hmc_commands] )) ||
+_agentctl__subcmd__help__subcmd__hmc_commands() {
+    local commands; commands=(
+'get:GET an HMC REST API path through the agent'\''s session (prints the HMC'\''s XML; with --json, status, ETag, content type and body)' \
+    )
+    _describe -t commands 'agentctl help hmc commands' commands "$@"
+}
+(( $+functions[_agentctl__subcmd__help__subcmd__hmc__subcmd__get_commands] )) ||
+_agentctl__subcmd__help__subcmd__hmc__subcmd__get_commands() {
+    local commands; commands=()
+    _describe -t commands 'agentctl help hmc get commands' commands "$@"
 }
 (( $+functions[_agentctl__subcmd__help__subcmd__list_commands] )) ||
 _agentctl__subcmd__help__subcmd__list_commands() {
@@ -525,6 +625,37 @@ _agentctl__subcmd__help__subcmd__status_commands() {
 _agentctl__subcmd__help__subcmd__top_commands() {
     local commands; commands=()
     _describe -t commands 'agentctl help top commands' commands "$@"
+}
+(( $+functions[_agentctl__subcmd__hmc_commands] )) ||
+_agentctl__subcmd__hmc_commands() {
+    local commands; commands=(
+'get:GET an HMC REST API path through the agent'\''s session (prints the HMC'\''s XML; with --json, status, ETag, content type and body)' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'agentctl hmc commands' commands "$@"
+}
+(( $+functions[_agentctl__subcmd__hmc__subcmd__get_commands] )) ||
+_agentctl__subcmd__hmc__subcmd__get_commands() {
+    local commands; commands=()
+    _describe -t commands 'agentctl hmc get commands' commands "$@"
+}
+(( $+functions[_agentctl__subcmd__hmc__subcmd__help_commands] )) ||
+_agentctl__subcmd__hmc__subcmd__help_commands() {
+    local commands; commands=(
+'get:GET an HMC REST API path through the agent'\''s session (prints the HMC'\''s XML; with --json, status, ETag, content type and body)' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'agentctl hmc help commands' commands "$@"
+}
+(( $+functions[_agentctl__subcmd__hmc__subcmd__help__subcmd__get_commands] )) ||
+_agentctl__subcmd__hmc__subcmd__help__subcmd__get_commands() {
+    local commands; commands=()
+    _describe -t commands 'agentctl hmc help get commands' commands "$@"
+}
+(( $+functions[_agentctl__subcmd__hmc__subcmd__help__subcmd__help_commands] )) ||
+_agentctl__subcmd__hmc__subcmd__help__subcmd__help_commands() {
+    local commands; commands=()
+    _describe -t commands 'agentctl hmc help help commands' commands "$@"
 }
 (( $+functions[_agentctl__subcmd__list_commands] )) ||
 _agentctl__subcmd__list_commands() {

@@ -46,6 +46,9 @@
 //! - [`peer`]: who is on the other end of a local connection (SO_PEERCRED, sock_diag) and its
 //!   role (admin, reader, none).
 //! - [`proxy`]: the Redfish proxy: virtual sessions, header stripping, URL rewriting, GET cache.
+//! - [`hmc`]: IBM Power HMCs: the agent's one REST API session per HMC (XML logon, relogon
+//!   once, back-off, the token in the kernel keyring between runs) and its proxy with
+//!   virtual sessions.
 //! - [`api`]: the local API's listeners and routes (`/v1/*`, and `/redfish/**` to the proxy).
 //!
 //! The programs:
@@ -81,6 +84,7 @@ pub mod connect;
 
 pub mod peer;
 pub mod proxy;
+pub mod hmc;
 pub mod api;
 
 pub mod agentctl;

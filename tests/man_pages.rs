@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::CommandFactory;
 use hostagent::cli::{agentctl, hostagentd};
-use hostagent::config::{KeyType, SCHEMA, SHIPPED_DEFAULTS};
+use hostagent::config::{KeyType, HMC_SCHEMA, SCHEMA, SHIPPED_DEFAULTS};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -133,6 +133,19 @@ fn config_page() -> String {
                 roff_escape(&doc)
             ));
         }
+    }
+    out.push_str(".SH \"[[hmc]]\"\nIBM Power HMCs, any number of tables, none by default; the tables of every layer add up (a drop\\-in per HMC is the usual way). Each HMC gets one session, shared by local clients through virtual sessions.\n");
+    for (key, ty, default, doc) in HMC_SCHEMA {
+        let ty = match ty {
+            KeyType::Float => "number",
+            _ => "string",
+        };
+        out.push_str(&format!(
+            ".TP\n\\fB{}\\fR (\\fI{ty}\\fR, default \\fB{}\\fR)\n{}\n",
+            roff_escape(key),
+            roff_escape(default),
+            roff_escape(doc)
+        ));
     }
     out.push_str(".SH \"SEE ALSO\"\n\\fBhostagentd\\fR(8), \\fBagentctl\\fR(1)\n");
     out

@@ -93,6 +93,11 @@ impl Backend {
         }
     }
 
+    /// The daemon's client, for commands only it can serve (`what` names the command).
+    pub fn daemon_client(&self, what: &str) -> Result<&DaemonClient, CtlError> {
+        self.daemon(what)
+    }
+
     /// Leases live in the daemon: `what` names the command that needs one.
     fn daemon(&self, what: &str) -> Result<&DaemonClient, CtlError> {
         match self {

@@ -84,19 +84,29 @@ impl DaemonClient {
 
     /// One GET whose answer is text (`/metrics`), within the timeout.
     pub async fn get_text(&self, path: &str) -> Result<String, ClientError> {
-        let send = self.send(Method::GET, path, Bytes::new());
-        let (status, answer) = tokio::time::timeout(self.timeout, send)
+        let (status, _, answer) = self.call_text(path, &[]).await?;
+        if !status.is_success() {
+            decode_answer(status, &answer)?;
+        }
+        Ok(String::from_utf8_lossy(&answer).into_owned())
+    }
+
+    /// One request whose answer is not JSON (an HMC's XML through its proxy): the status,
+    /// the named headers' values and the body.
+    pub async fn call_text(
+        &self,
+        path: &str,
+        headers: &[&str],
+    ) -> Result<(StatusCode, Vec<Option<String>>, Bytes), ClientError> {
+        let send = self.send_full(Method::GET, path, Bytes::new(), headers);
+        tokio::time::timeout(self.timeout, send)
             .await
             .unwrap_or_else(|_| {
                 Err(ClientError::Timeout {
                     socket: self.socket.display().to_string(),
                     after: self.timeout,
                 })
-            })?;
-        if !status.is_success() {
-            decode_answer(status, &answer)?;
-        }
-        Ok(String::from_utf8_lossy(&answer).into_owned())
+            })
     }
 
     async fn send(
@@ -105,6 +115,17 @@ impl DaemonClient {
         path: &str,
         body: Bytes,
     ) -> Result<(StatusCode, Bytes), ClientError> {
+        let (status, _, body) = self.send_full(method, path, body, &[]).await?;
+        Ok((status, body))
+    }
+
+    async fn send_full(
+        &self,
+        method: Method,
+        path: &str,
+        body: Bytes,
+        wanted: &[&str],
+    ) -> Result<(StatusCode, Vec<Option<String>>, Bytes), ClientError> {
         let not_running = |e: std::io::Error| {
             let (socket, reason) = (self.socket.display().to_string(), e.to_string());
             if e.kind() == std::io::ErrorKind::PermissionDenied {
@@ -128,13 +149,22 @@ impl DaemonClient {
             .map_err(|e| protocol(&e))?;
         let resp = sender.send_request(req).await.map_err(|e| protocol(&e))?;
         let status = resp.status();
+        let values = wanted
+            .iter()
+            .map(|h| {
+                resp.headers()
+                    .get(*h)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string)
+            })
+            .collect();
         let body = resp
             .into_body()
             .collect()
             .await
             .map_err(|e| protocol(&e))?
             .to_bytes();
-        Ok((status, body))
+        Ok((status, values, body))
     }
 }
 

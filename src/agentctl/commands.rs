@@ -43,6 +43,7 @@ pub async fn run(backend: &Backend, command: &Command) -> Result<Output, CtlErro
             "unsupported",
             "agentctl top runs against the daemon only",
         )),
+        Command::Hmc(sub) => super::hmc::run(backend, sub).await,
         Command::Discover { .. } | Command::Demo => Err(CtlError::usage(
             "unsupported",
             "this command runs without a BMC connection",

@@ -9,6 +9,7 @@ pub mod client;
 pub mod commands;
 #[cfg(feature = "demo")]
 pub mod demo;
+pub mod hmc;
 pub mod output;
 pub mod progress;
 pub mod render;

@@ -89,7 +89,8 @@ impl From<ConnectError> for CtlError {
             ConnectError::Session(e) => e.into(),
             e @ (ConnectError::Fingerprint { .. }
             | ConnectError::PinMismatch { .. }
-            | ConnectError::Discovery(_)) => CtlError::usage("bad_config", e),
+            | ConnectError::Discovery(_)
+            | ConnectError::NoBmc) => CtlError::usage("bad_config", e),
             e @ ConnectError::Credentials(_) => CtlError::usage("credentials", e),
             e @ ConnectError::Bootstrap(_) => {
                 CtlError::new(EXIT_FAILURE, "credential_bootstrapping", e)

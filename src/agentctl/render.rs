@@ -108,6 +108,11 @@ pub fn clean(report: &CleanReport) -> String {
 
 pub fn status(report: &StatusReport) -> String {
     let mut out = String::new();
+    if !report.bmc {
+        let _ = writeln!(out, "bmc:            none (bmc.transport = \"none\")");
+        hmcs(&mut out, &report.hmc);
+        return out;
+    }
     if report.state.as_deref() == Some(crate::api::connecting::CONNECTING) {
         let last = report.last_error.as_deref().unwrap_or("none yet");
         let _ = writeln!(
@@ -166,7 +171,37 @@ pub fn status(report: &StatusReport) -> String {
             p.virtual_sessions, p.leases
         );
     }
+    hmcs(&mut out, &report.hmc);
     out
+}
+
+/// One line per HMC: name, endpoint, whether the agent is logged on, virtual sessions, and
+/// the last logon error.
+fn hmcs(out: &mut String, hmcs: &[crate::service::HmcStatus]) {
+    for h in hmcs {
+        let state = if h.logged_on {
+            "logged on"
+        } else {
+            "not logged on"
+        };
+        let listen = h
+            .listen
+            .as_deref()
+            .map(|a| format!(", HTTPS on {a}"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "hmc {}:{:width$} {} ({state}), {} virtual sessions (none on the HMC){listen}",
+            h.name,
+            "",
+            h.endpoint,
+            h.virtual_sessions,
+            width = 10usize.saturating_sub(h.name.len())
+        );
+        if let Some(e) = &h.last_error {
+            let _ = writeln!(out, "  last error:   {e}");
+        }
+    }
 }
 
 /// A row of `session list`.

@@ -9,7 +9,8 @@ use http::{Method, StatusCode};
 
 use super::reply::{error, json, Reply};
 use super::Core;
-use crate::config::{ApiSettings, Settings};
+use crate::config::{ApiSettings, Settings, TransportChoice};
+use crate::hmc::Hmcs;
 use crate::peer::{Peer, Role};
 use crate::service::{SessionCounts, StatusReport};
 
@@ -20,21 +21,33 @@ pub struct Api {
     limit: Option<usize>,
     core: OnceLock<Arc<Core>>,
     last_error: Mutex<Option<String>>,
+    /// The HMCs, served from the start whatever the BMC does.
+    pub hmcs: Arc<Hmcs>,
+    /// `bmc.transport = "none"`: there is no BMC to wait for.
+    no_bmc: bool,
 }
 
 /// `StatusReport.state` once connected.
 pub const READY: &str = "ready";
+/// The error code of BMC requests when the daemon has none (`bmc.transport = "none"`).
+pub const NO_BMC: &str = "no_bmc";
 /// `StatusReport.state` (and the 503's `error.code`) while connecting.
 pub const CONNECTING: &str = "connecting";
 
 impl Api {
     pub fn new(settings: &Settings) -> Api {
+        Api::with_hmcs(settings, Arc::new(Hmcs::default()))
+    }
+
+    pub fn with_hmcs(settings: &Settings, hmcs: Arc<Hmcs>) -> Api {
         Api {
             settings: settings.api.clone(),
             endpoint: settings.bmc.endpoint.clone(),
             limit: settings.bmc.session_limit,
             core: OnceLock::new(),
             last_error: Mutex::new(None),
+            hmcs,
+            no_bmc: settings.bmc.transport == TransportChoice::None,
         }
     }
 
@@ -64,10 +77,25 @@ impl Api {
             .clone()
     }
 
-    /// The answer to any request while connecting; the request's body is not read.
-    pub fn connecting_reply(&self, peer: &Peer, method: &Method, path: &str) -> Reply {
+    /// The answer to any request while connecting (or, without a BMC, to any request but
+    /// an HMC's); the request's body is not read.
+    pub async fn connecting_reply(&self, peer: &Peer, method: &Method, path: &str) -> Reply {
         if method == Method::GET && path == "/v1/status" && peer.role >= Role::Reader {
-            return json(StatusCode::OK, &self.connecting_status());
+            let mut status = self.connecting_status();
+            status.hmc = self.hmcs.status().await;
+            if self.no_bmc {
+                status.state = Some(READY.into());
+                status.transport = "none".into();
+                status.bmc = false;
+            }
+            return json(StatusCode::OK, &status);
+        }
+        if self.no_bmc {
+            return error(
+                StatusCode::NOT_FOUND,
+                NO_BMC,
+                format!("{path}: this hostagentd has no BMC (bmc.transport = \"none\"); it serves its HMCs under /hmc/<name>/rest/api/"),
+            );
         }
         let last = self
             .last_error()
@@ -97,6 +125,8 @@ impl Api {
             state: Some(CONNECTING.into()),
             last_error: self.last_error(),
             reaper_cycles: None,
+            hmc: Vec::new(),
+            bmc: true,
         }
     }
 }

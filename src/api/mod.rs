@@ -34,4 +34,6 @@ pub struct Core {
     pub proxy: Proxy,
     /// Reaper cycles completed (`status`'s `reaper_cycles`).
     pub reaper_cycles: AtomicU64,
+    /// The HMCs, for `status` (the same as [`Api`]'s).
+    pub hmcs: Arc<crate::hmc::Hmcs>,
 }

@@ -36,6 +36,78 @@ pub fn is_proxy_path(path: &str) -> bool {
     path == "/redfish" || path.starts_with("/redfish/")
 }
 
+/// `/hmc/<name>/<rest>` on the socket → `(name, rest)` (rest without its leading `/`).
+pub fn hmc_path(path: &str) -> Option<(&str, &str)> {
+    let rest = path.strip_prefix("/hmc/")?;
+    Some(rest.split_once('/').unwrap_or((rest, "")))
+}
+
+/// A request for an HMC's REST API: on the socket under `/hmc/<name>/`, or anything on an
+/// HMC's own listener. Served whether or not the BMC is connected (each HMC is independent).
+pub async fn hmc(
+    api: &super::Api,
+    peer: &Peer,
+    scope: super::server::Scope,
+    req: Request<Bytes>,
+) -> Reply {
+    let path = req.uri().path().to_string();
+    let query = req
+        .uri()
+        .query()
+        .map(|q| format!("?{q}"))
+        .unwrap_or_default();
+    let (found, base, sub) = match scope {
+        super::server::Scope::Hmc(i) => {
+            let hmc = api.hmcs.0.get(i);
+            let base = listener_base(req.headers())
+                .or_else(|| hmc.and_then(|h| h.settings.listen.map(|a| format!("https://{a}"))))
+                .unwrap_or_default();
+            (hmc, base, path.clone())
+        }
+        super::server::Scope::Api => {
+            let (name, sub) = hmc_path(&path).unwrap_or_default();
+            (
+                api.hmcs.get(name),
+                format!("/hmc/{name}"),
+                format!("/{sub}"),
+            )
+        }
+    };
+    let Some(hmc) = found else {
+        let names: Vec<&str> = api
+            .hmcs
+            .0
+            .iter()
+            .map(|h| h.settings.name.as_str())
+            .collect();
+        return error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!(
+                "no HMC at {path} (configured: {})",
+                if names.is_empty() {
+                    "none".to_string()
+                } else {
+                    names.join(", ")
+                }
+            ),
+        );
+    };
+    let reply = hmc.handle(peer, &base, &format!("{sub}{query}"), req).await;
+    tracing::debug!(uid = peer.uid, pid = peer.pid, hmc = %hmc.settings.name, path = %sub, status = reply.status().as_u16(), "HMC proxy request");
+    reply
+}
+
+/// `https://<Host>` when the client's `Host` header is a plain host[:port].
+fn listener_base(headers: &http::HeaderMap) -> Option<String> {
+    let host = headers.get(http::header::HOST)?.to_str().ok()?;
+    let plain = !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b));
+    plain.then(|| format!("https://{host}"))
+}
+
 pub async fn handle(
     daemon: &Core,
     peer: Peer,
@@ -75,6 +147,7 @@ pub async fn handle(
                             .reaper_cycles
                             .load(std::sync::atomic::Ordering::Relaxed),
                     );
+                    report.hmc = daemon.hmcs.status().await;
                     json(StatusCode::OK, &report)
                 }
                 Err(e) => bmc_error(e),

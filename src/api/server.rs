@@ -57,6 +57,14 @@ impl Gate {
     }
 }
 
+/// What a listener serves: the whole local API, or one HMC's REST API at its root (an
+/// `[[hmc]]` table's `listen`), by the HMC's index in [`crate::hmc::Hmcs`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Api,
+    Hmc(usize),
+}
+
 pub async fn serve(api: Arc<Api>, listener: UnixListener, stop: watch::Receiver<bool>) {
     let gate = Gate::new(&api, "API socket");
     let mut tick = tokio::time::interval(REFUSAL_TICK);
@@ -93,7 +101,8 @@ pub async fn serve(api: Arc<Api>, listener: UnixListener, stop: watch::Receiver<
             }
             Ok(Admitted::Serve(ticket)) => {
                 let (api, stop) = (api.clone(), stop.clone());
-                tokio::spawn(serve_connection(api, stream, peer, Via::Unix, stop, ticket));
+                let via = (Via::Unix, Scope::Api);
+                tokio::spawn(serve_connection(api, stream, peer, via, stop, ticket));
             }
         }
     }
@@ -138,7 +147,7 @@ pub async fn serve_connection<S>(
     api: Arc<Api>,
     stream: S,
     peer: Peer,
-    via: Via,
+    (via, scope): (Via, Scope),
     mut stop: watch::Receiver<bool>,
     _ticket: Ticket,
 ) where
@@ -148,7 +157,9 @@ pub async fn serve_connection<S>(
         let api = api.clone();
         async move {
             Ok::<_, std::convert::Infallible>(
-                serve_request(&api, peer, via, req).await.map(Full::new),
+                serve_request(&api, peer, via, scope, req)
+                    .await
+                    .map(Full::new),
             )
         }
     });
@@ -165,7 +176,15 @@ pub async fn serve_connection<S>(
 
 /// How much of a body this peer's request may have read: readers only need one to log in
 /// through the proxy (a POST); nothing else they may do takes a body, so none is read.
-fn body_limit(role: Role, method: &Method, path: &str) -> usize {
+fn body_limit(role: Role, method: &Method, path: &str, scope: Scope) -> usize {
+    if scope != Scope::Api || routes::hmc_path(path).is_some() {
+        // Readers only log on (PUT of a LogonRequest).
+        return match role {
+            Role::Admin => crate::proxy::MAX_REQUEST,
+            Role::Reader if method == Method::PUT => MAX_REQUEST,
+            _ => 0,
+        };
+    }
     let proxy = routes::is_proxy_path(path);
     match role {
         Role::Admin if proxy => crate::proxy::MAX_REQUEST,
@@ -175,8 +194,15 @@ fn body_limit(role: Role, method: &Method, path: &str) -> usize {
     }
 }
 
-async fn serve_request(api: &Api, peer: Peer, via: Via, req: Request<Incoming>) -> Reply {
-    if req.uri().path() == super::metrics::PATH && peer.role >= Role::Reader {
+async fn serve_request(
+    api: &Api,
+    peer: Peer,
+    via: Via,
+    scope: Scope,
+    req: Request<Incoming>,
+) -> Reply {
+    let path = req.uri().path();
+    if scope == Scope::Api && path == super::metrics::PATH && peer.role >= Role::Reader {
         return match *req.method() {
             Method::GET => api.metrics_reply().await,
             _ => reply::error(
@@ -186,11 +212,23 @@ async fn serve_request(api: &Api, peer: Peer, via: Via, req: Request<Incoming>) 
             ),
         };
     }
-    let Some(daemon) = api.core() else {
-        return api.connecting_reply(&peer, req.method(), req.uri().path());
+    let hmc = scope != Scope::Api || routes::hmc_path(path).is_some();
+    let Some(daemon) = api.core().filter(|_| !hmc) else {
+        if !hmc {
+            return api
+                .connecting_reply(&peer, req.method(), req.uri().path())
+                .await;
+        }
+        let (parts, body) = req.into_parts();
+        let limit = body_limit(peer.role, &parts.method, parts.uri.path(), scope);
+        let body = match read_limited(body, limit).await {
+            Ok(b) => b,
+            Err(reply) => return reply,
+        };
+        return routes::hmc(api, &peer, scope, Request::from_parts(parts, body)).await;
     };
     let (parts, body) = req.into_parts();
-    let limit = body_limit(peer.role, &parts.method, parts.uri.path());
+    let limit = body_limit(peer.role, &parts.method, parts.uri.path(), scope);
     let body = if limit == 0 {
         Bytes::new()
     } else {
@@ -200,6 +238,13 @@ async fn serve_request(api: &Api, peer: Peer, via: Via, req: Request<Incoming>) 
         }
     };
     routes::handle(daemon, peer, via, Request::from_parts(parts, body)).await
+}
+
+async fn read_limited(body: Incoming, limit: usize) -> Result<Bytes, Reply> {
+    if limit == 0 {
+        return Ok(Bytes::new());
+    }
+    read_body(body, limit).await
 }
 
 async fn read_body(body: Incoming, limit: usize) -> Result<Bytes, Reply> {

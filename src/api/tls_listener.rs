@@ -15,7 +15,7 @@ use tokio_rustls::TlsAcceptor;
 
 use super::admission::{Admitted, Refusal};
 
-use super::server::{refuse, serve_connection, Gate, HEADER_TIMEOUT, REFUSAL_TICK};
+use super::server::{refuse, serve_connection, Gate, Scope, HEADER_TIMEOUT, REFUSAL_TICK};
 use super::Api;
 
 use crate::peer::Peer;
@@ -29,8 +29,13 @@ pub struct HttpsListener {
 /// Binds the listener (loopback only; config validation refuses other addresses) and makes
 /// its certificate.
 pub async fn bind(addr: SocketAddr) -> anyhow::Result<HttpsListener> {
+    bind_for(addr, "api.listen_https").await
+}
+
+/// [`bind`] for the listener configured by `key` (`api.listen_https`, `hmc.NAME.listen`).
+pub async fn bind_for(addr: SocketAddr, key: &str) -> anyhow::Result<HttpsListener> {
     if !addr.ip().is_loopback() {
-        anyhow::bail!("api.listen_https must be a loopback address, not {addr}");
+        anyhow::bail!("{key} must be a loopback address, not {addr}");
     }
     let listener = TcpListener::bind(addr).await.map_err(|e| {
         let hint = if e.kind() == std::io::ErrorKind::PermissionDenied && addr.port() < 1024 {
@@ -40,7 +45,7 @@ pub async fn bind(addr: SocketAddr) -> anyhow::Result<HttpsListener> {
         } else {
             ""
         };
-        anyhow::anyhow!("cannot listen on {addr} (api.listen_https): {e}{hint}")
+        anyhow::anyhow!("cannot listen on {addr} ({key}): {e}{hint}")
     })?;
     let acceptor = acceptor(addr)?;
     Ok(HttpsListener { listener, acceptor })
@@ -62,7 +67,24 @@ fn acceptor(addr: SocketAddr) -> anyhow::Result<TlsAcceptor> {
 }
 
 pub async fn serve(api: Arc<Api>, https: HttpsListener, stop: watch::Receiver<bool>) {
-    let gate = Gate::new(&api, "HTTPS listener");
+    serve_scope(api, https, Scope::Api, stop).await
+}
+
+/// [`serve`] for what `scope` says: the whole API, or one HMC's REST API.
+pub async fn serve_scope(
+    api: Arc<Api>,
+    https: HttpsListener,
+    scope: Scope,
+    stop: watch::Receiver<bool>,
+) {
+    let gate = Gate::new(
+        &api,
+        if scope == Scope::Api {
+            "HTTPS listener"
+        } else {
+            "HMC listener"
+        },
+    );
     let mut tick = tokio::time::interval(REFUSAL_TICK);
     let mut stop_accept = stop.clone();
     let local = https.listener.local_addr().ok();
@@ -78,6 +100,8 @@ pub async fn serve(api: Arc<Api>, https: HttpsListener, stop: watch::Receiver<bo
         let Ok((stream, remote)) = accepted else {
             continue;
         };
+        // Small answers (a LogonResponse, a 304) must not wait for the client's delayed ACK.
+        let _ = stream.set_nodelay(true);
         let Some(local) = local else { continue };
         // Who connected is known from the 4-tuple before the handshake or any byte is read;
         // the lookups are awaited (on blocking threads), and admission stays in accept order.
@@ -103,7 +127,9 @@ pub async fn serve(api: Arc<Api>, https: HttpsListener, stop: watch::Receiver<bo
                 Err(_) => return tracing::debug!(%remote, "TLS handshake timed out"),
             };
             match admitted {
-                Admitted::Serve(t) => serve_connection(api, tls, peer, Via::Https, stop, t).await,
+                Admitted::Serve(t) => {
+                    serve_connection(api, tls, peer, (Via::Https, scope), stop, t).await
+                }
                 Admitted::Refuse(t) => refuse(tls, peer, t).await,
             }
         });

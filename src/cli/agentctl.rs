@@ -94,6 +94,9 @@ pub enum Command {
     /// and leases (from the daemon's metrics: no request to the BMC). q quits. Needs a
     /// terminal; with --json, prints one frame.
     Top,
+    /// IBM Power HMCs the daemon serves (`[[hmc]]`).
+    #[command(subcommand)]
+    Hmc(HmcCommand),
     /// Start a simulated iLO in-process, leak sessions into it, run the agent against it, list,
     /// clean, proxy a request, and print what happened. Needs no BMC.
     Demo,
@@ -119,6 +122,18 @@ pub struct CleanArgs {
     /// Exit 6 when there is nothing to delete (for configuration management).
     #[arg(long)]
     pub check: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HmcCommand {
+    /// GET an HMC REST API path through the agent's session (prints the HMC's XML; with
+    /// --json, status, ETag, content type and body).
+    Get {
+        /// The HMC's name (`[[hmc]]` name).
+        name: String,
+        /// A path under /rest/api, e.g. /rest/api/uom/ManagedSystem or uom/ManagedSystem.
+        path: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -88,11 +88,27 @@ pub const SCHEMA: &[(&str, &[(&str, KeyType)])] = &[
     ("metrics", &[("textfile", KeyType::Str)]),
 ];
 
+/// The keys of one `[[hmc]]` table (any number of them, in any layer), with their default
+/// and what they mean: hostagent.toml(5)'s `[[hmc]]` section is generated from this list.
+pub const HMC_SCHEMA: &[(&str, KeyType, &str, &str)] = &[
+    ("name", KeyType::Str, "(required)", "The HMC's name: lowercase letters, digits and \"-\", unique. Clients reach it under /hmc/NAME/rest/api/ on the socket; status and agentctl hmc get use it."),
+    ("endpoint", KeyType::Str, "(required)", "The HMC's REST API, \"https://HOST:12443\"."),
+    ("tls", KeyType::Str, "tofu", "How the HMC's certificate is trusted, as bmc.tls: \"pin\", \"tofu\" (pins kept in state.dir/hmc-pins.json, in memory in memory-only mode), \"ca\", \"insecure\"."),
+    ("fingerprint", KeyType::Str, "", "For tls = \"pin\": the SHA-256 of the HMC's certificate."),
+    ("ca_file", KeyType::Str, "", "For tls = \"ca\": a PEM bundle of the CAs that sign the HMC's certificate."),
+    ("credentials_dir", KeyType::Str, "", "Directory holding hmc-username and hmc-password (mode 0600, owned by the service user; the directory not group- or world-writable). Empty: $CREDENTIALS_DIRECTORY (systemd LoadCredential=) with hmc-NAME-username and hmc-NAME-password."),
+    ("listen", KeyType::Str, "", "A loopback ADDR:PORT where this HMC's REST API is served as the HMC serves it (/rest/api/**), e.g. \"127.0.0.3:12443\", so that an unmodified client pointed at https://127.0.0.3:12443 works. Its certificate is made at each start and never written."),
+    ("audit_memento", KeyType::Str, "hostagent", "Sent as X-Audit-Memento with the agent's logon and every request: the HMC's audit log shows it."),
+    ("max_concurrency", KeyType::Float, "4", "Requests in flight to this HMC at once (1 to 64); more wait their turn."),
+];
+
 /// One parsed source, e.g. `/etc/hostagent/conf.d/10-site.toml` or `command line`.
 #[derive(Debug, Clone)]
 pub struct Layer {
     pub origin: String,
     pub values: BTreeMap<String, toml::Value>,
+    /// Its `[[hmc]]` tables, in order, each checked against [`HMC_SCHEMA`].
+    pub hmc: Vec<toml::Table>,
 }
 
 impl Layer {
@@ -105,7 +121,12 @@ impl Layer {
                     message: e.to_string(),
                 })?;
         let mut values = BTreeMap::new();
+        let mut hmc = Vec::new();
         for (section, body) in table {
+            if section == "hmc" {
+                hmc = hmc_tables(origin, body)?;
+                continue;
+            }
             let Some((_, keys)) = SCHEMA.iter().find(|(name, _)| *name == section) else {
                 return Err(ConfigError::UnknownKey {
                     origin: origin.to_string(),
@@ -132,6 +153,7 @@ impl Layer {
         Ok(Layer {
             origin: origin.to_string(),
             values,
+            hmc,
         })
     }
 
@@ -153,8 +175,37 @@ impl Layer {
         Layer {
             origin: origin.to_string(),
             values,
+            hmc: Vec::new(),
         }
     }
+}
+
+/// The `[[hmc]]` array of tables: each key known and of its type. `[hmc]` (one table, not an
+/// array) is refused: it would read as one HMC whose siblings a drop-in cannot add.
+fn hmc_tables(origin: &str, body: toml::Value) -> Result<Vec<toml::Table>, ConfigError> {
+    let toml::Value::Array(items) = body else {
+        return Err(wrong_type(origin, "hmc", "an array of tables ([[hmc]])"));
+    };
+    let mut tables = Vec::new();
+    for (i, item) in items.into_iter().enumerate() {
+        let toml::Value::Table(table) = item else {
+            return Err(wrong_type(origin, &format!("hmc[{i}]"), "a table"));
+        };
+        for (key, value) in &table {
+            let dotted = format!("hmc[{i}].{key}");
+            let Some((_, ty, _, _)) = HMC_SCHEMA.iter().find(|(name, ..)| name == key) else {
+                return Err(ConfigError::UnknownKey {
+                    origin: origin.to_string(),
+                    key: dotted,
+                });
+            };
+            if !ty.accepts(value) {
+                return Err(wrong_type(origin, &dotted, ty.name()));
+            }
+        }
+        tables.push(table);
+    }
+    Ok(tables)
 }
 
 fn wrong_type(origin: &str, key: &str, expected: &str) -> ConfigError {
@@ -169,17 +220,24 @@ fn wrong_type(origin: &str, key: &str, expected: &str) -> ConfigError {
 #[derive(Debug, Default)]
 pub struct Merged {
     entries: BTreeMap<String, (toml::Value, String)>,
+    /// Every layer's `[[hmc]]` tables, in layer order, with the layer's origin and the
+    /// table's index in it: HMCs add up across layers (a drop-in per HMC).
+    pub hmc: Vec<(toml::Table, String, usize)>,
 }
 
 impl Merged {
     pub fn new(layers: &[Layer]) -> Merged {
         let mut entries = BTreeMap::new();
+        let mut hmc = Vec::new();
         for layer in layers {
             for (key, value) in &layer.values {
                 entries.insert(key.clone(), (value.clone(), layer.origin.clone()));
             }
+            for (i, table) in layer.hmc.iter().enumerate() {
+                hmc.push((table.clone(), layer.origin.clone(), i));
+            }
         }
-        Merged { entries }
+        Merged { entries, hmc }
     }
 
     pub fn get(&self, key: &str) -> Option<(&toml::Value, &str)> {

@@ -6,12 +6,14 @@
 //! own so that an error names the file, the key and the problem.
 
 mod endpoint;
+mod hmc;
 mod layers;
 mod settings;
 
 use std::path::{Path, PathBuf};
 
-pub use layers::{KeyType, Layer, Merged, SCHEMA};
+pub use hmc::{HmcSettings, HMC_PORT};
+pub use layers::{KeyType, Layer, Merged, HMC_SCHEMA, SCHEMA};
 pub use settings::{
     default_host_id, AgentSettings, ApiSettings, BmcSettings, BootstrapChoice, MetricsSettings,
     ReaperSettings, Settings, StateSettings, TlsChoice, TransportChoice,

@@ -13,6 +13,9 @@ pub enum TransportChoice {
     Auto,
     Https,
     Chif,
+    /// No BMC: the daemon serves only its `[[hmc]]` tables (a monitoring host, or a BMC the
+    /// agent must leave alone).
+    None,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,6 +113,8 @@ pub struct Settings {
     pub state: StateSettings,
     pub agent: AgentSettings,
     pub metrics: MetricsSettings,
+    /// The `[[hmc]]` tables, in the order of the layers.
+    pub hmc: Vec<super::hmc::HmcSettings>,
 }
 
 /// Reads typed values out of the merged layers, naming the layer in every error.
@@ -197,6 +202,7 @@ impl Settings {
             state: state(&r)?,
             agent: agent(&r)?,
             metrics: MetricsSettings::default(),
+            hmc: super::hmc::all(&merged.hmc)?,
         };
         let settings = Settings {
             metrics: metrics(&r, &settings.state)?,
@@ -212,6 +218,7 @@ fn bmc(r: &Reader) -> Result<BmcSettings, ConfigError> {
         ("auto", TransportChoice::Auto),
         ("https", TransportChoice::Https),
         ("chif", TransportChoice::Chif),
+        ("none", TransportChoice::None),
     ];
     let tls = r.choice(
         "bmc.tls",

@@ -364,3 +364,85 @@ fn the_metrics_textfile_is_an_absolute_prom_path_and_refused_in_memory_only_mode
         );
     }
 }
+
+#[test]
+fn hmc_tables_add_up_across_layers_with_their_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let main = write(
+        dir.path(),
+        "hostagent.toml",
+        "[bmc]\ntransport = \"none\"\n[[hmc]]\nname = \"prod-1\"\nendpoint = \"https://hmc1.example:12443\"\n",
+    );
+    write(
+        dir.path(),
+        "conf.d/20-lab.toml",
+        "[[hmc]]\nname = \"lab\"\nendpoint = \"https://10.1.1.1:12443\"\ntls = \"insecure\"\nlisten = \"127.0.0.3:12443\"\naudit_memento = \"ops\"\nmax_concurrency = 2\n",
+    );
+    let s = load(&Sources {
+        main: Some(main),
+        flags: vec![],
+    })
+    .unwrap();
+    assert_eq!(s.bmc.transport, TransportChoice::None);
+    let names: Vec<&str> = s.hmc.iter().map(|h| h.name.as_str()).collect();
+    assert_eq!(names, ["prod-1", "lab"]);
+    let (prod, lab) = (&s.hmc[0], &s.hmc[1]);
+    assert_eq!(
+        (
+            prod.tls,
+            prod.audit_memento.as_str(),
+            prod.max_concurrency,
+            prod.listen
+        ),
+        (TlsChoice::Tofu, "hostagent", 4, None)
+    );
+    assert_eq!(lab.listen, Some("127.0.0.3:12443".parse().unwrap()));
+    assert_eq!((lab.tls, lab.max_concurrency), (TlsChoice::Insecure, 2));
+    assert_eq!(lab.audit_memento, "ops");
+}
+
+#[test]
+fn bad_hmc_tables_are_errors_naming_file_table_and_key() {
+    let hmc = |body: &str| format!("[[hmc]]\n{body}\n");
+    for (body, want) in [
+        ("endpoint = \"https://h:12443\"", "hmc[0].name"),
+        (
+            "name = \"Prod_1\"\nendpoint = \"https://h:12443\"",
+            "`Prod_1` is not a name",
+        ),
+        ("name = \"a\"", "hmc.a.endpoint"),
+        ("name = \"a\"\nendpoint = \"http://h:12443\"", "plain HTTP"),
+        (
+            "name = \"a\"\nendpoint = \"https://h\"\ntls = \"pin\"",
+            "needs a fingerprint",
+        ),
+        (
+            "name = \"a\"\nendpoint = \"https://h\"\nlisten = \"10.0.0.1:12443\"",
+            "not a loopback",
+        ),
+        (
+            "name = \"a\"\nendpoint = \"https://h\"\nmax_concurrency = 0",
+            "hmc.a.max_concurrency",
+        ),
+        (
+            "name = \"a\"\nendpoint = \"https://h\"\npassword = \"x\"",
+            "unknown key `hmc[0].password`",
+        ),
+        (
+            "name = \"a\"\nendpoint = \"https://h\"\ncredentials_dir = \"etc\"",
+            "absolute path",
+        ),
+    ] {
+        let (dir, err) = load_main(&hmc(body));
+        let text = err.unwrap_err().to_string();
+        assert!(
+            text.contains(want) && text.contains(&dir.path().display().to_string()),
+            "{body}: {text}"
+        );
+    }
+    let twice = "[[hmc]]\nname = \"a\"\nendpoint = \"https://h1\"\n[[hmc]]\nname = \"a\"\nendpoint = \"https://h2\"\n";
+    let (_d, err) = load_main(twice);
+    assert!(err.unwrap_err().to_string().contains("already used"));
+    let (_d, err) = load_main("[hmc]\nname = \"a\"\n");
+    assert!(err.unwrap_err().to_string().contains("[[hmc]]"));
+}

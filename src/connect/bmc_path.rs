@@ -63,6 +63,9 @@ pub async fn transport(
     pin: Option<Fingerprint>,
 ) -> Result<BmcPath, ConnectError> {
     let bmc = &settings.bmc;
+    if bmc.transport == TransportChoice::None {
+        return Err(ConnectError::NoBmc);
+    }
     if bmc.transport == TransportChoice::Chif {
         return chif(settings).await;
     }

@@ -18,6 +18,10 @@ pub enum ConnectError {
     },
     #[error("bad configuration: no BMC endpoint configured and discovery failed: {0}")]
     Discovery(#[source] DiscoveryError),
+    #[error(
+        "bad configuration: bmc.transport = \"none\": this host's agent has no BMC to connect to"
+    )]
+    NoBmc,
     #[error("credentials: {0}")]
     Credentials(#[from] crate::credentials::CredentialError),
     #[error("credential bootstrapping: {0}")]

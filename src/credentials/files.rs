@@ -115,18 +115,84 @@ fn read(path: &Path, check_mode: bool) -> Result<Secret, CredentialError> {
     Ok(secret)
 }
 
+/// The names of the two files that hold an account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileNames {
+    pub user: String,
+    pub password: String,
+}
+
+impl FileNames {
+    /// `bmc-username`, `bmc-password`.
+    pub fn bmc() -> FileNames {
+        FileNames::with_prefix("bmc")
+    }
+
+    /// `hmc-username`, `hmc-password`: in an HMC's `credentials_dir`.
+    pub fn hmc() -> FileNames {
+        FileNames::with_prefix("hmc")
+    }
+
+    /// `hmc-<name>-username`, `hmc-<name>-password`: in `$CREDENTIALS_DIRECTORY`, which holds
+    /// every HMC's.
+    pub fn hmc_named(name: &str) -> FileNames {
+        FileNames::with_prefix(&format!("hmc-{name}"))
+    }
+
+    fn with_prefix(prefix: &str) -> FileNames {
+        FileNames {
+            user: format!("{prefix}-username"),
+            password: format!("{prefix}-password"),
+        }
+    }
+}
+
 /// The credentials in `dir`. `check_mode` is true for a directory named in the config (systemd
 /// credential directories are private to the service by construction).
 pub fn from_dir(dir: &Path, check_mode: bool) -> Result<Credentials, CredentialError> {
+    from_dir_named(dir, check_mode, &FileNames::bmc())
+}
+
+/// [`from_dir`] with other file names (an HMC's).
+pub fn from_dir_named(
+    dir: &Path,
+    check_mode: bool,
+    names: &FileNames,
+) -> Result<Credentials, CredentialError> {
     if check_mode {
         check_dir(dir)?;
     }
-    let user = read(&dir.join("bmc-username"), check_mode)?;
-    let password = read(&dir.join("bmc-password"), check_mode)?;
+    let user = read(&dir.join(&names.user), check_mode)?;
+    let password = read(&dir.join(&names.password), check_mode)?;
     Ok(Credentials {
         user: user.expose().to_string(),
         password,
     })
+}
+
+/// An HMC's account: its `credentials_dir` (`hmc-username`, `hmc-password`, checked as the
+/// BMC's), else `$CREDENTIALS_DIRECTORY` with `hmc-<name>-username` / `hmc-<name>-password`.
+/// The error names the file, so an operator sees which HMC's account is missing.
+pub fn load_hmc(name: &str, configured: Option<&Path>) -> Result<Credentials, CredentialError> {
+    let systemd = std::env::var_os("CREDENTIALS_DIRECTORY");
+    load_hmc_from(name, configured, systemd.as_deref().map(Path::new))
+}
+
+fn load_hmc_from(
+    name: &str,
+    configured: Option<&Path>,
+    systemd: Option<&Path>,
+) -> Result<Credentials, CredentialError> {
+    match (configured, systemd) {
+        (Some(dir), _) => from_dir_named(dir, true, &FileNames::hmc()),
+        (None, Some(dir)) => from_dir_named(dir, false, &FileNames::hmc_named(name)),
+        (None, None) => Err(CredentialError::Read {
+            path: PathBuf::from(format!("$CREDENTIALS_DIRECTORY/hmc-{name}-password")),
+            reason: "CREDENTIALS_DIRECTORY is not set and the [[hmc]] table has no \
+                     credentials_dir"
+                .into(),
+        }),
+    }
 }
 
 /// In the order of ARCHITECTURE.md, "Modes and files": systemd credentials (`$CREDENTIALS_DIRECTORY`, so that
@@ -230,6 +296,33 @@ mod tests {
         assert!(
             matches!(err, CredentialError::NotRegular { .. })
                 && err.to_string().contains("bmc-password"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn hmc_files_are_named_per_hmc_in_systemds_directory_and_checked_in_their_own() {
+        let (systemd, own) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        write(systemd.path(), "hmc-prod-1-username", "hscroot\n", 0o644);
+        write(systemd.path(), "hmc-prod-1-password", "abc123\n", 0o644);
+        let c = load_hmc_from("prod-1", None, Some(systemd.path())).unwrap();
+        assert_eq!(
+            (c.user.as_str(), c.password.expose()),
+            ("hscroot", "abc123")
+        );
+        let err = load_hmc_from("lab", None, Some(systemd.path())).unwrap_err();
+        assert!(err.to_string().contains("hmc-lab-username"), "{err}");
+        write(own.path(), "hmc-username", "ops\n", 0o600);
+        write(own.path(), "hmc-password", "pw\n", 0o640);
+        let err = load_hmc_from("prod-1", Some(own.path()), Some(systemd.path())).unwrap_err();
+        assert!(
+            matches!(err, CredentialError::Mode { mode: 0o640, .. })
+                && err.to_string().contains("hmc-password"),
+            "{err}"
+        );
+        let err = load_hmc_from("x", None, None).unwrap_err().to_string();
+        assert!(
+            err.contains("hmc-x-password") && err.contains("credentials_dir"),
             "{err}"
         );
     }

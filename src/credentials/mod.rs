@@ -6,7 +6,7 @@
 
 pub mod files;
 
-pub use files::{from_dir, load, CredentialError};
+pub use files::{from_dir, from_dir_named, load, load_hmc, CredentialError, FileNames};
 
 use crate::secret::Secret;
 

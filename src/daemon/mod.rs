@@ -14,9 +14,11 @@ use std::sync::Arc;
 use tokio::net::UnixListener;
 use tokio::sync::watch;
 
+use crate::api::server::Scope;
 use crate::api::{server, tls_listener, Api, Core};
-use crate::config::Settings;
+use crate::config::{Settings, TransportChoice};
 use crate::connect::ConnectError;
+use crate::hmc::{Hmcs, UpstreamOptions};
 use crate::session::keepalive::{keep_alive_interval, keep_alive_loop};
 
 /// Runs until `shutdown` resolves, then logs out with a fresh timeout. The listeners answer
@@ -39,7 +41,8 @@ pub async fn run(
         None => None,
     };
     crate::metrics::global().started(settings.reaper.interval);
-    let api = Arc::new(Api::new(&settings));
+    let hmcs = Arc::new(Hmcs::from_settings(&settings, &UpstreamOptions::default())?);
+    let api = Arc::new(Api::with_hmcs(&settings, hmcs.clone()));
     let textfile = settings.metrics.textfile.clone();
     crate::api::metrics::write_textfile(textfile.as_deref(), api.metrics_text().await).await;
     let mut tasks = vec![tokio::spawn(server::serve(
@@ -61,6 +64,18 @@ pub async fn run(
             stop_rx.clone(),
         )));
     }
+    tasks.extend(start_hmcs(&api, &stop_rx).await?);
+    if settings.bmc.transport == TransportChoice::None {
+        notifier.ready();
+        notifier.status(&format!("serving {} HMC(s); no BMC", hmcs.0.len()));
+        tracing::info!(
+            hmcs = hmcs.0.len(),
+            "serving HMCs only (bmc.transport = \"none\")"
+        );
+        shutdown.await;
+        notifier.stopping();
+        return stop(stop_tx, tasks, &hmcs).await;
+    }
     notifier.status("connecting to the BMC");
     let on_unreachable = |e: &ConnectError| api.set_last_error(e);
     let connected = tokio::select! {
@@ -70,10 +85,7 @@ pub async fn run(
     let connected = match connected {
         Some(Ok(c)) => c,
         other => {
-            let _ = stop_tx.send(true);
-            for task in tasks {
-                let _ = task.await;
-            }
+            stop(stop_tx, tasks, &hmcs).await?;
             return match other {
                 Some(Err(e)) => Err(e.into()),
                 _ => Ok(()),
@@ -89,6 +101,7 @@ pub async fn run(
         service: service.clone(),
         proxy,
         reaper_cycles: Default::default(),
+        hmcs: hmcs.clone(),
     });
     api.set_ready(core.clone());
     crate::api::metrics::write_textfile(textfile.as_deref(), core.metrics_text().await).await;
@@ -119,14 +132,48 @@ pub async fn run(
     shutdown.await;
     notifier.stopping();
     tracing::info!("stopping: logging out of the BMC");
-    let _ = stop_tx.send(true);
-    for task in tasks {
-        let _ = task.await;
-    }
+    stop(stop_tx, tasks, &hmcs).await?;
     // Leases end with the agent: their sessions would otherwise outlive it on the BMC.
     service.leases.close_all().await;
     if let Err(e) = service.agent.logout().await {
         tracing::warn!(error = %e, "logout at shutdown failed");
     }
+    Ok(())
+}
+
+/// Each HMC's own listener and its logon task; one HMC that is unreachable holds back
+/// neither the others nor the BMC.
+async fn start_hmcs(
+    api: &Arc<Api>,
+    stop: &watch::Receiver<bool>,
+) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
+    let mut tasks = Vec::new();
+    for (i, hmc) in api.hmcs.0.iter().enumerate() {
+        if let Some(addr) = hmc.settings.listen {
+            let key = format!("hmc.{}.listen", hmc.settings.name);
+            let https = tls_listener::bind_for(addr, &key).await?;
+            tasks.push(tokio::spawn(tls_listener::serve_scope(
+                api.clone(),
+                https,
+                Scope::Hmc(i),
+                stop.clone(),
+            )));
+        }
+        tasks.push(tokio::spawn(crate::hmc::run(hmc.clone(), stop.clone())));
+    }
+    Ok(tasks)
+}
+
+/// Stops every task and logs off every HMC (each with a fresh timeout).
+async fn stop(
+    stop_tx: watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    hmcs: &Hmcs,
+) -> anyhow::Result<()> {
+    let _ = stop_tx.send(true);
+    for task in tasks {
+        let _ = task.await;
+    }
+    hmcs.logoff_all().await;
     Ok(())
 }

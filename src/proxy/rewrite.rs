@@ -57,6 +57,56 @@ impl BmcNames {
         }
     }
 
+    /// Rewrites absolute URLs naming the BMC (or HMC) in a text body (XML such as an Atom
+    /// feed's `<link href=...>`, or JSON) to `base` + path: `base` is the client's own origin
+    /// (`https://127.0.0.3:12443`) or a path prefix on the Unix socket. `None` when nothing
+    /// named it (the body goes out untouched).
+    pub fn rewrite_text(&self, body: &[u8], base: &str) -> Option<Vec<u8>> {
+        if self.hosts.is_empty() {
+            return None;
+        }
+        let mut out: Vec<u8> = Vec::new();
+        let mut copied = 0;
+        for at in memchr::memmem::find_iter(body, b"://") {
+            let start = if at >= 5 && body[at - 5..at].eq_ignore_ascii_case(b"https") {
+                at - 5
+            } else if at >= 4 && body[at - 4..at].eq_ignore_ascii_case(b"http") {
+                at - 4
+            } else {
+                continue;
+            };
+            if start < copied {
+                continue;
+            }
+            let len = body[start..]
+                .iter()
+                .position(|b| b"\"'<> \t\r\n".contains(b))
+                .unwrap_or(body.len() - start);
+            let Ok(url) = std::str::from_utf8(&body[start..start + len]) else {
+                continue;
+            };
+            let Some(path) = self.local_path(url) else {
+                continue;
+            };
+            let path_at = start + len - path.len();
+            out.extend_from_slice(&body[copied..start]);
+            out.extend_from_slice(base.as_bytes());
+            copied = if url.ends_with(path) {
+                path_at
+            } else {
+                start + len
+            };
+            if !url.ends_with(path) {
+                out.extend_from_slice(path.as_bytes());
+            }
+        }
+        if copied == 0 {
+            return None;
+        }
+        out.extend_from_slice(&body[copied..]);
+        Some(out)
+    }
+
     /// The `Location` a client should see: `base` + path for a URL naming the BMC (a path on
     /// the Unix socket, where `base` is `None`); other values unchanged.
     pub fn location(&self, value: &str, base: Option<&str>) -> String {
@@ -136,6 +186,26 @@ mod tests {
         assert_eq!(out["Link"], "https://www.dmtf.org/x");
         assert_eq!(n.rewrite_body(br#"{"@odata.id":"/redfish/v1/"}"#), None);
         assert_eq!(n.rewrite_body(b"not json ://"), None);
+    }
+
+    #[test]
+    fn text_bodies_get_the_clients_base_in_every_url_naming_the_hmc() {
+        let n = BmcNames::new(["https://9.1.2.3:12443"]);
+        let feed = br#"<feed><link rel="SELF" href="https://9.1.2.3:12443/rest/api/uom/ManagedSystem"/><a href='HTTPS://9.1.2.3:12443'/><b href="https://ibm.com/x"/>text http://9.1.2.3</feed>"#;
+        let out = n.rewrite_text(feed, "https://127.0.0.3:12443").unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r#"<feed><link rel="SELF" href="https://127.0.0.3:12443/rest/api/uom/ManagedSystem"/><a href='https://127.0.0.3:12443/'/><b href="https://ibm.com/x"/>text https://127.0.0.3:12443/</feed>"#
+        );
+        let out = n.rewrite_text(feed, "/hmc/prod").unwrap();
+        assert!(String::from_utf8(out).unwrap().starts_with(
+            r#"<feed><link rel="SELF" href="/hmc/prod/rest/api/uom/ManagedSystem"/>"#
+        ));
+        assert_eq!(
+            n.rewrite_text(b"<a href=\"https://ibm.com/\"/>", "/x"),
+            None
+        );
+        assert_eq!(n.rewrite_text(b"no urls", "/x"), None);
     }
 
     #[test]

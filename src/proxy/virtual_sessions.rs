@@ -56,12 +56,17 @@ impl VirtualSessions {
 
     /// Creates a session and returns it with its token (given to the client once).
     pub fn create(&self, user: &str, uid: u32) -> (VirtualSession, Secret) {
+        let mut raw = zeroize::Zeroizing::new([0u8; 32]);
+        rand::rng().fill_bytes(raw.as_mut());
+        self.create_with(user, uid, Secret::new(hex::encode(raw.as_ref())))
+    }
+
+    /// [`Self::create`] with a token the caller made, in the shape its clients expect (an HMC
+    /// token is 236 characters of base64); it must be as unguessable as one from `create`.
+    pub fn create_with(&self, user: &str, uid: u32, token: Secret) -> (VirtualSession, Secret) {
         let mut raw = [0u8; 16];
         rand::rng().fill_bytes(&mut raw);
         let id = format!("hostagent-{}", hex::encode(raw));
-        let mut raw = zeroize::Zeroizing::new([0u8; 32]);
-        rand::rng().fill_bytes(raw.as_mut());
-        let token = Secret::new(hex::encode(raw.as_ref()));
         let now = Instant::now();
         let session = VirtualSession {
             id,

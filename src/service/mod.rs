@@ -19,7 +19,7 @@ use crate::state::{Ledger, LedgerEntry};
 
 pub mod reports;
 
-pub use reports::{ListReport, ProxyStatus, SessionCounts, SessionRow, StatusReport};
+pub use reports::{HmcStatus, ListReport, ProxyStatus, SessionCounts, SessionRow, StatusReport};
 
 pub struct Service {
     pub agent: Arc<AgentSession>,
@@ -246,6 +246,8 @@ impl Service {
             state: None,
             last_error: None,
             reaper_cycles: None,
+            hmc: Vec::new(),
+            bmc: true,
         })
     }
 

@@ -40,6 +40,39 @@ pub struct StatusReport {
     /// Reaper cycles completed since the daemon started; absent without a daemon.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reaper_cycles: Option<u64>,
+    /// The daemon's HMCs (`[[hmc]]`), in config order; absent when there are none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hmc: Vec<HmcStatus>,
+    /// False when the daemon runs without a BMC (`bmc.transport = "none"`): the BMC fields
+    /// are then empty. Absent (true) otherwise.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub bmc: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
+}
+
+/// One HMC the daemon holds a session with.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct HmcStatus {
+    pub name: String,
+    pub endpoint: String,
+    /// Whether the agent holds a live session (token) with it.
+    pub logged_on: bool,
+    /// Local clients' virtual sessions (none of them on the HMC).
+    pub virtual_sessions: usize,
+    /// Why the last logon failed, until one succeeds.
+    pub last_error: Option<String>,
+    /// This HMC's own loopback HTTPS listener, if any.
+    pub listen: Option<String>,
+    /// Where the token waits for the next start after a crash: `persistent keyring`, `user
+    /// keyring`, or none.
+    pub keyring: Option<String>,
 }
 
 /// What the proxy holds: virtual sessions (none of them on the BMC), leases, cached answers.

@@ -62,7 +62,7 @@ pub fn session_from_login(resp: &Response) -> Result<NewSession, SessionError> {
 }
 
 /// Owner of a buffer that zeroizes on drop, for `Bytes::from_owner`.
-struct ZeroizingBuf(zeroize::Zeroizing<Vec<u8>>);
+pub struct ZeroizingBuf(pub zeroize::Zeroizing<Vec<u8>>);
 
 impl AsRef<[u8]> for ZeroizingBuf {
     fn as_ref(&self) -> &[u8] {

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod daemon;
+pub mod hmc;
 
 use std::sync::Arc;
 
