@@ -1,7 +1,8 @@
 //! The module graph's rules (docs/ARCHITECTURE.md, "Layers"), checked on the source text: every
 //! `crate::`, `super::` and `self::` path in `src/` (comments left out) is resolved to the file
 //! it names; then no import runs from a module to one listed after it in `src/lib.rs`, and no
-//! two files import each other, directly or round a longer loop.
+//! two files import each other, directly or round a longer loop (a folder's `mod.rs` and its
+//! own files excepted: they are one module in parts).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -81,29 +82,32 @@ fn paths_in(code: &str) -> Vec<(String, Vec<String>)> {
     out
 }
 
-/// The file a path names: the longest prefix of it that is a file.
+/// The file a path names: the longest prefix of it that is a file. `from` is the module path
+/// of the file the path is written in (`src/a/b.rs` and `src/a/b/mod.rs` are both `a::b`).
 fn resolve(
     files: &BTreeMap<Vec<String>, PathBuf>,
     from: &[String],
-    from_is_mod: bool,
     root: &str,
     idents: &[String],
 ) -> Option<Vec<String>> {
-    let here: Vec<String> = if from_is_mod {
-        from.to_vec()
-    } else {
-        from[..from.len().saturating_sub(1)].to_vec()
-    };
     let mut full = match root {
         "crate" => Vec::new(),
-        "self" => here,
-        _ => here[..here.len().saturating_sub(1)].to_vec(),
+        "self" => from.to_vec(),
+        _ => from[..from.len().saturating_sub(1)].to_vec(),
     };
     full.extend(idents.iter().cloned());
     (1..=full.len())
         .rev()
         .map(|n| full[..n].to_vec())
         .find(|p| files.contains_key(p))
+}
+
+/// A folder's `mod.rs` and the files directly in it are one module in parts: the parent
+/// declares and re-exports its children, the children use the types it defines. Those edges
+/// are not counted; every other pair of files is.
+fn parent_and_child(a: &[String], b: &[String]) -> bool {
+    let is_parent = |p: &[String], c: &[String]| c.len() == p.len() + 1 && c.starts_with(p);
+    is_parent(a, b) || is_parent(b, a)
 }
 
 struct Graph {
@@ -116,10 +120,9 @@ fn graph() -> Graph {
     let files = library_files(&src);
     let mut edges: BTreeMap<Vec<String>, BTreeSet<Vec<String>>> = BTreeMap::new();
     for (module, path) in &files {
-        let is_mod = path.file_name().is_some_and(|n| n == "mod.rs");
         for (root, idents) in paths_in(&code_of(path)) {
-            if let Some(to) = resolve(&files, module, is_mod, &root, &idents) {
-                if &to != module {
+            if let Some(to) = resolve(&files, module, &root, &idents) {
+                if &to != module && !parent_and_child(module, &to) {
                     edges.entry(module.clone()).or_default().insert(to);
                 }
             }
@@ -238,14 +241,14 @@ fn the_checker_reads_paths_and_finds_their_files() {
     for m in [vec!["a".to_string()], vec!["b".to_string()]] {
         files.insert(m, PathBuf::from("x.rs"));
     }
-    let to_b = resolve(
-        &files,
-        &["a".into()],
-        false,
-        "crate",
-        &["b".into(), "T".into()],
-    );
+    let to_b = resolve(&files, &["a".into()], "crate", &["b".into(), "T".into()]);
     assert_eq!(to_b, Some(vec!["b".to_string()]));
+    // In `a/x.rs`, `super::b` is `a::b`, a sibling, not the top-level `b`.
+    files.insert(vec!["a".into(), "b".into()], PathBuf::from("a/b.rs"));
+    let sibling = resolve(&files, &["a".into(), "x".into()], "super", &["b".into()]);
+    assert_eq!(sibling, Some(vec!["a".to_string(), "b".to_string()]));
+    let own = resolve(&files, &["a".into()], "self", &["b".into()]);
+    assert_eq!(own, Some(vec!["a".to_string(), "b".to_string()]));
     let paths = paths_in("use crate::b::T; fn f() { super::c::g(); } // crate::z");
     assert_eq!(
         paths,

@@ -47,7 +47,7 @@ pub async fn run(backend: &Backend, command: &HmcCommand) -> Result<Output, CtlE
 
 /// The `Message` of an `HttpErrorResponse`, else the text.
 fn message_of(text: &str) -> String {
-    crate::hmc::proxy::message_of(text.as_bytes())
+    crate::hmc::xml::message_of(text.as_bytes())
 }
 
 /// `/rest/api/...` from what was typed (`uom/ManagedSystem` is short for it).

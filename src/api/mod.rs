@@ -37,3 +37,11 @@ pub struct Core {
     /// The HMCs, for `status` (the same as [`Api`]'s).
     pub hmcs: Arc<crate::hmc::Hmcs>,
 }
+
+/// What a listener serves: the whole local API, or one HMC's REST API at its root (an
+/// `[[hmc]]` table's `listen`), by the HMC's index in [`crate::hmc::Hmcs`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Api,
+    Hmc(usize),
+}

@@ -44,12 +44,7 @@ pub fn hmc_path(path: &str) -> Option<(&str, &str)> {
 
 /// A request for an HMC's REST API: on the socket under `/hmc/<name>/`, or anything on an
 /// HMC's own listener. Served whether or not the BMC is connected (each HMC is independent).
-pub async fn hmc(
-    api: &super::Api,
-    peer: &Peer,
-    scope: super::server::Scope,
-    req: Request<Bytes>,
-) -> Reply {
+pub async fn hmc(api: &super::Api, peer: &Peer, scope: super::Scope, req: Request<Bytes>) -> Reply {
     let path = req.uri().path().to_string();
     let query = req
         .uri()
@@ -57,14 +52,14 @@ pub async fn hmc(
         .map(|q| format!("?{q}"))
         .unwrap_or_default();
     let (found, base, sub) = match scope {
-        super::server::Scope::Hmc(i) => {
+        super::Scope::Hmc(i) => {
             let hmc = api.hmcs.0.get(i);
             let base = listener_base(req.headers())
                 .or_else(|| hmc.and_then(|h| h.settings.listen.map(|a| format!("https://{a}"))))
                 .unwrap_or_default();
             (hmc, base, path.clone())
         }
-        super::server::Scope::Api => {
+        super::Scope::Api => {
             let (name, sub) = hmc_path(&path).unwrap_or_default();
             (
                 api.hmcs.get(name),

@@ -21,6 +21,7 @@ use super::refusals::RefusalLog;
 use super::reply::{self, Reply};
 use super::routes;
 use super::Api;
+use super::Scope;
 use crate::peer::{Peer, Role, Roles};
 use crate::proxy::Via;
 
@@ -55,14 +56,6 @@ impl Gate {
             refusals: RefusalLog::new(listener),
         })
     }
-}
-
-/// What a listener serves: the whole local API, or one HMC's REST API at its root (an
-/// `[[hmc]]` table's `listen`), by the HMC's index in [`crate::hmc::Hmcs`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope {
-    Api,
-    Hmc(usize),
 }
 
 pub async fn serve(api: Arc<Api>, listener: UnixListener, stop: watch::Receiver<bool>) {

@@ -15,8 +15,9 @@ use tokio_rustls::TlsAcceptor;
 
 use super::admission::{Admitted, Refusal};
 
-use super::server::{refuse, serve_connection, Gate, Scope, HEADER_TIMEOUT, REFUSAL_TICK};
+use super::server::{refuse, serve_connection, Gate, HEADER_TIMEOUT, REFUSAL_TICK};
 use super::Api;
+use super::Scope;
 
 use crate::peer::Peer;
 use crate::proxy::Via;

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use super::endpoint::{check_endpoint, check_fingerprint};
-use super::settings::TlsChoice;
+use super::tls::{TlsChoice, TLS_CHOICES};
 use super::ConfigError;
 
 /// The port an HMC serves its REST API on.
@@ -75,17 +75,12 @@ pub(super) fn hmc(
     })?;
     check_endpoint(&endpoint, false).map_err(|p| invalid(key("endpoint"), p))?;
     let endpoint = endpoint.trim_end_matches('/').to_string();
-    let tls = match str_of("tls").as_deref().unwrap_or("tofu") {
-        "pin" => TlsChoice::Pin,
-        "tofu" => TlsChoice::Tofu,
-        "ca" => TlsChoice::Ca,
-        "insecure" => TlsChoice::Insecure,
-        other => {
-            return Err(invalid(
-                key("tls"),
-                format!("`{other}` is not one of pin, tofu, ca, insecure"),
-            ))
-        }
+    let name = str_of("tls").unwrap_or_else(|| "tofu".into());
+    let Some(&(_, tls)) = TLS_CHOICES.iter().find(|(n, _)| *n == name) else {
+        return Err(invalid(
+            key("tls"),
+            format!("`{name}` is not one of pin, tofu, ca, insecure"),
+        ));
     };
     let fingerprint = str_of("fingerprint");
     if let Some(fp) = &fingerprint {

@@ -9,6 +9,7 @@ mod endpoint;
 mod hmc;
 mod layers;
 mod settings;
+mod tls;
 
 use std::path::{Path, PathBuf};
 
@@ -16,8 +17,9 @@ pub use hmc::{HmcSettings, HMC_PORT};
 pub use layers::{KeyType, Layer, Merged, HMC_SCHEMA, SCHEMA};
 pub use settings::{
     default_host_id, AgentSettings, ApiSettings, BmcSettings, BootstrapChoice, MetricsSettings,
-    ReaperSettings, Settings, StateSettings, TlsChoice, TransportChoice,
+    ReaperSettings, Settings, StateSettings, TransportChoice,
 };
+pub use tls::TlsChoice;
 
 /// The commented default config that packages install; also the lowest layer.
 pub const SHIPPED_DEFAULTS: &str = include_str!("../../packaging/hostagent.toml");

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::endpoint::{check_endpoint, check_fingerprint};
+use super::tls::{TlsChoice, TLS_CHOICES};
 use super::{ConfigError, Merged};
 use crate::redfish::Kind;
 
@@ -16,14 +17,6 @@ pub enum TransportChoice {
     /// No BMC: the daemon serves only its `[[hmc]]` tables (a monitoring host, or a BMC the
     /// agent must leave alone).
     None,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TlsChoice {
-    Pin,
-    Tofu,
-    Ca,
-    Insecure,
 }
 
 /// When to ask the BMC for a bootstrap account over IPMI (DSP0270), if no credential file
@@ -220,15 +213,7 @@ fn bmc(r: &Reader) -> Result<BmcSettings, ConfigError> {
         ("chif", TransportChoice::Chif),
         ("none", TransportChoice::None),
     ];
-    let tls = r.choice(
-        "bmc.tls",
-        &[
-            ("pin", Pin),
-            ("tofu", Tofu),
-            ("ca", Ca),
-            ("insecure", Insecure),
-        ],
-    )?;
+    let tls = r.choice("bmc.tls", &TLS_CHOICES)?;
     let endpoint = r.optional("bmc.endpoint");
     let allow_plaintext_http_for_testing = r.flag("bmc.allow_plaintext_http_for_testing");
     if let Some(url) = &endpoint {

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use tokio::net::UnixListener;
 use tokio::sync::watch;
 
-use crate::api::server::Scope;
+use crate::api::Scope;
 use crate::api::{server, tls_listener, Api, Core};
 use crate::config::{Settings, TransportChoice};
 use crate::connect::ConnectError;

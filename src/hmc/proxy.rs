@@ -55,26 +55,6 @@ pub fn error(status: StatusCode, uri: &str, reason_code: &str, message: &str) ->
     reply
 }
 
-/// What an HMC's error answer says, for the agent's own errors (its `Message`, else a
-/// prefix of the body), never more than a line.
-pub fn message_of(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    if let Some(start) = text.find("<Message") {
-        let rest = &text[start..];
-        if let (Some(open), Some(close)) = (rest.find('>'), rest.find("</Message>")) {
-            if open < close {
-                return rest[open + 1..close].trim().to_string();
-            }
-        }
-    }
-    let line: String = text.chars().take(120).filter(|c| !c.is_control()).collect();
-    if line.is_empty() {
-        "(no body)".into()
-    } else {
-        line
-    }
-}
-
 /// A virtual token of the HMC's shape: 176 random bytes in URL-safe base64 (236 characters
 /// ending in `=`), as long as a real one so that clients that size buffers are not surprised.
 fn virtual_token() -> Secret {

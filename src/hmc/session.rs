@@ -257,7 +257,7 @@ impl Upstream {
                 name: self.name.clone(),
                 user: self.creds.user.clone(),
                 status: resp.status.as_u16(),
-                message: super::proxy::message_of(&resp.body),
+                message: super::xml::message_of(&resp.body),
             });
         }
         xml::token_of(&resp.body).map_err(|reason| HmcError::BadLogon {
