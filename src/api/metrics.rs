@@ -41,6 +41,12 @@ impl super::Core {
 impl Api {
     /// The exposition now; while connecting, the limit is the configured one.
     pub async fn metrics_text(&self) -> String {
+        let m = metrics::global();
+        for hmc in &self.hmcs.0 {
+            m.hmc_virtual_sessions
+                .get_or_create(&vec![("hmc", hmc.settings.name.clone())])
+                .set(hmc.sessions.len() as i64);
+        }
         match self.core() {
             Some(core) => core.metrics_text().await,
             None => {

@@ -75,11 +75,11 @@ pub(super) fn hmc(
     })?;
     check_endpoint(&endpoint, false).map_err(|p| invalid(key("endpoint"), p))?;
     let endpoint = endpoint.trim_end_matches('/').to_string();
-    let name = str_of("tls").unwrap_or_else(|| "tofu".into());
-    let Some(&(_, tls)) = TLS_CHOICES.iter().find(|(n, _)| *n == name) else {
+    let tls_name = str_of("tls").unwrap_or_else(|| "tofu".into());
+    let Some(&(_, tls)) = TLS_CHOICES.iter().find(|(n, _)| *n == tls_name) else {
         return Err(invalid(
             key("tls"),
-            format!("`{name}` is not one of pin, tofu, ca, insecure"),
+            format!("`{tls_name}` is not one of pin, tofu, ca, insecure"),
         ));
     };
     let fingerprint = str_of("fingerprint");

@@ -29,6 +29,7 @@ use crate::proxy::rewrite::BmcNames;
 use crate::proxy::virtual_sessions::VirtualSessions;
 use crate::service::HmcStatus;
 use crate::transport::https::{HttpsOptions, HttpsTransport};
+use crate::transport::metered::Metered;
 use crate::transport::trust::{FilePins, Fingerprint, MemoryPins, PinStore, Trust};
 
 /// A virtual session idle this long is forgotten (the client gets 401 and logs on again,
@@ -103,9 +104,12 @@ impl Hmcs {
             http.request_timeout = Duration::from_secs(120);
             let transport =
                 HttpsTransport::new(http).map_err(|e| anyhow::anyhow!("HMC {}: {e}", h.name))?;
+            let metrics = crate::metrics::global();
+            metrics.hmc.start(&[("hmc", h.name.clone())]);
+            let transport = Metered::wrap_hmc(Arc::new(transport), metrics, &h.name);
             let upstream = Upstream::new(
                 &h.name,
-                Arc::new(transport),
+                transport,
                 creds,
                 &h.audit_memento,
                 keyring,

@@ -337,6 +337,9 @@ impl Upstream {
             ring.remove(desc);
         }
         self.set_token(None).await;
+        crate::metrics::global()
+            .hmc
+            .relogin(&[("hmc", self.name.clone())]);
         self.logon_locked().await
     }
 

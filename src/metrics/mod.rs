@@ -21,7 +21,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::{Registry, Unit};
 
-pub use controller::{Controller, Names, BMC};
+pub use controller::{Controller, Labels, Names, BMC};
 
 /// The `Content-Type` of what [`Metrics::encode`] writes (Prometheus text format 0.0.4).
 pub const CONTENT_TYPE: &str = prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
@@ -49,6 +49,10 @@ pub struct Metrics {
     registry: Registry,
     /// `hostagent_bmc_*` and what the reaper does to the BMC's table.
     pub bmc: Controller,
+    /// `hostagent_hmc_*{hmc}`: each `[[hmc]]` table's HMC.
+    pub hmc: Controller,
+    /// `hostagent_hmc_virtual_sessions{hmc}`: the HMC proxy's virtual sessions (none on it).
+    pub hmc_virtual_sessions: Family<Labels, Gauge>,
     pub reaper_runs: Counter,
     /// Unix time of the end of the last reaper run; the daemon's start until the first run.
     pub reaper_last_run: Float,
@@ -70,8 +74,11 @@ impl Metrics {
         let mut registry = Registry::with_prefix("hostagent");
         let bmc = Controller::register(&mut registry, Names::BMC);
         bmc.start(BMC);
+        let hmc = Controller::register(&mut registry, Names::HMC);
         let m = Metrics {
             bmc,
+            hmc,
+            hmc_virtual_sessions: Family::default(),
             reaper_runs: Counter::default(),
             reaper_last_run: Float::default(),
             reaper_interval: Float::default(),
@@ -114,6 +121,11 @@ impl Metrics {
             "virtual_sessions",
             "The proxy's virtual sessions (none of them on the BMC)",
             m.virtual_sessions.clone(),
+        );
+        r.register(
+            "hmc_virtual_sessions",
+            "An HMC proxy's virtual sessions (none of them on the HMC)",
+            m.hmc_virtual_sessions.clone(),
         );
         r.register(
             "leases",

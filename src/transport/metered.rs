@@ -1,21 +1,42 @@
-//! A [`Transport`] that records each request it passes on in the metrics
+//! A [`Transport`] that records each request it passes on in the metrics of its controller
 //! (`hostagent_bmc_requests_total{method,code}`, `hostagent_bmc_request_duration_seconds`,
-//! `hostagent_bmc_up`). It adds no request of its own.
+//! `hostagent_bmc_up`; for an HMC the same with `hmc` in the name and an `hmc` label). It
+//! adds no request of its own.
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use super::{Request, SendFuture, Transport, TransportError};
-use crate::metrics::{Metrics, BMC};
+use crate::metrics::{Controller, Labels, Metrics};
 
 pub struct Metered {
     inner: Arc<dyn Transport>,
-    metrics: &'static Metrics,
+    controller: &'static Controller,
+    /// The controller's base labels: none for the BMC, `hmc="NAME"` for an HMC.
+    base: Labels,
 }
 
 impl Metered {
+    /// The BMC's transport.
     pub fn wrap(inner: Arc<dyn Transport>, metrics: &'static Metrics) -> Arc<dyn Transport> {
-        Arc::new(Metered { inner, metrics })
+        Arc::new(Metered {
+            inner,
+            controller: &metrics.bmc,
+            base: Labels::new(),
+        })
+    }
+
+    /// An HMC's transport, named by its `[[hmc]]` table.
+    pub fn wrap_hmc(
+        inner: Arc<dyn Transport>,
+        metrics: &'static Metrics,
+        name: &str,
+    ) -> Arc<dyn Transport> {
+        Arc::new(Metered {
+            inner,
+            controller: &metrics.hmc,
+            base: vec![("hmc", name.to_string())],
+        })
     }
 }
 
@@ -26,11 +47,11 @@ impl Transport for Metered {
             let start = Instant::now();
             let result = self.inner.send(req).await;
             let secs = start.elapsed().as_secs_f64();
-            let bmc = &self.metrics.bmc;
+            let (c, on) = (self.controller, &self.base[..]);
             match &result {
                 Ok(resp) => {
-                    bmc.set_up(BMC, true);
-                    bmc.request(BMC, method.as_str(), resp.status.as_str(), secs);
+                    c.set_up(on, true);
+                    c.request(on, method.as_str(), resp.status.as_str(), secs);
                 }
                 Err(e) => {
                     let unreachable = matches!(
@@ -38,10 +59,10 @@ impl Transport for Metered {
                         TransportError::Connect { .. } | TransportError::Timeout { .. }
                     );
                     if unreachable {
-                        bmc.set_up(BMC, false);
+                        c.set_up(on, false);
                     }
                     let code = if unreachable { "unreachable" } else { "error" };
-                    bmc.request(BMC, method.as_str(), code, secs);
+                    c.request(on, method.as_str(), code, secs);
                 }
             }
             result
