@@ -30,6 +30,8 @@ pub struct Core {
     pub settings: Settings,
     pub service: Arc<Service>,
     pub proxy: Proxy,
+    /// The bound on proxy requests waiting for the BMC.
+    pub proxy_queue: crate::proxy::queue::Queue,
     /// Reaper cycles completed (`status`'s `reaper_cycles`).
     pub reaper_cycles: AtomicU64,
 }

@@ -55,6 +55,7 @@ pub const SCHEMA: &[(&str, &[(&str, KeyType)])] = &[
             ("chif_library", KeyType::Str),
             ("session_limit", KeyType::Float),
             ("max_concurrency", KeyType::Float),
+            ("request_timeout", KeyType::Str),
         ],
     ),
     (
@@ -66,6 +67,7 @@ pub const SCHEMA: &[(&str, &[(&str, KeyType)])] = &[
             ("listen_https", KeyType::Str),
             ("cache_ttl", KeyType::Str),
             ("max_leases", KeyType::Float),
+            ("proxy_queue", KeyType::Float),
         ],
     ),
     (

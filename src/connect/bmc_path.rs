@@ -72,6 +72,7 @@ pub async fn transport(
     if let Some(endpoint) = &bmc.endpoint {
         let mut opts = HttpsOptions::new(endpoint.clone(), trust(settings)?);
         opts.max_in_flight = bmc.max_concurrency;
+        opts.request_timeout = bmc.request_timeout;
         let t = HttpsTransport::new(opts).map_err(SessionError::from)?;
         return Ok(BmcPath {
             transport: Arc::new(t),
@@ -84,6 +85,7 @@ pub async fn transport(
             let mut opts = HttpsOptions::new(up.link.url(), trust(settings)?);
             opts.interface = Some(up.link.ifname.clone());
             opts.max_in_flight = bmc.max_concurrency;
+            opts.request_timeout = bmc.request_timeout;
             let t = HttpsTransport::new(opts).map_err(SessionError::from)?;
             Ok(BmcPath {
                 transport: Arc::new(t),

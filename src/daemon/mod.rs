@@ -70,7 +70,10 @@ pub async fn run(
     let timeout = service.agent.session_timeout().await;
     let proxy =
         crate::proxy::Proxy::new(service.agent.clone(), timeout, settings.api.cache_ttl).await;
+    let proxy_queue =
+        crate::proxy::queue::Queue::new(settings.bmc.max_concurrency, settings.api.proxy_queue);
     let core = Arc::new(Core {
+        proxy_queue,
         settings,
         service: service.clone(),
         proxy,
