@@ -126,6 +126,9 @@ impl Core {
                 "reaper cycle"
             );
         }
+        if let Some(ledger) = self.service.agent.ledger() {
+            ledger.flush();
+        }
         self.reaper_cycles
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Ok(())

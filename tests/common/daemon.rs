@@ -17,6 +17,8 @@ pub struct Daemon {
     pub state: PathBuf,
     pub config: PathBuf,
     pub dir: tempfile::TempDir,
+    /// Extra environment of every run (a restart too).
+    pub env: Vec<(String, String)>,
 }
 
 impl Drop for Daemon {
@@ -38,15 +40,32 @@ impl Daemon {
         extra: &str,
         files: &[(&str, &str)],
     ) -> Daemon {
+        Daemon::start_custom(sim, extra, &[], |state| {
+            for (name, content) in files {
+                std::fs::write(state.join(name), content).unwrap();
+            }
+        })
+    }
+
+    /// [`Daemon::start`] with `env` for every run and `setup` called on the state dir before
+    /// the first (a test mounts a tiny tmpfs there).
+    pub fn start_custom(
+        sim: &bmcsim::SimHandle,
+        extra: &str,
+        env: &[(&str, &str)],
+        setup: impl FnOnce(&Path),
+    ) -> Daemon {
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         let dir = tempfile::tempdir().unwrap();
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
         let creds = write_creds(dir.path());
         let (socket, state) = (dir.path().join("run/agent.sock"), dir.path().join("state"));
         std::fs::create_dir(&state).unwrap();
+        setup(&state);
         std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o700)).unwrap();
-        for (name, content) in files {
-            std::fs::write(state.join(name), content).unwrap();
-        }
         let config = dir.path().join("hostagent.toml");
         let text = format!(
             "[bmc]\nendpoint = \"{}\"\ntls = \"pin\"\nfingerprint = \"{}\"\ncredentials_dir = \"{}\"\n[api]\nsocket = \"{}\"\nreader_group = \"root\"\n[state]\ndir = \"{}\"\n",
@@ -55,13 +74,14 @@ impl Daemon {
         std::fs::write(&config, text).unwrap();
         std::fs::create_dir(dir.path().join("conf.d")).unwrap();
         std::fs::write(dir.path().join("conf.d/50-test.toml"), extra).unwrap();
-        let child = spawn(&config, &socket, &dir.path().join("hostagentd.log"));
+        let child = spawn(&config, &socket, &dir.path().join("hostagentd.log"), &env);
         Daemon {
             child,
             socket,
             state,
             config,
             dir,
+            env,
         }
     }
 
@@ -79,7 +99,7 @@ impl Daemon {
     /// Starts it again with the same config and state dir.
     pub fn restart(&mut self) {
         let _ = std::fs::remove_file(&self.socket);
-        self.child = spawn(&self.config, &self.socket, &self.log_path());
+        self.child = spawn(&self.config, &self.socket, &self.log_path(), &self.env);
     }
 
     /// Where every run's stderr goes (appended).
@@ -218,10 +238,11 @@ pub fn start_daemon_with_env(sim: &bmcsim::SimHandle, extra: &str, env: &[(&str,
         state,
         config,
         dir,
+        env: Vec::new(),
     }
 }
 
-fn spawn(config: &Path, socket: &Path, log: &Path) -> Child {
+fn spawn(config: &Path, socket: &Path, log: &Path, env: &[(String, String)]) -> Child {
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -230,6 +251,7 @@ fn spawn(config: &Path, socket: &Path, log: &Path) -> Child {
     let child = Command::new(env!("CARGO_BIN_EXE_hostagentd"))
         .arg("--config")
         .arg(config)
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .stderr(Stdio::from(log))
         .spawn()
         .unwrap();
