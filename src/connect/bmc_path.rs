@@ -37,7 +37,10 @@ pub struct BmcPath {
     /// The host interface's own address and prefix, when discovery configured one.
     pub host: Option<(std::net::IpAddr, u8)>,
     /// The discovered link's plan and index, for the link watcher.
-    pub link: Option<(crate::discovery::link::LinkPlan, u32)>,
+    pub link: Option<(
+        crate::discovery::link::LinkPlan,
+        crate::discovery::link::LinkUp,
+    )>,
 }
 
 /// The IPMI fingerprint replaces `bmc.tls`, except that an operator's own pin must agree.
@@ -90,7 +93,7 @@ pub async fn transport(
             Ok(BmcPath {
                 transport: Arc::new(t),
                 host: Some(up.host),
-                link: Some((up.plan, up.link.ifindex)),
+                link: Some((up.plan, up.link)),
             })
         }
         Err(e)

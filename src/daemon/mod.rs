@@ -93,11 +93,11 @@ pub async fn run(
         )),
         tokio::spawn(loops::reaper(core.clone(), stop_rx.clone())),
     ]);
-    if let Some((plan, index)) = connected.link {
+    if let Some((plan, up)) = connected.link {
         tasks.push(tokio::spawn(loops::link(
             service.clone(),
             plan,
-            index,
+            up,
             stop_rx.clone(),
         )));
     }

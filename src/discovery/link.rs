@@ -7,7 +7,8 @@
 //! end); a link-local service is reached through the NIC the transport binds to, which gives
 //! the scope. AutoConfigure records are configured with the addresses they carry; one without
 //! addresses (the host choosing its own link-local address) is refused for now. The link
-//! watcher ([`super::watch`]) applies the plan again when the NIC comes back.
+//! watcher ([`super::watch`]) applies the plan again when the NIC comes back; a DHCP address
+//! carries its lease's lifetime and [`super::dhcp_lease`] renews it.
 
 use std::net::IpAddr;
 
@@ -51,6 +52,8 @@ pub struct LinkUp {
     pub host: (IpAddr, u8),
     pub service: IpAddr,
     pub port: u16,
+    /// The DHCP lease behind `host`, which [`super::dhcp_lease::keep`] renews.
+    pub lease: Option<super::dhcp::Lease>,
 }
 
 impl LinkUp {
@@ -211,6 +214,7 @@ async fn apply(handle: &mut rtnetlink::Handle, plan: &LinkPlan) -> Result<LinkUp
             (name, index)
         }
     };
+    let mut dhcp_lease = None;
     let (host, prefix, service) = match (&plan.host, &plan.service) {
         (HostAddress::Static(addr, prefix), ServiceAddress::Static(service)) => {
             (*addr, *prefix, *service)
@@ -223,7 +227,9 @@ async fn apply(handle: &mut rtnetlink::Handle, plan: &LinkPlan) -> Result<LinkUp
                 ServiceAddress::Static(ip) => *ip,
                 ServiceAddress::FromDhcp => IpAddr::V4(lease.server),
             };
-            (IpAddr::V4(lease.address), lease.prefix, service)
+            let host = (IpAddr::V4(lease.address), lease.prefix, service);
+            dhcp_lease = Some(lease);
+            host
         }
         (HostAddress::Static(..), ServiceAddress::FromDhcp) => {
             return Err(LinkError::Unsupported(
@@ -231,19 +237,9 @@ async fn apply(handle: &mut rtnetlink::Handle, plan: &LinkPlan) -> Result<LinkUp
             ))
         }
     };
-    let mut add = handle.address().add(index, host, prefix);
-    if host.is_ipv6() {
-        // The other end is the BMC alone: duplicate address detection would only keep the
-        // address tentative (unusable) for a second or two.
-        add.message_mut().header.flags |=
-            rtnetlink::packet_route::address::AddressHeaderFlags::Nodad;
-        add.message_mut().attributes.push(
-            rtnetlink::packet_route::address::AddressAttribute::Flags(
-                rtnetlink::packet_route::address::AddressFlags::Nodad,
-            ),
-        );
-    }
-    exists_ok(add.execute().await)?;
+    // A leased address lives as long as its lease: the kernel drops it if no renewal comes.
+    let valid = dhcp_lease.as_ref().map(|l| l.lease_s);
+    set_address(handle, index, host, prefix, valid).await?;
     if let (false, IpAddr::V4(service)) = (in_prefix(host, service, prefix), service) {
         let route = RouteMessageBuilder::<std::net::Ipv4Addr>::new()
             .destination_prefix(service, 32)
@@ -259,11 +255,68 @@ async fn apply(handle: &mut rtnetlink::Handle, plan: &LinkPlan) -> Result<LinkUp
         host: (host, prefix),
         service,
         port: plan.port,
+        lease: dhcp_lease,
     })
 }
 
+/// Adds the host address, or replaces it (its lifetime) when it is there; `valid_s` is its
+/// lifetime in seconds (a DHCP lease's), `None` or infinite for a permanent one.
+pub(super) async fn set_address(
+    handle: &mut rtnetlink::Handle,
+    index: u32,
+    host: IpAddr,
+    prefix: u8,
+    valid_s: Option<u32>,
+) -> Result<(), LinkError> {
+    use rtnetlink::packet_route::address::{
+        AddressAttribute, AddressFlags, AddressHeaderFlags, CacheInfo,
+    };
+    let mut add = handle.address().add(index, host, prefix).replace();
+    if host.is_ipv6() {
+        // The other end is the BMC alone: duplicate address detection would only keep the
+        // address tentative (unusable) for a second or two.
+        add.message_mut().header.flags |= AddressHeaderFlags::Nodad;
+        add.message_mut()
+            .attributes
+            .push(AddressAttribute::Flags(AddressFlags::Nodad));
+    }
+    if let Some(valid) = valid_s.filter(|v| *v != super::dhcp::INFINITE && *v > 0) {
+        let mut info = CacheInfo::default();
+        info.ifa_preferred = valid;
+        info.ifa_valid = valid;
+        add.message_mut()
+            .attributes
+            .push(AddressAttribute::CacheInfo(info));
+    }
+    exists_ok(add.execute().await)
+}
+
+/// Removes the host address (a lease that ended); one already gone is no error.
+pub(super) async fn remove_address(
+    handle: &mut rtnetlink::Handle,
+    index: u32,
+    host: IpAddr,
+) -> Result<(), LinkError> {
+    let mut addrs = handle
+        .address()
+        .get()
+        .set_link_index_filter(index)
+        .set_address_filter(host)
+        .execute();
+    while let Some(msg) = addrs.try_next().await.map_err(netlink)? {
+        match handle.address().del(msg).execute().await {
+            Err(rtnetlink::Error::NetlinkError(e)) if e.raw_code() == -libc::EADDRNOTAVAIL => {}
+            other => other.map_err(netlink)?,
+        }
+    }
+    Ok(())
+}
+
 /// The link's hardware address, for the DHCP client's chaddr.
-async fn mac_of(handle: &mut rtnetlink::Handle, index: u32) -> Result<[u8; 6], LinkError> {
+pub(super) async fn mac_of(
+    handle: &mut rtnetlink::Handle,
+    index: u32,
+) -> Result<[u8; 6], LinkError> {
     use rtnetlink::packet_route::link::LinkAttribute;
     let mut links = handle.link().get().match_index(index).execute();
     let msg = links
