@@ -23,6 +23,9 @@ use crate::subnet::in_prefix;
 pub enum HostAddress {
     Static(IpAddr, u8),
     Dhcp,
+    /// AutoConfigure with no address in the record and an IPv6 service: the host's own IPv6
+    /// link-local address on the NIC (fe80::/64 with the EUI-64 of its MAC).
+    LinkLocalV6,
 }
 
 /// Where the BMC's Redfish service is.
@@ -108,9 +111,17 @@ pub fn plan(record: &RedfishOverIp, ifname: &str) -> Result<LinkPlan, LinkError>
         // (host 169.254.3.1/24, service 169.254.3.254): use them as given.
         Assignment::AutoConfigure => match (record.host_address, record.host_mask) {
             (Some(addr), Some(mask)) => HostAddress::Static(addr, prefix_len(mask)),
+            // Without an address the host picks its own: an IPv6 link-local beside an IPv6
+            // link-local service.
+            _ if record
+                .service_address
+                .is_some_and(|s| matches!(s, IpAddr::V6(v6) if v6.is_unicast_link_local())) =>
+            {
+                HostAddress::LinkLocalV6
+            }
             _ => {
                 return Err(LinkError::Unsupported(
-                    "host IP assignment autoconfigure without an address in the record".into(),
+                    "host IP assignment autoconfigure without an address in the record and an IPv4 service (IPv4 link-local selection)".into(),
                 ))
             }
         },
@@ -231,7 +242,11 @@ async fn apply(handle: &mut rtnetlink::Handle, plan: &LinkPlan) -> Result<LinkUp
             dhcp_lease = Some(lease);
             host
         }
-        (HostAddress::Static(..), ServiceAddress::FromDhcp) => {
+        (HostAddress::LinkLocalV6, ServiceAddress::Static(service)) => {
+            let mac = mac_of(handle, index).await?;
+            (IpAddr::V6(eui64_link_local(mac)), 64, *service)
+        }
+        (HostAddress::Static(..) | HostAddress::LinkLocalV6, ServiceAddress::FromDhcp) => {
             return Err(LinkError::Unsupported(
                 "a DHCP-learned service with a static host".into(),
             ))
@@ -257,6 +272,31 @@ async fn apply(handle: &mut rtnetlink::Handle, plan: &LinkPlan) -> Result<LinkUp
         port: plan.port,
         lease: dhcp_lease,
     })
+}
+
+/// fe80::/64 with the modified EUI-64 interface identifier of `mac` (RFC 4291 appendix A):
+/// the address the kernel itself gives the link by default, added here without waiting for
+/// duplicate address detection and whatever the link's `addr_gen_mode`.
+pub fn eui64_link_local(mac: [u8; 6]) -> std::net::Ipv6Addr {
+    let [a, b, c, d, e, f] = mac;
+    std::net::Ipv6Addr::from([
+        0xfe,
+        0x80,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        a ^ 0x02,
+        b,
+        c,
+        0xff,
+        0xfe,
+        d,
+        e,
+        f,
+    ])
 }
 
 /// Adds the host address, or replaces it (its lifetime) when it is there; `valid_s` is its
@@ -331,4 +371,54 @@ pub(super) async fn mac_of(
             _ => None,
         })
         .ok_or(LinkError::Incomplete("the link has no Ethernet address"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::discovery::smbios::model::IpFormat;
+
+    fn autoconfigure(service: &str) -> RedfishOverIp {
+        let service: IpAddr = service.parse().unwrap();
+        RedfishOverIp {
+            service_uuid: String::new(),
+            host_ip_assignment: Assignment::AutoConfigure,
+            host_ip_format: if service.is_ipv6() {
+                IpFormat::Ipv6
+            } else {
+                IpFormat::Ipv4
+            },
+            host_address: None,
+            host_mask: None,
+            service_ip_discovery: Assignment::AutoConfigure,
+            service_ip_format: IpFormat::Ipv6,
+            service_address: Some(service),
+            service_mask: None,
+            service_port: 443,
+            vlan_id: None,
+            hostname: None,
+        }
+    }
+
+    #[test]
+    fn an_autoconfigure_record_without_addresses_uses_the_hosts_ipv6_link_local() {
+        let p = plan(&autoconfigure("fe80::1"), "usb0").unwrap();
+        assert_eq!(p.host, HostAddress::LinkLocalV6);
+        assert_eq!(
+            p.service,
+            ServiceAddress::Static("fe80::1".parse().unwrap())
+        );
+        assert_eq!(
+            eui64_link_local([0x02, 0x11, 0x22, 0x33, 0x44, 0x55]),
+            "fe80::11:22ff:fe33:4455"
+                .parse::<std::net::Ipv6Addr>()
+                .unwrap()
+        );
+    }
+
+    #[test]
+    fn an_autoconfigure_record_without_addresses_and_an_ipv4_service_is_refused_saying_why() {
+        let err = plan(&autoconfigure("169.254.0.1"), "usb0").unwrap_err();
+        assert!(err.to_string().contains("IPv4 link-local"), "{err}");
+    }
 }

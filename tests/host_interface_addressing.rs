@@ -1,6 +1,8 @@
-//! Keeping the host interface's DHCP lease: renewal at T1, rebinding at T2 when the server
-//! does not answer the renewal. A veth pair between a "host" and a "BMC" network namespace
-//! this test creates (nothing touches the real network), dnsmasq and bmcsim in the BMC one.
+//! How the host side of the host interface gets and keeps its address: the DHCP lease's
+//! renewal at T1 and rebinding at T2 when the server does not answer the renewal, and an
+//! AutoConfigure record without addresses (the host's own IPv6 link-local). A veth pair
+//! between a "host" and a "BMC" network namespace this test creates (nothing touches the real
+//! network), dnsmasq and bmcsim in the BMC one.
 //!
 //! dnsmasq's shortest lease is 2 minutes; the renewal timing follows the lease's T1 and T2
 //! options, so the test asks dnsmasq for T1 = 4 s (T2 = 7 s) and sees three renewals in
@@ -342,4 +344,113 @@ fn without_an_answer_to_the_renewal_the_lease_is_rebound_at_t2() {
     );
     assert_eq!(out.index_after, Some(out.index_before));
     assert!(valid_lft(&w).is_some_and(|l| l >= 110));
+}
+
+/// An AutoConfigure record without a host address and an IPv6 link-local service (fe80::1):
+/// the host takes its own EUI-64 link-local address and reaches the service through the NIC.
+#[test]
+fn an_autoconfigure_record_without_addresses_takes_the_hosts_ipv6_link_local() {
+    if !common::require(
+        common::is_root(),
+        "root and iproute2, for network namespaces",
+    ) {
+        return;
+    }
+    let id = std::process::id() % 100_000;
+    let (host, bmc) = (
+        Netns::new(format!("ha-ah-{id}")),
+        Netns::new(format!("ha-ab-{id}")),
+    );
+    let (hv, bv) = (format!("ha{id}"), format!("ba{id}"));
+    assert!(Command::new("ip")
+        .args([
+            "link",
+            "add",
+            &hv,
+            "netns",
+            &host.0,
+            "address",
+            "02:11:22:33:44:55"
+        ])
+        .args(["type", "veth", "peer", "name", &bv, "netns", &bmc.0])
+        .status()
+        .unwrap()
+        .success());
+    // No address of the kernel's own: the agent's must be the one that works.
+    host.ip(&["link", "set", &hv, "addrgenmode", "none"]);
+    bmc.ip(&["addr", "add", "fe80::1/64", "dev", &bv, "nodad"]);
+    bmc.ip(&["link", "set", &bv, "up"]);
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let bmc_name = bmc.0.clone();
+    let sim = std::thread::spawn(move || {
+        let ns = Netns(bmc_name);
+        ns.enter();
+        std::mem::forget(ns);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let sim = bmcsim::start(SimConfig {
+                profile: Profile::Bmcweb,
+                listen: vec!["[::]:443".parse().unwrap()],
+                ..SimConfig::default()
+            })
+            .await
+            .unwrap();
+            tx.send(sim.cert_sha256()).unwrap();
+            let _ = stop_rx.await;
+            sim.shutdown().await;
+        });
+    });
+    let cert = rx.recv().unwrap();
+    let record = hostagent::discovery::smbios::model::RedfishOverIp {
+        service_uuid: String::new(),
+        host_ip_assignment: hostagent::discovery::smbios::model::Assignment::AutoConfigure,
+        host_ip_format: hostagent::discovery::smbios::model::IpFormat::Ipv6,
+        host_address: None,
+        host_mask: None,
+        service_ip_discovery: hostagent::discovery::smbios::model::Assignment::AutoConfigure,
+        service_ip_format: hostagent::discovery::smbios::model::IpFormat::Ipv6,
+        service_address: Some("fe80::1".parse().unwrap()),
+        service_mask: None,
+        service_port: 443,
+        vlan_id: None,
+        hostname: None,
+    };
+    let (host_name, ifname) = (host.0.clone(), hv.clone());
+    let (addr, status) = std::thread::spawn(move || {
+        let ns = Netns(host_name);
+        ns.enter();
+        std::mem::forget(ns);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let plan = hostagent::discovery::link::plan(&record, &ifname).unwrap();
+            let up = bring_up(&plan).await.unwrap();
+            bring_up(&plan).await.expect("twice: idempotent");
+            let mut opts = hostagent::transport::https::HttpsOptions::new(
+                up.url(),
+                hostagent::transport::trust::Trust::Pin(
+                    hostagent::transport::trust::Fingerprint::parse(&cert).unwrap(),
+                ),
+            );
+            opts.interface = Some(up.ifname.clone());
+            let t = hostagent::transport::https::HttpsTransport::new(opts).unwrap();
+            let req = hostagent::transport::Request::get("/redfish/v1/");
+            let resp = hostagent::transport::Transport::send(&t, req)
+                .await
+                .unwrap();
+            (up.host, resp.status.as_u16())
+        })
+    })
+    .join()
+    .unwrap();
+    let _ = stop_tx.send(());
+    let _ = sim.join();
+    assert_eq!(addr, ("fe80::11:22ff:fe33:4455".parse().unwrap(), 64));
+    assert_eq!(status, 200);
 }
