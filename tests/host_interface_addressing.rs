@@ -346,39 +346,38 @@ fn without_an_answer_to_the_renewal_the_lease_is_rebound_at_t2() {
     assert!(valid_lft(&w).is_some_and(|l| l >= 110));
 }
 
-/// An AutoConfigure record without a host address and an IPv6 link-local service (fe80::1):
-/// the host takes its own EUI-64 link-local address and reaches the service through the NIC.
-#[test]
-fn an_autoconfigure_record_without_addresses_takes_the_hosts_ipv6_link_local() {
+/// An AutoConfigure record without a host address beside `service`: the BMC namespace has
+/// `bmc_addrs` (the service's among them), the host's NIC the MAC `mac` and no address of the
+/// kernel's own. Brings it up (twice: idempotent) and reads the BMC; (host address, status).
+fn autoconfigure_case(
+    tag: &str,
+    mac: &str,
+    bmc_addrs: &[&str],
+    service: &str,
+) -> Option<((IpAddr, u8), u16)> {
+    use hostagent::discovery::smbios::model::{Assignment, IpFormat, RedfishOverIp};
     if !common::require(
         common::is_root(),
         "root and iproute2, for network namespaces",
     ) {
-        return;
+        return None;
     }
     let id = std::process::id() % 100_000;
     let (host, bmc) = (
-        Netns::new(format!("ha-ah-{id}")),
-        Netns::new(format!("ha-ab-{id}")),
+        Netns::new(format!("ha-a{tag}h-{id}")),
+        Netns::new(format!("ha-a{tag}b-{id}")),
     );
-    let (hv, bv) = (format!("ha{id}"), format!("ba{id}"));
+    let (hv, bv) = (format!("ha{tag}{id}"), format!("ba{tag}{id}"));
     assert!(Command::new("ip")
-        .args([
-            "link",
-            "add",
-            &hv,
-            "netns",
-            &host.0,
-            "address",
-            "02:11:22:33:44:55"
-        ])
+        .args(["link", "add", &hv, "netns", &host.0, "address", mac])
         .args(["type", "veth", "peer", "name", &bv, "netns", &bmc.0])
         .status()
         .unwrap()
         .success());
-    // No address of the kernel's own: the agent's must be the one that works.
     host.ip(&["link", "set", &hv, "addrgenmode", "none"]);
-    bmc.ip(&["addr", "add", "fe80::1/64", "dev", &bv, "nodad"]);
+    for a in bmc_addrs {
+        bmc.ip(&["addr", "add", a, "dev", &bv, "nodad"]);
+    }
     bmc.ip(&["link", "set", &bv, "up"]);
     let (tx, rx) = std::sync::mpsc::channel();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
@@ -405,22 +404,28 @@ fn an_autoconfigure_record_without_addresses_takes_the_hosts_ipv6_link_local() {
         });
     });
     let cert = rx.recv().unwrap();
-    let record = hostagent::discovery::smbios::model::RedfishOverIp {
+    let service: IpAddr = service.parse().unwrap();
+    let format = if service.is_ipv6() {
+        IpFormat::Ipv6
+    } else {
+        IpFormat::Ipv4
+    };
+    let record = RedfishOverIp {
         service_uuid: String::new(),
-        host_ip_assignment: hostagent::discovery::smbios::model::Assignment::AutoConfigure,
-        host_ip_format: hostagent::discovery::smbios::model::IpFormat::Ipv6,
+        host_ip_assignment: Assignment::AutoConfigure,
+        host_ip_format: format,
         host_address: None,
         host_mask: None,
-        service_ip_discovery: hostagent::discovery::smbios::model::Assignment::AutoConfigure,
-        service_ip_format: hostagent::discovery::smbios::model::IpFormat::Ipv6,
-        service_address: Some("fe80::1".parse().unwrap()),
+        service_ip_discovery: Assignment::AutoConfigure,
+        service_ip_format: format,
+        service_address: Some(service),
         service_mask: None,
         service_port: 443,
         vlan_id: None,
         hostname: None,
     };
     let (host_name, ifname) = (host.0.clone(), hv.clone());
-    let (addr, status) = std::thread::spawn(move || {
+    let outcome = std::thread::spawn(move || {
         let ns = Netns(host_name);
         ns.enter();
         std::mem::forget(ns);
@@ -431,7 +436,8 @@ fn an_autoconfigure_record_without_addresses_takes_the_hosts_ipv6_link_local() {
         rt.block_on(async move {
             let plan = hostagent::discovery::link::plan(&record, &ifname).unwrap();
             let up = bring_up(&plan).await.unwrap();
-            bring_up(&plan).await.expect("twice: idempotent");
+            let again = bring_up(&plan).await.expect("twice: idempotent");
+            assert_eq!(again.host, up.host, "the same address the second time");
             let mut opts = hostagent::transport::https::HttpsOptions::new(
                 up.url(),
                 hostagent::transport::trust::Trust::Pin(
@@ -447,10 +453,42 @@ fn an_autoconfigure_record_without_addresses_takes_the_hosts_ipv6_link_local() {
             (up.host, resp.status.as_u16())
         })
     })
-    .join()
-    .unwrap();
+    .join();
     let _ = stop_tx.send(());
     let _ = sim.join();
-    assert_eq!(addr, ("fe80::11:22ff:fe33:4455".parse().unwrap(), 64));
+    Some(outcome.unwrap())
+}
+
+/// An IPv6 link-local service (fe80::1): the host takes its own EUI-64 link-local address and
+/// reaches the service through the NIC.
+#[test]
+fn an_autoconfigure_record_without_addresses_takes_the_hosts_ipv6_link_local() {
+    let Some((host, status)) =
+        autoconfigure_case("6", "02:11:22:33:44:55", &["fe80::1/64"], "fe80::1")
+    else {
+        return;
+    };
+    assert_eq!(host, ("fe80::11:22ff:fe33:4455".parse().unwrap(), 64));
+    assert_eq!(status, 200);
+}
+
+/// An IPv4 service (169.254.0.17): the host picks a 169.254/16 address and probes it with
+/// ARP first. The BMC side already holds the first candidate: the probe finds it taken and the
+/// host takes the second.
+#[test]
+fn an_autoconfigure_record_without_addresses_picks_a_probed_ipv4_link_local() {
+    use hostagent::discovery::ipv4ll::candidate;
+    let mac = [0x02, 0x11, 0x22, 0x33, 0x44, 0x56];
+    let (first, second) = (candidate(mac, 0), candidate(mac, 1));
+    let taken = format!("{first}/16");
+    let Some((host, status)) = autoconfigure_case(
+        "4",
+        "02:11:22:33:44:56",
+        &["169.254.0.17/16", &taken],
+        "169.254.0.17",
+    ) else {
+        return;
+    };
+    assert_eq!(host, (IpAddr::V4(second), 16), "{first} was in use");
     assert_eq!(status, 200);
 }

@@ -6,7 +6,8 @@
 //! IPv6 addresses are added without duplicate address detection (the BMC is the only other
 //! end); a link-local service is reached through the NIC the transport binds to, which gives
 //! the scope. AutoConfigure records are configured with the addresses they carry; one without
-//! addresses (the host choosing its own link-local address) is refused for now. The link
+//! addresses gets the host's own link-local address: EUI-64 IPv6, or IPv4 probed with ARP
+//! ([`super::ipv4ll`]). The link
 //! watcher ([`super::watch`]) applies the plan again when the NIC comes back; a DHCP address
 //! carries its lease's lifetime and [`super::dhcp_lease`] renews it.
 
@@ -26,6 +27,9 @@ pub enum HostAddress {
     /// AutoConfigure with no address in the record and an IPv6 service: the host's own IPv6
     /// link-local address on the NIC (fe80::/64 with the EUI-64 of its MAC).
     LinkLocalV6,
+    /// The same with an IPv4 service: an address of 169.254/16 the host picks and probes with
+    /// ARP (RFC 3927, [`super::ipv4ll`]).
+    LinkLocalV4,
 }
 
 /// Where the BMC's Redfish service is.
@@ -119,9 +123,10 @@ pub fn plan(record: &RedfishOverIp, ifname: &str) -> Result<LinkPlan, LinkError>
             {
                 HostAddress::LinkLocalV6
             }
+            _ if record.service_address.is_some_and(|s| s.is_ipv4()) => HostAddress::LinkLocalV4,
             _ => {
-                return Err(LinkError::Unsupported(
-                    "host IP assignment autoconfigure without an address in the record and an IPv4 service (IPv4 link-local selection)".into(),
+                return Err(LinkError::Incomplete(
+                    "no host address and no service address",
                 ))
             }
         },
@@ -246,7 +251,23 @@ async fn apply(handle: &mut rtnetlink::Handle, plan: &LinkPlan) -> Result<LinkUp
             let mac = mac_of(handle, index).await?;
             (IpAddr::V6(eui64_link_local(mac)), 64, *service)
         }
-        (HostAddress::Static(..) | HostAddress::LinkLocalV6, ServiceAddress::FromDhcp) => {
+        (HostAddress::LinkLocalV4, ServiceAddress::Static(service)) => {
+            let host = match held_link_local_v4(handle, index).await? {
+                Some(held) => held,
+                None => {
+                    let mac = mac_of(handle, index).await?;
+                    tokio::task::spawn_blocking(move || super::ipv4ll::select(index, mac))
+                        .await
+                        .map_err(netlink)?
+                        .map_err(|e| LinkError::Netlink(e.to_string()))?
+                }
+            };
+            (IpAddr::V4(host), 16, *service)
+        }
+        (
+            HostAddress::Static(..) | HostAddress::LinkLocalV6 | HostAddress::LinkLocalV4,
+            ServiceAddress::FromDhcp,
+        ) => {
             return Err(LinkError::Unsupported(
                 "a DHCP-learned service with a static host".into(),
             ))
@@ -272,6 +293,29 @@ async fn apply(handle: &mut rtnetlink::Handle, plan: &LinkPlan) -> Result<LinkUp
         port: plan.port,
         lease: dhcp_lease,
     })
+}
+
+/// A 169.254/16 address the link has already (an earlier bring-up's): kept, not probed again.
+async fn held_link_local_v4(
+    handle: &mut rtnetlink::Handle,
+    index: u32,
+) -> Result<Option<std::net::Ipv4Addr>, LinkError> {
+    use rtnetlink::packet_route::address::AddressAttribute;
+    let mut addrs = handle
+        .address()
+        .get()
+        .set_link_index_filter(index)
+        .execute();
+    while let Some(msg) = addrs.try_next().await.map_err(netlink)? {
+        for attr in &msg.attributes {
+            if let AddressAttribute::Local(IpAddr::V4(v4)) = attr {
+                if v4.is_link_local() {
+                    return Ok(Some(*v4));
+                }
+            }
+        }
+    }
+    Ok(None)
 }
 
 /// fe80::/64 with the modified EUI-64 interface identifier of `mac` (RFC 4291 appendix A):
@@ -417,8 +461,8 @@ mod tests {
     }
 
     #[test]
-    fn an_autoconfigure_record_without_addresses_and_an_ipv4_service_is_refused_saying_why() {
-        let err = plan(&autoconfigure("169.254.0.1"), "usb0").unwrap_err();
-        assert!(err.to_string().contains("IPv4 link-local"), "{err}");
+    fn an_autoconfigure_record_without_addresses_and_an_ipv4_service_picks_ipv4_link_local() {
+        let p = plan(&autoconfigure("169.254.0.1"), "usb0").unwrap();
+        assert_eq!(p.host, HostAddress::LinkLocalV4);
     }
 }

@@ -9,6 +9,7 @@
 pub mod dhcp;
 pub mod dhcp_lease;
 pub mod host_interface;
+pub mod ipv4ll;
 pub mod link;
 pub mod netdev;
 pub mod smbios;
