@@ -9,59 +9,18 @@
 //! about 12 s instead of the 90 s that three renewals of a 60 s lease would take.
 
 mod common;
+#[path = "netns_support/mod.rs"]
+mod netns_support;
 
 use std::net::IpAddr;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
+
+use netns_support::{Netns, Started};
 use std::time::Duration;
 
 use bmcsim::{Profile, SimConfig};
 use hostagent::discovery::dhcp_lease::{keep, LeaseEvent};
 use hostagent::discovery::link::{bring_up, HostAddress, LinkPlan, ServiceAddress};
-
-struct Netns(String);
-
-impl Netns {
-    fn new(name: String) -> Netns {
-        let _ = Command::new("ip").args(["netns", "del", &name]).status();
-        assert!(Command::new("ip")
-            .args(["netns", "add", &name])
-            .status()
-            .unwrap()
-            .success());
-        Netns(name)
-    }
-    fn ip(&self, args: &[&str]) {
-        let ok = Command::new("ip")
-            .args(["-n", &self.0])
-            .args(args)
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "ip -n {} {args:?}", self.0);
-    }
-    /// Moves the calling thread into this namespace for good.
-    fn enter(&self) {
-        let fd = std::fs::File::open(format!("/run/netns/{}", self.0)).unwrap();
-        nix::sched::setns(fd, nix::sched::CloneFlags::CLONE_NEWNET).unwrap();
-    }
-}
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        let _ = Command::new("ip").args(["netns", "del", &self.0]).status();
-    }
-}
-
-/// Stops a process this test started, by its PID.
-struct Started(Child);
-
-impl Drop for Started {
-    fn drop(&mut self) {
-        let pid = nix::unistd::Pid::from_raw(self.0.id() as i32);
-        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
-        let _ = self.0.wait();
-    }
-}
 
 const SERVER: &str = "169.254.2.3";
 const SERVICE: &str = "169.254.2.2";

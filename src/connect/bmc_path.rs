@@ -89,7 +89,8 @@ pub async fn transport(
             opts.interface = Some(up.link.ifname.clone());
             opts.max_in_flight = bmc.max_concurrency;
             opts.request_timeout = bmc.request_timeout;
-            let t = HttpsTransport::new(opts).map_err(SessionError::from)?;
+            // Bound to the NIC by name: rebindable when the watcher sees it renamed.
+            let t = crate::transport::rebind::Rebindable::new(opts).map_err(SessionError::from)?;
             Ok(BmcPath {
                 transport: Arc::new(t),
                 host: Some(up.host),

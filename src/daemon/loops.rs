@@ -45,6 +45,13 @@ pub(super) async fn link(
                     tracing::warn!(error = %e, "the BMC does not answer yet after the link came back");
                 }
             }
+            Some(crate::discovery::watch::LinkEvent::Renamed(up)) => {
+                if let Err(e) = service.agent.transport().follow_interface(&up.ifname) {
+                    tracing::warn!(ifname = %up.ifname, error = %e, "cannot bind to the renamed host interface");
+                }
+                keeper.abort();
+                keeper = keep(up);
+            }
             Some(crate::discovery::watch::LinkEvent::Down) => {
                 tracing::warn!(
                     message_id = crate::events::BMC_UNREACHABLE,
