@@ -13,6 +13,7 @@ pub mod reply;
 pub mod routes;
 pub mod server;
 pub mod socket;
+pub mod stream;
 pub mod tls_listener;
 
 pub use connecting::Api;
