@@ -45,12 +45,9 @@ pub async fn handle(
     let path = req.uri().path().to_string();
     if is_proxy_path(&path) {
         let method = req.method().clone();
-        let _slot = match daemon.proxy_queue.admit() {
-            Ok(slot) => slot,
-            Err(busy) => {
-                tracing::debug!(uid = peer.uid, pid = peer.pid, %method, %path, "proxy request refused: the queue is full");
-                return busy;
-            }
+        let Some(_slot) = daemon.proxy_queue.admit() else {
+            tracing::debug!(uid = peer.uid, pid = peer.pid, %method, %path, "proxy request refused: the queue is full");
+            return daemon.proxy_queue.refuse();
         };
         let reply = daemon.proxy.handle(&peer, via, req).await;
         tracing::debug!(uid = peer.uid, pid = peer.pid, %method, %path, status = reply.status().as_u16(), "proxy request");

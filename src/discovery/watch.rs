@@ -71,7 +71,8 @@ pub async fn watch(
                 continue;
             }
         }
-        if name.as_deref() != Some(plan.ifname.as_str()) && !(ours && !new) {
+        let about_us = name.as_deref() == Some(plan.ifname.as_str()) || (ours && !new);
+        if !about_us {
             continue;
         }
         let event = match (new, index) {

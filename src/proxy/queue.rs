@@ -63,19 +63,15 @@ impl Queue {
         }))
     }
 
-    /// A place for one request, or the 503 to answer at once.
-    pub fn admit(&self) -> Result<Slot, Reply> {
-        match self.0.slots.clone().try_acquire_owned() {
-            Ok(permit) => {
-                self.0.refusing.store(false, Ordering::Relaxed);
-                Ok(Slot {
-                    _permit: permit,
-                    queue: self.0.clone(),
-                    start: Instant::now(),
-                })
-            }
-            Err(_) => Err(self.refuse()),
-        }
+    /// A place for one request; `None` when the bound is reached: answer [`Self::refuse`].
+    pub fn admit(&self) -> Option<Slot> {
+        let permit = self.0.slots.clone().try_acquire_owned().ok()?;
+        self.0.refusing.store(false, Ordering::Relaxed);
+        Some(Slot {
+            _permit: permit,
+            queue: self.0.clone(),
+            start: Instant::now(),
+        })
     }
 
     /// Requests refused since start.
@@ -90,7 +86,8 @@ impl Queue {
         (mean * rounds).div_ceil(1000).clamp(1, 60)
     }
 
-    fn refuse(&self) -> Reply {
+    /// The 503 with `Retry-After` for a request that found no place.
+    pub fn refuse(&self) -> Reply {
         self.0.refused.fetch_add(1, Ordering::Relaxed);
         let retry = self.retry_after_s();
         if !self.0.refusing.swap(true, Ordering::Relaxed) {
@@ -123,13 +120,14 @@ mod tests {
     #[test]
     fn past_the_bound_requests_get_503_with_retry_after_and_a_freed_place_admits_again() {
         let q = Queue::new(2, 1);
-        let held: Vec<Slot> = (0..3).map(|_| q.admit().ok().unwrap()).collect();
-        let refused = q.admit().err().unwrap();
+        let held: Vec<Slot> = (0..3).map(|_| q.admit().unwrap()).collect();
+        assert!(q.admit().is_none());
+        let refused = q.refuse();
         assert_eq!(refused.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(refused.headers()[http::header::RETRY_AFTER], "1");
         assert_eq!(q.refused(), 1);
         drop(held);
-        assert!(q.admit().is_ok());
+        assert!(q.admit().is_some());
     }
 
     #[test]

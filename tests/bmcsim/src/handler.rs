@@ -259,7 +259,7 @@ fn revoke_every(sim: &Sim, id: &str) {
     }
     let mut counts = sim.revocations.lock().unwrap_or_else(|e| e.into_inner());
     counts.0 += 1;
-    if counts.0 % u64::from(every) == 0 && sim.table().remove_by_id(id).is_some() {
+    if counts.0.is_multiple_of(u64::from(every)) && sim.table().remove_by_id(id).is_some() {
         counts.1 += 1;
     }
 }
