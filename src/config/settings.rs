@@ -345,7 +345,7 @@ fn proxy_queue(r: &Reader) -> Result<usize, ConfigError> {
     let value =
         r.0.get("api.proxy_queue")
             .and_then(|(v, _)| v.as_integer().or(v.as_float().map(|f| f as i64)))
-            .unwrap_or(64);
+            .unwrap_or(256);
     match value {
         n if (0..=10_000).contains(&n) => Ok(n as usize),
         n => Err(r.invalid(
