@@ -22,6 +22,11 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
 
+#[path = "soak_support/sim.rs"]
+mod sim;
+
+use sim::{start_sim, Ask};
+
 fn env(name: &str, default: i64) -> i64 {
     std::env::var(name)
         .ok()
@@ -32,67 +37,6 @@ fn env(name: &str, default: i64) -> i64 {
 fn ip(args: &[&str]) {
     let ok = Command::new("ip").args(args).status().unwrap().success();
     assert!(ok, "ip {args:?}");
-}
-
-fn enter(ns: &str) {
-    let fd = std::fs::File::open(format!("/run/netns/{ns}")).unwrap();
-    nix::sched::setns(fd, nix::sched::CloneFlags::CLONE_NEWNET).unwrap();
-}
-
-/// Asks the simulator's thread (in the BMC namespace) something.
-enum Ask {
-    Reset(tokio::sync::oneshot::Sender<()>),
-    Sessions(tokio::sync::oneshot::Sender<usize>),
-}
-
-fn start_sim(ns: &str) -> (String, tokio::sync::mpsc::Sender<Ask>) {
-    let (tx, rx) = std::sync::mpsc::channel();
-    let (ask_tx, mut ask_rx) = tokio::sync::mpsc::channel::<Ask>(4);
-    let ns = ns.to_string();
-    std::thread::spawn(move || {
-        enter(&ns);
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let sim = bmcsim::start(bmcsim::SimConfig {
-                profile: bmcsim::Profile::Bmcweb,
-                listen: vec![
-                    "169.254.0.17:443".parse().unwrap(),
-                    "127.0.0.1:0".parse().unwrap(),
-                ],
-                max_sessions: Some(64),
-                ..bmcsim::SimConfig::default()
-            })
-            .await
-            .unwrap();
-            let control = format!("https://{}", sim.listen_addrs()[1]);
-            tx.send(sim.cert_sha256()).unwrap();
-            hostagent::transport::https::install_crypto_provider();
-            let http = reqwest::Client::builder()
-                .tls_danger_accept_invalid_certs(true)
-                .no_proxy()
-                .build()
-                .unwrap();
-            while let Some(ask) = ask_rx.recv().await {
-                match ask {
-                    Ask::Reset(done) => {
-                        let _ = http
-                            .post(format!("{control}/_sim/reset"))
-                            .json(&serde_json::json!({"down_s": 1.0}))
-                            .send()
-                            .await;
-                        let _ = done.send(());
-                    }
-                    Ask::Sessions(reply) => {
-                        let _ = reply.send(sim.sessions().len());
-                    }
-                }
-            }
-        });
-    });
-    (rx.recv().unwrap(), ask_tx)
 }
 
 fn start_daemon(dir: &Path, ns: &str, cert: &str) -> (Child, PathBuf) {
@@ -162,6 +106,7 @@ async fn request(
     Ok((status, body))
 }
 
+/// The daemon's resident size (KiB) and open fds.
 fn rss_kib(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .unwrap_or_default()
@@ -343,7 +288,7 @@ fn main() {
     let (hv, bv) = (format!("sh{id}"), format!("sb{id}"));
     ip(&["netns", "add", &host]);
     ip(&["netns", "add", &bmc]);
-    let cleanup = scopeguard(&host, &bmc);
+    let cleanup = Namespaces(host.clone(), bmc.clone());
     ip(&[
         "link", "add", &hv, "netns", &host, "type", "veth", "peer", "name", &bv, "netns", &bmc,
     ]);
@@ -504,8 +449,4 @@ impl Drop for Namespaces {
             let _ = Command::new("ip").args(["netns", "del", ns]).status();
         }
     }
-}
-
-fn scopeguard(host: &str, bmc: &str) -> Namespaces {
-    Namespaces(host.to_string(), bmc.to_string())
 }
