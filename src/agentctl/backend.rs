@@ -22,6 +22,22 @@ pub enum Backend {
     },
 }
 
+/// The streamed clean's last line: the report, or the API's error.
+fn clean_answer(last: serde_json::Value) -> Result<CleanReport, CtlError> {
+    use super::client::ClientError;
+    if let Ok(e) = serde_json::from_value::<crate::api::ApiError>(last.clone()) {
+        return Err(ClientError::Api {
+            status: 502,
+            code: e.error.code,
+            message: e.error.message,
+        }
+        .into());
+    }
+    serde_json::from_value(last["report"].clone()).map_err(|e| {
+        ClientError::Protocol(format!("unexpected answer from hostagentd: {e}")).into()
+    })
+}
+
 impl Backend {
     pub async fn status(&self) -> Result<StatusReport, CtlError> {
         match self {
@@ -45,13 +61,24 @@ impl Backend {
         }
     }
 
-    /// The daemon reports only at the end (a spinner meanwhile); standalone shows a bar.
+    /// A bar on a terminal, both ways: the daemon streams its progress (`application/x-ndjson`),
+    /// standalone reports it directly. Off a terminal the daemon's plain JSON answer is used.
     pub async fn clean(&self, req: &CleanRequest) -> Result<CleanReport, CtlError> {
         match self {
-            Backend::Daemon(c) => {
-                let call = c.call(Method::POST, "/v1/clean", Some(req));
-                Ok(progress::with_spinner("cleaning", call).await?)
+            Backend::Daemon(c) if std::io::IsTerminal::is_terminal(&std::io::stderr()) => {
+                let mut on_line = |line: serde_json::Value| {
+                    let p = &line["progress"];
+                    if let (Some(done), Some(total)) = (p["done"].as_u64(), p["total"].as_u64()) {
+                        progress::bar(done as usize, total as usize);
+                    }
+                };
+                let last = c
+                    .call_lines(Method::POST, "/v1/clean", Some(req), &mut on_line)
+                    .await;
+                progress::clear();
+                clean_answer(last?)
             }
+            Backend::Daemon(c) => Ok(c.call(Method::POST, "/v1/clean", Some(req)).await?),
             Backend::Standalone { service, settings } => {
                 let (policy, opts) = req.policy(&settings.reaper);
                 let report = service.clean(&policy, &opts, &progress::bar).await;

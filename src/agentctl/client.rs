@@ -109,6 +109,57 @@ impl DaemonClient {
             })
     }
 
+    /// A call answered in lines of JSON (`Accept: application/x-ndjson`): `on_line` sees each
+    /// line but the last, which is returned. An error answer is the API's error as for
+    /// [`Self::call`].
+    pub async fn call_lines(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&impl Serialize>,
+        on_line: &mut (dyn FnMut(serde_json::Value) + Send),
+    ) -> Result<serde_json::Value, ClientError> {
+        let body = body
+            .map(|b| serde_json::to_vec(b).unwrap_or_default())
+            .unwrap_or_default();
+        let work = async {
+            let resp = self
+                .request(method, path, Bytes::from(body), crate::api::stream::NDJSON)
+                .await?;
+            let status = resp.status();
+            let mut body = resp.into_body();
+            if !status.is_success() {
+                let all = body.collect().await.map_err(|e| protocol(&e))?.to_bytes();
+                return decode_answer(status, &all);
+            }
+            let (mut pending, mut last) = (Vec::new(), None);
+            while let Some(frame) = body.frame().await {
+                let frame = frame.map_err(|e| protocol(&e))?;
+                let Some(data) = frame.data_ref() else {
+                    continue;
+                };
+                pending.extend_from_slice(data);
+                while let Some(end) = pending.iter().position(|b| *b == b'\n') {
+                    let text: Vec<u8> = pending.drain(..=end).collect();
+                    let value: serde_json::Value = serde_json::from_slice(&text)
+                        .map_err(|e| ClientError::Protocol(format!("a line is not JSON: {e}")))?;
+                    if let Some(previous) = last.replace(value) {
+                        on_line(previous);
+                    }
+                }
+            }
+            last.ok_or_else(|| ClientError::Protocol("the answer ended with no line".into()))
+        };
+        tokio::time::timeout(self.timeout, work)
+            .await
+            .unwrap_or_else(|_| {
+                Err(ClientError::Timeout {
+                    socket: self.socket.display().to_string(),
+                    after: self.timeout,
+                })
+            })
+    }
+
     async fn send(
         &self,
         method: Method,
@@ -119,6 +170,7 @@ impl DaemonClient {
         Ok((status, body))
     }
 
+    /// One JSON request: the status, the `wanted` headers' values and the whole body.
     async fn send_full(
         &self,
         method: Method,
@@ -126,6 +178,33 @@ impl DaemonClient {
         body: Bytes,
         wanted: &[&str],
     ) -> Result<(StatusCode, Vec<Option<String>>, Bytes), ClientError> {
+        let resp = self.request(method, path, body, "application/json").await?;
+        let status = resp.status();
+        let values = wanted
+            .iter()
+            .map(|h| {
+                resp.headers()
+                    .get(*h)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string)
+            })
+            .collect();
+        let body = resp
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| protocol(&e))?
+            .to_bytes();
+        Ok((status, values, body))
+    }
+
+    async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        body: Bytes,
+        accept: &'static str,
+    ) -> Result<http::Response<hyper::body::Incoming>, ClientError> {
         let not_running = |e: std::io::Error| {
             let (socket, reason) = (self.socket.display().to_string(), e.to_string());
             if e.kind() == std::io::ErrorKind::PermissionDenied {
@@ -145,27 +224,15 @@ impl DaemonClient {
             .uri(path)
             .header(http::header::HOST, "hostagent")
             .header(http::header::CONTENT_TYPE, "application/json")
+            .header(http::header::ACCEPT, accept)
             .body(Full::new(body))
             .map_err(|e| protocol(&e))?;
-        let resp = sender.send_request(req).await.map_err(|e| protocol(&e))?;
-        let status = resp.status();
-        let values = wanted
-            .iter()
-            .map(|h| {
-                resp.headers()
-                    .get(*h)
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_string)
-            })
-            .collect();
-        let body = resp
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| protocol(&e))?
-            .to_bytes();
-        Ok((status, values, body))
+        sender.send_request(req).await.map_err(|e| protocol(&e))
     }
+}
+
+fn protocol(e: &dyn std::fmt::Display) -> ClientError {
+    ClientError::Protocol(e.to_string())
 }
 
 /// The answer's JSON, or the API's error. An empty answer (204 from a BMC's DELETE, through

@@ -15,6 +15,7 @@ pub mod reply;
 pub mod routes;
 pub mod server;
 pub mod socket;
+pub mod stream;
 pub mod tls_listener;
 
 pub use connecting::Api;
@@ -32,6 +33,8 @@ pub struct Core {
     pub settings: Settings,
     pub service: Arc<Service>,
     pub proxy: Proxy,
+    /// The bound on proxy requests waiting for the BMC.
+    pub proxy_queue: crate::proxy::queue::Queue,
     /// Reaper cycles completed (`status`'s `reaper_cycles`).
     pub reaper_cycles: AtomicU64,
     /// The HMCs, for `status` (the same as [`Api`]'s).

@@ -113,6 +113,10 @@ pub async fn handle(
     if is_proxy_path(&path) {
         let method = req.method().clone();
         let start = std::time::Instant::now();
+        let Some(_slot) = daemon.proxy_queue.admit() else {
+            tracing::debug!(uid = peer.uid, pid = peer.pid, %method, %path, "proxy request refused: the queue is full");
+            return daemon.proxy_queue.refuse();
+        };
         let reply = daemon.proxy.handle(&peer, via, req).await;
         let listener = match via {
             crate::proxy::Via::Unix => "unix",

@@ -149,11 +149,9 @@ pub async fn serve_connection<S>(
     let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
         let api = api.clone();
         async move {
-            Ok::<_, std::convert::Infallible>(
-                serve_request(&api, peer, via, scope, req)
-                    .await
-                    .map(Full::new),
-            )
+            Ok::<_, std::convert::Infallible>(body(
+                serve_request(&api, peer, via, scope, req).await,
+            ))
         }
     });
     let conn = hyper::server::conn::http1::Builder::new()
@@ -164,6 +162,26 @@ pub async fn serve_connection<S>(
     tokio::select! {
         _ = conn.as_mut() => {}
         _ = stop.changed() => conn.as_mut().graceful_shutdown(),
+    }
+}
+
+type Body = http_body_util::combinators::UnsyncBoxBody<Bytes, std::convert::Infallible>;
+
+/// The reply's body: its bytes, or the lines a streamed reply yields ([`super::stream`]).
+fn body(mut reply: Reply) -> http::Response<Body> {
+    let streamed = reply
+        .extensions_mut()
+        .remove::<super::stream::Streamed>()
+        .and_then(|s| s.take());
+    match streamed {
+        Some(rx) => {
+            let lines = futures::stream::unfold(rx, |mut rx| async move {
+                let line = rx.recv().await?;
+                Some((Ok(hyper::body::Frame::data(line)), rx))
+            });
+            reply.map(|_| http_body_util::StreamBody::new(lines).boxed_unsync())
+        }
+        None => reply.map(|b| Full::new(b).boxed_unsync()),
     }
 }
 
@@ -230,7 +248,15 @@ async fn serve_request(
             Err(reply) => return reply,
         }
     };
-    routes::handle(daemon, peer, via, Request::from_parts(parts, body)).await
+    let req = Request::from_parts(parts, body);
+    if req.method() == Method::POST
+        && req.uri().path() == "/v1/clean"
+        && peer.role >= Role::Admin
+        && super::stream::wants_ndjson(&req)
+    {
+        return super::stream::clean(daemon.clone(), &req);
+    }
+    routes::handle(daemon, peer, via, req).await
 }
 
 async fn read_limited(body: Incoming, limit: usize) -> Result<Bytes, Reply> {

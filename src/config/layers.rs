@@ -55,6 +55,7 @@ pub const SCHEMA: &[(&str, &[(&str, KeyType)])] = &[
             ("chif_library", KeyType::Str),
             ("session_limit", KeyType::Float),
             ("max_concurrency", KeyType::Float),
+            ("request_timeout", KeyType::Str),
         ],
     ),
     (
@@ -67,6 +68,7 @@ pub const SCHEMA: &[(&str, &[(&str, KeyType)])] = &[
             ("cache_ttl", KeyType::Str),
             ("max_leases", KeyType::Float),
             ("metrics_listen", KeyType::Str),
+            ("proxy_queue", KeyType::Float),
         ],
     ),
     (

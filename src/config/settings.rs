@@ -50,6 +50,8 @@ pub struct BmcSettings {
     /// Requests in flight to the BMC at once (the proxy's clients, the reaper, leases); more
     /// wait their turn.
     pub max_concurrency: usize,
+    /// How long one request to the BMC may take before the agent gives up on it.
+    pub request_timeout: Duration,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -65,6 +67,8 @@ pub struct ApiSettings {
     pub max_leases: usize,
     /// Plain-HTTP `GET /metrics` for Prometheus, on a loopback address only.
     pub metrics_listen: Option<SocketAddr>,
+    /// Proxy requests that may wait for one of `bmc.max_concurrency`; more get 503.
+    pub proxy_queue: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -253,7 +257,19 @@ fn bmc(r: &Reader) -> Result<BmcSettings, ConfigError> {
         chif_library: r.path("bmc.chif_library")?,
         session_limit: session_limit(r)?,
         max_concurrency: max_concurrency(r)?,
+        request_timeout: request_timeout(r)?,
     })
+}
+
+fn request_timeout(r: &Reader) -> Result<Duration, ConfigError> {
+    let timeout = r.duration("bmc.request_timeout")?;
+    if !(Duration::from_secs(1)..=Duration::from_secs(600)).contains(&timeout) {
+        return Err(r.invalid(
+            "bmc.request_timeout",
+            format!("{timeout:?} is not between 1s and 10m"),
+        ));
+    }
+    Ok(timeout)
 }
 
 fn max_concurrency(r: &Reader) -> Result<usize, ConfigError> {
@@ -312,6 +328,7 @@ fn api(r: &Reader) -> Result<ApiSettings, ConfigError> {
         cache_ttl: r.duration("api.cache_ttl")?,
         max_leases: max_leases(r)?,
         metrics_listen: loopback(r, "api.metrics_listen")?,
+        proxy_queue: proxy_queue(r)?,
     })
 }
 
@@ -333,6 +350,20 @@ fn metrics(r: &Reader, state: &StateSettings) -> Result<MetricsSettings, ConfigE
         ));
     }
     Ok(MetricsSettings { textfile })
+}
+
+fn proxy_queue(r: &Reader) -> Result<usize, ConfigError> {
+    let value =
+        r.0.get("api.proxy_queue")
+            .and_then(|(v, _)| v.as_integer().or(v.as_float().map(|f| f as i64)))
+            .unwrap_or(256);
+    match value {
+        n if (0..=10_000).contains(&n) => Ok(n as usize),
+        n => Err(r.invalid(
+            "api.proxy_queue",
+            format!("{n} is not between 0 and 10000 requests"),
+        )),
+    }
 }
 
 fn max_leases(r: &Reader) -> Result<usize, ConfigError> {

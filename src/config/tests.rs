@@ -68,6 +68,34 @@ fn max_concurrency_is_a_bounded_count() {
 }
 
 #[test]
+fn proxy_queue_and_request_timeout_are_bounded() {
+    let (_d, ok) = load_main("");
+    let s = ok.unwrap();
+    assert_eq!(s.api.proxy_queue, 256);
+    assert_eq!(s.bmc.request_timeout, Duration::from_secs(30));
+    let (_d, ok) = load_main("[api]\nproxy_queue = 0\n[bmc]\nrequest_timeout = \"5s\"\n");
+    let s = ok.unwrap();
+    assert_eq!(
+        (s.api.proxy_queue, s.bmc.request_timeout),
+        (0, Duration::from_secs(5))
+    );
+    for (bad, key) in [
+        ("[api]\nproxy_queue = -1\n", "api.proxy_queue"),
+        ("[api]\nproxy_queue = 20000\n", "api.proxy_queue"),
+        ("[bmc]\nrequest_timeout = \"0s\"\n", "bmc.request_timeout"),
+        ("[bmc]\nrequest_timeout = \"1h\"\n", "bmc.request_timeout"),
+        ("[bmc]\nrequest_timeout = \"soon\"\n", "bmc.request_timeout"),
+    ] {
+        let (_d, err) = load_main(bad);
+        let text = err.unwrap_err().to_string();
+        assert!(
+            text.contains(key) && text.contains("hostagent.toml"),
+            "{bad}: {text}"
+        );
+    }
+}
+
+#[test]
 fn bootstrapping_keys_are_validated_naming_file_and_key() {
     let (dir, err) = load_main("[bmc]\ncredential_bootstrapping = \"sometimes\"\n");
     let text = err.unwrap_err().to_string();

@@ -37,7 +37,10 @@ pub struct BmcPath {
     /// The host interface's own address and prefix, when discovery configured one.
     pub host: Option<(std::net::IpAddr, u8)>,
     /// The discovered link's plan and index, for the link watcher.
-    pub link: Option<(crate::discovery::link::LinkPlan, u32)>,
+    pub link: Option<(
+        crate::discovery::link::LinkPlan,
+        crate::discovery::link::LinkUp,
+    )>,
 }
 
 /// The IPMI fingerprint replaces `bmc.tls`, except that an operator's own pin must agree.
@@ -76,6 +79,7 @@ pub async fn transport(
     if let Some(endpoint) = &bmc.endpoint {
         let mut opts = HttpsOptions::new(endpoint.clone(), trust(settings)?);
         opts.max_in_flight = bmc.max_concurrency;
+        opts.request_timeout = bmc.request_timeout;
         let t = HttpsTransport::new(opts).map_err(SessionError::from)?;
         return Ok(BmcPath {
             transport: Arc::new(t),
@@ -88,11 +92,13 @@ pub async fn transport(
             let mut opts = HttpsOptions::new(up.link.url(), trust(settings)?);
             opts.interface = Some(up.link.ifname.clone());
             opts.max_in_flight = bmc.max_concurrency;
-            let t = HttpsTransport::new(opts).map_err(SessionError::from)?;
+            opts.request_timeout = bmc.request_timeout;
+            // Bound to the NIC by name: rebindable when the watcher sees it renamed.
+            let t = crate::transport::rebind::Rebindable::new(opts).map_err(SessionError::from)?;
             Ok(BmcPath {
                 transport: Arc::new(t),
                 host: Some(up.host),
-                link: Some((up.plan, up.link.ifindex)),
+                link: Some((up.plan, up.link)),
             })
         }
         Err(e)

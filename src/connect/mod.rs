@@ -73,11 +73,11 @@ impl Mode {
     }
 }
 
-/// A connected [`Service`], and the discovered host-interface link (plan and index) that the
-/// daemon watches.
+/// A connected [`Service`], and the discovered host-interface link (the plan and what it
+/// brought up: index, DHCP lease) that the daemon watches and whose lease it keeps.
 pub struct Connected {
     pub service: Service,
-    pub link: Option<(LinkPlan, u32)>,
+    pub link: Option<(LinkPlan, crate::discovery::link::LinkUp)>,
 }
 
 /// Connects, logs in (or settles for Basic / sessionless) and wraps it all in a [`Service`].

@@ -12,15 +12,25 @@ use crate::reaper::{CleanOptions, Policy};
 use crate::service::Service;
 
 /// Re-applies the host interface when it comes back (a BMC reset re-enumerates its NIC) and
-/// logs in again at once rather than at the next request.
+/// logs in again at once rather than at the next request; keeps its DHCP lease meanwhile
+/// (a new keeper for each new link).
 pub(super) async fn link(
     service: Arc<Service>,
     plan: crate::discovery::link::LinkPlan,
-    index: u32,
+    up: crate::discovery::link::LinkUp,
     mut stop: watch::Receiver<bool>,
 ) {
+    let keep = |up: crate::discovery::link::LinkUp| {
+        tokio::spawn(async move {
+            let ifname = up.ifname.clone();
+            if let Err(e) = crate::discovery::dhcp_lease::keep(up, None).await {
+                tracing::warn!(%ifname, error = %e, "stopped keeping the DHCP lease");
+            }
+        })
+    };
     let (tx, mut events) = tokio::sync::mpsc::channel(8);
-    let watcher = tokio::spawn(crate::discovery::watch::watch(plan, Some(index), tx));
+    let watcher = tokio::spawn(crate::discovery::watch::watch(plan, Some(up.ifindex), tx));
+    let mut keeper = keep(up);
     loop {
         let event = tokio::select! {
             e = events.recv() => e,
@@ -29,9 +39,18 @@ pub(super) async fn link(
         match event {
             Some(crate::discovery::watch::LinkEvent::Up(up)) => {
                 tracing::info!(ifname = %up.ifname, "the host interface is back");
+                keeper.abort();
+                keeper = keep(up.clone());
                 if let Err(e) = service.agent.keep_alive().await {
                     tracing::warn!(error = %e, "the BMC does not answer yet after the link came back");
                 }
+            }
+            Some(crate::discovery::watch::LinkEvent::Renamed(up)) => {
+                if let Err(e) = service.agent.transport().follow_interface(&up.ifname) {
+                    tracing::warn!(ifname = %up.ifname, error = %e, "cannot bind to the renamed host interface");
+                }
+                keeper.abort();
+                keeper = keep(up);
             }
             Some(crate::discovery::watch::LinkEvent::Down) => {
                 tracing::warn!(
@@ -43,6 +62,7 @@ pub(super) async fn link(
         }
     }
     watcher.abort();
+    keeper.abort();
 }
 
 pub(super) async fn watchdog(every: Duration, mut stop: watch::Receiver<bool>) {
@@ -129,6 +149,9 @@ impl Core {
             );
         }
         crate::metrics::global().reaper_ran();
+        if let Some(ledger) = self.service.agent.ledger() {
+            ledger.flush();
+        }
         self.reaper_cycles
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Ok(())

@@ -96,7 +96,10 @@ pub async fn run(
     let timeout = service.agent.session_timeout().await;
     let proxy =
         crate::proxy::Proxy::new(service.agent.clone(), timeout, settings.api.cache_ttl).await;
+    let proxy_queue =
+        crate::proxy::queue::Queue::new(settings.bmc.max_concurrency, settings.api.proxy_queue);
     let core = Arc::new(Core {
+        proxy_queue,
         settings,
         service: service.clone(),
         proxy,
@@ -118,11 +121,11 @@ pub async fn run(
         )),
         tokio::spawn(loops::reaper(core.clone(), stop_rx.clone())),
     ]);
-    if let Some((plan, index)) = connected.link {
+    if let Some((plan, up)) = connected.link {
         tasks.push(tokio::spawn(loops::link(
             service.clone(),
             plan,
-            index,
+            up,
             stop_rx.clone(),
         )));
     }

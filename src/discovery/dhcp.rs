@@ -3,7 +3,7 @@
 //! interface has no address yet. The server identifier (option 54) is the BMC when the record
 //! says the service address is learned by DHCP (HPE iLO's vNIC: 16.1.15.1).
 //!
-//! Not here yet: renewal at T1 (the agent asks again when the link comes back).
+//! Keeping the lease (renewal at T1, rebinding at T2) is [`super::dhcp_lease`]'s.
 
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::os::fd::AsRawFd;
@@ -18,7 +18,14 @@ pub struct Lease {
     /// Option 54: who answered.
     pub server: Ipv4Addr,
     pub lease_s: u32,
+    /// When to renew (option 58; half the lease when absent) and to rebind (option 59; 7/8
+    /// of it), seconds after the ACK (RFC 2131 §4.4.5).
+    pub t1_s: u32,
+    pub t2_s: u32,
 }
+
+/// `lease_s` when the lease never ends (RFC 2131: 0xffffffff).
+pub const INFINITE: u32 = u32::MAX;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DhcpError {
@@ -43,16 +50,31 @@ const NAK: u8 = 6;
 
 /// A BOOTREQUEST with the broadcast flag and the given options.
 pub fn request_packet(xid: u32, mac: [u8; 6], msg_type: u8, extra: &[(u8, Vec<u8>)]) -> Vec<u8> {
+    request_from(xid, mac, None, msg_type, extra)
+}
+
+/// A BOOTREQUEST; with `ciaddr` (renewing or rebinding a lease: RFC 2131 §4.3.2) it carries
+/// the client's address and no broadcast flag, as the server answers that address.
+fn request_from(
+    xid: u32,
+    mac: [u8; 6],
+    ciaddr: Option<Ipv4Addr>,
+    msg_type: u8,
+    extra: &[(u8, Vec<u8>)],
+) -> Vec<u8> {
     let mut p = vec![0u8; 240];
     p[0] = 1; // BOOTREQUEST
     p[1] = 1; // Ethernet
     p[2] = 6;
     p[4..8].copy_from_slice(&xid.to_be_bytes());
-    p[10] = 0x80; // broadcast flag: we have no address to be answered at
+    match ciaddr {
+        Some(addr) => p[12..16].copy_from_slice(&addr.octets()),
+        None => p[10] = 0x80, // broadcast flag: we have no address to be answered at
+    }
     p[28..34].copy_from_slice(&mac);
     p[236..240].copy_from_slice(&MAGIC);
     p.extend_from_slice(&[53, 1, msg_type]);
-    p.extend_from_slice(&[55, 4, 1, 3, 51, 54]); // ask for mask, router, lease, server id
+    p.extend_from_slice(&[55, 6, 1, 3, 51, 54, 58, 59]); // mask, router, lease, server, T1, T2
     for (code, value) in extra {
         p.push(*code);
         p.push(value.len() as u8);
@@ -147,26 +169,34 @@ fn bound_socket(ifname: &str) -> Result<UdpSocket, DhcpError> {
 /// Sends `packet` until a reply of one of `want` types with our xid comes, resending after
 /// 250 ms, doubling to 4 s: the vNIC is point to point and its server may start after the link
 /// (RFC 2131's 4 s first retry would cost seconds at every BMC reset).
+#[allow(clippy::too_many_arguments)]
 async fn exchange(
     sock: &UdpSocket,
     ifname: &str,
+    to: Ipv4Addr,
     packet: &[u8],
     xid: u32,
     want: &[u8],
     timeout: Duration,
     waiting: &'static str,
 ) -> Result<(Ipv4Addr, u8, Vec<(u8, Vec<u8>)>), DhcpError> {
-    let to = SocketAddr::from((Ipv4Addr::BROADCAST, 67));
+    let to = SocketAddr::from((to, 67));
     let deadline = tokio::time::Instant::now() + timeout;
     let mut buf = vec![0u8; 1500];
     let mut wait = Duration::from_millis(250);
     loop {
-        sock.send_to(packet, to)
-            .await
-            .map_err(|e| DhcpError::Socket {
-                ifname: ifname.into(),
-                reason: e.to_string(),
-            })?;
+        if let Err(e) = sock.send_to(packet, to).await {
+            // The interface is gone: nothing to wait for. Anything else (no route to the
+            // server yet) is retried like a lost packet.
+            if e.raw_os_error() == Some(libc::ENODEV)
+                || to.ip() == std::net::IpAddr::V4(Ipv4Addr::BROADCAST)
+            {
+                return Err(DhcpError::Socket {
+                    ifname: ifname.into(),
+                    reason: e.to_string(),
+                });
+            }
+        }
         let resend = tokio::time::Instant::now() + wait;
         wait = (wait * 2).min(Duration::from_secs(4));
         while tokio::time::Instant::now() < resend.min(deadline) {
@@ -204,6 +234,7 @@ pub async fn acquire(ifname: &str, mac: [u8; 6], timeout: Duration) -> Result<Le
     let (offered, _, offer) = exchange(
         &sock,
         ifname,
+        Ipv4Addr::BROADCAST,
         &request_packet(xid, mac, DISCOVER, &[]),
         xid,
         &[OFFER],
@@ -219,6 +250,7 @@ pub async fn acquire(ifname: &str, mac: [u8; 6], timeout: Duration) -> Result<Le
     let (address, t, ack) = exchange(
         &sock,
         ifname,
+        Ipv4Addr::BROADCAST,
         &request_packet(xid, mac, REQUEST, &extra),
         xid,
         &[ACK, NAK],
@@ -229,21 +261,79 @@ pub async fn acquire(ifname: &str, mac: [u8; 6], timeout: Duration) -> Result<Le
     if t == NAK {
         return Err(DhcpError::Nak(ifname.into()));
     }
-    let prefix = ipv4(option(&ack, 1))
+    let lease = lease_of(address, server, &ack);
+    tracing::info!(%ifname, %address, prefix = lease.prefix, server = %lease.server, lease_s = lease.lease_s, "DHCP lease");
+    Ok(lease)
+}
+
+/// Renews `lease` (RFC 2131 §4.4.5): a REQUEST with the address as `ciaddr`, unicast to the
+/// server that gave it (RENEWING, from T1) or broadcast to any server (REBINDING, from T2),
+/// resent until `timeout`. A NAK is [`DhcpError::Nak`]: the address must go.
+pub async fn renew(
+    ifname: &str,
+    mac: [u8; 6],
+    lease: &Lease,
+    rebinding: bool,
+    timeout: Duration,
+) -> Result<Lease, DhcpError> {
+    let sock = bound_socket(ifname)?;
+    let xid: u32 = rand::random();
+    let to = if rebinding {
+        Ipv4Addr::BROADCAST
+    } else {
+        lease.server
+    };
+    let packet = request_from(xid, mac, Some(lease.address), REQUEST, &[]);
+    let waiting = if rebinding {
+        "an ack to the rebinding request"
+    } else {
+        "an ack to the renewal"
+    };
+    let (address, t, ack) = exchange(
+        &sock,
+        ifname,
+        to,
+        &packet,
+        xid,
+        &[ACK, NAK],
+        timeout,
+        waiting,
+    )
+    .await?;
+    if t == NAK {
+        return Err(DhcpError::Nak(ifname.into()));
+    }
+    // A server that answers with no yiaddr means the same address.
+    let address = if address.is_unspecified() {
+        lease.address
+    } else {
+        address
+    };
+    Ok(lease_of(address, lease.server, &ack))
+}
+
+fn lease_of(address: Ipv4Addr, server: Ipv4Addr, ack: &[(u8, Vec<u8>)]) -> Lease {
+    let prefix = ipv4(option(ack, 1))
         .map(|m| u32::from(m).count_ones() as u8)
         .unwrap_or(24);
-    let lease_s = option(&ack, 51)
-        .and_then(|v| v.try_into().ok())
-        .map(u32::from_be_bytes)
-        .unwrap_or(0);
-    let server = ipv4(option(&ack, 54)).unwrap_or(server);
-    tracing::info!(%ifname, %address, prefix, %server, lease_s, "DHCP lease");
-    Ok(Lease {
+    let seconds = |code| {
+        option(ack, code)
+            .and_then(|v| v.try_into().ok())
+            .map(u32::from_be_bytes)
+    };
+    let lease_s = seconds(51).unwrap_or(0);
+    let t1_s = seconds(58).unwrap_or(lease_s / 2).min(lease_s);
+    let t2_s = seconds(59)
+        .unwrap_or((u64::from(lease_s) * 7 / 8) as u32)
+        .clamp(t1_s, lease_s);
+    Lease {
         address,
         prefix,
-        server,
+        server: ipv4(option(ack, 54)).unwrap_or(server),
         lease_s,
-    })
+        t1_s,
+        t2_s,
+    }
 }
 
 #[cfg(test)]
@@ -280,5 +370,46 @@ mod tests {
         let mut bad = reply.clone();
         bad[241] = 200; // an option length past the end
         assert!(parse_reply(&bad[..250]).is_none());
+    }
+
+    #[test]
+    fn a_renewal_carries_the_address_and_no_broadcast_flag() {
+        let p = request_from(
+            7,
+            [2, 0, 0, 0, 0, 1],
+            Some(Ipv4Addr::new(16, 1, 15, 2)),
+            REQUEST,
+            &[],
+        );
+        assert_eq!((p[10], &p[12..16]), (0, &[16u8, 1, 15, 2][..]));
+    }
+
+    #[test]
+    fn t1_and_t2_come_from_the_ack_or_default_to_half_and_seven_eighths() {
+        let server = Ipv4Addr::new(16, 1, 15, 1);
+        let addr = Ipv4Addr::new(16, 1, 15, 2);
+        let l = lease_of(addr, server, &[(51, 120u32.to_be_bytes().to_vec())]);
+        assert_eq!((l.lease_s, l.t1_s, l.t2_s), (120, 60, 105));
+        let l = lease_of(
+            addr,
+            server,
+            &[
+                (51, 120u32.to_be_bytes().to_vec()),
+                (58, 6u32.to_be_bytes().to_vec()),
+                (59, 9u32.to_be_bytes().to_vec()),
+            ],
+        );
+        assert_eq!((l.t1_s, l.t2_s), (6, 9));
+        // Nonsense from the server (T2 before T1, T1 past the end) is clamped into order.
+        let l = lease_of(
+            addr,
+            server,
+            &[
+                (51, 60u32.to_be_bytes().to_vec()),
+                (58, 90u32.to_be_bytes().to_vec()),
+                (59, 1u32.to_be_bytes().to_vec()),
+            ],
+        );
+        assert_eq!((l.t1_s, l.t2_s), (60, 60));
     }
 }

@@ -6,8 +6,10 @@
 //! IPv6 addresses are added without duplicate address detection (the BMC is the only other
 //! end); a link-local service is reached through the NIC the transport binds to, which gives
 //! the scope. AutoConfigure records are configured with the addresses they carry; one without
-//! addresses (the host choosing its own link-local address) is refused for now. The link
-//! watcher ([`super::watch`]) applies the plan again when the NIC comes back.
+//! addresses gets the host's own link-local address: EUI-64 IPv6, or IPv4 probed with ARP
+//! ([`super::ipv4ll`]). The link
+//! watcher ([`super::watch`]) applies the plan again when the NIC comes back; a DHCP address
+//! carries its lease's lifetime and [`super::dhcp_lease`] renews it.
 
 use std::net::IpAddr;
 
@@ -22,6 +24,12 @@ use crate::subnet::in_prefix;
 pub enum HostAddress {
     Static(IpAddr, u8),
     Dhcp,
+    /// AutoConfigure with no address in the record and an IPv6 service: the host's own IPv6
+    /// link-local address on the NIC (fe80::/64 with the EUI-64 of its MAC).
+    LinkLocalV6,
+    /// The same with an IPv4 service: an address of 169.254/16 the host picks and probes with
+    /// ARP (RFC 3927, [`super::ipv4ll`]).
+    LinkLocalV4,
 }
 
 /// Where the BMC's Redfish service is.
@@ -51,6 +59,8 @@ pub struct LinkUp {
     pub host: (IpAddr, u8),
     pub service: IpAddr,
     pub port: u16,
+    /// The DHCP lease behind `host`, which [`super::dhcp_lease::keep`] renews.
+    pub lease: Option<super::dhcp::Lease>,
 }
 
 impl LinkUp {
@@ -105,9 +115,18 @@ pub fn plan(record: &RedfishOverIp, ifname: &str) -> Result<LinkPlan, LinkError>
         // (host 169.254.3.1/24, service 169.254.3.254): use them as given.
         Assignment::AutoConfigure => match (record.host_address, record.host_mask) {
             (Some(addr), Some(mask)) => HostAddress::Static(addr, prefix_len(mask)),
+            // Without an address the host picks its own: an IPv6 link-local beside an IPv6
+            // link-local service.
+            _ if record
+                .service_address
+                .is_some_and(|s| matches!(s, IpAddr::V6(v6) if v6.is_unicast_link_local())) =>
+            {
+                HostAddress::LinkLocalV6
+            }
+            _ if record.service_address.is_some_and(|s| s.is_ipv4()) => HostAddress::LinkLocalV4,
             _ => {
-                return Err(LinkError::Unsupported(
-                    "host IP assignment autoconfigure without an address in the record".into(),
+                return Err(LinkError::Incomplete(
+                    "no host address and no service address",
                 ))
             }
         },
@@ -211,6 +230,7 @@ async fn apply(handle: &mut rtnetlink::Handle, plan: &LinkPlan) -> Result<LinkUp
             (name, index)
         }
     };
+    let mut dhcp_lease = None;
     let (host, prefix, service) = match (&plan.host, &plan.service) {
         (HostAddress::Static(addr, prefix), ServiceAddress::Static(service)) => {
             (*addr, *prefix, *service)
@@ -223,27 +243,39 @@ async fn apply(handle: &mut rtnetlink::Handle, plan: &LinkPlan) -> Result<LinkUp
                 ServiceAddress::Static(ip) => *ip,
                 ServiceAddress::FromDhcp => IpAddr::V4(lease.server),
             };
-            (IpAddr::V4(lease.address), lease.prefix, service)
+            let host = (IpAddr::V4(lease.address), lease.prefix, service);
+            dhcp_lease = Some(lease);
+            host
         }
-        (HostAddress::Static(..), ServiceAddress::FromDhcp) => {
+        (HostAddress::LinkLocalV6, ServiceAddress::Static(service)) => {
+            let mac = mac_of(handle, index).await?;
+            (IpAddr::V6(eui64_link_local(mac)), 64, *service)
+        }
+        (HostAddress::LinkLocalV4, ServiceAddress::Static(service)) => {
+            let host = match held_link_local_v4(handle, index).await? {
+                Some(held) => held,
+                None => {
+                    let mac = mac_of(handle, index).await?;
+                    tokio::task::spawn_blocking(move || super::ipv4ll::select(index, mac))
+                        .await
+                        .map_err(netlink)?
+                        .map_err(|e| LinkError::Netlink(e.to_string()))?
+                }
+            };
+            (IpAddr::V4(host), 16, *service)
+        }
+        (
+            HostAddress::Static(..) | HostAddress::LinkLocalV6 | HostAddress::LinkLocalV4,
+            ServiceAddress::FromDhcp,
+        ) => {
             return Err(LinkError::Unsupported(
                 "a DHCP-learned service with a static host".into(),
             ))
         }
     };
-    let mut add = handle.address().add(index, host, prefix);
-    if host.is_ipv6() {
-        // The other end is the BMC alone: duplicate address detection would only keep the
-        // address tentative (unusable) for a second or two.
-        add.message_mut().header.flags |=
-            rtnetlink::packet_route::address::AddressHeaderFlags::Nodad;
-        add.message_mut().attributes.push(
-            rtnetlink::packet_route::address::AddressAttribute::Flags(
-                rtnetlink::packet_route::address::AddressFlags::Nodad,
-            ),
-        );
-    }
-    exists_ok(add.execute().await)?;
+    // A leased address lives as long as its lease: the kernel drops it if no renewal comes.
+    let valid = dhcp_lease.as_ref().map(|l| l.lease_s);
+    set_address(handle, index, host, prefix, valid).await?;
     if let (false, IpAddr::V4(service)) = (in_prefix(host, service, prefix), service) {
         let route = RouteMessageBuilder::<std::net::Ipv4Addr>::new()
             .destination_prefix(service, 32)
@@ -259,11 +291,116 @@ async fn apply(handle: &mut rtnetlink::Handle, plan: &LinkPlan) -> Result<LinkUp
         host: (host, prefix),
         service,
         port: plan.port,
+        lease: dhcp_lease,
     })
 }
 
+/// A 169.254/16 address the link has already (an earlier bring-up's): kept, not probed again.
+async fn held_link_local_v4(
+    handle: &mut rtnetlink::Handle,
+    index: u32,
+) -> Result<Option<std::net::Ipv4Addr>, LinkError> {
+    use rtnetlink::packet_route::address::AddressAttribute;
+    let mut addrs = handle
+        .address()
+        .get()
+        .set_link_index_filter(index)
+        .execute();
+    while let Some(msg) = addrs.try_next().await.map_err(netlink)? {
+        for attr in &msg.attributes {
+            if let AddressAttribute::Local(IpAddr::V4(v4)) = attr {
+                if v4.is_link_local() {
+                    return Ok(Some(*v4));
+                }
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// fe80::/64 with the modified EUI-64 interface identifier of `mac` (RFC 4291 appendix A):
+/// the address the kernel itself gives the link by default, added here without waiting for
+/// duplicate address detection and whatever the link's `addr_gen_mode`.
+pub fn eui64_link_local(mac: [u8; 6]) -> std::net::Ipv6Addr {
+    let [a, b, c, d, e, f] = mac;
+    std::net::Ipv6Addr::from([
+        0xfe,
+        0x80,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        a ^ 0x02,
+        b,
+        c,
+        0xff,
+        0xfe,
+        d,
+        e,
+        f,
+    ])
+}
+
+/// Adds the host address, or replaces it (its lifetime) when it is there; `valid_s` is its
+/// lifetime in seconds (a DHCP lease's), `None` or infinite for a permanent one.
+pub(super) async fn set_address(
+    handle: &mut rtnetlink::Handle,
+    index: u32,
+    host: IpAddr,
+    prefix: u8,
+    valid_s: Option<u32>,
+) -> Result<(), LinkError> {
+    use rtnetlink::packet_route::address::{
+        AddressAttribute, AddressFlags, AddressHeaderFlags, CacheInfo,
+    };
+    let mut add = handle.address().add(index, host, prefix).replace();
+    if host.is_ipv6() {
+        // The other end is the BMC alone: duplicate address detection would only keep the
+        // address tentative (unusable) for a second or two.
+        add.message_mut().header.flags |= AddressHeaderFlags::Nodad;
+        add.message_mut()
+            .attributes
+            .push(AddressAttribute::Flags(AddressFlags::Nodad));
+    }
+    if let Some(valid) = valid_s.filter(|v| *v != super::dhcp::INFINITE && *v > 0) {
+        let mut info = CacheInfo::default();
+        info.ifa_preferred = valid;
+        info.ifa_valid = valid;
+        add.message_mut()
+            .attributes
+            .push(AddressAttribute::CacheInfo(info));
+    }
+    exists_ok(add.execute().await)
+}
+
+/// Removes the host address (a lease that ended); one already gone is no error.
+pub(super) async fn remove_address(
+    handle: &mut rtnetlink::Handle,
+    index: u32,
+    host: IpAddr,
+) -> Result<(), LinkError> {
+    let mut addrs = handle
+        .address()
+        .get()
+        .set_link_index_filter(index)
+        .set_address_filter(host)
+        .execute();
+    while let Some(msg) = addrs.try_next().await.map_err(netlink)? {
+        match handle.address().del(msg).execute().await {
+            Err(rtnetlink::Error::NetlinkError(e)) if e.raw_code() == -libc::EADDRNOTAVAIL => {}
+            other => other.map_err(netlink)?,
+        }
+    }
+    Ok(())
+}
+
 /// The link's hardware address, for the DHCP client's chaddr.
-async fn mac_of(handle: &mut rtnetlink::Handle, index: u32) -> Result<[u8; 6], LinkError> {
+pub(super) async fn mac_of(
+    handle: &mut rtnetlink::Handle,
+    index: u32,
+) -> Result<[u8; 6], LinkError> {
     use rtnetlink::packet_route::link::LinkAttribute;
     let mut links = handle.link().get().match_index(index).execute();
     let msg = links
@@ -278,4 +415,54 @@ async fn mac_of(handle: &mut rtnetlink::Handle, index: u32) -> Result<[u8; 6], L
             _ => None,
         })
         .ok_or(LinkError::Incomplete("the link has no Ethernet address"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::discovery::smbios::model::IpFormat;
+
+    fn autoconfigure(service: &str) -> RedfishOverIp {
+        let service: IpAddr = service.parse().unwrap();
+        RedfishOverIp {
+            service_uuid: String::new(),
+            host_ip_assignment: Assignment::AutoConfigure,
+            host_ip_format: if service.is_ipv6() {
+                IpFormat::Ipv6
+            } else {
+                IpFormat::Ipv4
+            },
+            host_address: None,
+            host_mask: None,
+            service_ip_discovery: Assignment::AutoConfigure,
+            service_ip_format: IpFormat::Ipv6,
+            service_address: Some(service),
+            service_mask: None,
+            service_port: 443,
+            vlan_id: None,
+            hostname: None,
+        }
+    }
+
+    #[test]
+    fn an_autoconfigure_record_without_addresses_uses_the_hosts_ipv6_link_local() {
+        let p = plan(&autoconfigure("fe80::1"), "usb0").unwrap();
+        assert_eq!(p.host, HostAddress::LinkLocalV6);
+        assert_eq!(
+            p.service,
+            ServiceAddress::Static("fe80::1".parse().unwrap())
+        );
+        assert_eq!(
+            eui64_link_local([0x02, 0x11, 0x22, 0x33, 0x44, 0x55]),
+            "fe80::11:22ff:fe33:4455"
+                .parse::<std::net::Ipv6Addr>()
+                .unwrap()
+        );
+    }
+
+    #[test]
+    fn an_autoconfigure_record_without_addresses_and_an_ipv4_service_picks_ipv4_link_local() {
+        let p = plan(&autoconfigure("169.254.0.1"), "usb0").unwrap();
+        assert_eq!(p.host, HostAddress::LinkLocalV4);
+    }
 }

@@ -7,7 +7,9 @@
 //!   records, then picks the Redfish endpoint the agent would use.
 
 pub mod dhcp;
+pub mod dhcp_lease;
 pub mod host_interface;
+pub mod ipv4ll;
 pub mod link;
 pub mod netdev;
 pub mod smbios;

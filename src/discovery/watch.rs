@@ -1,6 +1,8 @@
 //! Watching the host-interface link: a BMC reset re-enumerates its USB NIC, so the link goes
 //! and comes back with a new index. On its return the plan is applied again (it is idempotent)
-//! and the session core is told, so the agent recovers without a restart.
+//! and the session core is told, so the agent recovers without a restart. A NIC renamed while
+//! the agent runs keeps its index: the watcher follows the index, not the name, applies the
+//! plan under the new name and says so ([`LinkEvent::Renamed`]) for the transport to bind to it.
 
 use futures::StreamExt;
 use netlink_sys::{AsyncSocket, SocketAddr};
@@ -17,6 +19,8 @@ pub enum LinkEvent {
     Down,
     /// The interface is (back) and configured again.
     Up(LinkUp),
+    /// The same interface (its index) under a new name, configured again.
+    Renamed(LinkUp),
 }
 
 fn name_of(msg: &LinkMessage) -> Option<&str> {
@@ -40,13 +44,35 @@ pub async fn watch(
         .map_err(|e| LinkError::Netlink(e.to_string()))?;
     let conn = tokio::spawn(conn);
     let mut index = known_index;
+    let mut plan = plan;
     while let Some((message, _)) = messages.next().await {
         let (new, msg) = match message.payload {
             NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewLink(m)) => (true, m),
             NetlinkPayload::InnerMessage(RouteNetlinkMessage::DelLink(m)) => (false, m),
             _ => continue,
         };
-        if name_of(&msg) != Some(plan.ifname.as_str()) {
+        let ours = index == Some(msg.header.index);
+        let name = name_of(&msg).map(str::to_string);
+        // The same link under another name (a VLAN's parent is followed by name only).
+        if let (true, true, Some(name)) = (new, ours && plan.vlan.is_none(), &name) {
+            if *name != plan.ifname {
+                tracing::warn!(old = %plan.ifname, new = %name, "the host interface was renamed: following its index");
+                plan.ifname = name.clone();
+                match bring_up(&plan).await {
+                    Ok(up) => {
+                        if events.send(LinkEvent::Renamed(up)).await.is_err() {
+                            break;
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(ifname = %plan.ifname, error = %e, "bringing the renamed host interface up failed")
+                    }
+                }
+                continue;
+            }
+        }
+        let about_us = name.as_deref() == Some(plan.ifname.as_str()) || (ours && !new);
+        if !about_us {
             continue;
         }
         let event = match (new, index) {

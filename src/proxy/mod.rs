@@ -10,6 +10,7 @@
 
 pub mod cache;
 pub mod path;
+pub mod queue;
 pub mod rewrite;
 mod session_body;
 pub mod virtual_sessions;

@@ -15,6 +15,7 @@
 //! longer lists it.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
@@ -75,6 +76,9 @@ pub struct Ledger {
     /// False for [`Ledger::in_memory`]: no file is ever read or written.
     persistent: bool,
     entries: Mutex<Vec<LedgerEntry>>,
+    /// The last write failed (a full disk): the file lags the entries until a write succeeds,
+    /// which the next change or [`Ledger::flush`] tries again.
+    dirty: AtomicBool,
 }
 
 impl Ledger {
@@ -100,6 +104,7 @@ impl Ledger {
             path: path.to_path_buf(),
             persistent: true,
             entries: Mutex::new(entries),
+            dirty: AtomicBool::new(false),
         }
     }
 
@@ -109,6 +114,7 @@ impl Ledger {
             path: PathBuf::new(),
             persistent: false,
             entries: Mutex::new(Vec::new()),
+            dirty: AtomicBool::new(false),
         }
     }
 
@@ -190,6 +196,14 @@ impl Ledger {
         self.lock().clone()
     }
 
+    /// Writes the file again if the last write failed (the reaper calls it every cycle), so
+    /// that nothing recorded while the disk was full is lost once space returns.
+    pub fn flush(&self) {
+        if self.dirty.load(Ordering::Relaxed) {
+            self.update(|_| {});
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<LedgerEntry>> {
         self.entries.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -200,7 +214,8 @@ impl Ledger {
         let mut entries = self.lock();
         let before = entries.clone();
         change(&mut entries);
-        if *entries == before || !self.persistent {
+        let dirty = self.dirty.load(Ordering::Relaxed);
+        if (*entries == before && !dirty) || !self.persistent {
             return;
         }
         let file = LedgerFile {
@@ -214,8 +229,17 @@ impl Ledger {
             .map(super::ensure_dir)
             .unwrap_or(Ok(()))
             .and_then(|_| super::write_atomic(&self.path, &bytes));
-        if let Err(e) = written {
-            tracing::warn!(path = %self.path.display(), error = %e, "cannot write the ledger: after a crash these sessions are left to the policy");
+        match written {
+            Ok(()) if dirty => {
+                self.dirty.store(false, Ordering::Relaxed);
+                tracing::info!(path = %self.path.display(), count = entries.len(), "the ledger is written again: it names every session of this run");
+            }
+            Ok(()) => {}
+            // Logged once per spell of failures, not at every change.
+            Err(e) if !self.dirty.swap(true, Ordering::Relaxed) => {
+                tracing::warn!(path = %self.path.display(), error = %e, "cannot write the ledger: kept in memory and written again once it can be; after a crash meanwhile these sessions are left to the policy");
+            }
+            Err(_) => {}
         }
     }
 }

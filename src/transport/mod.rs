@@ -13,6 +13,7 @@ use std::time::Duration;
 
 pub mod https;
 pub mod metered;
+pub mod rebind;
 pub mod trust;
 
 use bytes::Bytes;
@@ -137,5 +138,11 @@ pub trait Transport: Send + Sync {
     /// core then holds no session at all.
     fn sessionless(&self) -> bool {
         false
+    }
+
+    /// The NIC this transport is bound to was renamed (the link watcher follows its index):
+    /// bind to `ifname` from now on. Transports bound to no NIC ignore it.
+    fn follow_interface(&self, _ifname: &str) -> Result<(), TransportError> {
+        Ok(())
     }
 }

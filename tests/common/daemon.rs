@@ -31,6 +31,9 @@ impl Drop for Daemon {
     }
 }
 
+/// Called on the state dir before the start.
+type Setup<'a> = Box<dyn FnOnce(&Path) + 'a>;
+
 /// How a test's daemon is set up.
 pub struct Launch<'a> {
     sim: &'a bmcsim::SimHandle,
@@ -38,6 +41,8 @@ pub struct Launch<'a> {
     memory_only: bool,
     state_files: Vec<(String, String)>,
     env: Vec<(String, String)>,
+    /// Called on the state dir before the start (a test mounts a tiny tmpfs there).
+    setup: Option<Setup<'a>>,
 }
 
 impl<'a> Launch<'a> {
@@ -49,7 +54,13 @@ impl<'a> Launch<'a> {
             memory_only: false,
             state_files: Vec::new(),
             env: Vec::new(),
+            setup: None,
         }
+    }
+
+    pub fn setup(mut self, f: impl FnOnce(&Path) + 'a) -> Self {
+        self.setup = Some(Box::new(f));
+        self
     }
 
     /// Test-specific settings, written as a drop-in (as an operator's would be).
@@ -75,7 +86,7 @@ impl<'a> Launch<'a> {
     }
 
     /// Writes the config and starts hostagentd; returns once its socket is bound.
-    pub fn start(self) -> Daemon {
+    pub fn start(mut self) -> Daemon {
         let dir = tempfile::tempdir().unwrap();
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
         let creds = write_creds(dir.path());
@@ -84,6 +95,9 @@ impl<'a> Launch<'a> {
             "memory_only = true".to_string()
         } else {
             std::fs::create_dir(&state).unwrap();
+            if let Some(setup) = self.setup.take() {
+                setup(&state);
+            }
             std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o700)).unwrap();
             for (name, content) in &self.state_files {
                 std::fs::write(state.join(name), content).unwrap();
@@ -128,6 +142,20 @@ impl Daemon {
             .fold(Launch::new(sim).extra(extra), |l, (name, content)| {
                 l.state_file(name, content)
             })
+            .start()
+    }
+
+    /// [`Daemon::start`] with `env` for every run and `setup` called on the state dir before
+    /// the first (a test mounts a tiny tmpfs there).
+    pub fn start_custom<'a>(
+        sim: &'a bmcsim::SimHandle,
+        extra: &str,
+        env: &[(&str, &str)],
+        setup: impl FnOnce(&Path) + 'a,
+    ) -> Daemon {
+        env.iter()
+            .fold(Launch::new(sim).extra(extra), |l, (k, v)| l.env(k, v))
+            .setup(setup)
             .start()
     }
 

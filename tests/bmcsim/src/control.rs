@@ -76,6 +76,7 @@ fn config(sim: &Sim) -> Reply {
             "session_timeout": table.timeout,
             "clock_offset_s": table.clock_offset,
             "now": table.now(),
+            "revocations": sim.revocations.lock().unwrap_or_else(|e| e.into_inner()).1,
         }),
     )
 }

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::render;
 use crate::sessions::SimSession;
-use crate::state::{LogEntry, Sim};
+use crate::state::{Cut, LogEntry, Sim};
 
 pub type Reply = Response<Bytes>;
 
@@ -151,10 +151,21 @@ pub async fn handle(sim: Arc<Sim>, ctx: Ctx, req: Request<Bytes>) -> Reply {
     let channel = effective_channel(&ctx, &req);
     let caller = authenticate(&sim, channel, &req);
     let auth_name = caller.name();
+    let session_id = match &caller {
+        Caller::Session(s) => Some(s.id.clone()),
+        _ => None,
+    };
+    latency(injected_latency(&sim)).await;
     let mut resp = match injected_fault(&sim, &method, &path) {
         Some(resp) => resp,
         None => crate::redfish::route(&sim, &ctx, channel, caller, req).await,
     };
+    if let Some(id) = session_id {
+        revoke_every(&sim, &id);
+    }
+    if let Some(cut) = injected_cut(&sim) {
+        resp.extensions_mut().insert(cut);
+    }
     add_etag(&mut resp);
     add_date(&sim, &mut resp);
     sim.record(LogEntry {
@@ -209,6 +220,47 @@ fn add_etag(resp: &mut Reply) {
     resp.body().hash(&mut h);
     if let Ok(v) = HeaderValue::from_str(&format!("W/\"{:08X}\"", h.finish() as u32)) {
         resp.headers_mut().insert(http::header::ETAG, v);
+    }
+}
+
+/// `latency_ms` for every request, plus `slow_ms` for the next `slow_next`.
+fn injected_latency(sim: &Sim) -> u64 {
+    let mut faults = sim.faults.lock().unwrap_or_else(|e| e.into_inner());
+    let mut ms = faults.latency_ms;
+    if faults.slow_next > 0 {
+        faults.slow_next -= 1;
+        ms += faults.slow_ms;
+    }
+    ms
+}
+
+fn injected_cut(sim: &Sim) -> Option<Cut> {
+    let mut faults = sim.faults.lock().unwrap_or_else(|e| e.into_inner());
+    if faults.reset_next > 0 {
+        faults.reset_next -= 1;
+        return Some(Cut::Reset);
+    }
+    if faults.truncate_next > 0 {
+        faults.truncate_next -= 1;
+        return Some(Cut::Truncate);
+    }
+    None
+}
+
+/// Under `revoke_every` N: the Nth request authenticated by a session drops that session.
+fn revoke_every(sim: &Sim, id: &str) {
+    let every = sim
+        .faults
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .revoke_every;
+    if every == 0 {
+        return;
+    }
+    let mut counts = sim.revocations.lock().unwrap_or_else(|e| e.into_inner());
+    counts.0 += 1;
+    if counts.0.is_multiple_of(u64::from(every)) && sim.table().remove_by_id(id).is_some() {
+        counts.1 += 1;
     }
 }
 

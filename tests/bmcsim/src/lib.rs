@@ -192,6 +192,15 @@ impl SimHandle {
             .collect()
     }
 
+    /// Sessions dropped by the `revoke_every` fault so far.
+    pub fn revocations(&self) -> u64 {
+        self.sim
+            .revocations
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .1
+    }
+
     pub fn set_faults(&self, faults: Faults) {
         *self.sim.faults.lock().unwrap_or_else(|e| e.into_inner()) = faults;
     }

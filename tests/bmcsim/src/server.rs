@@ -6,15 +6,17 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
+use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use sha2::{Digest, Sha256};
+use std::os::fd::{AsRawFd, RawFd};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::handler::{self, Channel, Ctx};
-use crate::state::Sim;
+use crate::state::{Cut, Sim};
 
 /// Request bodies above this are refused with 413.
 pub const MAX_BODY: usize = 1 << 20;
@@ -67,6 +69,7 @@ pub async fn serve(
             continue;
         }
         let local = stream.local_addr().unwrap_or(peer);
+        let fd = stream.as_raw_fd();
         let _ = stream.set_nodelay(true);
         let (sim, tls, shutdown) = (sim.clone(), tls.clone(), shutdown.clone());
         tokio::spawn(async move {
@@ -81,6 +84,7 @@ pub async fn serve(
                                 local,
                                 channel,
                             },
+                            fd,
                             shutdown,
                         )
                         .await;
@@ -95,6 +99,7 @@ pub async fn serve(
                             local,
                             channel,
                         },
+                        fd,
                         shutdown,
                     )
                     .await
@@ -104,14 +109,19 @@ pub async fn serve(
     }
 }
 
-async fn connection<I>(sim: Arc<Sim>, io: I, ctx: Ctx, mut shutdown: watch::Receiver<bool>)
-where
+async fn connection<I>(
+    sim: Arc<Sim>,
+    io: I,
+    ctx: Ctx,
+    fd: RawFd,
+    mut shutdown: watch::Receiver<bool>,
+) where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
     let ctx = Arc::new(ctx);
     let service = hyper::service::service_fn(move |req: Request<Incoming>| {
         let (sim, ctx) = (sim.clone(), ctx.clone());
-        async move { Ok::<_, std::convert::Infallible>(one(sim, &ctx, req).await) }
+        async move { Ok::<_, std::convert::Infallible>(one(sim, &ctx, fd, req).await) }
     });
     let conn = hyper::server::conn::http1::Builder::new()
         .keep_alive(true)
@@ -123,7 +133,13 @@ where
     }
 }
 
-async fn one(sim: Arc<Sim>, ctx: &Ctx, req: Request<Incoming>) -> Response<Full<Bytes>> {
+type Body = BoxBody<Bytes, std::io::Error>;
+
+fn full(resp: Response<Bytes>) -> Response<Body> {
+    resp.map(|b| Full::new(b).map_err(|never| match never {}).boxed())
+}
+
+async fn one(sim: Arc<Sim>, ctx: &Ctx, fd: RawFd, req: Request<Incoming>) -> Response<Body> {
     let (parts, body) = req.into_parts();
     let declared = parts
         .headers
@@ -147,18 +163,85 @@ async fn one(sim: Arc<Sim>, ctx: &Ctx, req: Request<Incoming>) -> Response<Full<
     // session): the request runs on, whatever becomes of this connection.
     let sim2 = sim.clone();
     match tokio::spawn(handler::handle(sim, ctx, req)).await {
-        Ok(resp) => resp.map(Full::new),
-        Err(_) => handler::error_reply(
+        Ok(resp) => match resp.extensions().get::<Cut>().copied() {
+            Some(cut) => resp.map(|b| CutBody::new(b, cut, fd).boxed()),
+            None => full(resp),
+        },
+        Err(_) => full(handler::error_reply(
             &sim2,
             StatusCode::INTERNAL_SERVER_ERROR,
             "InternalError",
             "The request failed.",
-        )
-        .map(Full::new),
+        )),
     }
 }
 
-fn too_large(sim: &Sim) -> Response<Full<Bytes>> {
+/// A body cut short (`/_sim/faults` `truncate_next`, `reset_next`): its size hint (hence
+/// `Content-Length`) names the whole body, half of it is sent, and after a pause (so that the
+/// half is on the wire) the body fails, which makes hyper drop the connection: a plain close,
+/// or a reset when `SO_LINGER` is set to 0 first.
+struct CutBody {
+    half: Option<Bytes>,
+    len: u64,
+    pause: std::pin::Pin<Box<tokio::time::Sleep>>,
+    cut: Cut,
+    fd: RawFd,
+}
+
+impl CutBody {
+    fn new(body: Bytes, cut: Cut, fd: RawFd) -> CutBody {
+        let len = body.len() as u64;
+        CutBody {
+            half: Some(body.slice(..body.len() / 2)),
+            len,
+            pause: Box::pin(tokio::time::sleep(std::time::Duration::from_millis(50))),
+            cut,
+            fd,
+        }
+    }
+}
+
+impl hyper::body::Body for CutBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, std::io::Error>>> {
+        use std::future::Future;
+        if let Some(half) = self.half.take() {
+            return std::task::Poll::Ready(Some(Ok(hyper::body::Frame::data(half))));
+        }
+        if self.pause.as_mut().poll(cx).is_pending() {
+            return std::task::Poll::Pending;
+        }
+        if self.cut == Cut::Reset {
+            let linger = libc::linger {
+                l_onoff: 1,
+                l_linger: 0,
+            };
+            // SAFETY: `fd` is this connection's socket, open while hyper polls its body; the
+            // option value is a valid `linger` of the size passed.
+            unsafe {
+                libc::setsockopt(
+                    self.fd,
+                    libc::SOL_SOCKET,
+                    libc::SO_LINGER,
+                    (&linger as *const libc::linger).cast(),
+                    std::mem::size_of::<libc::linger>() as libc::socklen_t,
+                );
+            }
+        }
+        std::task::Poll::Ready(Some(Err(std::io::Error::other("bmcsim: body cut short"))))
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        hyper::body::SizeHint::with_exact(self.len)
+    }
+}
+
+fn too_large(sim: &Sim) -> Response<Body> {
     let mut resp = handler::error_reply(
         sim,
         StatusCode::PAYLOAD_TOO_LARGE,
@@ -169,5 +252,5 @@ fn too_large(sim: &Sim) -> Response<Full<Bytes>> {
         http::header::CONNECTION,
         http::HeaderValue::from_static("close"),
     );
-    resp.map(Full::new)
+    full(resp)
 }

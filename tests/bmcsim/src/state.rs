@@ -27,6 +27,30 @@ pub struct Faults {
     /// The next N session DELETEs (only those) answer `fail_status` (default 500), for tests
     /// that need one delete to fail whatever other requests come first.
     pub fail_delete_next: u32,
+    /// Extra latency of every Redfish request while set, ms (a slow BMC).
+    pub latency_ms: u64,
+    /// The next N Redfish requests take `slow_ms` longer (a BMC that answers after its
+    /// client gave up).
+    pub slow_next: u32,
+    pub slow_ms: u64,
+    /// The next N Redfish answers send their headers and half their body (`Content-Length`
+    /// names the whole), then the connection closes.
+    pub truncate_next: u32,
+    /// As `truncate_next`, but the connection is reset (RST) mid-body.
+    pub reset_next: u32,
+    /// Every Nth request authenticated by a session drops that session once answered: its
+    /// token is refused from then on (a 401 storm). 0 = off.
+    pub revoke_every: u32,
+}
+
+/// How an answer is cut short (`truncate_next`, `reset_next`): put in the response's
+/// extensions by the handler, carried out by the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cut {
+    /// Half the body, then the connection closes (FIN).
+    Truncate,
+    /// Half the body, then the connection is reset (RST).
+    Reset,
 }
 
 /// One line of the request log (`GET /_sim/log`).
@@ -59,6 +83,8 @@ pub struct Sim {
     /// The account's user and password: `--user/--password`, changed by `/_sim/account`
     /// (as a BMC makes a new bootstrap account after a reset).
     pub account: Mutex<(String, String)>,
+    /// (requests authenticated by a session, sessions revoked) under `revoke_every`.
+    pub revocations: Mutex<(u64, u64)>,
 }
 
 impl Sim {
@@ -78,6 +104,7 @@ impl Sim {
             down_until: Mutex::new(None),
             inband_addrs: Mutex::new(Vec::new()),
             account,
+            revocations: Mutex::new((0, 0)),
         })
     }
 
