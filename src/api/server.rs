@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Method, Request, StatusCode};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -22,7 +22,8 @@ use super::reply::{self, Reply};
 use super::routes;
 use super::Api;
 use crate::peer::{Peer, Role, Roles};
-use crate::proxy::Via;
+use crate::proxy::body::Body;
+use crate::proxy::{Answer, Via};
 
 pub use super::admission::MAX_CONNECTIONS;
 
@@ -146,11 +147,7 @@ pub async fn serve_connection<S>(
 {
     let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
         let api = api.clone();
-        async move {
-            Ok::<_, std::convert::Infallible>(
-                serve_request(&api, peer, via, req).await.map(Full::new),
-            )
-        }
+        async move { Ok::<_, std::convert::Infallible>(serve_request(&api, peer, via, req).await) }
     });
     let conn = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
@@ -175,9 +172,11 @@ fn body_limit(role: Role, method: &Method, path: &str) -> usize {
     }
 }
 
-async fn serve_request(api: &Api, peer: Peer, via: Via, req: Request<Incoming>) -> Reply {
+async fn serve_request(api: &Api, peer: Peer, via: Via, req: Request<Incoming>) -> Answer {
     let Some(daemon) = api.core() else {
-        return api.connecting_reply(&peer, req.method(), req.uri().path());
+        return api
+            .connecting_reply(&peer, req.method(), req.uri().path())
+            .map(Body::from);
     };
     let (parts, body) = req.into_parts();
     let limit = body_limit(peer.role, &parts.method, parts.uri.path());
@@ -186,7 +185,7 @@ async fn serve_request(api: &Api, peer: Peer, via: Via, req: Request<Incoming>) 
     } else {
         match read_body(body, limit).await {
             Ok(b) => b,
-            Err(reply) => return reply,
+            Err(reply) => return reply.map(Body::from),
         }
     };
     routes::handle(daemon, peer, via, Request::from_parts(parts, body)).await

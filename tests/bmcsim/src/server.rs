@@ -15,6 +15,7 @@ use tokio::sync::watch;
 
 use crate::handler::{self, Channel, Ctx};
 use crate::state::Sim;
+use crate::streams::SimBody;
 
 /// Request bodies above this are refused with 413.
 pub const MAX_BODY: usize = 1 << 20;
@@ -123,7 +124,7 @@ where
     }
 }
 
-async fn one(sim: Arc<Sim>, ctx: &Ctx, req: Request<Incoming>) -> Response<Full<Bytes>> {
+async fn one(sim: Arc<Sim>, ctx: &Ctx, req: Request<Incoming>) -> Response<SimBody> {
     let (parts, body) = req.into_parts();
     let declared = parts
         .headers
@@ -138,6 +139,12 @@ async fn one(sim: Arc<Sim>, ctx: &Ctx, req: Request<Incoming>) -> Response<Full<
         Err(_) => return too_large(&sim),
     };
     let req = Request::from_parts(parts, bytes);
+    if !sim.is_down() {
+        let channel = handler::effective_channel(ctx, &req);
+        if let Some(resp) = crate::streams::route(&sim, channel, &req) {
+            return resp;
+        }
+    }
     let ctx = Ctx {
         peer: ctx.peer,
         local: ctx.local,
@@ -147,18 +154,22 @@ async fn one(sim: Arc<Sim>, ctx: &Ctx, req: Request<Incoming>) -> Response<Full<
     // session): the request runs on, whatever becomes of this connection.
     let sim2 = sim.clone();
     match tokio::spawn(handler::handle(sim, ctx, req)).await {
-        Ok(resp) => resp.map(Full::new),
+        Ok(resp) => resp.map(full),
         Err(_) => handler::error_reply(
             &sim2,
             StatusCode::INTERNAL_SERVER_ERROR,
             "InternalError",
             "The request failed.",
         )
-        .map(Full::new),
+        .map(full),
     }
 }
 
-fn too_large(sim: &Sim) -> Response<Full<Bytes>> {
+fn full(b: Bytes) -> SimBody {
+    Full::new(b).boxed()
+}
+
+fn too_large(sim: &Sim) -> Response<SimBody> {
     let mut resp = handler::error_reply(
         sim,
         StatusCode::PAYLOAD_TOO_LARGE,
@@ -169,5 +180,5 @@ fn too_large(sim: &Sim) -> Response<Full<Bytes>> {
         http::header::CONNECTION,
         http::HeaderValue::from_static("close"),
     );
-    resp.map(Full::new)
+    resp.map(full)
 }

@@ -59,6 +59,10 @@ pub struct Sim {
     /// The account's user and password: `--user/--password`, changed by `/_sim/account`
     /// (as a BMC makes a new bootstrap account after a reset).
     pub account: Mutex<(String, String)>,
+    /// Open SSE streams (`GET /redfish/v1/EventService/SSE`), fed by `POST /_sim/event`.
+    pub subscribers: Mutex<Vec<tokio::sync::mpsc::Sender<bytes::Bytes>>>,
+    /// The last event's id.
+    pub event_id: Mutex<u64>,
 }
 
 impl Sim {
@@ -78,6 +82,8 @@ impl Sim {
             down_until: Mutex::new(None),
             inband_addrs: Mutex::new(Vec::new()),
             account,
+            subscribers: Mutex::new(Vec::new()),
+            event_id: Mutex::new(0),
         })
     }
 
