@@ -232,7 +232,8 @@ fn start_nginx(dir: &Path, port: u16, sim: &SimHandle, token: &str) -> Child {
         .arg("-c")
         .arg(&path)
         .args(["-g", "daemon off;"])
-        .stderr(Stdio::inherit())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
         .spawn()
         .expect("nginx (Debian package nginx)");
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -433,7 +434,9 @@ async fn main() {
     let (cpu_sock, _, _) = median(all.iter().map(|r| r[4].cpu_us).collect());
     println!("CPU per request (median): hostagentd HTTPS {cpu_agent:.1} µs, Unix socket {cpu_sock:.1} µs; nginx {cpu_nginx:.1} µs");
     println!("load average at end: {}", loadavg());
-    let _ = nginx.kill();
+    // SIGTERM: the master stops its workers (SIGKILL would leave them running).
+    // SAFETY: kill(2) on the PID of the child this process started and has not reaped.
+    unsafe { libc::kill(nginx.id() as i32, libc::SIGTERM) };
     let _ = nginx.wait();
     drop(agent);
     sim.shutdown().await;
