@@ -108,14 +108,17 @@ pub async fn handle(
     peer: Peer,
     via: crate::proxy::Via,
     req: Request<Bytes>,
-) -> Reply {
-    let path = req.uri().path().to_string();
-    if is_proxy_path(&path) {
+) -> crate::proxy::Answer {
+    if is_proxy_path(req.uri().path()) {
+        let path = req.uri().path().to_string();
         let method = req.method().clone();
         let start = std::time::Instant::now();
         let Some(_slot) = daemon.proxy_queue.admit() else {
             tracing::debug!(uid = peer.uid, pid = peer.pid, %method, %path, "proxy request refused: the queue is full");
-            return daemon.proxy_queue.refuse();
+            return daemon
+                .proxy_queue
+                .refuse()
+                .map(crate::proxy::body::Body::from);
         };
         let reply = daemon.proxy.handle(&peer, via, req).await;
         let listener = match via {
@@ -130,6 +133,13 @@ pub async fn handle(
         tracing::debug!(uid = peer.uid, pid = peer.pid, %method, %path, status = reply.status().as_u16(), "proxy request");
         return reply;
     }
+    api(daemon, peer, req)
+        .await
+        .map(crate::proxy::body::Body::from)
+}
+
+async fn api(daemon: &Core, peer: Peer, req: Request<Bytes>) -> Reply {
+    let path = req.uri().path().to_string();
     let reply = match (req.method().clone(), path.as_str()) {
         (Method::GET, "/v1/status") if peer.role >= Role::Reader => {
             match daemon.service.status().await {

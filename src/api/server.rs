@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Method, Request, StatusCode};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -23,7 +23,9 @@ use super::routes;
 use super::Api;
 use super::Scope;
 use crate::peer::{Peer, Role, Roles};
-use crate::proxy::Via;
+use crate::proxy::body::Body;
+use crate::proxy::{Answer, Via};
+use crate::transport::TransportError;
 
 pub use super::admission::MAX_CONNECTIONS;
 
@@ -149,7 +151,7 @@ pub async fn serve_connection<S>(
     let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
         let api = api.clone();
         async move {
-            Ok::<_, std::convert::Infallible>(body(
+            Ok::<_, std::convert::Infallible>(wire(
                 serve_request(&api, peer, via, scope, req).await,
             ))
         }
@@ -165,11 +167,12 @@ pub async fn serve_connection<S>(
     }
 }
 
-type Body = http_body_util::combinators::UnsyncBoxBody<Bytes, std::convert::Infallible>;
+/// What goes on the wire: the answer's body (whole, or the BMC's stream: [`Body`]), or the
+/// lines a streamed API reply yields ([`super::stream`]).
+type WireBody = http_body_util::combinators::UnsyncBoxBody<Bytes, TransportError>;
 
-/// The reply's body: its bytes, or the lines a streamed reply yields ([`super::stream`]).
-fn body(mut reply: Reply) -> http::Response<Body> {
-    let streamed = reply
+fn wire(mut answer: Answer) -> http::Response<WireBody> {
+    let streamed = answer
         .extensions_mut()
         .remove::<super::stream::Streamed>()
         .and_then(|s| s.take());
@@ -179,9 +182,9 @@ fn body(mut reply: Reply) -> http::Response<Body> {
                 let line = rx.recv().await?;
                 Some((Ok(hyper::body::Frame::data(line)), rx))
             });
-            reply.map(|_| http_body_util::StreamBody::new(lines).boxed_unsync())
+            answer.map(|_| http_body_util::StreamBody::new(lines).boxed_unsync())
         }
-        None => reply.map(|b| Full::new(b).boxed_unsync()),
+        None => answer.map(|b| b.boxed_unsync()),
     }
 }
 
@@ -211,16 +214,17 @@ async fn serve_request(
     via: Via,
     scope: Scope,
     req: Request<Incoming>,
-) -> Reply {
+) -> Answer {
     let path = req.uri().path();
     if scope == Scope::Api && path == super::metrics::PATH && peer.role >= Role::Reader {
         return match *req.method() {
-            Method::GET => api.metrics_reply().await,
+            Method::GET => api.metrics_reply().await.map(Body::from),
             _ => reply::error(
                 StatusCode::METHOD_NOT_ALLOWED,
                 "method_not_allowed",
                 format!("{} is not allowed on /metrics", req.method()),
-            ),
+            )
+            .map(Body::from),
         };
     }
     let hmc = scope != Scope::Api || routes::hmc_path(path).is_some();
@@ -228,15 +232,18 @@ async fn serve_request(
         if !hmc {
             return api
                 .connecting_reply(&peer, req.method(), req.uri().path())
-                .await;
+                .await
+                .map(Body::from);
         }
         let (parts, body) = req.into_parts();
         let limit = body_limit(peer.role, &parts.method, parts.uri.path(), scope);
         let body = match read_limited(body, limit).await {
             Ok(b) => b,
-            Err(reply) => return reply,
+            Err(reply) => return reply.map(Body::from),
         };
-        return routes::hmc(api, &peer, scope, Request::from_parts(parts, body)).await;
+        return routes::hmc(api, &peer, scope, Request::from_parts(parts, body))
+            .await
+            .map(Body::from);
     };
     let (parts, body) = req.into_parts();
     let limit = body_limit(peer.role, &parts.method, parts.uri.path(), scope);
@@ -245,7 +252,7 @@ async fn serve_request(
     } else {
         match read_body(body, limit).await {
             Ok(b) => b,
-            Err(reply) => return reply,
+            Err(reply) => return reply.map(Body::from),
         }
     };
     let req = Request::from_parts(parts, body);
@@ -254,7 +261,7 @@ async fn serve_request(
         && peer.role >= Role::Admin
         && super::stream::wants_ndjson(&req)
     {
-        return super::stream::clean(daemon.clone(), &req);
+        return super::stream::clean(daemon.clone(), &req).map(Body::from);
     }
     routes::handle(daemon, peer, via, req).await
 }

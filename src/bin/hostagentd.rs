@@ -24,14 +24,38 @@ fn main() {
             std::process::exit(2);
         }
     };
+    let workers = match workers() {
+        Ok(n) => n,
+        Err(e) => {
+            eprintln!("hostagentd: {e}");
+            std::process::exit(2);
+        }
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+        .worker_threads(workers)
         .enable_all()
         .build()
         .expect("tokio runtime");
     if let Err(e) = runtime.block_on(run(settings, args.sysfs_root.clone())) {
         eprintln!("hostagentd: {e:#}");
         std::process::exit(1);
+    }
+}
+
+/// The runtime's worker threads: `HOSTAGENT_WORKERS` (1 to 64), else 2 — the agent shares the
+/// host with its workload, and two threads carry the proxy's load on the measured machine
+/// (docs/PERFORMANCE.md).
+fn workers() -> Result<usize, String> {
+    match std::env::var("HOSTAGENT_WORKERS") {
+        Err(_) => Ok(2),
+        Ok(v) => v
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=64).contains(n))
+            .ok_or_else(|| {
+                format!("HOSTAGENT_WORKERS must be a number of threads from 1 to 64, not {v:?}")
+            }),
     }
 }
 

@@ -6,8 +6,10 @@
 //! What a client sends that could act as the BMC's credentials (`Authorization`,
 //! `X-Auth-Token`, cookies) is never forwarded: only a short list of content headers is.
 //! Readers may GET; writes need the admin role. Concurrency toward the BMC is the transport's
-//! bound (requests wait their turn).
+//! bound (requests wait their turn). Large answers and event streams pass through as streams
+//! ([`body`]); the others are rewritten ([`rewrite`]) and may be cached.
 
+pub mod body;
 pub mod cache;
 pub mod path;
 pub mod queue;
@@ -21,6 +23,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::{header, HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode};
 
+use self::body::Body;
 use self::cache::{Cache, Cached};
 use self::path::Target;
 use self::rewrite::BmcNames;
@@ -28,6 +31,7 @@ use self::virtual_sessions::{VirtualSession, VirtualSessions};
 use crate::peer::{Peer, Role};
 use crate::redfish::session_key;
 use crate::session::AgentSession;
+use crate::transport::streamed::Body as StreamedBody;
 
 /// Request bodies the proxy accepts (Redfish PATCH and action bodies are small).
 pub const MAX_REQUEST: usize = 1 << 20;
@@ -44,19 +48,27 @@ const FORWARDED_REQUEST_HEADERS: &[HeaderName] = &[
     header::ACCEPT_LANGUAGE,
 ];
 /// BMC headers passed back to the client (`Location` is rewritten).
-const RETURNED_RESPONSE_HEADERS: &[&str] = &[
-    "content-type",
-    "etag",
-    "allow",
-    "link",
-    "odata-version",
-    "retry-after",
-    "cache-control",
-    "content-language",
-    "www-authenticate",
+static RETURNED_RESPONSE_HEADERS: [HeaderName; 9] = [
+    header::CONTENT_TYPE,
+    header::ETAG,
+    header::ALLOW,
+    header::LINK,
+    HeaderName::from_static("odata-version"),
+    header::RETRY_AFTER,
+    header::CACHE_CONTROL,
+    header::CONTENT_LANGUAGE,
+    header::WWW_AUTHENTICATE,
 ];
 
 pub type Reply = Response<Bytes>;
+/// What [`Proxy::handle`] answers: a [`Reply`], or the BMC's answer streamed.
+pub type Answer = Response<Body>;
+
+/// Where [`Proxy::handle`]'s checks lead: answered here, or forwarded to the BMC.
+enum Step {
+    Reply(Reply),
+    Forward(Request<Bytes>, Target, Option<String>),
+}
 
 /// How the client reached the proxy, which decides what an absolute URL for it looks like.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,13 +116,21 @@ impl Proxy {
     }
 
     /// Serves one request whose path is under `/redfish` (or ilorest's `/None:PORT/...`).
-    pub async fn handle(&self, peer: &Peer, via: Via, req: Request<Bytes>) -> Reply {
+    pub async fn handle(&self, peer: &Peer, via: Via, req: Request<Bytes>) -> Answer {
+        match self.check(peer, via, req).await {
+            Step::Reply(reply) => reply.map(Body::from),
+            Step::Forward(req, target, base) => self.forward(req, &target, base.as_deref()).await,
+        }
+    }
+
+    /// Roles, paths, virtual sessions: what is answered here, and what goes on to the BMC.
+    async fn check(&self, peer: &Peer, via: Via, req: Request<Bytes>) -> Step {
         if peer.role == Role::None {
-            return error(StatusCode::FORBIDDEN, "Forbidden", format!("uid {} may not use the Redfish proxy: it needs the reader role (the reader group) to read, admin to write", peer.uid));
+            return Step::Reply(error(StatusCode::FORBIDDEN, "Forbidden", format!("uid {} may not use the Redfish proxy: it needs the reader role (the reader group) to read, admin to write", peer.uid)));
         }
         let target = match path::parse(req.uri().path(), req.uri().query()) {
             Ok(t) => t,
-            Err(e) => return error(StatusCode::NOT_FOUND, "ResourceMissingAtURI", e),
+            Err(e) => return Step::Reply(error(StatusCode::NOT_FOUND, "ResourceMissingAtURI", e)),
         };
         let caller = match req
             .headers()
@@ -120,7 +140,7 @@ impl Proxy {
             None => None,
             Some(token) => match self.sessions.authenticate(token) {
                 Some(s) => Some(s),
-                None => return no_valid_session(),
+                None => return Step::Reply(no_valid_session()),
             },
         };
         let base = match via {
@@ -129,20 +149,21 @@ impl Proxy {
         };
         let sessions_path = &self.agent.root().sessions_path;
         if req.method() == Method::POST && path::is_session_collection(&target, sessions_path) {
-            return self
-                .login(peer, base.as_deref(), sessions_path, req.body())
-                .await;
+            return Step::Reply(
+                self.login(peer, base.as_deref(), sessions_path, req.body())
+                    .await,
+            );
         }
         if let Some(id) = path::session_member(&target, sessions_path) {
             if let Some(reply) = self
                 .session_member(peer, caller.as_ref(), req.method(), &id)
                 .await
             {
-                return reply;
+                return Step::Reply(reply);
             }
         }
         if !is_read(req.method()) && peer.role < Role::Admin {
-            return error(
+            return Step::Reply(error(
                 StatusCode::FORBIDDEN,
                 "InsufficientPrivilege",
                 format!(
@@ -150,9 +171,9 @@ impl Proxy {
                     peer.uid,
                     req.method()
                 ),
-            );
+            ));
         }
-        self.forward(req, &target, base.as_deref()).await
+        Step::Forward(req, target, base)
     }
 
     /// A login: a virtual session, with the BMC's session shape.
@@ -246,12 +267,12 @@ impl Proxy {
         None
     }
 
-    async fn forward(&self, req: Request<Bytes>, target: &Target, base: Option<&str>) -> Reply {
+    async fn forward(&self, req: Request<Bytes>, target: &Target, base: Option<&str>) -> Answer {
         let key = target.path_and_query();
         let is_get = *req.method() == Method::GET;
         if let (true, Some(cache)) = (is_get, &self.cache) {
             if let Some(hit) = cache.get(&key) {
-                let mut reply = Response::new(hit.body);
+                let mut reply = Response::new(Body::from(hit.body));
                 *reply.headers_mut() = hit.headers;
                 return reply;
             }
@@ -264,7 +285,7 @@ impl Proxy {
             }
         }
         out.body = body;
-        let resp = match self.agent.send(out).await {
+        let resp = match self.agent.send_streamed(out).await {
             Ok(r) => r,
             Err(e) if e.is_unreachable() => {
                 return error(
@@ -272,6 +293,7 @@ impl Proxy {
                     "ServiceTemporarilyUnavailable",
                     format!("the BMC is unreachable: {e}"),
                 )
+                .map(Body::from)
             }
             Err(e) => {
                 return error(
@@ -279,6 +301,7 @@ impl Proxy {
                     "GeneralError",
                     format!("the BMC's answer could not be used: {e}"),
                 )
+                .map(Body::from)
             }
         };
         if let Some(cache) = &self.cache {
@@ -286,6 +309,26 @@ impl Proxy {
                 cache.invalidate(&target.path);
             }
         }
+        let body = match resp.body {
+            StreamedBody::Whole(body) => body,
+            StreamedBody::Stream(chunks) => {
+                // Passed on as it comes: neither rewritten nor cached (docs/PERFORMANCE.md).
+                let mut reply = Response::new(Body::Stream(chunks));
+                *reply.status_mut() = resp.status;
+                *reply.headers_mut() = self.returned_headers(&resp.headers, base);
+                if let Some(len) = resp.headers.get(header::CONTENT_LENGTH) {
+                    reply
+                        .headers_mut()
+                        .insert(header::CONTENT_LENGTH, len.clone());
+                }
+                return reply;
+            }
+        };
+        let resp = crate::transport::Response {
+            status: resp.status,
+            headers: resp.headers,
+            body,
+        };
         let reply = self.reply_from_bmc(resp, base);
         if let (true, Some(cache), true) = (is_get, &self.cache, reply.status() == StatusCode::OK) {
             cache.put(
@@ -297,32 +340,38 @@ impl Proxy {
                 },
             );
         }
-        reply
+        reply.map(Body::from)
     }
 
     fn reply_from_bmc(&self, resp: crate::transport::Response, base: Option<&str>) -> Reply {
-        let body = match self.names.rewrite_body(&resp.body) {
+        let rewritten = match rewrite::may_name_hosts(&resp.headers) {
+            true => self.names.rewrite_body(&resp.body),
+            false => None,
+        };
+        let body = match rewritten {
             Some(rewritten) => Bytes::from(rewritten),
             None => resp.body,
         };
         let mut reply = Response::new(body);
         *reply.status_mut() = resp.status;
-        let headers = reply.headers_mut();
-        for name in RETURNED_RESPONSE_HEADERS {
-            for v in resp.headers.get_all(*name) {
-                headers.append(HeaderName::from_static(name), v.clone());
+        *reply.headers_mut() = self.returned_headers(&resp.headers, base);
+        reply
+    }
+
+    /// The BMC's headers a client sees, `Location` rewritten.
+    fn returned_headers(&self, from: &HeaderMap, base: Option<&str>) -> HeaderMap {
+        let mut headers = HeaderMap::with_capacity(RETURNED_RESPONSE_HEADERS.len());
+        for name in &RETURNED_RESPONSE_HEADERS {
+            for v in from.get_all(name) {
+                headers.append(name.clone(), v.clone());
             }
         }
-        if let Some(loc) = resp
-            .headers
-            .get(header::LOCATION)
-            .and_then(|v| v.to_str().ok())
-        {
+        if let Some(loc) = from.get(header::LOCATION).and_then(|v| v.to_str().ok()) {
             if let Ok(v) = HeaderValue::from_str(&self.names.location(loc, base)) {
                 headers.insert(header::LOCATION, v);
             }
         }
-        reply
+        headers
     }
 }
 

@@ -30,12 +30,35 @@ impl BmcNames {
 
     /// Rewrites a JSON body; `None` when nothing named the BMC (the body goes out untouched).
     pub fn rewrite_body(&self, body: &[u8]) -> Option<Vec<u8>> {
-        if self.hosts.is_empty() || memchr::memmem::find(body, b"://").is_none() {
+        if !self.named_in(body) {
             return None;
         }
         let mut value: serde_json::Value = serde_json::from_slice(body).ok()?;
         let changed = self.rewrite_value(&mut value);
         changed.then(|| serde_json::to_vec(&value).unwrap_or_else(|_| body.to_vec()))
+    }
+
+    /// Whether `://` followed by one of the BMC's names occurs in `body`: one `memmem` pass,
+    /// so that most bodies (no absolute URL, or only links elsewhere) are never parsed.
+    fn named_in(&self, body: &[u8]) -> bool {
+        if self.hosts.is_empty() {
+            return false;
+        }
+        let finder = SCHEME_END.get_or_init(|| memchr::memmem::Finder::new(b"://"));
+        finder.find_iter(body).any(|at| {
+            let after = &body[at + 3..];
+            // userinfo@ or [v6] may come first; the host then follows within the authority.
+            let authority_end = after
+                .iter()
+                .position(|b| matches!(b, b'/' | b'"' | b'\\' | b'?' | b'#'))
+                .unwrap_or(after.len());
+            let authority = &after[..authority_end];
+            self.hosts.iter().any(|h| {
+                authority
+                    .windows(h.len())
+                    .any(|w| w.eq_ignore_ascii_case(h.as_bytes()))
+            })
+        })
     }
 
     fn rewrite_value(&self, value: &mut serde_json::Value) -> bool {
@@ -118,6 +141,28 @@ impl BmcNames {
     }
 }
 
+static SCHEME_END: std::sync::OnceLock<memchr::memmem::Finder<'static>> =
+    std::sync::OnceLock::new();
+
+/// Whether a body of these headers can hold a URL to rewrite: JSON (`application/json`,
+/// `application/*+json`) or no content type at all. Images, firmware, logs as text and event
+/// streams are passed on untouched.
+pub fn may_name_hosts(headers: &http::HeaderMap) -> bool {
+    let Some(ct) = headers.get(http::header::CONTENT_TYPE) else {
+        return true;
+    };
+    let ct = ct.as_bytes();
+    let essence = ct
+        .split(|b| *b == b';')
+        .next()
+        .unwrap_or_default()
+        .trim_ascii();
+    essence.eq_ignore_ascii_case(b"application/json")
+        || (essence.len() > 17
+            && essence[..12].eq_ignore_ascii_case(b"application/")
+            && essence[essence.len() - 5..].eq_ignore_ascii_case(b"+json"))
+}
+
 /// `(host, path)` of an absolute http(s) URL: host lowercased, without port or brackets, path
 /// `/` when absent.
 fn split_absolute(url: &str) -> Option<(String, &str)> {
@@ -186,6 +231,29 @@ mod tests {
         assert_eq!(out["Link"], "https://www.dmtf.org/x");
         assert_eq!(n.rewrite_body(br#"{"@odata.id":"/redfish/v1/"}"#), None);
         assert_eq!(n.rewrite_body(b"not json ://"), None);
+        let elsewhere = br#"{"Link":"https://www.dmtf.org/redfish/v1"}"#;
+        assert!(!n.named_in(elsewhere), "a link elsewhere is not parsed");
+        assert!(n.named_in(br#"{"a":"https://admin@16.1.15.1:443/x"}"#));
+        assert!(n.named_in(br#"{"a":"HTTPS://127.0.0.1/x"}"#));
+    }
+
+    #[test]
+    fn only_json_bodies_are_scanned() {
+        let with = |ct: &'static str| {
+            let mut h = http::HeaderMap::new();
+            h.insert(
+                http::header::CONTENT_TYPE,
+                http::HeaderValue::from_static(ct),
+            );
+            may_name_hosts(&h)
+        };
+        assert!(with("application/json; charset=utf-8"));
+        assert!(with("Application/JSON"));
+        assert!(with("application/problem+json"));
+        assert!(!with("application/octet-stream"));
+        assert!(!with("text/event-stream"));
+        assert!(!with("image/png"));
+        assert!(may_name_hosts(&http::HeaderMap::new()), "no type: scanned");
     }
 
     #[test]

@@ -33,9 +33,17 @@ unsafe impl GlobalAlloc for ZeroOnFree {
         System.dealloc(ptr, layout)
     }
 
-    /// Always moves (allocate, copy, zero and free the old block): an in-place `realloc`
-    /// would leave a shrunk tail or the old block unzeroed.
+    /// In place when the block already has room (`malloc_usable_size`): nothing is left
+    /// outside it, and a shrunk tail is zeroed. Otherwise moves (allocate, copy, zero and
+    /// free the old block): glibc's own `realloc` would free the old block unzeroed.
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if new_size <= libc::malloc_usable_size(ptr.cast()) {
+            if new_size < layout.size() {
+                std::slice::from_raw_parts_mut(ptr.add(new_size), layout.size() - new_size)
+                    .zeroize();
+            }
+            return ptr;
+        }
         let new_layout = Layout::from_size_align_unchecked(new_size, layout.align());
         let new = System.alloc(new_layout);
         if !new.is_null() {

@@ -21,6 +21,7 @@ use crate::credentials::{CredentialRefresh, Credentials};
 use crate::metrics;
 use crate::redfish::RedfishError;
 use crate::state::Ledger;
+use crate::transport::streamed::Streamed;
 use crate::transport::{Request, Response, Transport};
 
 /// Knobs with defaults that suit a real BMC; tests shorten them.
@@ -288,13 +289,18 @@ impl AgentSession {
     /// bootstrap account went with a BMC reset: new credentials are asked for once and the
     /// request is retried once.
     pub async fn send(&self, req: Request) -> Result<Response, SessionError> {
+        Ok(self.send_streamed(req).await?.into_whole().await?)
+    }
+
+    /// [`AgentSession::send`], a large answer or an event stream coming as a stream.
+    pub async fn send_streamed(&self, req: Request) -> Result<Streamed, SessionError> {
         if self.logging_in() {
             drop(lock_within(&self.login_lock, self.opts.login_wait).await?);
         }
         let (header, used, generation) = self.current_header().await;
         let resp = self
             .transport
-            .send(with_header(req.clone(), header))
+            .send_streamed(with_header(req.clone(), header))
             .await?;
         if resp.status != StatusCode::UNAUTHORIZED {
             return Ok(resp);
@@ -313,7 +319,10 @@ impl AgentSession {
             AuthUsed::Nothing => return self.relogin_failure.error().map_or(Ok(resp), Err),
         }
         let (header, _, _) = self.current_header().await;
-        Ok(self.transport.send(with_header(req, header)).await?)
+        Ok(self
+            .transport
+            .send_streamed(with_header(req, header))
+            .await?)
     }
 
     /// The auth header to send now, what it was made of, and the state's generation. The

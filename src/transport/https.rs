@@ -1,15 +1,23 @@
-//! The `https` transport: reqwest with our own rustls configuration (ring provider), explicit
-//! trust ([`super::trust::Trust`]), timeouts, a bound on requests in flight, optional binding
-//! to the host-interface NIC, and bounded response bodies.
+//! The `https` transport: HTTP/1.1 over a pool of persistent connections ([`super::pool`])
+//! with our own rustls configuration (ring provider, TLS session resumption), explicit trust
+//! ([`super::trust::Trust`]), timeouts, a bound on requests in flight, optional binding to the
+//! host-interface NIC, and bounded response bodies; large answers and event streams are
+//! passed on as streams ([`super::streamed`]).
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
+use http::header::{HeaderValue, ACCEPT, HOST, USER_AGENT};
+use http_body_util::Full;
 use tokio::sync::Semaphore;
 
+use super::pool::{ConnectError, Connector, Pool, Sender};
+use super::streamed::{Body, Prefixed, Streamed, STREAM_ABOVE};
 use super::trust::{FingerprintVerifier, Mismatch, Trust};
-use super::{Request, Response, SendFuture, Transport, TransportError};
+use super::upstream::{too_large, Upstream};
+use super::{Request, SendFuture, StreamedFuture, Transport, TransportError};
 
 #[derive(Debug, Clone)]
 pub struct HttpsOptions {
@@ -50,14 +58,16 @@ pub const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub struct HttpsTransport {
     opts: HttpsOptions,
-    /// `base_url` parsed once: each request only sets path and query.
-    base: reqwest::Url,
-    client: reqwest::Client,
-    in_flight: Semaphore,
+    /// The `Host` header: the authority of `base_url`.
+    host: HeaderValue,
+    pool: Arc<Pool>,
+    in_flight: Arc<Semaphore>,
     mismatch: Mismatch,
 }
 
-/// Installs the ring provider once per process (reqwest is built without a provider).
+const USER_AGENT_VALUE: &str = concat!("hostagent/", env!("CARGO_PKG_VERSION"));
+
+/// Installs the ring provider once per process (rustls and reqwest are built without one).
 pub fn install_crypto_provider() -> Arc<rustls::crypto::CryptoProvider> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     rustls::crypto::CryptoProvider::get_default()
@@ -124,41 +134,67 @@ fn tls_error(opts: &HttpsOptions, e: impl std::fmt::Display) -> TransportError {
     }
 }
 
+/// Scheme, host (brackets off) and port of `base_url`.
+fn split_base(base_url: &str) -> Option<(bool, String, u16, String)> {
+    let (tls, rest) = if let Some(r) = base_url.strip_prefix("https://") {
+        (true, r)
+    } else {
+        (false, base_url.strip_prefix("http://")?)
+    };
+    let authority = rest.split('/').next()?;
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(v6) => {
+            let (h, after) = v6.split_once(']')?;
+            (h, after.strip_prefix(':'))
+        }
+        None => match authority.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        },
+    };
+    let port = match port {
+        Some(p) => p.parse().ok()?,
+        None if tls => 443,
+        None => 80,
+    };
+    (!host.is_empty()).then(|| (tls, host.to_string(), port, authority.to_string()))
+}
+
 impl HttpsTransport {
     pub fn new(opts: HttpsOptions) -> Result<HttpsTransport, TransportError> {
         let mismatch: Mismatch = Arc::new(Mutex::new(None));
-        // reqwest is built without a provider and panics without one, even for http://.
-        install_crypto_provider();
-        let mut builder = reqwest::Client::builder()
-            .no_proxy()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(opts.connect_timeout)
-            .pool_max_idle_per_host(opts.max_in_flight)
-            .pool_idle_timeout(opts.pool_idle_timeout)
-            .user_agent(concat!("hostagent/", env!("CARGO_PKG_VERSION")));
-        if opts.base_url.starts_with("https://") {
-            builder = builder.tls_backend_preconfigured(tls_config(&opts, &mismatch)?);
+        let not_url = |why: &str| TransportError::Connect {
+            endpoint: opts.base_url.clone(),
+            reason: format!("not a URL: {why}"),
+        };
+        let (is_tls, host, port, authority) =
+            split_base(&opts.base_url).ok_or_else(|| not_url("expected https://HOST[:PORT]"))?;
+        let tls = if is_tls {
+            let config = Arc::new(tls_config(&opts, &mismatch)?);
+            let name = rustls::pki_types::ServerName::try_from(host.clone())
+                .map_err(|e| not_url(&e.to_string()))?;
+            Some((tokio_rustls::TlsConnector::from(config), name))
         } else {
             tracing::warn!(endpoint = %opts.base_url, "PLAIN HTTP to the BMC: the password crosses in clear and no TLS trust applies; for tests against a simulator only (bmc.allow_plaintext_http_for_testing)");
-        }
-        if let Some(ifname) = &opts.interface {
-            builder = builder.interface(ifname);
-        }
-        let client = builder.build().map_err(|e| tls_error(&opts, e))?;
-        let base = reqwest::Url::parse(&opts.base_url).map_err(|e| TransportError::Connect {
-            endpoint: opts.base_url.clone(),
-            reason: format!("not a URL: {e}"),
-        })?;
+            None
+        };
+        let connector = Connector {
+            host,
+            port,
+            tls,
+            interface: opts.interface.clone(),
+            connect_timeout: opts.connect_timeout,
+        };
         Ok(HttpsTransport {
-            base,
-            in_flight: Semaphore::new(opts.max_in_flight.max(1)),
+            host: HeaderValue::from_str(&authority).map_err(|e| not_url(&e.to_string()))?,
+            pool: Pool::new(connector, opts.pool_idle_timeout, opts.max_in_flight),
+            in_flight: Arc::new(Semaphore::new(opts.max_in_flight.max(1))),
             opts,
-            client,
             mismatch,
         })
     }
 
-    fn map_error(&self, e: reqwest::Error, timeout: Duration) -> TransportError {
+    fn connect_error(&self, e: ConnectError, timeout: Duration) -> TransportError {
         if let Some((expected, actual)) = self
             .mismatch
             .lock()
@@ -172,83 +208,179 @@ impl HttpsTransport {
             };
         }
         let endpoint = self.opts.base_url.clone();
-        if e.is_timeout() {
-            return TransportError::Timeout {
+        match e {
+            ConnectError::Connect(reason) => TransportError::Connect { endpoint, reason },
+            ConnectError::Tls(reason) => TransportError::Tls { endpoint, reason },
+            ConnectError::Timeout => TransportError::Timeout {
                 endpoint,
-                after: timeout,
-            };
+                after: timeout.min(self.opts.connect_timeout),
+            },
         }
-        let reason = error_chain(&e);
-        if e.is_connect() {
-            if reason.contains("certificate") || reason.contains("tls") || reason.contains("TLS") {
-                return TransportError::Tls { endpoint, reason };
-            }
-            return TransportError::Connect { endpoint, reason };
-        }
-        TransportError::Io(format!("{endpoint}: {reason}"))
     }
 
-    async fn send_inner(&self, req: Request) -> Result<Response, TransportError> {
-        let _permit = self
+    fn request(&self, req: Request) -> http::Request<Full<Bytes>> {
+        let mut out = http::Request::new(Full::new(req.body));
+        *out.method_mut() = req.method;
+        // An origin-form target; a path that is not a valid URI is the caller's error and
+        // gets the BMC's 4xx for `/`, never a panic.
+        *out.uri_mut() = req
+            .path
+            .parse()
+            .unwrap_or_else(|_| http::Uri::from_static("/"));
+        let mut headers = req.headers;
+        headers.insert(HOST, self.host.clone());
+        headers
+            .entry(USER_AGENT)
+            .or_insert(HeaderValue::from_static(USER_AGENT_VALUE));
+        headers
+            .entry(ACCEPT)
+            .or_insert(HeaderValue::from_static("application/json"));
+        headers
+            .entry("OData-Version")
+            .or_insert(HeaderValue::from_static("4.0"));
+        *out.headers_mut() = headers;
+        out
+    }
+
+    /// Sends on an idle connection, or on a new one when there is none or the idle one was
+    /// closed before the request went out (a request is never sent twice).
+    async fn exchange(
+        &self,
+        req: http::Request<Full<Bytes>>,
+        timeout: Duration,
+    ) -> Result<(http::Response<hyper::body::Incoming>, Sender), TransportError> {
+        let mut req = req;
+        let mut reused = self.pool.take_idle();
+        loop {
+            let fresh = reused.is_none();
+            let mut sender = match reused.take() {
+                Some(s) => s,
+                None => self
+                    .pool
+                    .connect()
+                    .await
+                    .map_err(|e| self.connect_error(e, timeout))?,
+            };
+            if sender.ready().await.is_err() {
+                if fresh {
+                    return Err(TransportError::Io(format!(
+                        "{}: the connection closed at once",
+                        self.opts.base_url
+                    )));
+                }
+                continue;
+            }
+            match sender.try_send_request(req).await {
+                Ok(resp) => return Ok((resp, sender)),
+                Err(mut e) => match e.take_message() {
+                    Some(back) if !fresh => req = back,
+                    _ => {
+                        return Err(TransportError::Io(format!(
+                            "{}: {}",
+                            self.opts.base_url,
+                            error_chain(e.error())
+                        )))
+                    }
+                },
+            }
+        }
+    }
+
+    /// One request: whole answers up to [`STREAM_ABOVE`] (and all answers when `whole`),
+    /// a stream beyond that and for event streams.
+    async fn send_streamed_inner(
+        &self,
+        req: Request,
+        whole: bool,
+    ) -> Result<Streamed, TransportError> {
+        let permit = self
             .in_flight
-            .acquire()
+            .clone()
+            .acquire_owned()
             .await
             .map_err(|e| TransportError::Io(e.to_string()))?;
         let timeout = req.timeout.unwrap_or(self.opts.request_timeout);
-        let mut url = self.base.clone();
-        let (path, query) = match req.path.split_once('?') {
-            Some((p, q)) => (p, Some(q)),
-            None => (req.path.as_str(), None),
+        let path = req.path.clone();
+        let http_req = self.request(req);
+        let timed_out = || TransportError::Timeout {
+            endpoint: self.opts.base_url.clone(),
+            after: timeout,
         };
-        url.set_path(path);
-        url.set_query(query);
-        let mut headers = req.headers;
-        headers
-            .entry(http::header::ACCEPT)
-            .or_insert(http::HeaderValue::from_static("application/json"));
-        headers
-            .entry("OData-Version")
-            .or_insert(http::HeaderValue::from_static("4.0"));
-        let send = self
-            .client
-            .request(req.method, url)
-            .headers(headers)
-            .body(req.body)
-            .timeout(timeout)
-            .send();
-        let mut resp = send.await.map_err(|e| self.map_error(e, timeout))?;
-        let (status, headers) = (resp.status(), std::mem::take(resp.headers_mut()));
-        // Most answers come in one chunk: keep it as it is; copy only when there are several.
-        let mut chunks: Vec<Bytes> = Vec::new();
-        let mut len = 0;
-        while let Some(chunk) = resp.chunk().await.map_err(|e| self.map_error(e, timeout))? {
-            len += chunk.len();
-            if len > self.opts.max_body {
-                return Err(TransportError::Malformed(format!(
-                    "response to {} is larger than {} bytes",
-                    req.path, self.opts.max_body
-                )));
-            }
-            chunks.push(chunk);
+        let deadline = tokio::time::Instant::now() + timeout;
+        let (resp, sender) = tokio::time::timeout_at(deadline, self.exchange(http_req, timeout))
+            .await
+            .map_err(|_| timed_out())??;
+        let (parts, incoming) = resp.into_parts();
+        let max = self.opts.max_body;
+        let declared = parts
+            .headers
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > max as u64) {
+            return Err(too_large(&path, max));
         }
-        let body = match chunks.len() {
-            0 => Bytes::new(),
-            1 => chunks.pop().unwrap_or_default(),
-            _ => {
-                let mut all = BytesMut::with_capacity(len);
-                chunks.iter().for_each(|c| all.extend_from_slice(c));
-                all.freeze()
-            }
+        let events = !whole && Streamed::is_event_stream(&parts.headers);
+        let (permit, max, quiet) = match events {
+            true => (None, None, None),
+            false => (Some(permit), Some(max), Some(timeout)),
         };
-        Ok(Response {
-            status,
-            headers,
-            body,
+        let conn = (self.pool.clone(), sender);
+        let mut body = Upstream::new(incoming, conn, permit, max, path, quiet);
+        let mut chunks = VecDeque::new();
+        let mut len = 0;
+        if !events {
+            use futures::StreamExt;
+            let whole_until = if whole { usize::MAX } else { STREAM_ABOVE };
+            loop {
+                let next = tokio::time::timeout_at(deadline, body.next())
+                    .await
+                    .map_err(|_| timed_out())?;
+                match next {
+                    None => {
+                        return Ok(Streamed {
+                            status: parts.status,
+                            headers: parts.headers,
+                            body: Body::Whole(concat(chunks, len)),
+                        })
+                    }
+                    Some(chunk) => {
+                        let chunk = chunk?;
+                        len += chunk.len();
+                        chunks.push_back(chunk);
+                        if len > whole_until {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        let rest = Prefixed {
+            prefix: chunks,
+            rest: body,
+        };
+        Ok(Streamed {
+            status: parts.status,
+            headers: parts.headers,
+            body: Body::Stream(Box::pin(rest)),
         })
     }
 }
 
-/// The error and its causes in one line, as reqwest hides the interesting part in sources.
+/// Most answers come in one chunk: keep it as it is; copy only when there are several.
+fn concat(mut chunks: VecDeque<Bytes>, len: usize) -> Bytes {
+    match chunks.len() {
+        0 => Bytes::new(),
+        1 => chunks.pop_front().unwrap_or_default(),
+        _ => {
+            let mut all = BytesMut::with_capacity(len);
+            chunks.iter().for_each(|c| all.extend_from_slice(c));
+            all.freeze()
+        }
+    }
+}
+
+/// The error and its causes in one line, as hyper and rustls hide the interesting part in sources.
 fn error_chain(e: &dyn std::error::Error) -> String {
     let mut parts = vec![e.to_string()];
     let mut source = e.source();
@@ -262,7 +394,14 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 
 impl Transport for HttpsTransport {
     fn send(&self, req: Request) -> SendFuture<'_> {
-        Box::pin(self.send_inner(req))
+        Box::pin(async move {
+            let streamed = self.send_streamed_inner(req, true).await?;
+            streamed.into_whole().await
+        })
+    }
+
+    fn send_streamed(&self, req: Request) -> StreamedFuture<'_> {
+        Box::pin(self.send_streamed_inner(req, false))
     }
 
     fn kind(&self) -> &'static str {

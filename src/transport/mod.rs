@@ -1,7 +1,7 @@
 //! How bytes reach the BMC. One trait, [`Transport`], sends one HTTP request and returns the
 //! answer; everything above it (session core, reaper, proxy) is transport-blind.
 //!
-//! Implementations: `https` (reqwest + rustls with explicit trust) and `chif` (HPE's CHIF
+//! Implementations: `https` (hyper + rustls with explicit trust) and `chif` (HPE's CHIF
 //! library loaded at run time). Dispatch on the configured transport happens in one place,
 //! the daemon's start-up.
 
@@ -14,7 +14,10 @@ use std::time::Duration;
 pub mod https;
 pub mod metered;
 pub mod rebind;
+mod pool;
+pub mod streamed;
 pub mod trust;
+mod upstream;
 
 use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode};
@@ -123,10 +126,19 @@ pub enum TransportError {
 pub type SendFuture<'a> =
     Pin<Box<dyn Future<Output = Result<Response, TransportError>> + Send + 'a>>;
 
+pub type StreamedFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<streamed::Streamed, TransportError>> + Send + 'a>>;
+
 /// Sends one HTTP request to the BMC. Implementations are cheap to share (`Arc<dyn Transport>`)
 /// and safe to call concurrently; they bound their own concurrency.
 pub trait Transport: Send + Sync {
     fn send(&self, req: Request) -> SendFuture<'_>;
+
+    /// [`Transport::send`], but a large answer or an event stream may come as a stream
+    /// ([`streamed`]); by default the answer is whole.
+    fn send_streamed(&self, req: Request) -> StreamedFuture<'_> {
+        Box::pin(async move { self.send(req).await.map(streamed::Streamed::whole) })
+    }
 
     /// A short human name for logs and `agentctl status`: `https` or `chif`.
     fn kind(&self) -> &'static str;

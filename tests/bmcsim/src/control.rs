@@ -58,6 +58,9 @@ pub async fn handle(sim: &Sim, ctx: &Ctx, req: Request<Bytes>) -> Reply {
             Ok(json_reply(StatusCode::OK, &json!({ "cleared": true })))
         }
         (Method::GET, "/_sim/config") => Ok(config(sim)),
+        (Method::POST, "/_sim/event") => {
+            body(&req).map(|b| json_reply(StatusCode::OK, &crate::streams::emit_request(sim, &b)))
+        }
         _ => Ok(json_reply(
             StatusCode::NOT_FOUND,
             &json!({ "error": format!("no control endpoint {} {path}", req.method()) }),

@@ -180,7 +180,7 @@ pub async fn handle(sim: Arc<Sim>, ctx: Ctx, req: Request<Bytes>) -> Reply {
 }
 
 /// The channel header is honoured only from loopback peers (tests and the CHIF stand-in).
-fn effective_channel(ctx: &Ctx, req: &Request<Bytes>) -> Channel {
+pub fn effective_channel(ctx: &Ctx, req: &Request<Bytes>) -> Channel {
     if !ctx.peer.ip().is_loopback() {
         return ctx.channel;
     }
@@ -300,7 +300,7 @@ fn injected_fault(sim: &Sim, method: &http::Method, path: &str) -> Option<Reply>
     None
 }
 
-fn authenticate(sim: &Sim, channel: Channel, req: &Request<Bytes>) -> Caller {
+pub fn authenticate(sim: &Sim, channel: Channel, req: &Request<Bytes>) -> Caller {
     if let Some(token) = req
         .headers()
         .get("x-auth-token")

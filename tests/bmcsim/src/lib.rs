@@ -20,6 +20,7 @@ pub mod render;
 mod server;
 pub mod sessions;
 mod state;
+mod streams;
 pub mod tree;
 mod tree_dmtf;
 

@@ -154,6 +154,13 @@ async fn one(sim: Arc<Sim>, ctx: &Ctx, fd: RawFd, req: Request<Incoming>) -> Res
         Err(_) => return too_large(&sim),
     };
     let req = Request::from_parts(parts, bytes);
+    // The event stream and large blobs are served as streams, outside the request log.
+    if !sim.is_down() {
+        let channel = handler::effective_channel(ctx, &req);
+        if let Some(resp) = crate::streams::route(&sim, channel, &req) {
+            return resp.map(|b| b.map_err(|never| match never {}).boxed());
+        }
+    }
     let ctx = Ctx {
         peer: ctx.peer,
         local: ctx.local,

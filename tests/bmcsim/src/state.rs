@@ -85,6 +85,10 @@ pub struct Sim {
     pub account: Mutex<(String, String)>,
     /// (requests authenticated by a session, sessions revoked) under `revoke_every`.
     pub revocations: Mutex<(u64, u64)>,
+    /// Open SSE streams (`GET /redfish/v1/EventService/SSE`), fed by `POST /_sim/event`.
+    pub subscribers: Mutex<Vec<tokio::sync::mpsc::Sender<bytes::Bytes>>>,
+    /// The last event's id.
+    pub event_id: Mutex<u64>,
 }
 
 impl Sim {
@@ -105,6 +109,8 @@ impl Sim {
             inband_addrs: Mutex::new(Vec::new()),
             account,
             revocations: Mutex::new((0, 0)),
+            subscribers: Mutex::new(Vec::new()),
+            event_id: Mutex::new(0),
         })
     }
 
