@@ -8,7 +8,7 @@ use std::time::Duration;
 use bytes::{Bytes, BytesMut};
 use tokio::sync::Semaphore;
 
-use super::trust::{FingerprintVerifier, Mismatch, Trust};
+use super::trust::{Fingerprint, FingerprintVerifier, Mismatch, Recording, Seen, Trust};
 use super::{Request, Response, SendFuture, Transport, TransportError};
 
 #[derive(Debug, Clone)]
@@ -55,6 +55,7 @@ pub struct HttpsTransport {
     client: reqwest::Client,
     in_flight: Semaphore,
     mismatch: Mismatch,
+    seen: Seen,
 }
 
 /// Installs the ring provider once per process (reqwest is built without a provider).
@@ -68,12 +69,13 @@ pub fn install_crypto_provider() -> Arc<rustls::crypto::CryptoProvider> {
 fn tls_config(
     opts: &HttpsOptions,
     mismatch: &Mismatch,
+    seen: &Seen,
 ) -> Result<rustls::ClientConfig, TransportError> {
     let provider = install_crypto_provider();
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(|e| tls_error(opts, e))?;
-    let config = match &opts.trust {
+    let verifier: Arc<dyn rustls::client::danger::ServerCertVerifier> = match &opts.trust {
         Trust::Ca(path) => {
             let pem = std::fs::read(path).map_err(|e| {
                 tls_error(opts, format!("reading CA bundle {}: {e}", path.display()))
@@ -88,25 +90,30 @@ fn tls_config(
                     format!("no certificate in CA bundle {}", path.display()),
                 ));
             }
-            builder.with_root_certificates(roots).with_no_client_auth()
+            rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
+                .build()
+                .map_err(|e| tls_error(opts, e))?
         }
         trust => {
             if matches!(trust, Trust::Insecure) {
                 tracing::warn!(endpoint = %opts.base_url, "TLS verification is disabled (tls = \"insecure\"): anyone on the path can impersonate the BMC");
             }
-            let verifier = FingerprintVerifier {
+            Arc::new(FingerprintVerifier {
                 endpoint: opts.base_url.clone(),
                 trust: trust.clone(),
                 mismatch: mismatch.clone(),
                 provider,
-            };
-            builder
-                .dangerous()
-                .with_custom_certificate_verifier(Arc::new(verifier))
-                .with_no_client_auth()
+            })
         }
     };
-    Ok(config)
+    let recording = Recording {
+        inner: verifier,
+        seen: seen.clone(),
+    };
+    Ok(builder
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(recording))
+        .with_no_client_auth())
 }
 
 /// The DER certificates of a PEM bundle.
@@ -127,6 +134,7 @@ fn tls_error(opts: &HttpsOptions, e: impl std::fmt::Display) -> TransportError {
 impl HttpsTransport {
     pub fn new(opts: HttpsOptions) -> Result<HttpsTransport, TransportError> {
         let mismatch: Mismatch = Arc::new(Mutex::new(None));
+        let seen: Seen = Arc::new(Mutex::new(None));
         // reqwest is built without a provider and panics without one, even for http://.
         install_crypto_provider();
         let mut builder = reqwest::Client::builder()
@@ -137,7 +145,7 @@ impl HttpsTransport {
             .pool_idle_timeout(opts.pool_idle_timeout)
             .user_agent(concat!("hostagent/", env!("CARGO_PKG_VERSION")));
         if opts.base_url.starts_with("https://") {
-            builder = builder.tls_backend_preconfigured(tls_config(&opts, &mismatch)?);
+            builder = builder.tls_backend_preconfigured(tls_config(&opts, &mismatch, &seen)?);
         } else {
             tracing::warn!(endpoint = %opts.base_url, "PLAIN HTTP to the BMC: the password crosses in clear and no TLS trust applies; for tests against a simulator only (bmc.allow_plaintext_http_for_testing)");
         }
@@ -155,6 +163,7 @@ impl HttpsTransport {
             opts,
             client,
             mismatch,
+            seen,
         })
     }
 
@@ -271,5 +280,9 @@ impl Transport for HttpsTransport {
 
     fn endpoint(&self) -> String {
         self.opts.base_url.clone()
+    }
+
+    fn peer_fingerprint(&self) -> Option<Fingerprint> {
+        self.seen.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 }

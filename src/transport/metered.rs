@@ -80,4 +80,8 @@ impl Transport for Metered {
     fn sessionless(&self) -> bool {
         self.inner.sessionless()
     }
+
+    fn peer_fingerprint(&self) -> Option<super::trust::Fingerprint> {
+        self.inner.peer_fingerprint()
+    }
 }

@@ -138,4 +138,9 @@ pub trait Transport: Send + Sync {
     fn sessionless(&self) -> bool {
         false
     }
+
+    /// The fingerprint of the certificate the last handshake accepted (HTTPS only).
+    fn peer_fingerprint(&self) -> Option<trust::Fingerprint> {
+        None
+    }
 }
