@@ -17,6 +17,7 @@ use crate::secret::Secret;
 
 // The kernel's keyctl ABI (include/uapi/linux/keyctl.h).
 const KEYCTL_DESCRIBE: libc::c_long = 6;
+const KEYCTL_LINK: libc::c_long = 8;
 const KEYCTL_SEARCH: libc::c_long = 10;
 const KEYCTL_READ: libc::c_long = 11;
 const KEYCTL_INVALIDATE: libc::c_long = 21;
@@ -31,7 +32,8 @@ pub enum Kind {
     /// `/proc/sys/kernel/keys/persistent_keyring_expiry` seconds unused; every store and
     /// [`Keyring::touch`] renews it).
     Persistent,
-    /// The uid's user keyring: survives the daemon while another process of the uid lives.
+    /// The uid's user keyring: since Linux 5.3 it is kept by the user namespace and survives
+    /// the daemon even when no other process of the uid lives (measured, docs/HMC.md).
     User,
 }
 
@@ -104,11 +106,21 @@ impl Keyring {
         })
     }
 
-    /// Renews the persistent keyring's expiry, and makes it possessed by the calling thread:
-    /// its keys are writable and readable only by a possessor.
+    /// Makes the keyring possessed by the calling thread (its keys are writable and readable
+    /// only by a possessor), and renews the persistent keyring's expiry.
+    ///
+    /// The user keyring needs the link too: a service's session keyring is its own
+    /// (systemd's `KeyringMode=private`) and does not lead to it, so without the link a
+    /// restarted daemon finds its key but may not read it, and logs on again — measured: one
+    /// session leaked per SIGKILL (tests/hmc_keyring_fallback.rs).
     pub fn touch(&self) {
-        if self.kind == Kind::Persistent {
-            possess_persistent();
+        match self.kind {
+            Kind::Persistent => {
+                possess_persistent();
+            }
+            Kind::User => {
+                keyctl(KEYCTL_LINK, self.id, KEY_SPEC_THREAD_KEYRING as usize, 0, 0);
+            }
         }
     }
 
