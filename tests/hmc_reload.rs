@@ -146,6 +146,49 @@ async fn a_config_that_does_not_load_on_sighup_changes_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_changed_table_is_logged_off_then_on_again_with_its_new_settings() {
+    let sim = hmcsim::start(HmcSimConfig::default()).await.unwrap();
+    let keep = hmcsim::start(HmcSimConfig::default()).await.unwrap();
+    let d = start(&[HmcSpec::of("keep", &keep, false)], "");
+    let spec = HmcSpec::of("lab", &sim, false);
+    tokio::task::block_in_place(|| {
+        d.wait_logged_on("keep");
+        d.write_dropin("50-lab.toml", &d.table(&spec));
+        d.reload(1);
+        d.wait_logged_on("lab");
+        let changed = format!("{}audit_memento = \"v2\"\n", d.table(&spec));
+        d.write_dropin("50-lab.toml", &changed);
+        d.reload(2);
+        d.wait_logged_on("lab");
+    });
+    assert_eq!(
+        logoffs(&sim),
+        1,
+        "the old session logged off: {:?}",
+        sim.log()
+    );
+    let mementos: Vec<_> = sim
+        .sessions()
+        .into_iter()
+        .map(|s| s.audit_memento)
+        .collect();
+    assert_eq!(
+        mementos,
+        vec![Some("v2".to_string())],
+        "one session, the new table's"
+    );
+    assert_eq!(keys_of(&d.socket, "lab").len(), 1, "one key");
+    assert_eq!(
+        keep.issued_tokens().len(),
+        1,
+        "the unchanged table kept its session"
+    );
+    drop(d);
+    sim.shutdown().await;
+    keep.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_table_removed_while_the_agent_was_down_is_logged_off_at_the_next_start() {
     let keep = hmcsim::start(HmcSimConfig::default()).await.unwrap();
     let drop_sim = hmcsim::start(HmcSimConfig::default()).await.unwrap();
