@@ -383,8 +383,9 @@ impl Upstream {
     /// [`HmcError::Closed`] instead of making a new session), then [`Upstream::logoff`].
     pub async fn close(&self) -> Result<(), HmcError> {
         self.closed.store(true, std::sync::atomic::Ordering::SeqCst);
-        // A logon under way finishes (or fails) first, so its token is logged off too.
-        let _one = self.logon_lock.lock().await;
+        // A logon under way finishes (or fails) first, so its token is logged off too; one
+        // that hangs does not hold the stop for longer than a logoff may take.
+        let _one = tokio::time::timeout(self.opts.logoff_timeout, self.logon_lock.lock()).await;
         self.logoff().await
     }
 
