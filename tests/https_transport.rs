@@ -244,14 +244,18 @@ async fn ca_mode_accepts_what_its_bundle_signs_and_refuses_the_rest() {
     );
     let own = dir.path().join("own.pem");
     std::fs::write(&own, sim.cert_pem()).unwrap();
-    let result = HttpsTransport::new(HttpsOptions::new(sim.base_url(), Trust::Ca(own)))
-        .unwrap()
-        .send(Request::get("/redfish/v1/"))
-        .await;
+    let t = HttpsTransport::new(HttpsOptions::new(sim.base_url(), Trust::Ca(own))).unwrap();
+    assert_eq!(t.peer_fingerprint(), None, "no handshake yet");
+    let result = t.send(Request::get("/redfish/v1/")).await;
     assert_eq!(
         result.unwrap().status,
         200,
         "a bundle holding the BMC's own certificate (chain and IP name checked)"
+    );
+    assert_eq!(
+        t.peer_fingerprint(),
+        Some(Fingerprint::parse(&sim.cert_sha256()).unwrap()),
+        "the certificate the CA vouched for is recorded (an HMC key keeps it for the logoff)"
     );
     other.shutdown().await;
     sim.shutdown().await;

@@ -58,6 +58,21 @@ daemon's first reaper cycle, whatever their kind and idle time; \fBagentctl \-\-
 never takes a session for an orphan.
 "#;
 
+const SIGNALS: &str = r#".SH SIGNALS
+.TP
+SIGTERM, SIGINT
+stop: leases are closed, the agent logs out of the BMC and off every HMC, each with a fresh
+timeout
+.TP
+SIGHUP (\fBsystemctl reload hostagentd\fR)
+read the configuration again and apply its \fB[[hmc]]\fR tables: a removed table's session
+is logged off the HMC, its key dropped from the kernel keyring, its virtual sessions ended
+and its listener closed; an added table logs on (with the usual back\-off) and serves; a
+changed table is removed, then added. Only \fB[[hmc]]\fR tables are reloaded: every other
+setting needs a restart (the log says so when one changed). A configuration that does not
+load is logged with its error and changes nothing.
+"#;
+
 const FILES: &str = r#".SH FILES
 .TP
 /etc/hostagent/hostagent.toml, /etc/hostagent/conf.d/*.toml
@@ -134,7 +149,7 @@ fn config_page() -> String {
             ));
         }
     }
-    out.push_str(".SH \"[[hmc]]\"\nIBM Power HMCs, any number of tables, none by default; the tables of every layer add up (a drop\\-in per HMC is the usual way). Each HMC gets one session, shared by local clients through virtual sessions.\n");
+    out.push_str(".SH \"[[hmc]]\"\nIBM Power HMCs, any number of tables, none by default; the tables of every layer add up (a drop\\-in per HMC is the usual way). Each HMC gets one session, shared by local clients through virtual sessions. These tables, and only they, are applied again at a reload (SIGHUP, \\fBsystemctl reload hostagentd\\fR): see \\fBhostagentd\\fR(8).\n");
     for (key, ty, default, doc) in HMC_SCHEMA {
         let ty = match ty {
             KeyType::Float => "number",
@@ -170,7 +185,7 @@ fn expected_files() -> Vec<(PathBuf, String)> {
         ),
         (
             root().join("man/hostagentd.8"),
-            man_page(hostagentd::Args::command(), &[FILES, see_also_d]),
+            man_page(hostagentd::Args::command(), &[SIGNALS, FILES, see_also_d]),
         ),
         (root().join("man/hostagent.toml.5"), config_page()),
     ];

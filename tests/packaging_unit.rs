@@ -145,6 +145,8 @@ fn the_unit_keeps_what_the_agent_needs() {
         "char-hpilo",
         "/dev/ipmi0",
         "LoadCredentialEncrypted=",
+        // SIGHUP reloads the [[hmc]] tables (tests/hmc_reload.rs).
+        "ExecReload=/bin/kill -HUP $MAINPID",
     ] {
         assert!(UNIT.contains(needed), "the unit lacks {needed}");
     }

@@ -42,7 +42,7 @@ impl Api {
     /// The exposition now; while connecting, the limit is the configured one.
     pub async fn metrics_text(&self) -> String {
         let m = metrics::global();
-        for hmc in &self.hmcs.0 {
+        for hmc in &self.hmcs.all() {
             m.hmc_virtual_sessions
                 .get_or_create(&vec![("hmc", hmc.settings.name.clone())])
                 .set(hmc.sessions.len() as i64);

@@ -42,9 +42,10 @@ pub struct Core {
 }
 
 /// What a listener serves: the whole local API, or one HMC's REST API at its root (an
-/// `[[hmc]]` table's `listen`), by the HMC's index in [`crate::hmc::Hmcs`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// `[[hmc]]` table's `listen`), by the HMC's name in [`crate::hmc::Hmcs`] (looked up at each
+/// request: a table removed at a reload answers 404 at once).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scope {
     Api,
-    Hmc(usize),
+    Hmc(Arc<str>),
 }

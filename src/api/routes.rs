@@ -52,10 +52,13 @@ pub async fn hmc(api: &super::Api, peer: &Peer, scope: super::Scope, req: Reques
         .map(|q| format!("?{q}"))
         .unwrap_or_default();
     let (found, base, sub) = match scope {
-        super::Scope::Hmc(i) => {
-            let hmc = api.hmcs.0.get(i);
+        super::Scope::Hmc(name) => {
+            let hmc = api.hmcs.get(&name);
             let base = listener_base(req.headers())
-                .or_else(|| hmc.and_then(|h| h.settings.listen.map(|a| format!("https://{a}"))))
+                .or_else(|| {
+                    let listen = hmc.as_ref().and_then(|h| h.settings.listen);
+                    listen.map(|a| format!("https://{a}"))
+                })
                 .unwrap_or_default();
             (hmc, base, path.clone())
         }
@@ -69,12 +72,7 @@ pub async fn hmc(api: &super::Api, peer: &Peer, scope: super::Scope, req: Reques
         }
     };
     let Some(hmc) = found else {
-        let names: Vec<&str> = api
-            .hmcs
-            .0
-            .iter()
-            .map(|h| h.settings.name.as_str())
-            .collect();
+        let names = api.hmcs.names();
         return error(
             StatusCode::NOT_FOUND,
             "not_found",

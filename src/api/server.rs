@@ -149,7 +149,7 @@ pub async fn serve_connection<S>(
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
-        let api = api.clone();
+        let (api, scope) = (api.clone(), scope.clone());
         async move {
             Ok::<_, std::convert::Infallible>(wire(
                 serve_request(&api, peer, via, scope, req).await,
@@ -190,8 +190,8 @@ fn wire(mut answer: Answer) -> http::Response<WireBody> {
 
 /// How much of a body this peer's request may have read: readers only need one to log in
 /// through the proxy (a POST); nothing else they may do takes a body, so none is read.
-fn body_limit(role: Role, method: &Method, path: &str, scope: Scope) -> usize {
-    if scope != Scope::Api || routes::hmc_path(path).is_some() {
+fn body_limit(role: Role, method: &Method, path: &str, scope: &Scope) -> usize {
+    if *scope != Scope::Api || routes::hmc_path(path).is_some() {
         // Readers only log on (PUT of a LogonRequest).
         return match role {
             Role::Admin => crate::proxy::MAX_REQUEST,
@@ -236,7 +236,7 @@ async fn serve_request(
                 .map(Body::from);
         }
         let (parts, body) = req.into_parts();
-        let limit = body_limit(peer.role, &parts.method, parts.uri.path(), scope);
+        let limit = body_limit(peer.role, &parts.method, parts.uri.path(), &scope);
         let body = match read_limited(body, limit).await {
             Ok(b) => b,
             Err(reply) => return reply.map(Body::from),
@@ -246,7 +246,7 @@ async fn serve_request(
             .map(Body::from);
     };
     let (parts, body) = req.into_parts();
-    let limit = body_limit(peer.role, &parts.method, parts.uri.path(), scope);
+    let limit = body_limit(peer.role, &parts.method, parts.uri.path(), &scope);
     let body = if limit == 0 {
         Bytes::new()
     } else {

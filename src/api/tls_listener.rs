@@ -121,6 +121,7 @@ pub async fn serve_scope(
             gate.refusals.refused(Some(peer.uid), Refusal::NoRole);
         }
         let (api, acceptor, stop) = (api.clone(), https.acceptor.clone(), stop.clone());
+        let scope = scope.clone();
         tokio::spawn(async move {
             let tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
                 Ok(Ok(tls)) => tls,

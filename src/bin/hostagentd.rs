@@ -1,5 +1,6 @@
 //! `hostagentd`: parse flags, load the layered config, set up logging, bind the API socket and
-//! run the daemon until SIGTERM or SIGINT. The logic lives in `hostagent::daemon`.
+//! run the daemon until SIGTERM or SIGINT; at SIGHUP, load the config again for the daemon to
+//! apply its `[[hmc]]` tables. The logic lives in `hostagent::daemon`.
 
 use clap::Parser;
 use hostagent::cli::hostagentd::Args;
@@ -36,7 +37,7 @@ fn main() {
         .enable_all()
         .build()
         .expect("tokio runtime");
-    if let Err(e) = runtime.block_on(run(settings, args.sysfs_root.clone())) {
+    if let Err(e) = runtime.block_on(run(settings, sources, args.sysfs_root.clone())) {
         eprintln!("hostagentd: {e:#}");
         std::process::exit(1);
     }
@@ -59,7 +60,12 @@ fn workers() -> Result<usize, String> {
     }
 }
 
-async fn run(settings: config::Settings, sysfs_root: std::path::PathBuf) -> anyhow::Result<()> {
+async fn run(
+    settings: config::Settings,
+    sources: Sources,
+    sysfs_root: std::path::PathBuf,
+) -> anyhow::Result<()> {
+    let reloads = reload_on_sighup(sources)?;
     if !settings.state.memory_only && settings.state.dir.exists() {
         hostagent::api::socket::check_private_dir(
             &settings.state.dir,
@@ -74,7 +80,14 @@ async fn run(settings: config::Settings, sysfs_root: std::path::PathBuf) -> anyh
         )
     })?;
     let socket = settings.api.socket.clone();
-    let result = hostagent::daemon::run(settings, sysfs_root, listener, shutdown_signal()).await;
+    let result = hostagent::daemon::run_with_reloads(
+        settings,
+        sysfs_root,
+        listener,
+        shutdown_signal(),
+        reloads,
+    )
+    .await;
     let _ = std::fs::remove_file(&socket);
     result
 }
@@ -91,4 +104,23 @@ async fn shutdown_signal() {
         _ = term.recv() => {}
         _ = int.recv() => {}
     }
+}
+
+/// Each SIGHUP: the layered config loaded again, or why it does not load.
+fn reload_on_sighup(
+    sources: Sources,
+) -> anyhow::Result<tokio::sync::mpsc::UnboundedReceiver<hostagent::daemon::hmcs::Reload>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut hup = signal(SignalKind::hangup())?;
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while hup.recv().await.is_some() {
+            tracing::info!("SIGHUP: reloading the configuration ([[hmc]] tables)");
+            let loaded = config::load(&sources).map_err(anyhow::Error::from);
+            if tx.send(loaded).is_err() {
+                return;
+            }
+        }
+    });
+    Ok(rx)
 }

@@ -4,6 +4,7 @@
 //! near full), and log out at shutdown.
 
 pub mod core_dumps;
+pub mod hmcs;
 pub mod logging;
 mod loops;
 pub mod systemd;
@@ -12,9 +13,8 @@ use std::future::Future;
 use std::sync::Arc;
 
 use tokio::net::UnixListener;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 
-use crate::api::Scope;
 use crate::api::{server, tls_listener, Api, Core};
 use crate::config::{Settings, TransportChoice};
 use crate::connect::ConnectError;
@@ -28,6 +28,20 @@ pub async fn run(
     sysfs_root: std::path::PathBuf,
     listener: UnixListener,
     shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    // Never sent on: no reload.
+    let (_keep, reloads) = mpsc::unbounded_channel();
+    run_with_reloads(settings, sysfs_root, listener, shutdown, reloads).await
+}
+
+/// [`run`], applying each config that `reloads` brings (SIGHUP) to the `[[hmc]]` tables
+/// ([`hmcs`]).
+pub async fn run_with_reloads(
+    settings: Settings,
+    sysfs_root: std::path::PathBuf,
+    listener: UnixListener,
+    shutdown: impl Future<Output = ()>,
+    reloads: mpsc::UnboundedReceiver<hmcs::Reload>,
 ) -> anyhow::Result<()> {
     let notifier = systemd::Notifier::from_env();
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -64,12 +78,13 @@ pub async fn run(
             stop_rx.clone(),
         )));
     }
-    tasks.extend(start_hmcs(&api, &stop_rx).await?);
+    let hmc_tasks = hmcs::HmcTasks::start(&api, &settings).await?;
+    tasks.push(tokio::spawn(hmc_tasks.run(reloads, stop_rx.clone())));
     if settings.bmc.transport == TransportChoice::None {
         notifier.ready();
-        notifier.status(&format!("serving {} HMC(s); no BMC", hmcs.0.len()));
+        notifier.status(&format!("serving {} HMC(s); no BMC", hmcs.len()));
         tracing::info!(
-            hmcs = hmcs.0.len(),
+            hmcs = hmcs.len(),
             "serving HMCs only (bmc.transport = \"none\")"
         );
         shutdown.await;
@@ -142,29 +157,6 @@ pub async fn run(
         tracing::warn!(error = %e, "logout at shutdown failed");
     }
     Ok(())
-}
-
-/// Each HMC's own listener and its logon task; one HMC that is unreachable holds back
-/// neither the others nor the BMC.
-async fn start_hmcs(
-    api: &Arc<Api>,
-    stop: &watch::Receiver<bool>,
-) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
-    let mut tasks = Vec::new();
-    for (i, hmc) in api.hmcs.0.iter().enumerate() {
-        if let Some(addr) = hmc.settings.listen {
-            let key = format!("hmc.{}.listen", hmc.settings.name);
-            let https = tls_listener::bind_for(addr, &key).await?;
-            tasks.push(tokio::spawn(tls_listener::serve_scope(
-                api.clone(),
-                https,
-                Scope::Hmc(i),
-                stop.clone(),
-            )));
-        }
-        tasks.push(tokio::spawn(crate::hmc::run(hmc.clone(), stop.clone())));
-    }
-    Ok(tasks)
 }
 
 /// Stops every task and logs off every HMC (each with a fresh timeout).

@@ -34,6 +34,10 @@ pub enum HmcError {
     },
     #[error("HMC {name}: a logon is under way and did not finish within {}s", .wait.as_secs())]
     LogonPending { name: String, wait: Duration },
+    #[error(
+        "HMC {name} is no longer served (its [[hmc]] table was removed, or the agent is stopping)"
+    )]
+    Closed { name: String },
 }
 
 impl HmcError {

@@ -4,17 +4,20 @@
 //! keyring (kernel memory, never swapped to a file, outliving the process), found again at the
 //! next start, checked and reused — or forgotten when the HMC no longer knows it.
 //!
-//! Without persistent keyrings (a kernel built without `CONFIG_PERSISTENT_KEYRINGS`) the
-//! uid's user keyring is used: it outlives the daemon only while another process of that uid
-//! runs (root always has one; a dedicated service user usually does not), so a crash there
-//! may still leak one session (docs/HMC.md).
+//! Without persistent keyrings (a kernel built without `CONFIG_PERSISTENT_KEYRINGS`, or
+//! [`NO_PERSISTENT_ENV`] set for a test) the uid's user keyring is used (docs/HMC.md says
+//! what then survives a crash, as measured).
 //!
-//! Why not a crate: the four `keyctl(2)` calls needed are a few lines over `libc`, which is
+//! What a key holds is [`super::kept::Kept`]; this file only moves payloads in and out.
+//!
+//! Why not a crate: the few `keyctl(2)` calls needed are a few lines over `libc`, which is
 //! already a dependency; the key's payload is read straight into a [`Secret`].
 
 use crate::secret::Secret;
 
 // The kernel's keyctl ABI (include/uapi/linux/keyctl.h).
+const KEYCTL_DESCRIBE: libc::c_long = 6;
+const KEYCTL_LINK: libc::c_long = 8;
 const KEYCTL_SEARCH: libc::c_long = 10;
 const KEYCTL_READ: libc::c_long = 11;
 const KEYCTL_INVALIDATE: libc::c_long = 21;
@@ -29,7 +32,8 @@ pub enum Kind {
     /// `/proc/sys/kernel/keys/persistent_keyring_expiry` seconds unused; every store and
     /// [`Keyring::touch`] renews it).
     Persistent,
-    /// The uid's user keyring: survives the daemon while another process of the uid lives.
+    /// The uid's user keyring: since Linux 5.3 it is kept by the user namespace and survives
+    /// the daemon even when no other process of the uid lives (measured, docs/HMC.md).
     User,
 }
 
@@ -68,10 +72,20 @@ fn keyctl(op: libc::c_long, a: libc::c_long, b: usize, c: usize, d: usize) -> li
     unsafe { libc::syscall(libc::SYS_keyctl, op, a, b, c, d) }
 }
 
+/// Set to `1`, the agent behaves as on a kernel without persistent keyrings: it uses the uid's
+/// user keyring. For tests that measure that fallback only; never set it in production.
+pub const NO_PERSISTENT_ENV: &str = "HOSTAGENT_TEST_NO_PERSISTENT_KEYRING";
+
 impl Keyring {
     /// The persistent keyring of this uid, else the user keyring; `None` when the kernel has
     /// no keyrings at all.
     pub fn open() -> Option<Keyring> {
+        if std::env::var_os(NO_PERSISTENT_ENV).is_some_and(|v| v == "1") {
+            tracing::warn!(
+                "{NO_PERSISTENT_ENV}=1: TEST MODE, the persistent keyring is NOT used; the HMC tokens go to the uid's user keyring as on a kernel without persistent keyrings"
+            );
+            return Keyring::user();
+        }
         let id = possess_persistent();
         if id >= 0 {
             return Some(Keyring {
@@ -92,11 +106,21 @@ impl Keyring {
         })
     }
 
-    /// Renews the persistent keyring's expiry, and makes it possessed by the calling thread:
-    /// its keys are writable and readable only by a possessor.
+    /// Makes the keyring possessed by the calling thread (its keys are writable and readable
+    /// only by a possessor), and renews the persistent keyring's expiry.
+    ///
+    /// The user keyring needs the link too: a service's session keyring is its own
+    /// (systemd's `KeyringMode=private`) and does not lead to it, so without the link a
+    /// restarted daemon finds its key but may not read it, and logs on again — measured: one
+    /// session leaked per SIGKILL (tests/hmc_keyring_fallback.rs).
     pub fn touch(&self) {
-        if self.kind == Kind::Persistent {
-            possess_persistent();
+        match self.kind {
+            Kind::Persistent => {
+                possess_persistent();
+            }
+            Kind::User => {
+                keyctl(KEYCTL_LINK, self.id, KEY_SPEC_THREAD_KEYRING as usize, 0, 0);
+            }
         }
     }
 
@@ -113,7 +137,31 @@ impl Keyring {
         (key >= 0).then_some(key)
     }
 
-    /// The token stored under `description`, if any.
+    /// The descriptions of this keyring's `user` keys that start with `prefix`.
+    pub fn list(&self, prefix: &str) -> Vec<String> {
+        self.touch();
+        let mut ids = vec![0i32; 256];
+        let n = keyctl(
+            KEYCTL_READ,
+            self.id,
+            ids.as_mut_ptr() as usize,
+            ids.len() * 4,
+            0,
+        );
+        if n < 0 {
+            return Vec::new();
+        }
+        let count = (n as usize / 4).min(ids.len());
+        ids[..count]
+            .iter()
+            .filter_map(|&id| describe(id as libc::c_long))
+            .filter_map(|d| d.strip_prefix("user;").map(str::to_string))
+            .filter_map(|d| Some(d.splitn(4, ';').nth(3)?.to_string()))
+            .filter(|d| d.starts_with(prefix))
+            .collect()
+    }
+
+    /// The payload stored under `description`, if any.
     pub fn find(&self, description: &str) -> Option<Secret> {
         let key = self.search(description)?;
         let mut buf = zeroize::Zeroizing::new(vec![0u8; 4096]);
@@ -125,11 +173,11 @@ impl Keyring {
         Some(Secret::new(text))
     }
 
-    /// Stores (or replaces) the token under `description`; the error is the kernel's.
-    pub fn store(&self, description: &str, token: &Secret) -> std::io::Result<()> {
+    /// Stores (or replaces) the payload under `description`; the error is the kernel's.
+    pub fn store(&self, description: &str, payload: &Secret) -> std::io::Result<()> {
         self.touch();
         let desc = std::ffi::CString::new(description).map_err(std::io::Error::other)?;
-        let payload = token.expose().as_bytes();
+        let payload = payload.expose().as_bytes();
         // SAFETY: add_key reads the type and description strings and `payload.len()` bytes of
         // the payload, all valid for the call.
         let key = unsafe {
@@ -156,12 +204,23 @@ impl Keyring {
     }
 }
 
-/// The description a token is stored under: unique per HMC, endpoint and user, so that two
-/// agents' HMCs (or a changed account) never share a key.
-pub fn description(name: &str, endpoint: &str, user: &str) -> String {
-    use sha2::Digest;
-    let digest = sha2::Sha256::digest(format!("{endpoint}\n{user}").as_bytes());
-    format!("hostagent:hmc:{name}:{}", hex::encode(&digest[..8]))
+/// `type;uid;gid;perm;description` of a key, as the kernel describes it.
+fn describe(key: libc::c_long) -> Option<String> {
+    let mut buf = vec![0u8; 512];
+    let n = keyctl(
+        KEYCTL_DESCRIBE,
+        key,
+        buf.as_mut_ptr() as usize,
+        buf.len(),
+        0,
+    );
+    if n <= 0 || n as usize > buf.len() {
+        return None;
+    }
+    let text = buf[..n as usize]
+        .strip_suffix(&[0])
+        .unwrap_or(&buf[..n as usize]);
+    String::from_utf8(text.to_vec()).ok()
 }
 
 #[cfg(test)]
@@ -174,13 +233,18 @@ mod tests {
             eprintln!("SKIPPED: this kernel has no keyrings");
             return;
         };
-        let desc = description("unit", &format!("https://x:{}", std::process::id()), "u");
+        let desc = format!("hostagent:unit:{}", std::process::id());
         let token = Secret::new("A".repeat(236));
         ring.store(&desc, &token).unwrap();
         assert_eq!(ring.find(&desc), Some(token));
         ring.store(&desc, &Secret::new("B=")).unwrap();
         assert_eq!(ring.find(&desc).unwrap().expose(), "B=");
+        assert_eq!(ring.list(&desc), vec![desc.clone()], "listed by its prefix");
         ring.remove(&desc);
         assert_eq!(ring.find(&desc), None);
+        assert!(
+            ring.list(&desc).is_empty(),
+            "an invalidated key is not listed"
+        );
     }
 }

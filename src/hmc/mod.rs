@@ -5,17 +5,24 @@
 //! - [`session`]: the agent's HMC session ([`Upstream`]): XML logon, relogon once, back-off,
 //!   logoff, the token in the kernel keyring between runs ([`keyring`]).
 //! - [`proxy`]: `/rest/api/**` for local clients, with virtual sessions.
+//! - [`kept`]: what the keyring keeps of a session; [`orphans`]: logging off, at start, the
+//!   sessions of tables removed while the agent was down.
+//! - [`build`]: from an `[[hmc]]` table to an [`Hmc`] (account, trust, transport).
 //! - [`xml`]: the HMC's documents; [`error`]: [`HmcError`].
 //!
 //! Each HMC is independent: its logon runs in its own task ([`run`]), so one that is
 //! unreachable or refuses the account holds back neither the others nor the BMC.
 
+pub mod build;
 pub mod error;
+pub mod kept;
 pub mod keyring;
+pub mod orphans;
 pub mod proxy;
 pub mod session;
 pub mod xml;
 
+pub use build::Builder;
 pub use error::HmcError;
 pub use session::{Upstream, UpstreamOptions};
 
@@ -24,13 +31,10 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use crate::config::{HmcSettings, Settings, TlsChoice};
+use crate::config::{HmcSettings, Settings};
 use crate::proxy::rewrite::BmcNames;
 use crate::proxy::virtual_sessions::VirtualSessions;
 use crate::service::HmcStatus;
-use crate::transport::https::{HttpsOptions, HttpsTransport};
-use crate::transport::metered::Metered;
-use crate::transport::trust::{FilePins, Fingerprint, MemoryPins, PinStore, Trust};
 
 /// A virtual session idle this long is forgotten (the client gets 401 and logs on again,
 /// which costs the HMC nothing). HMC sessions themselves default to never expiring; the
@@ -73,64 +77,89 @@ impl Hmc {
     }
 }
 
-/// Every configured HMC, in config order.
+/// Every configured HMC, in config order. The list changes at a reload (`[[hmc]]` tables
+/// removed or added, `daemon::hmcs`); the routes look an HMC up by name at each request, so a
+/// removed one answers 404 at once.
 #[derive(Default)]
-pub struct Hmcs(pub Vec<Arc<Hmc>>);
+pub struct Hmcs {
+    list: std::sync::RwLock<Vec<Arc<Hmc>>>,
+    /// How new tables are built; `None` in an API that serves no HMC.
+    builder: Option<Builder>,
+}
 
 impl Hmcs {
     /// Reads each HMC's account and builds its transport; an error names the HMC and what is
     /// wrong (a missing credential file, a bad CA bundle). Nothing is sent yet.
     pub fn from_settings(settings: &Settings, opts: &UpstreamOptions) -> anyhow::Result<Hmcs> {
-        let pins: Arc<dyn PinStore> = if settings.state.memory_only {
-            Arc::new(MemoryPins::default())
-        } else {
-            Arc::new(FilePins::open(&settings.state.dir.join("hmc-pins.json")))
-        };
-        if settings.hmc.is_empty() {
-            return Ok(Hmcs::default());
-        }
-        let keyring = keyring::Keyring::open();
-        if keyring.is_none() {
-            tracing::warn!("this kernel has no keyrings: a crash of the agent leaves each HMC's session on the HMC");
-        }
-        let mut all = Vec::new();
-        for h in &settings.hmc {
-            let creds = crate::credentials::load_hmc(&h.name, h.credentials_dir.as_deref())
-                .map_err(|e| anyhow::anyhow!("HMC {}: {e}", h.name))?;
-            let trust = trust(h, &pins).map_err(|e| anyhow::anyhow!("HMC {}: {e}", h.name))?;
-            let mut http = HttpsOptions::new(h.endpoint.clone(), trust);
-            http.max_in_flight = h.max_concurrency;
-            http.max_body = MAX_ANSWER;
-            http.request_timeout = Duration::from_secs(120);
-            let transport =
-                HttpsTransport::new(http).map_err(|e| anyhow::anyhow!("HMC {}: {e}", h.name))?;
-            let metrics = crate::metrics::global();
-            metrics.hmc.start(&[("hmc", h.name.clone())]);
-            let transport = Metered::wrap_hmc(Arc::new(transport), metrics, &h.name);
-            let upstream = Upstream::new(
-                &h.name,
-                transport,
-                creds,
-                &h.audit_memento,
-                keyring,
-                opts.clone(),
-            );
-            all.push(Arc::new(Hmc::new(h.clone(), upstream)));
-        }
-        Ok(Hmcs(all))
+        let builder = Builder::new(settings, opts);
+        let list = settings
+            .hmc
+            .iter()
+            .map(|h| builder.build(h).map(Arc::new))
+            .collect::<anyhow::Result<_>>()?;
+        Ok(Hmcs {
+            list: std::sync::RwLock::new(list),
+            builder: Some(builder),
+        })
     }
 
-    pub fn get(&self, name: &str) -> Option<&Arc<Hmc>> {
-        self.0.iter().find(|h| h.settings.name == name)
+    pub fn builder(&self) -> Option<&Builder> {
+        self.builder.as_ref()
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Vec<Arc<Hmc>>> {
+        self.list.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Vec<Arc<Hmc>>> {
+        self.list.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The HMCs now, in config order.
+    pub fn all(&self) -> Vec<Arc<Hmc>> {
+        self.read().clone()
+    }
+
+    pub fn get(&self, name: &str) -> Option<Arc<Hmc>> {
+        self.read()
+            .iter()
+            .find(|h| h.settings.name == name)
+            .cloned()
+    }
+
+    pub fn names(&self) -> Vec<String> {
+        self.read()
+            .iter()
+            .map(|h| h.settings.name.clone())
+            .collect()
+    }
+
+    pub fn len(&self) -> usize {
+        self.read().len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.read().is_empty()
+    }
+
+    /// Serves `hmc` from now on (after any with the same name was removed).
+    pub fn insert(&self, hmc: Arc<Hmc>) {
+        let mut list = self.write();
+        list.retain(|h| h.settings.name != hmc.settings.name);
+        list.push(hmc);
+    }
+
+    /// Stops serving the HMC called `name`; the caller logs it off.
+    pub fn remove(&self, name: &str) -> Option<Arc<Hmc>> {
+        let mut list = self.write();
+        let at = list.iter().position(|h| h.settings.name == name)?;
+        Some(list.remove(at))
     }
 
     pub async fn status(&self) -> Vec<HmcStatus> {
-        let mut out = Vec::with_capacity(self.0.len());
-        for h in &self.0 {
+        let all = self.all();
+        let mut out = Vec::with_capacity(all.len());
+        for h in &all {
             out.push(h.status().await);
         }
         out
@@ -138,24 +167,14 @@ impl Hmcs {
 
     /// Logs off every HMC at once (each with its own fresh timeout), reporting every failure.
     pub async fn logoff_all(&self) {
-        let all = self.0.iter().map(|h| async move {
-            if let Err(e) = h.upstream.logoff().await {
+        let all = self.all();
+        let all = all.iter().map(|h| async move {
+            if let Err(e) = h.upstream.close().await {
                 tracing::warn!(hmc = %h.settings.name, error = %e, "logoff at shutdown failed");
             }
         });
         futures::future::join_all(all).await;
     }
-}
-
-fn trust(h: &HmcSettings, pins: &Arc<dyn PinStore>) -> Result<Trust, String> {
-    Ok(match h.tls {
-        TlsChoice::Pin => Trust::Pin(Fingerprint::parse(
-            h.fingerprint.as_deref().unwrap_or_default(),
-        )?),
-        TlsChoice::Tofu => Trust::Tofu(pins.clone()),
-        TlsChoice::Ca => Trust::Ca(h.ca_file.clone().unwrap_or_default()),
-        TlsChoice::Insecure => Trust::Insecure,
-    })
 }
 
 /// How often the keyring holding the token is renewed (the kernel expires an unused
@@ -168,6 +187,7 @@ pub async fn run(hmc: Arc<Hmc>, mut stop: watch::Receiver<bool>) {
     loop {
         let wait = match hmc.upstream.start().await {
             Ok(()) => break,
+            Err(HmcError::Closed { .. }) => return,
             Err(HmcError::BackingOff { retry_in, .. }) => retry_in,
             Err(_) => Duration::ZERO,
         };

@@ -17,6 +17,7 @@ use http::{HeaderValue, Method, StatusCode};
 use tokio::sync::{Mutex, RwLock};
 
 use super::error::HmcError;
+use super::kept::Kept;
 use super::keyring::Keyring;
 use super::xml;
 use crate::credentials::Credentials;
@@ -70,6 +71,8 @@ pub struct Upstream {
     logon_lock: Mutex<()>,
     failure: std::sync::Mutex<Option<Failure>>,
     keyring: Option<(Keyring, String)>,
+    /// Set by [`Upstream::close`]: the table was removed or the agent stops; no more logons.
+    closed: std::sync::atomic::AtomicBool,
     opts: UpstreamOptions,
 }
 
@@ -81,15 +84,20 @@ fn token_refused(resp: &Response) -> bool {
 }
 
 impl Upstream {
+    /// `keyring`: where the token is kept between runs, with this agent's description prefix
+    /// ([`super::kept::prefix`]).
     pub fn new(
         name: &str,
         transport: Arc<dyn Transport>,
         creds: Credentials,
         memento: &str,
-        keyring: Option<Keyring>,
+        keyring: Option<(Keyring, String)>,
         opts: UpstreamOptions,
     ) -> Upstream {
-        let description = super::keyring::description(name, &transport.endpoint(), &creds.user);
+        let keyring = keyring.map(|(ring, prefix)| {
+            let desc = super::kept::description(&prefix, name, &transport.endpoint(), &creds.user);
+            (ring, desc)
+        });
         Upstream {
             name: name.to_string(),
             memento: HeaderValue::from_str(memento)
@@ -99,7 +107,8 @@ impl Upstream {
             state: RwLock::new((None, 0)),
             logon_lock: Mutex::new(()),
             failure: std::sync::Mutex::new(None),
-            keyring: keyring.map(|k| (k, description)),
+            keyring,
+            closed: Default::default(),
             opts,
         }
     }
@@ -110,6 +119,11 @@ impl Upstream {
 
     pub fn keyring(&self) -> Option<&Keyring> {
         self.keyring.as_ref().map(|(k, _)| k)
+    }
+
+    /// The description of this HMC's key in the keyring.
+    pub fn key_description(&self) -> Option<&str> {
+        self.keyring.as_ref().map(|(_, d)| d.as_str())
     }
 
     pub async fn logged_on(&self) -> bool {
@@ -149,7 +163,12 @@ impl Upstream {
             return Ok(());
         }
         if let Some((ring, desc)) = &self.keyring {
-            if let Some(token) = ring.find(desc) {
+            let kept = ring.find(desc).map(|payload| Kept::parse(&payload));
+            if let Some(Err(e)) = &kept {
+                tracing::warn!(hmc = %self.name, error = %e, "dropping an unreadable key from the kernel keyring");
+                ring.remove(desc);
+            }
+            if let Some(Ok(Kept { token, .. })) = kept {
                 match self.probe(&token).await {
                     Ok(true) => {
                         tracing::info!(hmc = %self.name, keyring = ring.kind.describe(), "reusing the HMC session a previous run of the agent left (found in the kernel keyring)");
@@ -185,8 +204,14 @@ impl Upstream {
         state.1 += 1;
     }
 
-    /// One logon, the logon lock held, unless the back-off forbids one yet.
+    /// One logon, the logon lock held, unless the back-off forbids one yet or the HMC is
+    /// no longer served.
     async fn logon_locked(&self) -> Result<(), HmcError> {
+        if self.closed.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(HmcError::Closed {
+                name: self.name.clone(),
+            });
+        }
         if let Some(f) = self.failure_lock().clone() {
             let now = Instant::now();
             if f.not_before > now {
@@ -200,11 +225,7 @@ impl Upstream {
         match self.post_logon().await {
             Ok(token) => {
                 tracing::info!(hmc = %self.name, endpoint = %self.endpoint(), "logged on to the HMC");
-                if let Some((ring, desc)) = &self.keyring {
-                    if let Err(e) = ring.store(desc, &token) {
-                        tracing::warn!(hmc = %self.name, error = %e, "cannot keep the HMC token in the kernel keyring: a crash of the agent would leave its session on the HMC");
-                    }
-                }
+                self.keep(&token);
                 self.set_token(Some(token)).await;
                 *self.failure_lock() = None;
                 Ok(())
@@ -213,6 +234,21 @@ impl Upstream {
                 self.set_token(None).await;
                 Err(self.failed(e))
             }
+        }
+    }
+
+    /// Keeps the token in the keyring with what a later run needs to log it off.
+    fn keep(&self, token: &Secret) {
+        let Some((ring, desc)) = &self.keyring else {
+            return;
+        };
+        let kept = Kept {
+            endpoint: self.endpoint(),
+            fingerprint: self.transport.peer_fingerprint(),
+            token: token.clone(),
+        };
+        if let Err(e) = ring.store(desc, &kept.encode()) {
+            tracing::warn!(hmc = %self.name, error = %e, "cannot keep the HMC token in the kernel keyring: a crash of the agent would leave its session on the HMC");
         }
     }
 
@@ -343,8 +379,19 @@ impl Upstream {
         self.logon_locked().await
     }
 
-    /// Logs off with a fresh timeout and forgets the token (memory and keyring) whatever the
-    /// HMC answers, so a second call does nothing.
+    /// Logs off for good: no logon after this (a request still in flight gets
+    /// [`HmcError::Closed`] instead of making a new session), then [`Upstream::logoff`].
+    pub async fn close(&self) -> Result<(), HmcError> {
+        self.closed.store(true, std::sync::atomic::Ordering::SeqCst);
+        // A logon under way finishes (or fails) first, so its token is logged off too; one
+        // that hangs does not hold the stop for longer than a logoff may take.
+        let _one = tokio::time::timeout(self.opts.logoff_timeout, self.logon_lock.lock()).await;
+        self.logoff().await
+    }
+
+    /// Logs off with a fresh timeout and forgets the token in memory, so a second call does
+    /// nothing. The keyring forgets it once the HMC has answered; when the logoff could not be
+    /// sent the key stays, so that the next start logs it off (or reuses it).
     pub async fn logoff(&self) -> Result<(), HmcError> {
         let token = {
             let mut state = self.state.write().await;
@@ -352,15 +399,15 @@ impl Upstream {
             state.0.take()
         };
         let Some(token) = token else { return Ok(()) };
-        if let Some((ring, desc)) = &self.keyring {
-            ring.remove(desc);
-        }
         let req = Request::new(Method::DELETE, LOGON_PATH).with_timeout(self.opts.logoff_timeout);
         let resp = self
             .transport
             .send(self.authorized(req, Some(&token)))
             .await
             .map_err(|e| self.transport_error(e))?;
+        if let Some((ring, desc)) = &self.keyring {
+            ring.remove(desc);
+        }
         tracing::info!(hmc = %self.name, status = resp.status.as_u16(), "logged off the HMC");
         Ok(())
     }

@@ -135,6 +135,11 @@ impl VirtualSessions {
         table.len() != before
     }
 
+    /// Ends every session (their HMC or BMC is no longer served).
+    pub fn clear(&self) {
+        self.lock().clear();
+    }
+
     pub fn len(&self) -> usize {
         let mut table = self.lock();
         self.expire(&mut table, Instant::now());

@@ -15,7 +15,7 @@ use tokio::sync::Semaphore;
 
 use super::pool::{ConnectError, Connector, Pool, Sender};
 use super::streamed::{Body, Prefixed, Streamed, STREAM_ABOVE};
-use super::trust::{FingerprintVerifier, Mismatch, Trust};
+use super::trust::{Fingerprint, FingerprintVerifier, Mismatch, Recording, Seen, Trust};
 use super::upstream::{too_large, Upstream};
 use super::{Request, SendFuture, StreamedFuture, Transport, TransportError};
 
@@ -63,6 +63,8 @@ pub struct HttpsTransport {
     pool: Arc<Pool>,
     in_flight: Arc<Semaphore>,
     mismatch: Mismatch,
+    /// The certificate the last handshake accepted (an HMC's keyring entry keeps it).
+    seen: Seen,
 }
 
 const USER_AGENT_VALUE: &str = concat!("hostagent/", env!("CARGO_PKG_VERSION"));
@@ -78,12 +80,13 @@ pub fn install_crypto_provider() -> Arc<rustls::crypto::CryptoProvider> {
 fn tls_config(
     opts: &HttpsOptions,
     mismatch: &Mismatch,
+    seen: &Seen,
 ) -> Result<rustls::ClientConfig, TransportError> {
     let provider = install_crypto_provider();
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(|e| tls_error(opts, e))?;
-    let config = match &opts.trust {
+    let verifier: Arc<dyn rustls::client::danger::ServerCertVerifier> = match &opts.trust {
         Trust::Ca(path) => {
             let pem = std::fs::read(path).map_err(|e| {
                 tls_error(opts, format!("reading CA bundle {}: {e}", path.display()))
@@ -98,25 +101,30 @@ fn tls_config(
                     format!("no certificate in CA bundle {}", path.display()),
                 ));
             }
-            builder.with_root_certificates(roots).with_no_client_auth()
+            rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
+                .build()
+                .map_err(|e| tls_error(opts, e))?
         }
         trust => {
             if matches!(trust, Trust::Insecure) {
                 tracing::warn!(endpoint = %opts.base_url, "TLS verification is disabled (tls = \"insecure\"): anyone on the path can impersonate the BMC");
             }
-            let verifier = FingerprintVerifier {
+            Arc::new(FingerprintVerifier {
                 endpoint: opts.base_url.clone(),
                 trust: trust.clone(),
                 mismatch: mismatch.clone(),
                 provider,
-            };
-            builder
-                .dangerous()
-                .with_custom_certificate_verifier(Arc::new(verifier))
-                .with_no_client_auth()
+            })
         }
     };
-    Ok(config)
+    let recording = Recording {
+        inner: verifier,
+        seen: seen.clone(),
+    };
+    Ok(builder
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(recording))
+        .with_no_client_auth())
 }
 
 /// The DER certificates of a PEM bundle.
@@ -163,6 +171,7 @@ fn split_base(base_url: &str) -> Option<(bool, String, u16, String)> {
 impl HttpsTransport {
     pub fn new(opts: HttpsOptions) -> Result<HttpsTransport, TransportError> {
         let mismatch: Mismatch = Arc::new(Mutex::new(None));
+        let seen: Seen = Arc::new(Mutex::new(None));
         let not_url = |why: &str| TransportError::Connect {
             endpoint: opts.base_url.clone(),
             reason: format!("not a URL: {why}"),
@@ -170,7 +179,7 @@ impl HttpsTransport {
         let (is_tls, host, port, authority) =
             split_base(&opts.base_url).ok_or_else(|| not_url("expected https://HOST[:PORT]"))?;
         let tls = if is_tls {
-            let config = Arc::new(tls_config(&opts, &mismatch)?);
+            let config = Arc::new(tls_config(&opts, &mismatch, &seen)?);
             let name = rustls::pki_types::ServerName::try_from(host.clone())
                 .map_err(|e| not_url(&e.to_string()))?;
             Some((tokio_rustls::TlsConnector::from(config), name))
@@ -191,6 +200,7 @@ impl HttpsTransport {
             in_flight: Arc::new(Semaphore::new(opts.max_in_flight.max(1))),
             opts,
             mismatch,
+            seen,
         })
     }
 
@@ -410,5 +420,9 @@ impl Transport for HttpsTransport {
 
     fn endpoint(&self) -> String {
         self.opts.base_url.clone()
+    }
+
+    fn peer_fingerprint(&self) -> Option<Fingerprint> {
+        self.seen.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 }

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::{Request, SendFuture, Transport, TransportError};
+use super::{Request, SendFuture, StreamedFuture, Transport, TransportError};
 use crate::metrics::{Controller, Labels, Metrics};
 
 pub struct Metered {
@@ -40,33 +40,58 @@ impl Metered {
     }
 }
 
+impl Metered {
+    /// Records one request's outcome: its status, or `unreachable` / `error` when none came.
+    fn record(
+        &self,
+        method: &http::Method,
+        status: Result<http::StatusCode, &TransportError>,
+        start: Instant,
+    ) {
+        let secs = start.elapsed().as_secs_f64();
+        let (c, on) = (self.controller, &self.base[..]);
+        match status {
+            Ok(status) => {
+                c.set_up(on, true);
+                c.request(on, method.as_str(), status.as_str(), secs);
+            }
+            Err(e) => {
+                let unreachable = matches!(
+                    e,
+                    TransportError::Connect { .. } | TransportError::Timeout { .. }
+                );
+                if unreachable {
+                    c.set_up(on, false);
+                }
+                let code = if unreachable { "unreachable" } else { "error" };
+                c.request(on, method.as_str(), code, secs);
+            }
+        }
+    }
+}
+
 impl Transport for Metered {
     fn send(&self, req: Request) -> SendFuture<'_> {
         Box::pin(async move {
-            let method = req.method.clone();
-            let start = Instant::now();
+            let (method, start) = (req.method.clone(), Instant::now());
             let result = self.inner.send(req).await;
-            let secs = start.elapsed().as_secs_f64();
-            let (c, on) = (self.controller, &self.base[..]);
-            match &result {
-                Ok(resp) => {
-                    c.set_up(on, true);
-                    c.request(on, method.as_str(), resp.status.as_str(), secs);
-                }
-                Err(e) => {
-                    let unreachable = matches!(
-                        e,
-                        TransportError::Connect { .. } | TransportError::Timeout { .. }
-                    );
-                    if unreachable {
-                        c.set_up(on, false);
-                    }
-                    let code = if unreachable { "unreachable" } else { "error" };
-                    c.request(on, method.as_str(), code, secs);
-                }
-            }
+            self.record(&method, result.as_ref().map(|r| r.status), start);
             result
         })
+    }
+
+    /// Recorded when the answer's head arrives (a stream's duration is the client's).
+    fn send_streamed(&self, req: Request) -> StreamedFuture<'_> {
+        Box::pin(async move {
+            let (method, start) = (req.method.clone(), Instant::now());
+            let result = self.inner.send_streamed(req).await;
+            self.record(&method, result.as_ref().map(|r| r.status), start);
+            result
+        })
+    }
+
+    fn follow_interface(&self, ifname: &str) -> Result<(), TransportError> {
+        self.inner.follow_interface(ifname)
     }
 
     fn kind(&self) -> &'static str {
@@ -79,5 +104,9 @@ impl Transport for Metered {
 
     fn sessionless(&self) -> bool {
         self.inner.sessionless()
+    }
+
+    fn peer_fingerprint(&self) -> Option<super::trust::Fingerprint> {
+        self.inner.peer_fingerprint()
     }
 }

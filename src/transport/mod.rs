@@ -157,4 +157,9 @@ pub trait Transport: Send + Sync {
     fn follow_interface(&self, _ifname: &str) -> Result<(), TransportError> {
         Ok(())
     }
+
+    /// The fingerprint of the certificate the last handshake accepted (HTTPS only).
+    fn peer_fingerprint(&self) -> Option<trust::Fingerprint> {
+        None
+    }
 }

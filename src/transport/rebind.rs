@@ -8,7 +8,7 @@
 use std::sync::{Arc, RwLock};
 
 use super::https::{HttpsOptions, HttpsTransport};
-use super::{Request, SendFuture, Transport, TransportError};
+use super::{Request, SendFuture, StreamedFuture, Transport, TransportError};
 
 pub struct Rebindable {
     opts: RwLock<HttpsOptions>,
@@ -38,8 +38,17 @@ impl Transport for Rebindable {
         Box::pin(async move { transport.send(req).await })
     }
 
+    fn send_streamed(&self, req: Request) -> StreamedFuture<'_> {
+        let transport = self.current();
+        Box::pin(async move { transport.send_streamed(req).await })
+    }
+
     fn kind(&self) -> &'static str {
         "https"
+    }
+
+    fn peer_fingerprint(&self) -> Option<super::trust::Fingerprint> {
+        self.current().peer_fingerprint()
     }
 
     fn endpoint(&self) -> String {

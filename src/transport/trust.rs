@@ -180,6 +180,58 @@ impl fmt::Debug for Trust {
 /// (reqwest wraps verifier errors into text).
 pub type Mismatch = Arc<Mutex<Option<(Fingerprint, Fingerprint)>>>;
 
+/// The fingerprint of the last certificate a handshake accepted: what the agent trusted for
+/// an endpoint, whatever the trust mode (the HMC keyring entry keeps it, so that a later run
+/// can log off that session pinned to that certificate).
+pub type Seen = Arc<Mutex<Option<Fingerprint>>>;
+
+/// Wraps a verifier and records, in [`Seen`], each certificate it accepts.
+#[derive(Debug)]
+pub struct Recording {
+    pub inner: Arc<dyn ServerCertVerifier>,
+    pub seen: Seen,
+}
+
+impl ServerCertVerifier for Recording {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let verified =
+            self.inner
+                .verify_server_cert(end_entity, intermediates, server_name, ocsp, now)?;
+        *self.seen.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some(Fingerprint::of_der(end_entity.as_ref()));
+        Ok(verified)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
+}
+
 /// A verifier for pin, tofu and insecure: the handshake's signatures are checked; the chain
 /// and name are not (BMC certificates are self-signed); the leaf's fingerprint decides.
 #[derive(Debug)]

@@ -89,20 +89,7 @@ pub fn start_with(
         socket.display()
     );
     for s in specs {
-        let tls = if s.fingerprint.is_empty() {
-            "tls = \"tofu\"\n".to_string()
-        } else {
-            format!("tls = \"pin\"\nfingerprint = \"{}\"\n", s.fingerprint)
-        };
-        text.push_str(&format!(
-            "[[hmc]]\nname = \"{}\"\nendpoint = \"{}\"\n{tls}credentials_dir = \"{}\"\n",
-            s.name,
-            s.endpoint,
-            creds.display()
-        ));
-        if let Some(l) = s.listen {
-            text.push_str(&format!("listen = \"{l}\"\n"));
-        }
+        text.push_str(&table(s, &creds));
     }
     let config = dir.path().join("hostagent.toml");
     std::fs::write(&config, text).unwrap();
@@ -114,6 +101,25 @@ pub fn start_with(
         config,
         dir,
     }
+}
+
+/// One `[[hmc]]` table for `s`, its account in `creds`.
+pub fn table(s: &HmcSpec, creds: &Path) -> String {
+    let tls = if s.fingerprint.is_empty() {
+        "tls = \"tofu\"\n".to_string()
+    } else {
+        format!("tls = \"pin\"\nfingerprint = \"{}\"\n", s.fingerprint)
+    };
+    let mut text = format!(
+        "[[hmc]]\nname = \"{}\"\nendpoint = \"{}\"\n{tls}credentials_dir = \"{}\"\n",
+        s.name,
+        s.endpoint,
+        creds.display()
+    );
+    if let Some(l) = s.listen {
+        text.push_str(&format!("listen = \"{l}\"\n"));
+    }
+    text
 }
 
 fn spawn(config: &Path, socket: &Path, log: &Path) -> Child {
@@ -178,6 +184,37 @@ impl HmcDaemon {
     pub fn stop(&mut self) -> std::process::ExitStatus {
         nix::sys::signal::kill(self.pid(), nix::sys::signal::Signal::SIGTERM).unwrap();
         self.child.wait().unwrap()
+    }
+
+    /// Writes `conf.d/<file>` beside the main config with `text`.
+    pub fn write_dropin(&self, file: &str, text: &str) {
+        let dir = self.dir.path().join("conf.d");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(file), text).unwrap();
+    }
+
+    pub fn remove_dropin(&self, file: &str) {
+        std::fs::remove_file(self.dir.path().join("conf.d").join(file)).unwrap();
+    }
+
+    /// The `[[hmc]]` table of `spec` with this daemon's test account.
+    pub fn table(&self, spec: &HmcSpec) -> String {
+        table(spec, &self.dir.path().join("hmc-creds"))
+    }
+
+    /// SIGHUP (`systemctl reload`), and wait until the daemon has logged the `n`th reload's
+    /// outcome (applied, or the config refused).
+    pub fn reload(&self, n: usize) {
+        nix::sys::signal::kill(self.pid(), nix::sys::signal::Signal::SIGHUP).unwrap();
+        let done = |log: &str| {
+            log.matches("reload: [[hmc]] tables applied").count()
+                + log
+                    .matches("reload: the configuration does not load")
+                    .count()
+        };
+        wait_until("the reload", Duration::from_secs(30), || {
+            done(&self.log()) >= n
+        });
     }
 
     pub fn restart(&mut self) {
