@@ -44,3 +44,24 @@ impl ApiError {
         }
     }
 }
+
+/// A request's JSON body as a `T`; an empty body is `T::default()`. A body that is not a `T`
+/// is a 400 naming `what` and why.
+// The error is the answer itself, built once per request; boxing it would only add an
+// allocation.
+#[allow(clippy::result_large_err)]
+pub fn body_of<T: serde::de::DeserializeOwned + Default>(
+    req: &http::Request<Bytes>,
+    what: &str,
+) -> Result<T, Reply> {
+    if req.body().is_empty() {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(req.body()).map_err(|e| {
+        error(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            format!("{what} body: {e}"),
+        )
+    })
+}

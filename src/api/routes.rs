@@ -224,19 +224,9 @@ async fn list(daemon: &Core, req: &Request<Bytes>) -> Reply {
 }
 
 async fn clean(daemon: &Core, req: &Request<Bytes>) -> Reply {
-    let body: CleanRequest = if req.body().is_empty() {
-        CleanRequest::default()
-    } else {
-        match serde_json::from_slice(req.body()) {
-            Ok(b) => b,
-            Err(e) => {
-                return error(
-                    StatusCode::BAD_REQUEST,
-                    "bad_request",
-                    format!("clean request body: {e}"),
-                )
-            }
-        }
+    let body: CleanRequest = match super::reply::body_of(req, "clean request") {
+        Ok(b) => b,
+        Err(reply) => return reply,
     };
     let (policy, opts) = body.policy(&daemon.settings.reaper);
     match daemon.service.clean(&policy, &opts, &|_, _| {}).await {
@@ -246,19 +236,9 @@ async fn clean(daemon: &Core, req: &Request<Bytes>) -> Reply {
 }
 
 async fn open_lease(daemon: &Core, peer: &Peer, req: &Request<Bytes>) -> Reply {
-    let body: LeaseRequest = if req.body().is_empty() {
-        LeaseRequest::default()
-    } else {
-        match serde_json::from_slice(req.body()) {
-            Ok(b) => b,
-            Err(e) => {
-                return error(
-                    StatusCode::BAD_REQUEST,
-                    "bad_request",
-                    format!("lease request body: {e}"),
-                )
-            }
-        }
+    let body: LeaseRequest = match super::reply::body_of(req, "lease request") {
+        Ok(b) => b,
+        Err(reply) => return reply,
     };
     let pid = body.pid.or(peer.pid);
     let ttl = body.ttl_s.map(Duration::from_secs);

@@ -12,11 +12,11 @@
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use http::{Request, StatusCode};
+use http::Request;
 use serde_json::json;
 use tokio::sync::mpsc;
 
-use super::reply::{error, Reply};
+use super::reply::Reply;
 use super::Core;
 use crate::reaper::CleanRequest;
 
@@ -49,19 +49,9 @@ fn line(value: &serde_json::Value) -> Bytes {
 
 /// Starts the clean and answers with its lines.
 pub fn clean(core: Arc<Core>, req: &Request<Bytes>) -> Reply {
-    let body: CleanRequest = if req.body().is_empty() {
-        CleanRequest::default()
-    } else {
-        match serde_json::from_slice(req.body()) {
-            Ok(b) => b,
-            Err(e) => {
-                return error(
-                    StatusCode::BAD_REQUEST,
-                    "bad_request",
-                    format!("clean request body: {e}"),
-                )
-            }
-        }
+    let body: CleanRequest = match super::reply::body_of(req, "clean request") {
+        Ok(b) => b,
+        Err(reply) => return reply,
     };
     // Progress lines are dropped when the client reads slower than the deletes go; the last
     // line is always sent.
