@@ -77,6 +77,11 @@ impl ChifSim {
         self.call_str("chifsim_set_log", Some(path.to_str().unwrap()));
     }
 
+    /// The directory standing for `/dev/hpilo`, shared with other processes (and copies).
+    pub fn set_device(&self, dir: &Path) {
+        self.call_str("chifsim_set_device", Some(dir.to_str().unwrap()));
+    }
+
     pub fn set_mode(&self, mode: &str) {
         self.call_str("chifsim_set_mode", Some(mode));
     }

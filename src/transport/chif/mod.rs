@@ -14,7 +14,7 @@ pub mod packet;
 
 use std::ffi::CString;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use http::Method;
@@ -65,30 +65,65 @@ impl Default for ChifConfig {
     }
 }
 
-/// The CHIF transport. Cheap to share; exchanges are serialized by one mutex and run on
-/// tokio's blocking pool. Dropping the last reference closes the channel (`ChifClose`).
+/// The CHIF transport. Cheap to share; every exchange runs under one mutex, on tokio's
+/// blocking pool, and a request holds it from its first packet to its last (request blob,
+/// REST command, response blob, deletes). One process has at most one channel per library:
+/// opening again while a transport on that library lives shares its channel and mutex. The
+/// last reference dropped closes the channel (`ChifClose`).
 pub struct ChifTransport {
-    channel: Arc<Mutex<Channel>>,
-    library: PathBuf,
-    sessionless: bool,
+    shared: Arc<Shared>,
     default_timeout: Duration,
 }
 
+/// The one channel of a library in this process and what its opening learned.
+struct Shared {
+    channel: Mutex<Channel>,
+    library: PathBuf,
+    sessionless: bool,
+}
+
+/// The channels open in this process, by the library's canonical path. The CHIF device's
+/// channels are scarce (8-24 per host) and a second channel of ours would let two of our
+/// exchanges overlap on the device; the library's global state (`ChifInitialize`, security)
+/// must not change under an open channel either.
+static OPEN: Mutex<Vec<(PathBuf, Weak<Shared>)>> = Mutex::new(Vec::new());
+
 impl ChifTransport {
-    /// Loads the library and opens the channel (blocking: call from a blocking context, or
-    /// use [`ChifTransport::connect`]).
+    /// Loads the library and opens the channel, or shares the channel this process already
+    /// has on that library (then `config`'s credentials, retries and timeout of the first
+    /// opening hold; a request's own timeout still applies). Blocking: call from a blocking
+    /// context, or use [`ChifTransport::connect`].
     pub fn open(config: &ChifConfig) -> Result<Self, TransportError> {
+        // Held through the opening, so that two at once cannot both make a channel.
+        let mut open = OPEN.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        open.retain(|(_, weak)| weak.strong_count() > 0);
         let lib = ChifLib::locate(config.library.as_deref())?;
         let library = lib.path().to_path_buf();
+        let key = std::fs::canonicalize(&library).unwrap_or_else(|_| library.clone());
+        if let Some(shared) = open
+            .iter()
+            .find(|(path, _)| *path == key)
+            .and_then(|(_, weak)| weak.upgrade())
+        {
+            tracing::debug!(library = %library.display(), "sharing this process's CHIF channel");
+            return Ok(ChifTransport {
+                shared,
+                default_timeout: config.recv_timeout,
+            });
+        }
         // SAFETY: ChifInitialize takes a reserved pointer that HPE's client passes as NULL.
         unsafe { (lib.fns.initialize)(std::ptr::null_mut()) };
         let sessionless = establish_security(&lib, config.credentials.as_ref())?;
         let channel = Channel::create(lib, config.retries, config.recv_timeout)?;
         tracing::info!(library = %library.display(), sessionless, "CHIF channel open");
-        Ok(ChifTransport {
-            channel: Arc::new(Mutex::new(channel)),
+        let shared = Arc::new(Shared {
+            channel: Mutex::new(channel),
             library,
             sessionless,
+        });
+        open.push((key, Arc::downgrade(&shared)));
+        Ok(ChifTransport {
+            shared,
             default_timeout: config.recv_timeout,
         })
     }
@@ -101,12 +136,13 @@ impl ChifTransport {
     }
 
     fn send_blocking(
-        channel: &Mutex<Channel>,
+        shared: &Shared,
         text: &[u8],
         idempotent: bool,
         timeout: Duration,
     ) -> Result<Vec<u8>, TransportError> {
-        let mut ch = channel
+        let mut ch = shared
+            .channel
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         ch.set_timeout(timeout);
@@ -165,9 +201,9 @@ impl Transport for ChifTransport {
             let idempotent = !matches!(req.method, Method::POST | Method::PATCH);
             let head = req.method == Method::HEAD;
             let timeout = req.timeout.unwrap_or(self.default_timeout);
-            let channel = Arc::clone(&self.channel);
+            let shared = Arc::clone(&self.shared);
             let raw = tokio::task::spawn_blocking(move || {
-                Self::send_blocking(&channel, &text, idempotent, timeout)
+                Self::send_blocking(&shared, &text, idempotent, timeout)
             })
             .await
             .map_err(|e| TransportError::Chif(format!("CHIF exchange panicked: {e}")))??;
@@ -181,19 +217,19 @@ impl Transport for ChifTransport {
     }
 
     fn endpoint(&self) -> String {
-        format!("chif:{}", self.library.display())
+        format!("chif:{}", self.shared.library.display())
     }
 
     fn sessionless(&self) -> bool {
-        self.sessionless
+        self.shared.sessionless
     }
 }
 
 impl std::fmt::Debug for ChifTransport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ChifTransport")
-            .field("library", &self.library)
-            .field("sessionless", &self.sessionless)
+            .field("library", &self.shared.library)
+            .field("sessionless", &self.shared.sessionless)
             .finish()
     }
 }

@@ -33,6 +33,14 @@ pub extern "C" fn chifsim_set_log(path: *const c_char) {
         .unwrap_or_else(|p| p.into_inner()) = text(path);
 }
 
+/// Overrides `CHIFSIM_DEVICE` (null: back to the environment): the directory standing for the
+/// host's `/dev/hpilo`, shared with every process that names it. Channels open before keep
+/// the device they were opened on.
+#[no_mangle]
+pub extern "C" fn chifsim_set_device(dir: *const c_char) {
+    state().device = text(dir);
+}
+
 /// Corrupts the sequence number of the next `n` responses.
 #[no_mangle]
 pub extern "C" fn chifsim_corrupt_sequences(n: u32) {
@@ -45,9 +53,11 @@ pub extern "C" fn chifsim_fail_exchanges(n: u32) {
     state().fail_exchanges = n;
 }
 
-/// A counter: create, close, exchange, rest_request_inline, rest_request_blob,
-/// rest_response_inline, rest_response_blob; `blobs` = blobs now in the store;
-/// `channels` = channels now open; `recv_timeout_ms` = the last receive timeout set.
+/// A counter: create, close, exchange, overlap (exchanges refused because their channel had
+/// one in flight), rest_request_inline, rest_request_blob, rest_response_inline,
+/// rest_response_blob; `blobs` = blobs now in the store; `channels` = channels this copy has
+/// open; `device_channels` = channels of the device open by any process (0 without a
+/// device); `recv_timeout_ms` = the last receive timeout set.
 #[no_mangle]
 pub extern "C" fn chifsim_counter(name: *const c_char) -> u64 {
     let Some(name) = text(name) else { return 0 };
@@ -57,6 +67,11 @@ pub extern "C" fn chifsim_counter(name: *const c_char) -> u64 {
     let st = state();
     match name.as_str() {
         "channels" => return st.channels.len() as u64,
+        "device_channels" => {
+            return st
+                .device()
+                .map_or(0, |d| crate::device::in_use(std::path::Path::new(&d)))
+        }
         "recv_timeout_ms" => return st.recv_timeout_ms,
         _ => {}
     }

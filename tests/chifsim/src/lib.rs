@@ -6,11 +6,15 @@
 //! `CHIFSIM_MODE`: `production` (default, no credentials), `fips` (`ChifIsSecurityRequired`
 //! returns 1 and exchanges fail with error 8 until `ChifVerifyCredentials` succeeds for
 //! `CHIFSIM_USER`/`CHIFSIM_PASSWORD`, default admin/password), `nodevice` (`ChifPing` 19).
-//! `CHIFSIM_LOG`: a file that gets one line per event. The `chifsim_*` symbols are test
-//! controls (they override the environment for this loaded copy of the library).
+//! `CHIFSIM_LOG`: a file that gets one line per event. `CHIFSIM_DEVICE`: a directory standing
+//! for `/dev/hpilo`, shared by every process that names it (`device`): `ChifCreate` takes one
+//! of its channels exclusively. An exchange on a channel that already has one in flight fails
+//! with error 16 and is counted (`overlap`). The `chifsim_*` symbols are test controls (they
+//! override the environment for this loaded copy of the library).
 
 mod builders;
 mod controls;
+mod device;
 mod firmware;
 mod forward;
 mod layout;
@@ -20,7 +24,7 @@ mod state;
 use std::ffi::{c_char, c_int, c_void, CStr};
 
 use layout::*;
-use state::{state, Mode};
+use state::{log_event, state, Mode};
 
 /// The real library's error numbers are errno values.
 const ERR_NO_DEVICE: c_int = 19;
@@ -44,9 +48,22 @@ pub unsafe extern "C" fn ChifCreate(out: *mut *mut c_void) -> c_int {
         return ERR_INVALID;
     }
     let mut st = state();
+    let slot = match st.device() {
+        Some(dir) => match device::claim(std::path::Path::new(&dir)) {
+            Ok(slot) => Some(slot),
+            Err(rc) => {
+                log_event(&format!("create refused: error {rc} (device {dir})"));
+                return rc;
+            }
+        },
+        None => None,
+    };
     st.next_channel += 1;
     let id = st.next_channel;
-    st.channels.insert(id);
+    if let Some((n, _)) = &slot {
+        log_event(&format!("channel {id} is d0ccb{n}"));
+    }
+    st.channels.insert(id, slot);
     st.count("create");
     // SAFETY: the caller passes a pointer to a handle slot.
     unsafe { *out = id as *mut c_void };
@@ -56,7 +73,8 @@ pub unsafe extern "C" fn ChifCreate(out: *mut *mut c_void) -> c_int {
 #[no_mangle]
 pub extern "C" fn ChifClose(handle: *mut c_void) -> c_int {
     let mut st = state();
-    if !st.channels.remove(&(handle as usize)) {
+    // Dropping the channel's locked file frees it on the device.
+    if st.channels.remove(&(handle as usize)).is_none() {
         return ERR_INVALID;
     }
     st.count("close");
@@ -69,7 +87,7 @@ pub extern "C" fn ChifPing(handle: *mut c_void) -> c_int {
     if st.mode() == Mode::NoDevice {
         return ERR_NO_DEVICE;
     }
-    if st.channels.contains(&(handle as usize)) {
+    if st.channels.contains_key(&(handle as usize)) {
         0
     } else {
         ERR_INVALID
@@ -140,9 +158,10 @@ pub unsafe extern "C" fn ChifPacketExchange(
     if send.is_null() || recv.is_null() {
         return ERR_INVALID;
     }
+    let channel = handle as usize;
     {
         let mut st = state();
-        if !st.channels.contains(&(handle as usize)) {
+        if !st.channels.contains_key(&channel) {
             return ERR_INVALID;
         }
         if st.security_required() {
@@ -153,7 +172,16 @@ pub unsafe extern "C" fn ChifPacketExchange(
             st.fail_exchanges -= 1;
             return ERR_TRANSIENT;
         }
+        if !st.busy.insert(channel) {
+            st.count("overlap");
+            log_event(&format!(
+                "overlap on channel {channel}: error {}",
+                device::ERR_BUSY
+            ));
+            return device::ERR_BUSY;
+        }
     }
+    let _in_flight = InFlight(channel);
     let Ok(mut response) = std::panic::catch_unwind(|| firmware_answer(send)) else {
         return ERR_IO;
     };
@@ -170,6 +198,15 @@ pub unsafe extern "C" fn ChifPacketExchange(
     // SAFETY: recv has recv_len >= response.len() bytes.
     unsafe { std::ptr::copy_nonoverlapping(response.as_ptr(), recv, response.len()) };
     0
+}
+
+/// Marks `channel` idle again when the exchange ends, however it ends.
+struct InFlight(usize);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        state().busy.remove(&self.0);
+    }
 }
 
 /// Reads the request packet at `send` (exactly the size its command has) and answers it.

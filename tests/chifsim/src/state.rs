@@ -1,7 +1,9 @@
 //! chifsim's process-wide state: configuration (env, overridable through the exported test
-//! controls), FIPS credentials, open channels, counters and the optional event log.
+//! controls), FIPS credentials, open channels (each on a channel of the shared device, when
+//! one is set: `device`), the exchanges in flight, counters and the optional event log.
 
 use std::collections::{HashMap, HashSet};
+use std::fs::File;
 use std::io::Write;
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
@@ -13,8 +15,13 @@ pub struct State {
     pub mode: Option<String>,
     pub credentials: Option<(Vec<u8>, Vec<u8>)>,
     pub verified: bool,
-    pub channels: HashSet<usize>,
+    /// Set by `chifsim_set_device`; otherwise env `CHIFSIM_DEVICE`.
+    pub device: Option<String>,
+    /// Open channels: handle → the device channel it holds (number and locked file), if any.
+    pub channels: HashMap<usize, Option<(u32, File)>>,
     pub next_channel: usize,
+    /// Channels with an exchange in flight (the firmware answers one at a time per channel).
+    pub busy: HashSet<usize>,
     /// Number of upcoming responses whose sequence number is corrupted (test control).
     pub corrupt_sequences: u32,
     /// Number of upcoming exchanges that fail with a transient error (test control).
@@ -56,6 +63,13 @@ impl State {
         self.target
             .clone()
             .or_else(|| std::env::var("CHIFSIM_TARGET").ok())
+    }
+
+    pub fn device(&self) -> Option<String> {
+        self.device
+            .clone()
+            .or_else(|| std::env::var("CHIFSIM_DEVICE").ok())
+            .filter(|d| !d.is_empty())
     }
 
     pub fn security_required(&self) -> bool {
