@@ -5,14 +5,21 @@
 //! `fuzz/seed.sh` builds seeds in this form from tests/fixtures/smbios.
 #![no_main]
 
-use hostagent::discovery::smbios::{discover_report, report::human_summary, MemorySource, RawTables};
+use hostagent::discovery::smbios::{
+    discover_report, report::human_summary, MemorySource, RawTables,
+};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&n, rest)) = data.split_first() else { return };
+    let Some((&n, rest)) = data.split_first() else {
+        return;
+    };
     let n = usize::from(n % 64).min(rest.len());
     let (entry_point, table) = rest.split_at(n);
-    let source = MemorySource(RawTables { entry_point: entry_point.to_vec(), table: table.to_vec() });
+    let source = MemorySource(RawTables {
+        entry_point: entry_point.to_vec(),
+        table: table.to_vec(),
+    });
     let report = discover_report(&source);
     let _ = serde_json_len(&report.to_json());
     let _ = human_summary(&report);

@@ -132,23 +132,14 @@ impl DaemonClient {
                 let all = body.collect().await.map_err(|e| protocol(&e))?.to_bytes();
                 return decode_answer(status, &all);
             }
-            let (mut pending, mut last) = (Vec::new(), None);
+            let mut lines = NdjsonLines::default();
             while let Some(frame) = body.frame().await {
                 let frame = frame.map_err(|e| protocol(&e))?;
-                let Some(data) = frame.data_ref() else {
-                    continue;
-                };
-                pending.extend_from_slice(data);
-                while let Some(end) = pending.iter().position(|b| *b == b'\n') {
-                    let text: Vec<u8> = pending.drain(..=end).collect();
-                    let value: serde_json::Value = serde_json::from_slice(&text)
-                        .map_err(|e| ClientError::Protocol(format!("a line is not JSON: {e}")))?;
-                    if let Some(previous) = last.replace(value) {
-                        on_line(previous);
-                    }
+                if let Some(data) = frame.data_ref() {
+                    lines.push(data, on_line)?;
                 }
             }
-            last.ok_or_else(|| ClientError::Protocol("the answer ended with no line".into()))
+            lines.finish()
         };
         tokio::time::timeout(self.timeout, work)
             .await
@@ -231,6 +222,62 @@ impl DaemonClient {
     }
 }
 
+/// The lines of an NDJSON answer as its frames come (a line may span frames, a frame may
+/// hold several): `on_line` sees each line but the last, which [`Self::finish`] returns.
+#[derive(Debug, Default)]
+pub struct NdjsonLines {
+    pending: Vec<u8>,
+    /// How much of `pending` is known to hold no line end (a long line is searched once).
+    searched: usize,
+    /// Lines read so far, for the error's "line N".
+    count: usize,
+    last: Option<serde_json::Value>,
+}
+
+impl NdjsonLines {
+    /// Takes one frame; the error says which line is not JSON and why.
+    pub fn push(
+        &mut self,
+        data: &[u8],
+        on_line: &mut (dyn FnMut(serde_json::Value) + Send),
+    ) -> Result<(), ClientError> {
+        self.pending.extend_from_slice(data);
+        let mut start = 0;
+        while let Some(end) = memchr::memchr(b'\n', &self.pending[start.max(self.searched)..]) {
+            let end = start.max(self.searched) + end;
+            self.count += 1;
+            let value: serde_json::Value = serde_json::from_slice(&self.pending[start..end])
+                .map_err(|e| {
+                    ClientError::Protocol(format!(
+                        "line {} of hostagentd's answer is not JSON: {e}",
+                        self.count
+                    ))
+                })?;
+            if let Some(previous) = self.last.replace(value) {
+                on_line(previous);
+            }
+            start = end + 1;
+            self.searched = 0;
+        }
+        self.pending.drain(..start);
+        self.searched = self.pending.len();
+        Ok(())
+    }
+
+    /// The last line, once the answer has ended.
+    pub fn finish(self) -> Result<serde_json::Value, ClientError> {
+        if !self.pending.trim_ascii().is_empty() {
+            return Err(ClientError::Protocol(format!(
+                "hostagentd's answer ended inside line {} ({} bytes with no line end)",
+                self.count + 1,
+                self.pending.len()
+            )));
+        }
+        self.last
+            .ok_or_else(|| ClientError::Protocol("the answer ended with no line".into()))
+    }
+}
+
 fn protocol(e: &dyn std::fmt::Display) -> ClientError {
     ClientError::Protocol(e.to_string())
 }
@@ -273,4 +320,64 @@ async fn connect(socket: &Path) -> std::io::Result<tokio::net::UnixStream> {
         .map_err(std::io::Error::other)??;
     stream.set_nonblocking(true)?;
     tokio::net::UnixStream::from_std(stream)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(frames: &[&[u8]]) -> (Vec<serde_json::Value>, Result<serde_json::Value, String>) {
+        let mut seen = Vec::new();
+        let mut lines = NdjsonLines::default();
+        for frame in frames {
+            if let Err(e) = lines.push(frame, &mut |v| seen.push(v)) {
+                return (seen, Err(e.to_string()));
+            }
+        }
+        (seen, lines.finish().map_err(|e| e.to_string()))
+    }
+
+    #[test]
+    fn ndjson_lines_may_span_frames_and_the_last_is_the_answer() {
+        let (seen, last) = read(&[b"{\"n\":1}\n{\"n\"", b":2}\n", b"{\"done\":true}\n"]);
+        assert_eq!(
+            seen,
+            [serde_json::json!({"n": 1}), serde_json::json!({"n": 2})]
+        );
+        assert_eq!(last.unwrap(), serde_json::json!({"done": true}));
+    }
+
+    #[test]
+    fn a_bad_or_cut_ndjson_line_is_named() {
+        let (seen, last) = read(&[b"{\"n\":1}\n{\"n\":2}\nnot json\n{}\n"]);
+        assert_eq!(seen.len(), 1);
+        let err = last.unwrap_err();
+        assert!(
+            err.contains("line 3 of hostagentd's answer is not JSON"),
+            "{err}"
+        );
+        let err = read(&[b"{\"n\":1}\n{\"n\":"]).1.unwrap_err();
+        assert!(err.contains("ended inside line 2 (5 bytes"), "{err}");
+        let err = read(&[b""]).1.unwrap_err();
+        assert!(err.contains("ended with no line"), "{err}");
+    }
+
+    #[test]
+    fn random_ndjson_frames_never_panic() {
+        // The fuzz target agentctl_daemon runs this at length; here a fixed xorshift seed.
+        let text = b"{\"progress\":{\"deleted\":1}}\n{\"report\":{\"deleted\":[\"a\"]}}\n";
+        let alphabet = b"{}[]\":,\n 0a\\";
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..3_000 {
+            let mut body = text.to_vec();
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let at = (x % body.len() as u64) as usize;
+            body[at] = alphabet[(x >> 8) as usize % alphabet.len()];
+            let cut = (x >> 16) as usize % body.len();
+            let (seen, _) = read(&[&body[..cut], &body[cut..]]);
+            assert!(seen.len() <= 2);
+        }
+    }
 }

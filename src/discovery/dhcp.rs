@@ -312,10 +312,19 @@ pub async fn renew(
     Ok(lease_of(address, lease.server, &ack))
 }
 
-fn lease_of(address: Ipv4Addr, server: Ipv4Addr, ack: &[(u8, Vec<u8>)]) -> Lease {
-    let prefix = ipv4(option(ack, 1))
-        .map(|m| u32::from(m).count_ones() as u8)
-        .unwrap_or(24);
+/// The lease an ACK's options give `address`; `server` is who answered when the ACK names
+/// no server (option 54). Nonsense is bounded rather than refused: T1 ≤ T2 ≤ the lease, and a
+/// subnet mask that is not contiguous (`255.0.255.0`) counts by its leading ones, with a
+/// warning naming it.
+pub fn lease_of(address: Ipv4Addr, server: Ipv4Addr, ack: &[(u8, Vec<u8>)]) -> Lease {
+    let prefix = ipv4(option(ack, 1)).map_or(24, |m| {
+        let bits = u32::from(m);
+        let prefix = bits.leading_ones() as u8;
+        if bits.count_ones() != u32::from(prefix) {
+            tracing::warn!(mask = %m, prefix, "the DHCP server's subnet mask (option 1) is not contiguous: using its leading ones");
+        }
+        prefix
+    });
     let seconds = |code| {
         option(ack, code)
             .and_then(|v| v.try_into().ok())
@@ -411,5 +420,43 @@ mod tests {
             ],
         );
         assert_eq!((l.t1_s, l.t2_s), (60, 60));
+    }
+
+    #[test]
+    fn a_mask_that_is_not_contiguous_counts_by_its_leading_ones() {
+        let (server, addr) = (Ipv4Addr::new(16, 1, 15, 1), Ipv4Addr::new(16, 1, 15, 2));
+        let l = lease_of(addr, server, &[(1, vec![255, 255, 0, 255])]);
+        assert_eq!(l.prefix, 16, "not 24, the count of its ones");
+        let l = lease_of(addr, server, &[(1, vec![255, 255, 252, 0])]);
+        assert_eq!(l.prefix, 22);
+        assert_eq!(lease_of(addr, server, &[(1, vec![255])]).prefix, 24);
+    }
+
+    #[test]
+    fn random_and_mutated_replies_never_panic_and_leases_stay_in_order() {
+        // The fuzz target dhcp_arp runs this at length; here a fixed xorshift seed.
+        let mut ack = request_packet(9, [2, 0, 0, 0, 0, 1], ACK, &[(51, vec![0, 0, 1, 0])]);
+        ack[0] = 2;
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..20_000 {
+            let mut p = ack.clone();
+            for _ in 0..1 + x % 4 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let at = 236 + (x % (p.len() as u64 - 236)) as usize;
+                p[at] = (x >> 32) as u8;
+            }
+            p.truncate(240 + (x >> 40) as usize % 24);
+            let Some(reply) = parse_reply(&p) else {
+                continue;
+            };
+            assert!(reply.options.iter().all(|(_, v)| v.len() < p.len()));
+            let l = lease_of(reply.yiaddr, Ipv4Addr::UNSPECIFIED, &reply.options);
+            assert!(
+                l.t1_s <= l.t2_s && l.t2_s <= l.lease_s && l.prefix <= 32,
+                "{l:?}"
+            );
+        }
     }
 }

@@ -72,9 +72,11 @@ fn arp(mac: [u8; 6], sip: Ipv4Addr, tip: Ipv4Addr) -> [u8; 28] {
 }
 
 /// Whether an ARP packet from another host says `ip` is taken (§2.2.1): it is from `ip`, or
-/// it is another host's probe for `ip`.
-fn conflicts(p: &[u8], mac: [u8; 6], ip: Ipv4Addr) -> bool {
-    if p.len() < 28 || p[8..14] == mac {
+/// it is another host's probe for `ip`. Packets too short for Ethernet/IPv4 ARP say nothing.
+pub fn conflicts(p: &[u8], mac: [u8; 6], ip: Ipv4Addr) -> bool {
+    // Hardware type Ethernet, protocol IPv4, address lengths 6 and 4: else the fields below
+    // are not where they are read.
+    if p.len() < 28 || p[..6] != [0, 1, 8, 0, 6, 4] || p[8..14] == mac {
         return false;
     }
     let sip = Ipv4Addr::new(p[14], p[15], p[16], p[17]);
@@ -248,5 +250,37 @@ mod tests {
             ip
         ));
         assert!(!conflicts(&reply[..20], me, ip), "short");
+    }
+
+    #[test]
+    fn arp_for_other_address_kinds_is_no_conflict() {
+        let (me, other) = ([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2]);
+        let ip = Ipv4Addr::new(169, 254, 7, 9);
+        let reply = arp(other, ip, Ipv4Addr::UNSPECIFIED);
+        for (at, value) in [(1, 6), (2, 0x86), (4, 8), (5, 16)] {
+            let mut odd = reply;
+            odd[at] = value;
+            assert!(!conflicts(&odd, me, ip), "byte {at} = {value}");
+        }
+    }
+
+    #[test]
+    fn random_and_mutated_packets_never_panic() {
+        // The fuzz target dhcp_arp runs this at length; here a fixed xorshift seed.
+        let (me, ip) = ([2, 0, 0, 0, 0, 1], Ipv4Addr::new(169, 254, 7, 9));
+        let probe = arp([2, 0, 0, 0, 0, 2], Ipv4Addr::UNSPECIFIED, ip);
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let mut p = probe.to_vec();
+            p[(x % 28) as usize] = (x >> 8) as u8;
+            p.truncate((x >> 16) as usize % 40);
+            p.resize((x >> 24) as usize % 40, (x >> 32) as u8);
+            if conflicts(&p, me, ip) {
+                assert!(p.len() >= 28 && p[8..14] != me, "{p:?}");
+            }
+        }
     }
 }

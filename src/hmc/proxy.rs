@@ -209,25 +209,14 @@ impl Hmc {
         reply
     }
 
-    /// An answer that cannot be the REST API's: an HTML page, or XML that does not parse.
+    /// An answer that cannot be the REST API's (see [`check_answer`]).
     fn check(&self, resp: &crate::transport::Response) -> Result<(), String> {
-        let name = &self.settings.name;
-        let content_type = resp
-            .header_str("content-type")
-            .unwrap_or("")
-            .to_ascii_lowercase();
-        if resp.body.is_empty() {
-            return Ok(());
-        }
-        if content_type.starts_with("text/html") {
-            return Err(format!("HMC {name} answered with an HTML page ({content_type}, HTTP {}) instead of the REST API's XML: is the endpoint the HMC's REST port (12443)?", resp.status.as_u16()));
-        }
-        if content_type.contains("xml") {
-            xml::well_formed(&resp.body).map_err(|e| {
-                format!("HMC {name} answered {content_type} that is not well-formed XML ({} bytes): {e}", resp.body.len())
-            })?;
-        }
-        Ok(())
+        check_answer(
+            &self.settings.name,
+            resp.status,
+            resp.header_str("content-type"),
+            &resp.body,
+        )
     }
 
     fn upstream_error(&self, path: &str, e: &HmcError) -> Reply {
@@ -238,4 +227,30 @@ impl Hmc {
         };
         error(status, path, "Unavailable.", &e.to_string())
     }
+}
+
+/// Whether an HMC's answer can be the REST API's: not an HTML page, and XML that parses when
+/// it says it is XML. The error names the HMC and what was wrong.
+pub fn check_answer(
+    name: &str,
+    status: StatusCode,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Result<(), String> {
+    let content_type = content_type.unwrap_or("").to_ascii_lowercase();
+    if body.is_empty() {
+        return Ok(());
+    }
+    if content_type.starts_with("text/html") {
+        return Err(format!("HMC {name} answered with an HTML page ({content_type}, HTTP {}) instead of the REST API's XML: is the endpoint the HMC's REST port (12443)?", status.as_u16()));
+    }
+    if content_type.contains("xml") {
+        xml::well_formed(body).map_err(|e| {
+            format!(
+                "HMC {name} answered {content_type} that is not well-formed XML ({} bytes): {e}",
+                body.len()
+            )
+        })?;
+    }
+    Ok(())
 }

@@ -246,24 +246,52 @@ pub fn well_formed(body: &[u8]) -> Result<(), String> {
     }
 }
 
+/// The longest [`message_of`] text, in characters: a sentence or two of the HMC's, not a page.
+pub const MESSAGE_MAX: usize = 300;
+
 /// What an HMC's error answer says, for the agent's own errors (its `Message`, else a
-/// prefix of the body), never more than a line.
+/// prefix of the body), never more than a line: it goes into logs and onto agentctl's
+/// terminal, so control characters (line breaks, escape sequences) become spaces and a long
+/// text is cut at [`MESSAGE_MAX`] characters, ending in `...`.
 pub fn message_of(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
     if let Some(start) = text.find("<Message") {
         let rest = &text[start..];
         if let (Some(open), Some(close)) = (rest.find('>'), rest.find("</Message>")) {
             if open < close {
-                return rest[open + 1..close].trim().to_string();
+                return one_line(&rest[open + 1..close], MESSAGE_MAX);
             }
         }
     }
-    let line: String = text.chars().take(120).filter(|c| !c.is_control()).collect();
+    let line = one_line(&text, 120);
     if line.is_empty() {
         "(no body)".into()
     } else {
         line
     }
+}
+
+/// `text` on one line: runs of whitespace and control characters become one space, the ends
+/// are trimmed, and at most `max` characters are kept (the last three `...` when cut).
+fn one_line(text: &str, max: usize) -> String {
+    let mut out = String::new();
+    let mut kept = 0;
+    for word in text
+        .split(|c: char| c.is_whitespace() || c.is_control())
+        .filter(|w| !w.is_empty())
+    {
+        for c in (kept > 0).then_some(' ').into_iter().chain(word.chars()) {
+            if kept == max {
+                let cut = out.char_indices().rev().nth(2).map_or(0, |(i, _)| i);
+                out.truncate(cut);
+                out.push_str("...");
+                return out;
+            }
+            out.push(c);
+            kept += 1;
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -347,5 +375,67 @@ mod tests {
         );
         well_formed(err.as_bytes()).unwrap();
         assert_eq!(reason_code(err.as_bytes()).as_deref(), Some("5"));
+    }
+
+    #[test]
+    fn an_hmc_message_is_one_bounded_line_whatever_it_holds() {
+        let body = "<Message>Logon failed.\n\x1b[2J\x1b]0;owned\x07 Retry\r\nlater.</Message>";
+        let msg = message_of(body.as_bytes());
+        assert_eq!(msg, "Logon failed. [2J ]0;owned Retry later.");
+        let long = format!("<Message>{}</Message>", "é".repeat(5000));
+        let msg = message_of(long.as_bytes());
+        assert_eq!(msg.chars().count(), MESSAGE_MAX);
+        assert!(msg.ends_with("éé..."), "{msg}");
+        assert_eq!(
+            message_of(b"<html>\n<body>\tdown</body>"),
+            "<html> <body> down</body>"
+        );
+        assert_eq!(message_of(b"\r\n"), "(no body)");
+    }
+
+    #[test]
+    fn random_and_mutated_documents_never_panic() {
+        // The fuzz target hmc_xml runs this at length; here a fixed xorshift seed.
+        let creds = Credentials {
+            user: "hscroot".into(),
+            password: Secret::new("abc123"),
+        };
+        let request = logon_request(&creds);
+        let error = http_error(403, "/rest/api/uom", "5", "The X-API-Session is not valid");
+        let docs: [&[u8]; 3] = [
+            include_bytes!("../../tests/fixtures/hmc/logon.xml"),
+            &request,
+            error.as_bytes(),
+        ];
+        let alphabet = b"<>/&;#x\"'=: \n\x00\xff";
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for round in 0..3_000 {
+            let mut doc = docs[round % 3].to_vec();
+            for _ in 0..1 + x % 3 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let at = (x % doc.len() as u64) as usize;
+                match x >> 62 {
+                    0 => doc[at] = alphabet[(x >> 8) as usize % alphabet.len()],
+                    1 => doc.truncate(at),
+                    2 => doc.insert(at, alphabet[(x >> 8) as usize % alphabet.len()]),
+                    _ => drop(doc.remove(at)),
+                }
+                if doc.is_empty() {
+                    doc.push(b'<');
+                }
+            }
+            if let Ok(token) = token_of(&doc) {
+                assert!(!token.is_empty());
+                assert!(token.expose().bytes().all(|b| b.is_ascii_graphic()));
+            }
+            if let Ok(user) = client_logon(&doc) {
+                assert!(!user.is_empty());
+            }
+            let msg = message_of(&doc);
+            assert!(msg.chars().count() <= MESSAGE_MAX && !msg.contains(char::is_control));
+            let _ = (reason_code(&doc), well_formed(&doc));
+        }
     }
 }

@@ -98,7 +98,9 @@ impl BmcNames {
             } else {
                 continue;
             };
-            if start < copied {
+            // `xhttps://` is another scheme, and `...3https://` no URL of its own.
+            let in_scheme = |b: &u8| b.is_ascii_alphanumeric() || b"+-.".contains(b);
+            if start < copied || start.checked_sub(1).is_some_and(|i| in_scheme(&body[i])) {
                 continue;
             }
             let len = body[start..]
@@ -274,6 +276,54 @@ mod tests {
             None
         );
         assert_eq!(n.rewrite_text(b"no urls", "/x"), None);
+    }
+
+    #[test]
+    fn only_whole_http_schemes_are_rewritten_in_text() {
+        let n = BmcNames::new(["https://9.1.2.3:12443"]);
+        for body in [
+            &b"<a href=\"xhttps://9.1.2.3/rest/api\"/>"[..],
+            b"<a href=\"git+https://9.1.2.3/x\"/>",
+            b"<id>https://9.1.2.3https://9.1.2.3/rest/api</id>",
+        ] {
+            assert_eq!(
+                n.rewrite_text(body, "/hmc/p"),
+                None,
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
+        let out = n.rewrite_text(b"(https://9.1.2.3/a)", "/hmc/p").unwrap();
+        assert_eq!(out, b"(/hmc/p/a)");
+    }
+
+    #[test]
+    fn random_and_mutated_text_bodies_never_panic() {
+        // The fuzz target hmc_proxy_answer runs this at length; here a fixed xorshift seed.
+        let n = BmcNames::new(["https://9.1.2.3:12443"]);
+        let feed = br#"<feed><link href="https://9.1.2.3:12443/rest/api/uom/ManagedSystem"/><id>HTTP://user@9.1.2.3/x?y=https://9.1.2.3</id>{"a":"https://[::1]/"}</feed>"#;
+        let alphabet = b"htps:/9.12 3\"'<>@[]";
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..5_000 {
+            let mut body = feed.to_vec();
+            for _ in 0..1 + x % 4 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let at = (x % body.len() as u64) as usize;
+                let b = alphabet[(x >> 8) as usize % alphabet.len()];
+                match x >> 62 {
+                    0 => body[at] = b,
+                    1 => body.insert(at, b),
+                    2 => drop(body.remove(at)),
+                    _ => body[at] = (x >> 16) as u8,
+                }
+            }
+            if let Some(out) = n.rewrite_text(&body, "/hmc/p") {
+                assert_ne!(out, body);
+                assert!(memchr::memmem::find(&out, b"/hmc/p").is_some());
+            }
+        }
     }
 
     #[test]

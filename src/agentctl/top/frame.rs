@@ -67,16 +67,20 @@ impl Frame {
                 "hostagent_bmc_session_limit" => f.limit = (count > 0).then_some(count),
                 "hostagent_bmc_sessions" if count > 0 => {
                     let label = |k| labels.get(k).copied().unwrap_or("-").to_string();
-                    *f.sessions
+                    let n = f
+                        .sessions
                         .entry(label("kind"))
                         .or_default()
                         .entry(label("owner"))
-                        .or_default() += count;
+                        .or_default();
+                    *n = n.saturating_add(count);
                 }
                 "hostagent_reaper_runs_total" => f.reaper_runs = count,
                 "hostagent_reaper_last_run_timestamp_seconds" => f.reaper_last_run = value,
                 "hostagent_reaper_interval_seconds" => f.reaper_interval_s = value,
-                "hostagent_proxy_requests_total" => f.proxy_requests += count,
+                "hostagent_proxy_requests_total" => {
+                    f.proxy_requests = f.proxy_requests.saturating_add(count)
+                }
                 "hostagent_virtual_sessions" => f.virtual_sessions = count,
                 "hostagent_leases" => f.leases = count,
                 _ => {}
@@ -86,14 +90,18 @@ impl Frame {
     }
 
     pub fn total(&self) -> u64 {
-        self.sessions.values().flat_map(|o| o.values()).sum()
+        self.sessions
+            .values()
+            .flat_map(|o| o.values())
+            .fold(0, |sum, n| sum.saturating_add(*n))
     }
 
     fn by_owner(&self) -> BTreeMap<&str, u64> {
         let mut out = BTreeMap::new();
         for owners in self.sessions.values() {
             for (owner, n) in owners {
-                *out.entry(owner.as_str()).or_default() += n;
+                let sum: &mut u64 = out.entry(owner.as_str()).or_default();
+                *sum = sum.saturating_add(*n);
             }
         }
         out
@@ -107,7 +115,7 @@ impl Frame {
         };
         let filled = ((total as f64 / limit as f64) * BAR as f64).round() as usize;
         let filled = filled.min(BAR);
-        let pct = total * 100 / limit.max(1);
+        let pct = u128::from(total) * 100 / u128::from(limit.max(1));
         format!(
             "[{}{}]  {total} / {limit} sessions ({pct} %)",
             "#".repeat(filled),
@@ -233,6 +241,43 @@ mod tests {
         );
         assert!(lines.contains("1.5 requests/s (9 in all)"), "{lines}");
         assert!(lines.contains("Virtual sessions 2    Leases 1"), "{lines}");
+    }
+
+    #[test]
+    fn counts_too_large_for_a_u64_saturate_instead_of_overflowing() {
+        let text = "hostagent_bmc_session_limit 16\nhostagent_bmc_sessions{kind=\"rest\",owner=\"foreign\"} 1e30\nhostagent_bmc_sessions{kind=\"rest\",owner=\"agent\"} 1e30\nhostagent_bmc_sessions{kind=\"rest\",owner=\"agent\"} 5\nhostagent_proxy_requests_total{code=\"200\"} 1e30\nhostagent_proxy_requests_total{code=\"404\"} 1e30\n";
+        let f = Frame::parse(text);
+        assert_eq!((f.total(), f.proxy_requests), (u64::MAX, u64::MAX));
+        let lines = f.draw(0.0, None).join("\n");
+        assert!(
+            lines.contains(&format!("{} / 16 sessions", u64::MAX)),
+            "{lines}"
+        );
+        assert!(lines.contains(&format!("foreign {}", u64::MAX)), "{lines}");
+    }
+
+    #[test]
+    fn random_and_mutated_expositions_never_panic() {
+        // The fuzz target agentctl_daemon runs this at length; here a fixed xorshift seed.
+        let alphabet = b"{}=\", \n#e.-+0123456789infNaN_";
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..3_000 {
+            let mut text = EXPOSITION.as_bytes().to_vec();
+            for _ in 0..1 + x % 6 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let at = (x % text.len() as u64) as usize;
+                let b = alphabet[(x >> 8) as usize % alphabet.len()];
+                match x >> 62 {
+                    0 | 1 => text[at] = b,
+                    2 => text.insert(at, b),
+                    _ => drop(text.remove(at)),
+                }
+            }
+            let f = Frame::parse(&String::from_utf8_lossy(&text));
+            let _ = f.draw(f64::from((x >> 40) as u32), Some(f64::from(x as u32)));
+        }
     }
 
     #[test]
