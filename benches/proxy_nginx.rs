@@ -2,7 +2,9 @@
 //! bmcsim ilo6 over HTTPS in this process; nginx (Debian's, config generated here: 2 workers,
 //! TLS in, TLS out to bmcsim with a keep-alive upstream pool of 32, the session token injected
 //! by `proxy_set_header`); release hostagentd as a child on `api.listen_https` and its Unix
-//! socket. HTTPS paths are loaded by `wrk` (32 keep-alive connections, 2 threads); the socket,
+//! socket, with its default bound of 8 requests in flight to the BMC, and a second one with
+//! `bmc.max_concurrency = 32`: as many in flight as nginx has (32 clients, no bound), the
+//! same job to the letter. HTTPS paths are loaded by `wrk` (32 keep-alive connections, 2 threads); the socket,
 //! and the direct baseline it is compared with, by the same in-process client (32 keep-alive
 //! connections). Each round runs every path once; the figures are per round, then the median
 //! and the spread of the ratios. CPU per request is utime+stime of the process (nginx: master
@@ -362,6 +364,16 @@ async fn main() {
     )
     .await;
     let agent_pid = agent.child.id();
+    let wide_port = free_port();
+    let wide = daemon::started(
+        &sim,
+        &format!(
+            "[api]\nlisten_https = \"127.0.0.1:{wide_port}\"\n[bmc]\nmax_concurrency = {CLIENTS}"
+        ),
+    )
+    .await;
+    let wide_pid = wide.child.id();
+    let wide_url = format!("https://127.0.0.1:{wide_port}{PATH}");
     let direct_url = format!("{}{PATH}", sim.base_url());
     let nginx_url = format!("https://127.0.0.1:{nginx_port}{PATH}");
     let agent_url = format!("https://127.0.0.1:{agent_port}{PATH}");
@@ -372,9 +384,10 @@ async fn main() {
     println!("load average at start: {}", loadavg());
     // Warm-up: connections, TLS sessions, the agent's pool.
     let _ = wrk(&agent_url, None, 1, None);
+    let _ = wrk(&wide_url, None, 1, None);
     let _ = wrk(&nginx_url, None, 1, None);
     let _ = own_client(socket.clone(), 1, None).await;
-    let mut all: Vec<[Run; 5]> = Vec::new();
+    let mut all: Vec<[Run; 6]> = Vec::new();
     for round in 1..=rounds {
         let nginx_pid = nginx.id();
         let blocking = |url: String, token: Option<String>, pid: Option<u32>| {
@@ -389,17 +402,23 @@ async fn main() {
         let via_agent = blocking(agent_url.clone(), None, Some(agent_pid))
             .await
             .unwrap();
+        let via_wide = blocking(wide_url.clone(), None, Some(wide_pid))
+            .await
+            .unwrap();
         let own_direct = own_client(direct_own.clone(), secs, None).await;
         let via_socket = own_client(socket.clone(), secs, Some(agent_pid)).await;
         println!("round {round} (load average {}):", loadavg());
         show("direct to bmcsim (wrk, HTTPS)", &direct);
         show("nginx (wrk, HTTPS)", &via_nginx);
         show("hostagentd listen_https (wrk)", &via_agent);
+        show("  the same, max_concurrency 32 (wrk)", &via_wide);
         show("direct to bmcsim (own client, TLS)", &own_direct);
         show("hostagentd Unix socket (own client)", &via_socket);
-        all.push([direct, via_nginx, via_agent, own_direct, via_socket]);
+        all.push([
+            direct, via_nginx, via_agent, own_direct, via_socket, via_wide,
+        ]);
     }
-    let ratio = |f: &dyn Fn(&[Run; 5]) -> f64| median(all.iter().map(f).collect());
+    let ratio = |f: &dyn Fn(&[Run; 6]) -> f64| median(all.iter().map(f).collect());
     let line = |what: &str, (m, lo, hi): (f64, f64, f64), goal: &str| {
         println!("   {what:<44} {m:>5.2}  (rounds {lo:.2}–{hi:.2})  {goal}");
     };
@@ -407,6 +426,11 @@ async fn main() {
     line(
         "HTTPS: agent / nginx (req/s)",
         ratio(&|r| r[2].rps / r[1].rps),
+        "goal >= 1.0",
+    );
+    line(
+        "HTTPS, 32 in flight like nginx: agent / nginx",
+        ratio(&|r| r[5].rps / r[1].rps),
         "goal >= 1.0",
     );
     line(
@@ -425,6 +449,11 @@ async fn main() {
         "",
     );
     line(
+        "HTTPS, 32 in flight: agent CPU / nginx CPU",
+        ratio(&|r| r[5].cpu_us / r[1].cpu_us),
+        "",
+    );
+    line(
         "Unix socket: agent / direct (own client)",
         ratio(&|r| r[4].rps / r[3].rps),
         "goal >= 0.80",
@@ -432,12 +461,14 @@ async fn main() {
     let (cpu_agent, _, _) = median(all.iter().map(|r| r[2].cpu_us).collect());
     let (cpu_nginx, _, _) = median(all.iter().map(|r| r[1].cpu_us).collect());
     let (cpu_sock, _, _) = median(all.iter().map(|r| r[4].cpu_us).collect());
-    println!("CPU per request (median): hostagentd HTTPS {cpu_agent:.1} µs, Unix socket {cpu_sock:.1} µs; nginx {cpu_nginx:.1} µs");
+    let (cpu_wide, _, _) = median(all.iter().map(|r| r[5].cpu_us).collect());
+    println!("CPU per request (median): hostagentd HTTPS {cpu_agent:.1} µs (32 in flight: {cpu_wide:.1} µs), Unix socket {cpu_sock:.1} µs; nginx {cpu_nginx:.1} µs");
     println!("load average at end: {}", loadavg());
     // SIGTERM: the master stops its workers (SIGKILL would leave them running).
     // SAFETY: kill(2) on the PID of the child this process started and has not reaped.
     unsafe { libc::kill(nginx.id() as i32, libc::SIGTERM) };
     let _ = nginx.wait();
     drop(agent);
+    drop(wide);
     sim.shutdown().await;
 }

@@ -161,11 +161,25 @@ impl Controller {
 
     /// One request and its answer (`code`: the HTTP status, or why none came).
     pub fn request(&self, on: &Base, method: &str, code: &str, secs: f64) {
+        self.request_counter(on, method, code).inc();
+        self.duration_of(on).observe(secs);
+    }
+
+    /// The counter of requests with this method and code: a handle on the series, for a
+    /// caller that counts often and keeps it ([`crate::transport::metered`]).
+    pub fn request_counter(&self, on: &Base, method: &str, code: &str) -> Counter {
         let labels = with(on, &[("method", method), ("code", code)]);
-        self.requests.get_or_create(&labels).inc();
-        self.request_duration
-            .get_or_create(&on.to_vec())
-            .observe(secs);
+        self.requests.get_or_create(&labels).clone()
+    }
+
+    /// The request-duration histogram of a controller, as a handle on the series.
+    pub fn duration_of(&self, on: &Base) -> Histogram {
+        self.request_duration.get_or_create(&on.to_vec()).clone()
+    }
+
+    /// The `up` gauge of a controller, as a handle on the series.
+    pub fn up_of(&self, on: &Base) -> Gauge {
+        self.up.get_or_create(&on.to_vec()).clone()
     }
 
     pub fn relogin(&self, on: &Base) {
