@@ -19,7 +19,7 @@ fn daemon_at(endpoint: &str, dir: &Path) -> Child {
     std::fs::write(
         &config,
         format!(
-            "[bmc]\nendpoint = \"{endpoint}\"\ntls = \"pin\"\nfingerprint = \"{}\"\ncredentials_dir = \"{}\"\n[api]\nsocket = \"{}\"\n[state]\nmemory_only = true\n",
+            "[bmc]\nendpoint = \"{endpoint}\"\ntls = \"pin\"\nfingerprint = \"{}\"\ncredentials_dir = \"{}\"\n[api]\nsocket = \"{}\"\nreader_group = \"root\"\n[state]\nmemory_only = true\n",
             "ab".repeat(32), creds.display(), dir.join("run/agent.sock").display()
         ),
     )
@@ -33,7 +33,11 @@ fn daemon_at(endpoint: &str, dir: &Path) -> Child {
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
     while !dir.join("run/agent.sock").exists() {
-        assert!(Instant::now() < deadline, "hostagentd did not bind");
+        assert!(
+            Instant::now() < deadline,
+            "hostagentd did not bind: {}",
+            std::fs::read_to_string(dir.join("hostagentd.log")).unwrap_or_default()
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     child

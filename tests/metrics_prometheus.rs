@@ -153,7 +153,7 @@ async fn while_connecting_the_metrics_say_the_bmc_is_down_and_date_the_reaper_fr
     std::fs::write(
         &config,
         format!(
-            "[bmc]\nendpoint = \"https://127.0.0.1:{}\"\ntls = \"pin\"\nfingerprint = \"{}\"\ncredentials_dir = \"{}\"\nsession_limit = 16\n[api]\nsocket = \"{}\"\nmetrics_listen = \"{listen}\"\n[state]\nmemory_only = true\n",
+            "[bmc]\nendpoint = \"https://127.0.0.1:{}\"\ntls = \"pin\"\nfingerprint = \"{}\"\ncredentials_dir = \"{}\"\nsession_limit = 16\n[api]\nsocket = \"{}\"\nreader_group = \"root\"\nmetrics_listen = \"{listen}\"\n[state]\nmemory_only = true\n",
             free_port(), "ab".repeat(32), creds.display(), dir.path().join("agent.sock").display()
         ),
     )
