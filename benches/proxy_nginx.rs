@@ -10,7 +10,8 @@
 //! and the spread of the ratios. CPU per request is utime+stime of the process (nginx: master
 //! and workers) over the run, divided by the requests it served.
 //!
-//! `cargo bench --bench proxy_nginx` (PROXY_NGINX_SECS, default 5; PROXY_NGINX_ROUNDS, 3).
+//! `cargo bench --bench proxy_nginx` (PROXY_NGINX_SECS, default 5; PROXY_NGINX_ROUNDS, 3;
+//! PROXY_NGINX_SYSCALLS=1 also counts each proxy's system calls with `perf stat`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -38,6 +39,78 @@ struct Run {
     p99_ms: f64,
     /// CPU µs per request of the proxy process (0 for direct).
     cpu_us: f64,
+    /// Context switches of the proxy's threads per request (0 for direct).
+    switches: f64,
+    /// System calls of the proxy per request (`perf stat`'s `raw_syscalls:sys_enter`; NaN
+    /// without perf).
+    syscalls: f64,
+}
+
+/// CPU time, context switches and system calls of a process (and its children) over a run.
+struct Meter {
+    pid: u32,
+    cpu: f64,
+    switches: f64,
+    perf: Option<Child>,
+}
+
+impl Meter {
+    fn start(pid: u32) -> Meter {
+        let children =
+            std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
+        let pids: Vec<String> = std::iter::once(pid.to_string())
+            .chain(children.split_whitespace().map(str::to_string))
+            .collect();
+        // A tracepoint, not a hardware counter: it counts on machines without them. Only on
+        // request (PROXY_NGINX_SYSCALLS=1): tracing system calls makes each one dearer, so
+        // the CPU figures of such a run are not comparable with the others.
+        let counting = std::env::var_os("PROXY_NGINX_SYSCALLS").is_some_and(|v| v == "1");
+        let perf = counting.then(|| {
+            Command::new("perf")
+                .args([
+                    "stat",
+                    "-x,",
+                    "-e",
+                    "raw_syscalls:sys_enter",
+                    "-p",
+                    &pids.join(","),
+                ])
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("perf (Debian package linux-perf)")
+        });
+        if perf.is_some() {
+            // perf attaches asynchronously; give it a moment before the load starts.
+            std::thread::sleep(Duration::from_millis(300));
+        }
+        Meter {
+            pid,
+            cpu: cpu_us(pid),
+            switches: switches(pid),
+            perf,
+        }
+    }
+
+    /// (CPU µs, context switches, system calls) per request.
+    fn stop(self, requests: f64) -> (f64, f64, f64) {
+        let cpu = (cpu_us(self.pid) - self.cpu) / requests;
+        let sw = (switches(self.pid) - self.switches) / requests;
+        let calls = self.perf.map_or(f64::NAN, |perf| {
+            // SAFETY: kill(2) on the PID of the child this process started and has not reaped.
+            unsafe { libc::kill(perf.id() as i32, libc::SIGINT) };
+            let out = perf
+                .wait_with_output()
+                .map(|o| o.stderr)
+                .unwrap_or_default();
+            String::from_utf8_lossy(&out)
+                .lines()
+                .find(|l| l.contains("raw_syscalls:sys_enter"))
+                .and_then(|l| l.split(',').next()?.parse::<f64>().ok())
+                .map_or(f64::NAN, |n| n / requests)
+        });
+        (cpu, sw, calls)
+    }
 }
 
 fn free_port() -> u16 {
@@ -78,6 +151,33 @@ fn cpu_us(pid: u32) -> f64 {
     total as f64 * 1e6 / hz
 }
 
+/// Context switches (voluntary and not) of every thread of `pid` and of its child processes.
+fn switches(pid: u32) -> f64 {
+    let of = |pid: &str| -> u64 {
+        let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+            return 0;
+        };
+        tasks
+            .flatten()
+            .map(|t| {
+                std::fs::read_to_string(t.path().join("status"))
+                    .unwrap_or_default()
+                    .lines()
+                    .filter(|l| l.contains("ctxt_switches:"))
+                    .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+                    .sum::<u64>()
+            })
+            .sum()
+    };
+    let mut total = of(&pid.to_string());
+    let children =
+        std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
+    for child in children.split_whitespace() {
+        total += of(child);
+    }
+    total as f64
+}
+
 /// `wrk` for `secs` seconds; CPU of `pid` (if any) over the same run.
 fn wrk(url: &str, token: Option<&str>, secs: u64, pid: Option<u32>) -> Run {
     let mut cmd = Command::new("wrk");
@@ -90,9 +190,8 @@ fn wrk(url: &str, token: Option<&str>, secs: u64, pid: Option<u32>) -> Run {
     if let Some(t) = token {
         cmd.args(["-H", &format!("X-Auth-Token: {t}")]);
     }
-    let before = pid.map(cpu_us);
+    let meter = pid.map(Meter::start);
     let out = cmd.arg(url).output().expect("wrk (Debian package wrk)");
-    let cpu = pid.map(cpu_us).zip(before).map(|(a, b)| a - b);
     let text = String::from_utf8_lossy(&out.stdout);
     let field = |prefix: &str| -> Option<&str> {
         text.lines()
@@ -118,13 +217,16 @@ fn wrk(url: &str, token: Option<&str>, secs: u64, pid: Option<u32>) -> Run {
         !text.contains("Non-2xx") && requests > 0.0,
         "wrk {url} failed: {text}"
     );
+    let (cpu_us, switches, syscalls) = meter.map_or((0.0, 0.0, f64::NAN), |m| m.stop(requests));
     Run {
         rps: field("Requests/sec:")
             .and_then(|v| v.parse().ok())
             .unwrap_or(0.0),
         p50_ms: field("50%").map(ms).unwrap_or(f64::NAN),
         p99_ms: field("99%").map(ms).unwrap_or(f64::NAN),
-        cpu_us: cpu.map(|c| c / requests).unwrap_or(0.0),
+        cpu_us,
+        switches,
+        syscalls,
     }
 }
 
@@ -161,7 +263,7 @@ enum Target {
 async fn own_client(target: Arc<Target>, secs: u64, pid: Option<u32>) -> Run {
     let stop = Arc::new(AtomicBool::new(false));
     let lat = Arc::new(Mutex::new(Vec::<Duration>::new()));
-    let before = pid.map(cpu_us);
+    let meter = pid.map(Meter::start);
     let started = Instant::now();
     let tasks: Vec<_> = (0..CLIENTS)
         .map(|_| {
@@ -196,15 +298,18 @@ async fn own_client(target: Arc<Target>, secs: u64, pid: Option<u32>) -> Run {
         t.await.unwrap();
     }
     let elapsed = started.elapsed().as_secs_f64();
-    let cpu = pid.map(cpu_us).zip(before).map(|(a, b)| a - b);
     let mut lat = std::mem::take(&mut *lat.lock().unwrap());
     lat.sort();
     let pct = |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)];
+    let (cpu_us, switches, syscalls) =
+        meter.map_or((0.0, 0.0, f64::NAN), |m| m.stop(lat.len() as f64));
     Run {
         rps: lat.len() as f64 / elapsed,
         p50_ms: pct(0.50).as_secs_f64() * 1e3,
         p99_ms: pct(0.99).as_secs_f64() * 1e3,
-        cpu_us: cpu.map(|c| c / lat.len() as f64).unwrap_or(0.0),
+        cpu_us,
+        switches,
+        syscalls,
     }
 }
 
@@ -326,7 +431,14 @@ fn median(mut v: Vec<f64>) -> (f64, f64, f64) {
 
 fn show(name: &str, r: &Run) {
     let cpu = if r.cpu_us > 0.0 {
-        format!("{:>6.1} µs CPU/request", r.cpu_us)
+        let calls = match r.syscalls.is_nan() {
+            true => String::new(),
+            false => format!("  {:>5.2} syscalls", r.syscalls),
+        };
+        format!(
+            "{:>6.1} µs CPU  {:>5.2} switches{calls} /request",
+            r.cpu_us, r.switches
+        )
     } else {
         String::new()
     };
@@ -463,6 +575,16 @@ async fn main() {
     let (cpu_sock, _, _) = median(all.iter().map(|r| r[4].cpu_us).collect());
     let (cpu_wide, _, _) = median(all.iter().map(|r| r[5].cpu_us).collect());
     println!("CPU per request (median): hostagentd HTTPS {cpu_agent:.1} µs (32 in flight: {cpu_wide:.1} µs), Unix socket {cpu_sock:.1} µs; nginx {cpu_nginx:.1} µs");
+    let (sw_agent, _, _) = median(all.iter().map(|r| r[2].switches).collect());
+    let (sw_nginx, _, _) = median(all.iter().map(|r| r[1].switches).collect());
+    let (sw_sock, _, _) = median(all.iter().map(|r| r[4].switches).collect());
+    println!("context switches per request (median): hostagentd HTTPS {sw_agent:.2}, Unix socket {sw_sock:.2}; nginx {sw_nginx:.2}");
+    let (sc_agent, _, _) = median(all.iter().map(|r| r[2].syscalls).collect());
+    let (sc_nginx, _, _) = median(all.iter().map(|r| r[1].syscalls).collect());
+    let (sc_sock, _, _) = median(all.iter().map(|r| r[4].syscalls).collect());
+    if !sc_nginx.is_nan() {
+        println!("system calls per request (median, perf stat): hostagentd HTTPS {sc_agent:.2}, Unix socket {sc_sock:.2}; nginx {sc_nginx:.2}");
+    }
     println!("load average at end: {}", loadavg());
     // SIGTERM: the master stops its workers (SIGKILL would leave them running).
     // SAFETY: kill(2) on the PID of the child this process started and has not reaped.
