@@ -56,11 +56,7 @@ struct Meter {
 
 impl Meter {
     fn start(pid: u32) -> Meter {
-        let children =
-            std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
-        let pids: Vec<String> = std::iter::once(pid.to_string())
-            .chain(children.split_whitespace().map(str::to_string))
-            .collect();
+        let pids = family(pid);
         // A tracepoint, not a hardware counter: it counts on machines without them. Only on
         // request (PROXY_NGINX_SYSCALLS=1): tracing system calls makes each one dearer, so
         // the CPU figures of such a run are not comparable with the others.
@@ -130,6 +126,15 @@ fn loadavg() -> String {
         .join(" ")
 }
 
+/// `pid` and its child processes (nginx's workers).
+fn family(pid: u32) -> Vec<String> {
+    let children =
+        std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
+    std::iter::once(pid.to_string())
+        .chain(children.split_whitespace().map(str::to_string))
+        .collect()
+}
+
 /// utime + stime of `pid` and of its child processes (nginx's workers), in µs.
 fn cpu_us(pid: u32) -> f64 {
     let ticks = |pid: &str| -> u64 {
@@ -140,12 +145,7 @@ fn cpu_us(pid: u32) -> f64 {
         f.get(11).and_then(|v| v.parse().ok()).unwrap_or(0)
             + f.get(12).and_then(|v| v.parse().ok()).unwrap_or(0)
     };
-    let mut total = ticks(&pid.to_string());
-    let children =
-        std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
-    for child in children.split_whitespace() {
-        total += ticks(child);
-    }
+    let total: u64 = family(pid).iter().map(|p| ticks(p)).sum();
     // SAFETY: sysconf has no preconditions.
     let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
     total as f64 * 1e6 / hz
@@ -169,13 +169,7 @@ fn switches(pid: u32) -> f64 {
             })
             .sum()
     };
-    let mut total = of(&pid.to_string());
-    let children =
-        std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
-    for child in children.split_whitespace() {
-        total += of(child);
-    }
-    total as f64
+    family(pid).iter().map(|p| of(p)).sum::<u64>() as f64
 }
 
 /// `wrk` for `secs` seconds; CPU of `pid` (if any) over the same run.
