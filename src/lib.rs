@@ -60,6 +60,8 @@
 // Every `unsafe` block says why it is sound (checked by clippy in CI).
 #![deny(clippy::undocumented_unsafe_blocks)]
 
+#[cfg(test)]
+pub mod testing;
 pub mod cli;
 pub mod events;
 pub mod metrics;

@@ -370,9 +370,7 @@ mod tests {
         let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
         for _ in 0..3_000 {
             let mut body = text.to_vec();
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+            crate::testing::xorshift(&mut x);
             let at = (x % body.len() as u64) as usize;
             body[at] = alphabet[(x >> 8) as usize % alphabet.len()];
             let cut = (x >> 16) as usize % body.len();

@@ -441,9 +441,7 @@ mod tests {
         for _ in 0..20_000 {
             let mut p = ack.clone();
             for _ in 0..1 + x % 4 {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
+                crate::testing::xorshift(&mut x);
                 let at = 236 + (x % (p.len() as u64 - 236)) as usize;
                 p[at] = (x >> 32) as u8;
             }

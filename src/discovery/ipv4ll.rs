@@ -271,9 +271,7 @@ mod tests {
         let probe = arp([2, 0, 0, 0, 0, 2], Ipv4Addr::UNSPECIFIED, ip);
         let mut x: u64 = 0x2545_f491_4f6c_dd1d;
         for _ in 0..20_000 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+            crate::testing::xorshift(&mut x);
             let mut p = probe.to_vec();
             p[(x % 28) as usize] = (x >> 8) as u8;
             p.truncate((x >> 16) as usize % 40);

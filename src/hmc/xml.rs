@@ -412,9 +412,7 @@ mod tests {
         for round in 0..3_000 {
             let mut doc = docs[round % 3].to_vec();
             for _ in 0..1 + x % 3 {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
+                crate::testing::xorshift(&mut x);
                 let at = (x % doc.len() as u64) as usize;
                 match x >> 62 {
                     0 => doc[at] = alphabet[(x >> 8) as usize % alphabet.len()],

@@ -249,9 +249,7 @@ mod tests {
             let mut bytes = b"/redfish/v1/".to_vec();
             bytes.truncate((x % 13) as usize);
             for _ in 0..(x % 24) {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
+                crate::testing::xorshift(&mut x);
                 bytes.push(alphabet[(x % alphabet.len() as u64) as usize]);
             }
             let text = String::from_utf8_lossy(&bytes);

@@ -307,9 +307,7 @@ mod tests {
         for _ in 0..5_000 {
             let mut body = feed.to_vec();
             for _ in 0..1 + x % 4 {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
+                crate::testing::xorshift(&mut x);
                 let at = (x % body.len() as u64) as usize;
                 let b = alphabet[(x >> 8) as usize % alphabet.len()];
                 match x >> 62 {

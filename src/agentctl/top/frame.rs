@@ -264,9 +264,7 @@ mod tests {
         for _ in 0..3_000 {
             let mut text = EXPOSITION.as_bytes().to_vec();
             for _ in 0..1 + x % 6 {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
+                crate::testing::xorshift(&mut x);
                 let at = (x % text.len() as u64) as usize;
                 let b = alphabet[(x >> 8) as usize % alphabet.len()];
                 match x >> 62 {
