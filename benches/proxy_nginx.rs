@@ -48,7 +48,8 @@ struct Run {
 
 /// CPU time, context switches and system calls of a process (and its children) over a run.
 struct Meter {
-    pid: u32,
+    /// The process and its children, read once at the start.
+    pids: Vec<String>,
     cpu: f64,
     switches: f64,
     perf: Option<Child>,
@@ -81,17 +82,17 @@ impl Meter {
             std::thread::sleep(Duration::from_millis(300));
         }
         Meter {
-            pid,
-            cpu: cpu_us(pid),
-            switches: switches(pid),
+            cpu: cpu_us(&pids),
+            switches: switches(&pids),
+            pids,
             perf,
         }
     }
 
     /// (CPU µs, context switches, system calls) per request.
     fn stop(self, requests: f64) -> (f64, f64, f64) {
-        let cpu = (cpu_us(self.pid) - self.cpu) / requests;
-        let sw = (switches(self.pid) - self.switches) / requests;
+        let cpu = (cpu_us(&self.pids) - self.cpu) / requests;
+        let sw = (switches(&self.pids) - self.switches) / requests;
         let calls = self.perf.map_or(f64::NAN, |perf| {
             // SAFETY: kill(2) on the PID of the child this process started and has not reaped.
             unsafe { libc::kill(perf.id() as i32, libc::SIGINT) };
@@ -135,8 +136,8 @@ fn family(pid: u32) -> Vec<String> {
         .collect()
 }
 
-/// utime + stime of `pid` and of its child processes (nginx's workers), in µs.
-fn cpu_us(pid: u32) -> f64 {
+/// utime + stime of the processes `pids`, in µs.
+fn cpu_us(pids: &[String]) -> f64 {
     let ticks = |pid: &str| -> u64 {
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
         let after = stat.rsplit_once(')').map(|(_, a)| a).unwrap_or_default();
@@ -145,14 +146,14 @@ fn cpu_us(pid: u32) -> f64 {
         f.get(11).and_then(|v| v.parse().ok()).unwrap_or(0)
             + f.get(12).and_then(|v| v.parse().ok()).unwrap_or(0)
     };
-    let total: u64 = family(pid).iter().map(|p| ticks(p)).sum();
+    let total: u64 = pids.iter().map(|p| ticks(p)).sum();
     // SAFETY: sysconf has no preconditions.
     let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
     total as f64 * 1e6 / hz
 }
 
-/// Context switches (voluntary and not) of every thread of `pid` and of its child processes.
-fn switches(pid: u32) -> f64 {
+/// Context switches (voluntary and not) of every thread of the processes `pids`.
+fn switches(pids: &[String]) -> f64 {
     let of = |pid: &str| -> u64 {
         let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
             return 0;
@@ -169,7 +170,7 @@ fn switches(pid: u32) -> f64 {
             })
             .sum()
     };
-    family(pid).iter().map(|p| of(p)).sum::<u64>() as f64
+    pids.iter().map(|p| of(p)).sum::<u64>() as f64
 }
 
 /// `wrk` for `secs` seconds; CPU of `pid` (if any) over the same run.
