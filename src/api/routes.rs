@@ -108,7 +108,10 @@ pub async fn handle(
     req: Request<Bytes>,
 ) -> crate::proxy::Answer {
     if is_proxy_path(req.uri().path()) {
-        let path = req.uri().path().to_string();
+        // For the debug lines only: no copy of the path per request when they are off.
+        let path = tracing::enabled!(tracing::Level::DEBUG)
+            .then(|| req.uri().path().to_string())
+            .unwrap_or_default();
         let method = req.method().clone();
         let start = std::time::Instant::now();
         let Some(_slot) = daemon.proxy_queue.admit() else {

@@ -278,7 +278,10 @@ impl Proxy {
             }
         }
         let (parts, body) = req.into_parts();
-        let mut out = crate::transport::Request::new(parts.method.clone(), key.clone());
+        let cache_key = self.cache.is_some().then(|| key.clone());
+        let mut out = crate::transport::Request::new(parts.method.clone(), key);
+        // Room for these, the auth header and the transport's four, without growing.
+        out.headers = HeaderMap::with_capacity(FORWARDED_REQUEST_HEADERS.len() + 5);
         for name in FORWARDED_REQUEST_HEADERS {
             if let Some(v) = parts.headers.get(name) {
                 out.headers.insert(name.clone(), v.clone());
@@ -330,7 +333,9 @@ impl Proxy {
             body,
         };
         let reply = self.reply_from_bmc(resp, base);
-        if let (true, Some(cache), true) = (is_get, &self.cache, reply.status() == StatusCode::OK) {
+        if let (true, Some(cache), Some(key), true) =
+            (is_get, &self.cache, cache_key, reply.status() == StatusCode::OK)
+        {
             cache.put(
                 &key,
                 &target.path,

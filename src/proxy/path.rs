@@ -54,17 +54,20 @@ pub fn parse(path: &str, query: Option<&str>) -> Result<Target, PathError> {
         return Err(PathError::Outside(path.to_string()));
     }
     let decoded = percent_decode_str(path).decode_utf8_lossy();
-    if decoded.chars().any(|c| c.is_control() || c == '\\') || lower_contains(path, "%2f") {
+    if decoded.chars().any(|c| c.is_control() || c == '\\') || contains_encoded_slash(path) {
         return Err(PathError::Encoded(path.to_string()));
     }
-    let segments: Vec<&str> = decoded.trim_end_matches('/').split('/').skip(1).collect();
+    let mut segments = decoded.trim_end_matches('/').split('/').skip(1);
     if segments
-        .iter()
-        .any(|s| s.is_empty() || *s == "." || *s == "..")
+        .clone()
+        .any(|s| s.is_empty() || s == "." || s == "..")
     {
         return Err(PathError::DotSegment(path.to_string()));
     }
-    let under_v1 = matches!(segments.as_slice(), ["redfish"] | ["redfish", "v1", ..]);
+    let under_v1 = matches!(
+        (segments.next(), segments.next()),
+        (Some("redfish"), None | Some("v1"))
+    );
     if !under_v1 {
         return Err(PathError::Outside(path.to_string()));
     }
@@ -74,8 +77,11 @@ pub fn parse(path: &str, query: Option<&str>) -> Result<Target, PathError> {
     })
 }
 
-fn lower_contains(haystack: &str, needle: &str) -> bool {
-    haystack.to_ascii_lowercase().contains(needle)
+/// `%2f` or `%2F` anywhere in `path`.
+fn contains_encoded_slash(path: &str) -> bool {
+    path.as_bytes()
+        .windows(3)
+        .any(|w| w.eq_ignore_ascii_case(b"%2f"))
 }
 
 /// NOTE(hpe): ilorest, given a URL with a port, builds its logout target from the session's
@@ -111,12 +117,35 @@ pub fn is_session_collection(target: &Target, sessions_path: &str) -> bool {
 /// The member id when `target` names one session under `sessions_path`, in any spelling the
 /// BMC accepts (see [`crate::redfish::session_key`]: case, `Members/<id>`, slashes, encoding).
 pub fn session_member(target: &Target, sessions_path: &str) -> Option<String> {
+    if !may_be_under(&target.path, sessions_path) {
+        return None;
+    }
+    member_id(target, sessions_path)
+}
+
+/// [`session_member`] without its cheap first check.
+fn member_id(target: &Target, sessions_path: &str) -> Option<String> {
     let key = crate::redfish::session_key(&target.path);
     let sessions = key_of(sessions_path);
     let id = key.strip_prefix(&sessions)?.strip_prefix('/')?;
     // The id as the client spelled it (case kept), decoded.
     (!id.is_empty() && !id.contains('/') && id != "members")
         .then(|| crate::redfish::last_segment(&target.path))
+}
+
+/// Whether `path` may name something under `collection` in any spelling [`session_key`]
+/// accepts: false only for a plain path (no percent-encoding, not an absolute URL) that does
+/// not start with the collection's path, ignoring case. Most requests are such paths, and
+/// this check needs no allocation.
+///
+/// [`session_key`]: crate::redfish::session_key
+fn may_be_under(path: &str, collection: &str) -> bool {
+    let plain = |p: &str| !p.contains('%') && !p.contains("://");
+    if !plain(path) || !plain(collection) {
+        return true;
+    }
+    let prefix = collection.trim_end_matches('/').as_bytes();
+    path.len() >= prefix.len() && path.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix)
 }
 
 #[cfg(test)]
@@ -260,6 +289,44 @@ mod tests {
                     "{text:?} -> {key}"
                 );
                 assert!(!key.split('/').any(|s| s == ".." || s == "."), "{text:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_cheap_first_check_never_hides_a_session_member() {
+        // Spellings of session paths: prefixes of the collection, case flipped, encoded
+        // letters, absolute URLs, Members/, extra slashes; each compared with the full check.
+        let stems = [
+            "/redfish/v1/SessionService/Sessions/",
+            "https://bmc/redfish/v1/SessionService/Sessions/",
+            "/redfish/v1/%53essionService/Sessions/",
+            "/redfish/v1/SessionService/Sessions/Members/",
+            "/redfish/v1/Systems/1/",
+        ];
+        let tails = ["abc", "ABC/", "a%20b", "Members", "a/b", "", "/x", "%2e"];
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        for _ in 0..20_000 {
+            crate::testing::xorshift(&mut x);
+            let stem = stems[(x % stems.len() as u64) as usize];
+            let cut = (x >> 8) as usize % (stem.len() + 1);
+            let mut path: String = stem[..cut]
+                .chars()
+                .enumerate()
+                .map(|(i, c)| match (x >> (16 + i % 40)) & 1 {
+                    1 => c.to_ascii_uppercase(),
+                    _ => c.to_ascii_lowercase(),
+                })
+                .collect();
+            path.push_str(tails[((x >> 56) as usize) % tails.len()]);
+            let target = Target { path, query: None };
+            for sessions in [SESSIONS, "/redfish/v1/SessionService/Sessions"] {
+                assert_eq!(
+                    session_member(&target, sessions),
+                    member_id(&target, sessions),
+                    "{:?}",
+                    target.path
+                );
             }
         }
     }

@@ -233,10 +233,8 @@ impl HttpsTransport {
         *out.method_mut() = req.method;
         // An origin-form target; a path that is not a valid URI is the caller's error and
         // gets the BMC's 4xx for `/`, never a panic.
-        *out.uri_mut() = req
-            .path
-            .parse()
-            .unwrap_or_else(|_| http::Uri::from_static("/"));
+        *out.uri_mut() =
+            http::Uri::try_from(req.path).unwrap_or_else(|_| http::Uri::from_static("/"));
         let mut headers = req.headers;
         headers.insert(HOST, self.host.clone());
         headers

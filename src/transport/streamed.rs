@@ -63,9 +63,10 @@ impl Streamed {
             .get(http::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| {
+                const SSE: &str = "text/event-stream";
                 v.trim_start()
-                    .to_ascii_lowercase()
-                    .starts_with("text/event-stream")
+                    .get(..SSE.len())
+                    .is_some_and(|t| t.eq_ignore_ascii_case(SSE))
             })
     }
 }
@@ -87,5 +88,24 @@ where
             return Poll::Ready(Some(Ok(first)));
         }
         Pin::new(&mut self.rest).poll_next(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_streams_are_known_by_their_content_type_in_any_case() {
+        let with = |v: &'static str| {
+            let mut h = HeaderMap::new();
+            h.insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static(v));
+            Streamed::is_event_stream(&h)
+        };
+        assert!(with("text/event-stream"));
+        assert!(with(" Text/Event-Stream; charset=utf-8"));
+        assert!(!with("text/event"));
+        assert!(!with("application/json"));
+        assert!(!Streamed::is_event_stream(&HeaderMap::new()));
     }
 }
