@@ -134,7 +134,7 @@ pub async fn handle(
         tracing::debug!(uid = peer.uid, pid = peer.pid, %method, %path, status = reply.status().as_u16(), "proxy request");
         return reply;
     }
-    api(daemon, peer, req)
+    Box::pin(api(daemon, peer, req))
         .await
         .map(crate::proxy::body::Body::from)
 }

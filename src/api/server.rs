@@ -218,7 +218,7 @@ async fn serve_request(
     let path = req.uri().path();
     if scope == Scope::Api && path == super::metrics::PATH && peer.role >= Role::Reader {
         return match *req.method() {
-            Method::GET => api.metrics_reply().await.map(Body::from),
+            Method::GET => Box::pin(api.metrics_reply()).await.map(Body::from),
             _ => reply::error(
                 StatusCode::METHOD_NOT_ALLOWED,
                 "method_not_allowed",
@@ -230,8 +230,7 @@ async fn serve_request(
     let hmc = scope != Scope::Api || routes::hmc_path(path).is_some();
     let Some(daemon) = api.core().filter(|_| !hmc) else {
         if !hmc {
-            return api
-                .connecting_reply(&peer, req.method(), req.uri().path())
+            return Box::pin(api.connecting_reply(&peer, req.method(), req.uri().path()))
                 .await
                 .map(Body::from);
         }
@@ -241,9 +240,14 @@ async fn serve_request(
             Ok(b) => b,
             Err(reply) => return reply.map(Body::from),
         };
-        return routes::hmc(api, &peer, scope, Request::from_parts(parts, body))
-            .await
-            .map(Body::from);
+        return Box::pin(routes::hmc(
+            api,
+            &peer,
+            scope,
+            Request::from_parts(parts, body),
+        ))
+        .await
+        .map(Body::from);
     };
     let (parts, body) = req.into_parts();
     let limit = body_limit(peer.role, &parts.method, parts.uri.path(), &scope);

@@ -58,6 +58,9 @@ pub struct Metrics {
     pub reaper_last_run: Float,
     pub reaper_interval: Float,
     pub proxy_requests: Family<ProxyLabels, Counter>,
+    /// The `code="200"` series of `proxy_requests` per listener (`unix`, `https`), kept once
+    /// the first one is counted: most requests need no label lookup.
+    proxy_ok: [std::sync::OnceLock<Counter>; 2],
     pub proxy_duration: Histogram,
     pub virtual_sessions: Gauge,
     pub leases: Gauge,
@@ -83,6 +86,7 @@ impl Metrics {
             reaper_last_run: Float::default(),
             reaper_interval: Float::default(),
             proxy_requests: Family::default(),
+            proxy_ok: Default::default(),
             proxy_duration: Histogram::new(PROXY_BUCKETS),
             virtual_sessions: Gauge::default(),
             leases: Gauge::default(),
@@ -156,9 +160,16 @@ impl Metrics {
 
     /// One request the proxy answered.
     pub fn proxied(&self, listener: &'static str, code: u16, secs: f64) {
-        self.proxy_requests
-            .get_or_create(&ProxyLabels { listener, code })
-            .inc();
+        let series = || {
+            self.proxy_requests
+                .get_or_create(&ProxyLabels { listener, code })
+                .clone()
+        };
+        match (code, listener) {
+            (200, "unix") => self.proxy_ok[0].get_or_init(series).inc(),
+            (200, "https") => self.proxy_ok[1].get_or_init(series).inc(),
+            _ => series().inc(),
+        };
         self.proxy_duration.observe(secs);
     }
 

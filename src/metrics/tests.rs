@@ -104,3 +104,24 @@ fn hmc_metrics_are_the_bmcs_with_hmc_in_the_name_and_an_hmc_label() {
         "{text}"
     );
 }
+
+#[test]
+fn proxied_requests_are_counted_per_listener_and_code() {
+    let m = Metrics::new();
+    for _ in 0..3 {
+        m.proxied("unix", 200, 0.001);
+    }
+    m.proxied("https", 200, 0.001);
+    m.proxied("unix", 404, 0.001);
+    m.proxied("https", 502, 0.001);
+    let text = m.encode();
+    for line in [
+        "hostagent_proxy_requests_total{listener=\"unix\",code=\"200\"} 3",
+        "hostagent_proxy_requests_total{listener=\"https\",code=\"200\"} 1",
+        "hostagent_proxy_requests_total{listener=\"unix\",code=\"404\"} 1",
+        "hostagent_proxy_requests_total{listener=\"https\",code=\"502\"} 1",
+        "hostagent_proxy_request_duration_seconds_count 6",
+    ] {
+        assert!(text.lines().any(|l| l == line), "no `{line}` in\n{text}");
+    }
+}

@@ -150,14 +150,12 @@ impl Proxy {
         let sessions_path = &self.agent.root().sessions_path;
         if req.method() == Method::POST && path::is_session_collection(&target, sessions_path) {
             return Step::Reply(
-                self.login(peer, base.as_deref(), sessions_path, req.body())
-                    .await,
+                Box::pin(self.login(peer, base.as_deref(), sessions_path, req.body())).await,
             );
         }
         if let Some(id) = path::session_member(&target, sessions_path) {
-            if let Some(reply) = self
-                .session_member(peer, caller.as_ref(), req.method(), &id)
-                .await
+            if let Some(reply) =
+                Box::pin(self.session_member(peer, caller.as_ref(), req.method(), &id)).await
             {
                 return Step::Reply(reply);
             }
@@ -333,9 +331,12 @@ impl Proxy {
             body,
         };
         let reply = self.reply_from_bmc(resp, base);
-        if let (true, Some(cache), Some(key), true) =
-            (is_get, &self.cache, cache_key, reply.status() == StatusCode::OK)
-        {
+        if let (true, Some(cache), Some(key), true) = (
+            is_get,
+            &self.cache,
+            cache_key,
+            reply.status() == StatusCode::OK,
+        ) {
             cache.put(
                 &key,
                 &target.path,
@@ -366,8 +367,9 @@ impl Proxy {
     /// The BMC's headers a client sees, `Location` rewritten.
     fn returned_headers(&self, from: &HeaderMap, base: Option<&str>) -> HeaderMap {
         let mut headers = HeaderMap::with_capacity(RETURNED_RESPONSE_HEADERS.len());
-        for name in &RETURNED_RESPONSE_HEADERS {
-            for v in from.get_all(name) {
+        // One walk over the BMC's few headers, instead of a lookup for each returned name.
+        for (name, v) in from {
+            if RETURNED_RESPONSE_HEADERS.contains(name) {
                 headers.append(name.clone(), v.clone());
             }
         }
@@ -392,7 +394,7 @@ fn client_base(headers: &HeaderMap) -> Option<String> {
         && host
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b));
-    plain.then(|| format!("https://{host}"))
+    plain.then(|| ["https://", host].concat())
 }
 
 /// The URI of member `id` in the collection, in the BMC's trailing-slash style.

@@ -91,14 +91,13 @@ pub fn strip_ilorest_prefix(path: &str) -> &str {
     let Some(rest) = path.strip_prefix('/') else {
         return path;
     };
-    let Some((first, _)) = rest.split_once('/') else {
+    let Some(end) = rest.bytes().position(|b| b == b'/') else {
         return path;
     };
-    let malformed = first.split_once(':').is_some_and(|(host, port)| {
-        host.eq_ignore_ascii_case("none")
-            && !port.is_empty()
-            && port.bytes().all(|b| b.is_ascii_digit())
-    });
+    let first = &rest[..end];
+    let malformed = first.len() > 5
+        && first.as_bytes()[..5].eq_ignore_ascii_case(b"none:")
+        && first.as_bytes()[5..].iter().all(u8::is_ascii_digit);
     if malformed {
         &path[1 + first.len()..]
     } else {

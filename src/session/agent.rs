@@ -295,7 +295,7 @@ impl AgentSession {
     /// [`AgentSession::send`], a large answer or an event stream coming as a stream.
     pub async fn send_streamed(&self, req: Request) -> Result<Streamed, SessionError> {
         if self.logging_in() {
-            drop(lock_within(&self.login_lock, self.opts.login_wait).await?);
+            drop(Box::pin(lock_within(&self.login_lock, self.opts.login_wait)).await?);
         }
         let (header, used, generation) = self.current_header().await;
         let resp = self
@@ -308,13 +308,13 @@ impl AgentSession {
         match used {
             AuthUsed::Session => {
                 tracing::info!(path = %req.path, "the BMC no longer knows the agent's session: logging in again");
-                self.relogin(generation).await?;
+                Box::pin(self.relogin(generation)).await?;
             }
             AuthUsed::Basic(creds) => {
                 let Some(refresh) = &self.refresh else {
                     return Ok(resp);
                 };
-                self.refresh_credentials(refresh, creds.as_ref()).await?;
+                Box::pin(self.refresh_credentials(refresh, creds.as_ref())).await?;
             }
             AuthUsed::Nothing => return self.relogin_failure.error().map_or(Ok(resp), Err),
         }

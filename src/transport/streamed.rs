@@ -99,7 +99,10 @@ mod tests {
     fn event_streams_are_known_by_their_content_type_in_any_case() {
         let with = |v: &'static str| {
             let mut h = HeaderMap::new();
-            h.insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static(v));
+            h.insert(
+                http::header::CONTENT_TYPE,
+                http::HeaderValue::from_static(v),
+            );
             Streamed::is_event_stream(&h)
         };
         assert!(with("text/event-stream"));
