@@ -11,7 +11,8 @@
 //! and workers) over the run, divided by the requests it served.
 //!
 //! `cargo bench --bench proxy_nginx` (PROXY_NGINX_SECS, default 5; PROXY_NGINX_ROUNDS, 3;
-//! PROXY_NGINX_SYSCALLS=1 also counts each proxy's system calls with `perf stat`).
+//! PROXY_NGINX_SYSCALLS=1 also counts each proxy's system calls with `perf stat`;
+//! PROXY_NGINX_CALLGRIND=1 counts instructions per request instead: [`callgrind`]).
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -24,6 +25,8 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
 use hyper_util::rt::TokioIo;
 
+#[path = "proxy_nginx_support/callgrind.rs"]
+mod callgrind;
 #[path = "../tests/common/daemon.rs"]
 #[allow(dead_code)]
 mod daemon;
@@ -249,9 +252,24 @@ async fn open(target: &Target) -> Sender {
     }
 }
 
+#[derive(Clone)]
 enum Target {
     Socket(PathBuf),
+    /// TLS to this address, with this `X-Auth-Token` (none when empty).
     Direct(std::net::SocketAddr, tokio_rustls::TlsConnector, String),
+}
+
+/// One GET of [`PATH`] for `target`.
+fn request(target: &Target) -> http::Request<Empty<Bytes>> {
+    let mut req = http::Request::builder()
+        .uri(PATH)
+        .header("host", "localhost");
+    if let Target::Direct(_, _, token) = target {
+        if !token.is_empty() {
+            req = req.header("x-auth-token", token);
+        }
+    }
+    req.body(Empty::new()).unwrap()
 }
 
 /// The in-process load generator: `CLIENTS` keep-alive connections for `secs` seconds.
@@ -267,18 +285,9 @@ async fn own_client(target: Arc<Target>, secs: u64, pid: Option<u32>) -> Run {
                 let mut tx = open(&target).await;
                 let mut mine = Vec::new();
                 while !stop.load(Ordering::Relaxed) {
-                    let mut req = http::Request::builder()
-                        .uri(PATH)
-                        .header("host", "localhost");
-                    if let Target::Direct(_, _, token) = &*target {
-                        req = req.header("x-auth-token", token);
-                    }
                     let t = Instant::now();
                     tx.ready().await.unwrap();
-                    let resp = tx
-                        .send_request(req.body(Empty::new()).unwrap())
-                        .await
-                        .unwrap();
+                    let resp = tx.send_request(request(&target)).await.unwrap();
                     assert_eq!(resp.status(), 200);
                     resp.into_body().collect().await.unwrap();
                     mine.push(t.elapsed());
@@ -308,8 +317,9 @@ async fn own_client(target: Arc<Target>, secs: u64, pid: Option<u32>) -> Run {
     }
 }
 
-/// nginx with a config generated in `dir`, as an operator would run it for this job.
-fn start_nginx(dir: &Path, port: u16, sim: &SimHandle, token: &str) -> Child {
+/// nginx with a config generated in `dir`, as an operator would run it for this job; run
+/// under `wrapper` when there is one (valgrind).
+fn start_nginx(dir: &Path, port: u16, sim: &SimHandle, token: &str, wrapper: &[String]) -> Child {
     let cert =
         rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
     std::fs::write(dir.join("cert.pem"), cert.cert.pem()).unwrap();
@@ -330,7 +340,15 @@ fn start_nginx(dir: &Path, port: u16, sim: &SimHandle, token: &str) -> Child {
     );
     let path = dir.join("nginx.conf");
     std::fs::write(&path, conf).unwrap();
-    let child = Command::new("nginx")
+    let mut command = match wrapper.split_first() {
+        Some((program, args)) => {
+            let mut c = Command::new(program);
+            c.args(args).arg("nginx");
+            c
+        }
+        None => Command::new("nginx"),
+    };
+    let child = command
         .arg("-c")
         .arg(&path)
         .args(["-g", "daemon off;"])
@@ -338,7 +356,8 @@ fn start_nginx(dir: &Path, port: u16, sim: &SimHandle, token: &str) -> Child {
         .stderr(Stdio::null())
         .spawn()
         .expect("nginx (Debian package nginx)");
-    let deadline = Instant::now() + Duration::from_secs(10);
+    // Under valgrind, nginx takes seconds to start.
+    let deadline = Instant::now() + Duration::from_secs(60);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(Instant::now() < deadline, "nginx did not listen");
         std::thread::sleep(Duration::from_millis(50));
@@ -461,9 +480,14 @@ async fn main() {
     .await
     .unwrap();
     let token = login(&sim).await;
+    if std::env::var_os("PROXY_NGINX_CALLGRIND").is_some() {
+        callgrind::run(&sim, &token).await;
+        sim.shutdown().await;
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let nginx_port = free_port();
-    let mut nginx = start_nginx(dir.path(), nginx_port, &sim, &token);
+    let mut nginx = start_nginx(dir.path(), nginx_port, &sim, &token, &[]);
     let agent_port = free_port();
     let agent = daemon::started(
         &sim,

@@ -43,6 +43,8 @@ pub struct Launch<'a> {
     env: Vec<(String, String)>,
     /// Called on the state dir before the start (a test mounts a tiny tmpfs there).
     setup: Option<Setup<'a>>,
+    /// A command hostagentd runs under (a bench's valgrind).
+    wrapper: Vec<String>,
 }
 
 impl<'a> Launch<'a> {
@@ -55,7 +57,14 @@ impl<'a> Launch<'a> {
             state_files: Vec::new(),
             env: Vec::new(),
             setup: None,
+            wrapper: Vec::new(),
         }
+    }
+
+    /// Runs hostagentd as the last argument of `command` (`valgrind --tool=callgrind ...`).
+    pub fn wrapped(mut self, command: &[String]) -> Self {
+        self.wrapper = command.to_vec();
+        self
     }
 
     pub fn setup(mut self, f: impl FnOnce(&Path) + 'a) -> Self {
@@ -113,7 +122,7 @@ impl<'a> Launch<'a> {
         std::fs::create_dir(dir.path().join("conf.d")).unwrap();
         std::fs::write(dir.path().join("conf.d/50-test.toml"), &self.extra).unwrap();
         let log = dir.path().join("hostagentd.log");
-        let child = spawn(&config, &socket, &log, &self.env);
+        let child = spawn(&config, &socket, &log, &self.env, &self.wrapper);
         Daemon {
             child,
             socket,
@@ -173,7 +182,7 @@ impl Daemon {
     /// Starts it again with the same config and state dir.
     pub fn restart(&mut self) {
         let _ = std::fs::remove_file(&self.socket);
-        self.child = spawn(&self.config, &self.socket, &self.log_path(), &self.env);
+        self.child = spawn(&self.config, &self.socket, &self.log_path(), &self.env, &[]);
     }
 
     /// Where every run's stderr goes (appended).
@@ -270,13 +279,28 @@ pub fn start_daemon_with_env(sim: &bmcsim::SimHandle, extra: &str, env: &[(&str,
 
 /// The one place a test's hostagentd is started: stderr appended to `log`, socket opened to
 /// the test's unprivileged clients once bound.
-fn spawn(config: &Path, socket: &Path, log: &Path, env: &[(String, String)]) -> Child {
+fn spawn(
+    config: &Path,
+    socket: &Path,
+    log: &Path,
+    env: &[(String, String)],
+    wrapper: &[String],
+) -> Child {
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(log)
         .unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_hostagentd"))
+    let bin = env!("CARGO_BIN_EXE_hostagentd");
+    let mut command = match wrapper.split_first() {
+        Some((program, args)) => {
+            let mut c = Command::new(program);
+            c.args(args).arg(bin);
+            c
+        }
+        None => Command::new(bin),
+    };
+    let child = command
         .arg("--config")
         .arg(config)
         .envs(env.iter().map(|(k, v)| (k, v)))
