@@ -272,6 +272,14 @@ fn request(target: &Target) -> http::Request<Empty<Bytes>> {
     req.body(Empty::new()).unwrap()
 }
 
+/// One GET on `tx`, answered 200 and read whole.
+async fn get(tx: &mut Sender, target: &Target) {
+    tx.ready().await.unwrap();
+    let resp = tx.send_request(request(target)).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    resp.into_body().collect().await.unwrap();
+}
+
 /// The in-process load generator: `CLIENTS` keep-alive connections for `secs` seconds.
 async fn own_client(target: Arc<Target>, secs: u64, pid: Option<u32>) -> Run {
     let stop = Arc::new(AtomicBool::new(false));
@@ -286,10 +294,7 @@ async fn own_client(target: Arc<Target>, secs: u64, pid: Option<u32>) -> Run {
                 let mut mine = Vec::new();
                 while !stop.load(Ordering::Relaxed) {
                     let t = Instant::now();
-                    tx.ready().await.unwrap();
-                    let resp = tx.send_request(request(&target)).await.unwrap();
-                    assert_eq!(resp.status(), 200);
-                    resp.into_body().collect().await.unwrap();
+                    get(&mut tx, &target).await;
                     mine.push(t.elapsed());
                 }
                 lat.lock().unwrap().extend(mine);
@@ -340,15 +345,7 @@ fn start_nginx(dir: &Path, port: u16, sim: &SimHandle, token: &str, wrapper: &[S
     );
     let path = dir.join("nginx.conf");
     std::fs::write(&path, conf).unwrap();
-    let mut command = match wrapper.split_first() {
-        Some((program, args)) => {
-            let mut c = Command::new(program);
-            c.args(args).arg("nginx");
-            c
-        }
-        None => Command::new("nginx"),
-    };
-    let child = command
+    let child = daemon::command_under(wrapper, "nginx")
         .arg("-c")
         .arg(&path)
         .args(["-g", "daemon off;"])
@@ -589,18 +586,15 @@ async fn main() {
         ratio(&|r| r[4].rps / r[3].rps),
         "goal >= 0.80",
     );
-    let (cpu_agent, _, _) = median(all.iter().map(|r| r[2].cpu_us).collect());
-    let (cpu_nginx, _, _) = median(all.iter().map(|r| r[1].cpu_us).collect());
-    let (cpu_sock, _, _) = median(all.iter().map(|r| r[4].cpu_us).collect());
-    let (cpu_wide, _, _) = median(all.iter().map(|r| r[5].cpu_us).collect());
+    let mid = |f: &dyn Fn(&[Run; 6]) -> f64| ratio(f).0;
+    let (cpu_agent, cpu_nginx) = (mid(&|r| r[2].cpu_us), mid(&|r| r[1].cpu_us));
+    let (cpu_sock, cpu_wide) = (mid(&|r| r[4].cpu_us), mid(&|r| r[5].cpu_us));
     println!("CPU per request (median): hostagentd HTTPS {cpu_agent:.1} µs (32 in flight: {cpu_wide:.1} µs), Unix socket {cpu_sock:.1} µs; nginx {cpu_nginx:.1} µs");
-    let (sw_agent, _, _) = median(all.iter().map(|r| r[2].switches).collect());
-    let (sw_nginx, _, _) = median(all.iter().map(|r| r[1].switches).collect());
-    let (sw_sock, _, _) = median(all.iter().map(|r| r[4].switches).collect());
+    let (sw_agent, sw_nginx) = (mid(&|r| r[2].switches), mid(&|r| r[1].switches));
+    let sw_sock = mid(&|r| r[4].switches);
     println!("context switches per request (median): hostagentd HTTPS {sw_agent:.2}, Unix socket {sw_sock:.2}; nginx {sw_nginx:.2}");
-    let (sc_agent, _, _) = median(all.iter().map(|r| r[2].syscalls).collect());
-    let (sc_nginx, _, _) = median(all.iter().map(|r| r[1].syscalls).collect());
-    let (sc_sock, _, _) = median(all.iter().map(|r| r[4].syscalls).collect());
+    let (sc_agent, sc_nginx) = (mid(&|r| r[2].syscalls), mid(&|r| r[1].syscalls));
+    let sc_sock = mid(&|r| r[4].syscalls);
     if !sc_nginx.is_nan() {
         println!("system calls per request (median, perf stat): hostagentd HTTPS {sc_agent:.2}, Unix socket {sc_sock:.2}; nginx {sc_nginx:.2}");
     }

@@ -15,9 +15,8 @@
 use std::path::Path;
 use std::process::Command;
 
-use super::{daemon, free_port, open, request, start_nginx, tls_connector, Target};
+use super::{daemon, free_port, get, open, start_nginx, tls_connector, Target};
 use bmcsim::SimHandle;
-use http_body_util::BodyExt;
 
 const CONNS: usize = 32;
 const PER_CONN: usize = 150;
@@ -136,13 +135,6 @@ async fn measure(target: &Target, pids: &[String], dumps: &Path) -> PerRequest {
     }
     let requests = (CONNS * PER_CONN) as f64;
     PerRequest(total.into_iter().map(|(e, n)| (e, n / requests)).collect())
-}
-
-async fn get(tx: &mut super::Sender, target: &Target) {
-    tx.ready().await.unwrap();
-    let resp = tx.send_request(request(target)).await.unwrap();
-    assert_eq!(resp.status(), 200);
-    resp.into_body().collect().await.unwrap();
 }
 
 /// `callgrind_control -z` (zero) or `-d` (dump) on each process; vgdb reaches a process even

@@ -21,6 +21,8 @@ pub struct Daemon {
     pub config: PathBuf,
     /// The environment it was started with (again at a restart).
     pub env: Vec<(String, String)>,
+    /// The command it runs under, if any (again at a restart).
+    pub wrapper: Vec<String>,
     pub dir: tempfile::TempDir,
 }
 
@@ -129,6 +131,7 @@ impl<'a> Launch<'a> {
             state,
             config,
             env: self.env,
+            wrapper: self.wrapper,
             dir,
         }
     }
@@ -182,7 +185,13 @@ impl Daemon {
     /// Starts it again with the same config and state dir.
     pub fn restart(&mut self) {
         let _ = std::fs::remove_file(&self.socket);
-        self.child = spawn(&self.config, &self.socket, &self.log_path(), &self.env, &[]);
+        self.child = spawn(
+            &self.config,
+            &self.socket,
+            &self.log_path(),
+            &self.env,
+            &self.wrapper,
+        );
     }
 
     /// Where every run's stderr goes (appended).
@@ -291,16 +300,7 @@ fn spawn(
         .append(true)
         .open(log)
         .unwrap();
-    let bin = env!("CARGO_BIN_EXE_hostagentd");
-    let mut command = match wrapper.split_first() {
-        Some((program, args)) => {
-            let mut c = Command::new(program);
-            c.args(args).arg(bin);
-            c
-        }
-        None => Command::new(bin),
-    };
-    let child = command
+    let child = command_under(wrapper, env!("CARGO_BIN_EXE_hostagentd"))
         .arg("--config")
         .arg(config)
         .envs(env.iter().map(|(k, v)| (k, v)))
@@ -432,5 +432,18 @@ pub fn wait_cycles(socket: &Path, n: u64, within_s: u64) {
         }
         assert!(Instant::now() < deadline, "no {n} reaper cycles: {v} {err}");
         std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// `program` as a command, or as the last argument of `wrapper` when there is one
+/// (`valgrind --tool=callgrind ...`).
+pub fn command_under(wrapper: &[String], program: &str) -> Command {
+    match wrapper.split_first() {
+        Some((first, args)) => {
+            let mut c = Command::new(first);
+            c.args(args).arg(program);
+            c
+        }
+        None => Command::new(program),
     }
 }
