@@ -12,7 +12,9 @@
 //!
 //! `cargo bench --bench proxy_nginx` (PROXY_NGINX_SECS, default 5; PROXY_NGINX_ROUNDS, 3;
 //! PROXY_NGINX_SYSCALLS=1 also counts each proxy's system calls with `perf stat`;
-//! PROXY_NGINX_CALLGRIND=1 counts instructions per request instead: [`callgrind`]).
+//! PROXY_NGINX_CALLGRIND=1 counts instructions per request instead: [`callgrind`];
+//! PROXY_NGINX_PGO=PATH is `packaging/pgo-build`'s training run of the hostagentd at PATH: [`pgo`];
+//! PROXY_NGINX_AGENT=PATH measures the hostagentd at PATH, a packaged one, instead of the build's).
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -27,6 +29,8 @@ use hyper_util::rt::TokioIo;
 
 #[path = "proxy_nginx_support/callgrind.rs"]
 mod callgrind;
+#[path = "proxy_nginx_support/pgo.rs"]
+mod pgo;
 #[path = "../tests/common/daemon.rs"]
 #[allow(dead_code)]
 mod daemon;
@@ -362,6 +366,25 @@ fn start_nginx(dir: &Path, port: u16, sim: &SimHandle, token: &str, wrapper: &[S
     child
 }
 
+/// The hostagentd measured: the build's own, or the binary named by `PROXY_NGINX_AGENT` (a
+/// packaged one, to measure what ships).
+fn measured(launch: daemon::Launch<'_>) -> daemon::Launch<'_> {
+    match std::env::var("PROXY_NGINX_AGENT") {
+        Ok(program) => launch.program(&program),
+        Err(_) => launch,
+    }
+}
+
+/// A memory-only hostagentd on `sim` with `extra`, [`measured`], started and logged in.
+async fn start_agent(sim: &SimHandle, extra: &str) -> daemon::Daemon {
+    let agent = measured(daemon::Launch::new(sim).extra(extra).memory_only()).start();
+    let socket = agent.socket.clone();
+    tokio::task::spawn_blocking(move || daemon::wait_ready(&socket))
+        .await
+        .unwrap();
+    agent
+}
+
 async fn login(sim: &SimHandle) -> String {
     hostagent::transport::https::install_crypto_provider();
     let http = reqwest::Client::builder()
@@ -477,6 +500,11 @@ async fn main() {
     .await
     .unwrap();
     let token = login(&sim).await;
+    if let Ok(program) = std::env::var("PROXY_NGINX_PGO") {
+        pgo::run(&sim, &program).await;
+        sim.shutdown().await;
+        return;
+    }
     if std::env::var_os("PROXY_NGINX_CALLGRIND").is_some() {
         callgrind::run(&sim, &token).await;
         sim.shutdown().await;
@@ -486,14 +514,14 @@ async fn main() {
     let nginx_port = free_port();
     let mut nginx = start_nginx(dir.path(), nginx_port, &sim, &token, &[]);
     let agent_port = free_port();
-    let agent = daemon::started(
+    let agent = start_agent(
         &sim,
         &format!("[api]\nlisten_https = \"127.0.0.1:{agent_port}\""),
     )
     .await;
     let agent_pid = agent.child.id();
     let wide_port = free_port();
-    let wide = daemon::started(
+    let wide = start_agent(
         &sim,
         &format!(
             "[api]\nlisten_https = \"127.0.0.1:{wide_port}\"\n[bmc]\nmax_concurrency = {CLIENTS}"

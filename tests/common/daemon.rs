@@ -23,6 +23,8 @@ pub struct Daemon {
     pub env: Vec<(String, String)>,
     /// The command it runs under, if any (again at a restart).
     pub wrapper: Vec<String>,
+    /// The hostagentd binary (the build's own unless [`Launch::program`] named another).
+    pub program: String,
     pub dir: tempfile::TempDir,
 }
 
@@ -47,6 +49,7 @@ pub struct Launch<'a> {
     setup: Option<Setup<'a>>,
     /// A command hostagentd runs under (a bench's valgrind).
     wrapper: Vec<String>,
+    program: String,
 }
 
 impl<'a> Launch<'a> {
@@ -60,7 +63,15 @@ impl<'a> Launch<'a> {
             env: Vec::new(),
             setup: None,
             wrapper: Vec::new(),
+            program: env!("CARGO_BIN_EXE_hostagentd").to_string(),
         }
+    }
+
+    /// Runs this hostagentd binary instead of the build's own (the release build's
+    /// profile-generating one, for `packaging/pgo-build`'s training run).
+    pub fn program(mut self, path: &str) -> Self {
+        self.program = path.to_string();
+        self
     }
 
     /// Runs hostagentd as the last argument of `command` (`valgrind --tool=callgrind ...`).
@@ -124,7 +135,13 @@ impl<'a> Launch<'a> {
         std::fs::create_dir(dir.path().join("conf.d")).unwrap();
         std::fs::write(dir.path().join("conf.d/50-test.toml"), &self.extra).unwrap();
         let log = dir.path().join("hostagentd.log");
-        let child = spawn(&config, &socket, &log, &self.env, &self.wrapper);
+        let child = spawn(
+            &config,
+            &socket,
+            &log,
+            &self.env,
+            command_under(&self.wrapper, &self.program),
+        );
         Daemon {
             child,
             socket,
@@ -132,6 +149,7 @@ impl<'a> Launch<'a> {
             config,
             env: self.env,
             wrapper: self.wrapper,
+            program: self.program,
             dir,
         }
     }
@@ -182,6 +200,12 @@ impl Daemon {
         assert!(!status.success(), "killed by SIGKILL");
     }
 
+    /// SIGTERM, as systemd stops it (logout, leases closed), then waits for it to exit.
+    pub fn stop(&mut self) -> std::process::ExitStatus {
+        nix::sys::signal::kill(self.pid(), nix::sys::signal::Signal::SIGTERM).unwrap();
+        self.child.wait().unwrap()
+    }
+
     /// Starts it again with the same config and state dir.
     pub fn restart(&mut self) {
         let _ = std::fs::remove_file(&self.socket);
@@ -190,7 +214,7 @@ impl Daemon {
             &self.socket,
             &self.log_path(),
             &self.env,
-            &self.wrapper,
+            command_under(&self.wrapper, &self.program),
         );
     }
 
@@ -293,14 +317,14 @@ fn spawn(
     socket: &Path,
     log: &Path,
     env: &[(String, String)],
-    wrapper: &[String],
+    mut command: Command,
 ) -> Child {
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(log)
         .unwrap();
-    let child = command_under(wrapper, env!("CARGO_BIN_EXE_hostagentd"))
+    let child = command
         .arg("--config")
         .arg(config)
         .envs(env.iter().map(|(k, v)| (k, v)))
