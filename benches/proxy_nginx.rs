@@ -377,12 +377,7 @@ fn measured(launch: daemon::Launch<'_>) -> daemon::Launch<'_> {
 
 /// A memory-only hostagentd on `sim` with `extra`, [`measured`], started and logged in.
 async fn start_agent(sim: &SimHandle, extra: &str) -> daemon::Daemon {
-    let agent = measured(daemon::Launch::new(sim).extra(extra).memory_only()).start();
-    let socket = agent.socket.clone();
-    tokio::task::spawn_blocking(move || daemon::wait_ready(&socket))
-        .await
-        .unwrap();
-    agent
+    daemon::ready(measured(daemon::Launch::new(sim).extra(extra).memory_only()).start()).await
 }
 
 async fn login(sim: &SimHandle) -> String {

@@ -38,17 +38,16 @@ pub async fn run(sim: &SimHandle, token: &str) {
     let nginx_port = free_port();
     let mut nginx = start_nginx(dir.path(), nginx_port, sim, token, &valgrind("nginx"));
     let agent_port = free_port();
-    let agent = super::measured(
-        daemon::Launch::new(sim)
-            .extra(&format!("[api]\nlisten_https = \"127.0.0.1:{agent_port}\""))
-            .memory_only()
-            .wrapped(&valgrind("agent")),
+    let agent = daemon::ready(
+        super::measured(
+            daemon::Launch::new(sim)
+                .extra(&format!("[api]\nlisten_https = \"127.0.0.1:{agent_port}\""))
+                .memory_only()
+                .wrapped(&valgrind("agent")),
+        )
+        .start(),
     )
-    .start();
-    let socket = agent.socket.clone();
-    tokio::task::spawn_blocking(move || daemon::wait_ready(&socket))
-        .await
-        .unwrap();
+    .await;
     let tls = |port: u16| {
         Target::Direct(
             ([127, 0, 0, 1], port).into(),

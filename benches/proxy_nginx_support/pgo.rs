@@ -14,15 +14,14 @@ const PER_CONN: usize = 300;
 
 pub async fn run(sim: &SimHandle, program: &str) {
     let port = free_port();
-    let mut agent = daemon::Launch::new(sim)
-        .extra(&format!("[api]\nlisten_https = \"127.0.0.1:{port}\""))
-        .memory_only()
-        .program(program)
-        .start();
-    let socket = agent.socket.clone();
-    tokio::task::spawn_blocking(move || daemon::wait_ready(&socket))
-        .await
-        .unwrap();
+    let mut agent = daemon::ready(
+        daemon::Launch::new(sim)
+            .extra(&format!("[api]\nlisten_https = \"127.0.0.1:{port}\""))
+            .memory_only()
+            .program(program)
+            .start(),
+    )
+    .await;
     let https = Target::Direct(
         ([127, 0, 0, 1], port).into(),
         tls_connector(),

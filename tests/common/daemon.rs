@@ -287,9 +287,13 @@ pub fn write_creds(dir: &Path) -> PathBuf {
     creds
 }
 
-/// [`start_daemon`], then waits (off the async runtime) until it has logged in and answers.
+/// [`start_daemon`], then [`ready`].
 pub async fn started(sim: &bmcsim::SimHandle, extra: &str) -> Daemon {
-    let daemon = start_daemon(sim, extra);
+    ready(start_daemon(sim, extra)).await
+}
+
+/// Waits (off the async runtime) until a started daemon has logged in and answers.
+pub async fn ready(daemon: Daemon) -> Daemon {
     let socket = daemon.socket.clone();
     tokio::task::spawn_blocking(move || wait_ready(&socket))
         .await
